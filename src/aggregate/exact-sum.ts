@@ -1,0 +1,61 @@
+// Order-independent exact sums of doubles (Shewchuk's non-overlapping partials, rounded like math.fsum).
+//
+// Why: volume, quote volume and buy volume must be identical whatever order ticks arrive in and however
+// batches split them across workers. Plain float addition is not associative; these partials hold the
+// exact sum, and `exactValue` rounds it once, correctly, so every order gives the same double.
+
+/** Non-overlapping partials in increasing magnitude; their exact sum is the value. Usually 1–3 long. */
+export type ExactSum = number[];
+
+export function exactSum(): ExactSum {
+  return [];
+}
+
+/** Add x to the partials in place (exactly). */
+export function exactAdd(p: ExactSum, x: number): void {
+  let i = 0;
+  const n = p.length;
+  for (let j = 0; j < n; j++) {
+    let y = p[j]!;
+    if (Math.abs(x) < Math.abs(y)) {
+      const t = x;
+      x = y;
+      y = t;
+    }
+    const hi = x + y;
+    const lo = y - (hi - x);
+    if (lo !== 0) p[i++] = lo;
+    x = hi;
+  }
+  p.length = i;
+  p.push(x);
+}
+
+/** Add every partial of `from` into `into` (exact merge of two sums). */
+export function exactMerge(into: ExactSum, from: ExactSum): void {
+  for (let k = 0; k < from.length; k++) exactAdd(into, from[k]!);
+}
+
+/** The exact sum correctly rounded to the nearest double (half-way cases as CPython's fsum). */
+export function exactValue(p: ExactSum): number {
+  let n = p.length;
+  if (n === 0) return 0;
+  let hi = p[--n]!;
+  let lo = 0;
+  while (n > 0) {
+    const x = hi;
+    const y = p[--n]!;
+    hi = x + y;
+    const yr = hi - x;
+    lo = y - yr;
+    if (lo !== 0) break;
+  }
+  // If the rest has the same sign as lo, the exact value is past the half-way point lo marked: round away.
+  if (n > 0 && ((lo < 0 && p[n - 1]! < 0) || (lo > 0 && p[n - 1]! > 0))) {
+    const y = lo * 2;
+    const x = hi + y;
+    const yr = x - hi;
+    if (y === yr) hi = x;
+  }
+  return hi;
+}

@@ -1,0 +1,127 @@
+// OHLCV accumulation: add a tick to a bar, merge two partial bars, read out the Bar. The hot path.
+//
+// Every operation is order-independent, so partials from any batching merge to the same bar:
+// open/close are the first/last tick by (event time, trade id); high/low are max/min; sums are exact.
+import type { Bar } from './bar.js';
+import { exactAdd, exactMerge, exactValue, type ExactSum } from './exact-sum.js';
+
+export interface BarAcc {
+  symbol: string;
+  interval: string;
+  bucketStart: number;
+  open: number;
+  openTime: number;
+  openId: string;
+  high: number;
+  low: number;
+  close: number;
+  closeTime: number;
+  closeId: string;
+  volume: ExactSum;
+  quoteVolume: ExactSum;
+  buyVolume: ExactSum;
+  tradeCount: number;
+  /** Lowest source offset of any tick in the bar: offsets below the lowest open bar's may be committed. */
+  minOffset: number;
+}
+
+/** The trade fields aggregation reads. */
+export interface TradeLike {
+  eventTime: number;
+  tradeId: string;
+  price: number;
+  size: number;
+  side: string;
+}
+
+/** (time, id) strictly before (time2, id2): event time first, venue trade id breaks ties. */
+function before(t1: number, id1: string, t2: number, id2: string): boolean {
+  return t1 < t2 || (t1 === t2 && id1 < id2);
+}
+
+export function newAcc(symbol: string, interval: string, bucketStart: number, t: TradeLike, offset: number): BarAcc {
+  const qv = t.price * t.size;
+  return {
+    symbol,
+    interval,
+    bucketStart,
+    open: t.price,
+    openTime: t.eventTime,
+    openId: t.tradeId,
+    high: t.price,
+    low: t.price,
+    close: t.price,
+    closeTime: t.eventTime,
+    closeId: t.tradeId,
+    volume: [t.size],
+    quoteVolume: [qv],
+    buyVolume: t.side === 'BUY' ? [t.size] : [],
+    tradeCount: 1,
+    minOffset: offset,
+  };
+}
+
+export function addTick(acc: BarAcc, t: TradeLike, offset: number): void {
+  const p = t.price;
+  if (before(t.eventTime, t.tradeId, acc.openTime, acc.openId)) {
+    acc.open = p;
+    acc.openTime = t.eventTime;
+    acc.openId = t.tradeId;
+  }
+  if (before(acc.closeTime, acc.closeId, t.eventTime, t.tradeId)) {
+    acc.close = p;
+    acc.closeTime = t.eventTime;
+    acc.closeId = t.tradeId;
+  }
+  if (p > acc.high) acc.high = p;
+  if (p < acc.low) acc.low = p;
+  exactAdd(acc.volume, t.size);
+  exactAdd(acc.quoteVolume, p * t.size);
+  if (t.side === 'BUY') exactAdd(acc.buyVolume, t.size);
+  acc.tradeCount++;
+  if (offset < acc.minOffset) acc.minOffset = offset;
+}
+
+/** Merge `from` into `into` (same identity). */
+export function mergeAcc(into: BarAcc, from: BarAcc): void {
+  if (before(from.openTime, from.openId, into.openTime, into.openId)) {
+    into.open = from.open;
+    into.openTime = from.openTime;
+    into.openId = from.openId;
+  }
+  if (before(into.closeTime, into.closeId, from.closeTime, from.closeId)) {
+    into.close = from.close;
+    into.closeTime = from.closeTime;
+    into.closeId = from.closeId;
+  }
+  if (from.high > into.high) into.high = from.high;
+  if (from.low < into.low) into.low = from.low;
+  exactMerge(into.volume, from.volume);
+  exactMerge(into.quoteVolume, from.quoteVolume);
+  exactMerge(into.buyVolume, from.buyVolume);
+  into.tradeCount += from.tradeCount;
+  if (from.minOffset < into.minOffset) into.minOffset = from.minOffset;
+}
+
+export function toBar(acc: BarAcc, revision: number, final: boolean): Bar {
+  const volume = exactValue(acc.volume);
+  const quoteVolume = exactValue(acc.quoteVolume);
+  return {
+    symbol: acc.symbol,
+    interval: acc.interval,
+    bucketStart: acc.bucketStart,
+    open: acc.open,
+    high: acc.high,
+    low: acc.low,
+    close: acc.close,
+    volume,
+    quoteVolume,
+    vwap: volume === 0 ? acc.close : quoteVolume / volume,
+    tradeCount: acc.tradeCount,
+    buyVolume: exactValue(acc.buyVolume),
+    firstEventTime: acc.openTime,
+    lastEventTime: acc.closeTime,
+    revision,
+    final,
+  };
+}

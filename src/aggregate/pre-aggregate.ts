@@ -1,0 +1,103 @@
+// Decode a raw batch of Kafka records and fold its ticks into partial bars: the map step, run in workers.
+import type { RejectCode } from '../errors.js';
+import type { IntervalSpec } from '../config.js';
+import type { Tick } from '../ingest/tick.js';
+import { tickProblem } from '../ingest/validate.js';
+import { schema } from '../stream/schemas.js';
+import { decode } from '../stream/serde.js';
+import { bucketStart } from './bucket.js';
+import { addTick, newAcc, type BarAcc } from './ohlcv.js';
+import { advance, isLate } from './watermark.js';
+
+export interface PackedBatch {
+  /** Record values back to back. */
+  data: Uint8Array;
+  /** Byte length of each value; -1 for a null value. */
+  lengths: Int32Array;
+  /** Source offset of each record. */
+  offsets: Float64Array;
+}
+
+export interface BatchInput extends PackedBatch {
+  intervals: IntervalSpec[];
+  /** Watermark of the partition before this batch (µs; -Infinity at start). */
+  watermark: number;
+  maxOutOfOrder: number;
+}
+
+export interface Reject {
+  /** Index of the record in the batch. */
+  index: number;
+  code: RejectCode;
+  reason: string;
+}
+
+export interface BatchOutput {
+  partials: BarAcc[];
+  rejects: Reject[];
+  /** Watermark after the batch. */
+  watermark: number;
+  accepted: number;
+}
+
+export function packBatch(values: (Buffer | null)[], offsets: number[]): PackedBatch {
+  let total = 0;
+  for (const v of values) total += v ? v.length : 0;
+  const data = new Uint8Array(total);
+  const lengths = new Int32Array(values.length);
+  let pos = 0;
+  values.forEach((v, i) => {
+    if (!v) {
+      lengths[i] = -1;
+      return;
+    }
+    data.set(v, pos);
+    pos += v.length;
+    lengths[i] = v.length;
+  });
+  return { data, lengths, offsets: Float64Array.from(offsets) };
+}
+
+export function preAggregate(input: BatchInput): BatchOutput {
+  const tickSchema = schema('tick');
+  const base = input.intervals[0]!.micros;
+  const byKey = new Map<string, BarAcc>();
+  const rejects: Reject[] = [];
+  const buf = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
+  let wm = input.watermark;
+  let pos = 0;
+  let accepted = 0;
+  for (let i = 0; i < input.lengths.length; i++) {
+    const len = input.lengths[i]!;
+    const value = len < 0 ? null : buf.subarray(pos, pos + len);
+    if (len > 0) pos += len;
+    let tick: Tick;
+    try {
+      tick = decode<Tick>(tickSchema, value);
+    } catch (err) {
+      rejects.push({ index: i, code: 'TE_DECODE', reason: (err as Error).message });
+      continue;
+    }
+    const problem = tickProblem(tick);
+    if (problem) {
+      rejects.push({ index: i, code: 'TE_INVALID_TICK', reason: problem });
+      continue;
+    }
+    const baseStart = bucketStart(tick.eventTime, base);
+    if (isLate(tick.eventTime, baseStart, base, wm)) {
+      rejects.push({ index: i, code: 'TE_LATE_TICK', reason: `event time ${tick.eventTime} is behind watermark ${wm}: its ${input.intervals[0]!.name} bar starting ${baseStart} is closed` });
+      continue;
+    }
+    wm = advance(wm, tick.eventTime, input.maxOutOfOrder);
+    const offset = input.offsets[i]!;
+    for (const iv of input.intervals) {
+      const start = iv.micros === base ? baseStart : bucketStart(tick.eventTime, iv.micros);
+      const key = `${iv.name}\u0000${tick.symbol}\u0000${start}`;
+      const acc = byKey.get(key);
+      if (acc) addTick(acc, tick, offset);
+      else byKey.set(key, newAcc(tick.symbol, iv.name, start, tick, offset));
+    }
+    accepted++;
+  }
+  return { partials: [...byKey.values()], rejects, watermark: wm, accepted };
+}

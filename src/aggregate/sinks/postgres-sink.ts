@@ -1,0 +1,109 @@
+// Bars into PostgreSQL: a hypertable when the timescaledb extension is there, native daily partitions otherwise.
+import pg from 'pg';
+import { SinkError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { microsToDay, microsToIso } from '../../time.js';
+import type { Bar } from '../bar.js';
+import type { BarSink } from './sink.js';
+
+export interface PostgresSinkOptions {
+  name: string;
+  url: string;
+  table: string;
+  log: Logger;
+}
+
+const COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
+  open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL, close double precision NOT NULL,
+  volume double precision NOT NULL, quote_volume double precision NOT NULL, vwap double precision NOT NULL,
+  trade_count bigint NOT NULL, buy_volume double precision NOT NULL,
+  first_event_time timestamptz NOT NULL, last_event_time timestamptz NOT NULL,
+  revision integer NOT NULL, final boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (symbol, bar_interval, bucket)`;
+
+const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, open, high, low, close, volume, quote_volume, vwap,
+    trade_count, buy_volume, first_event_time, last_event_time, revision, final)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+    $8::float8[], $9::float8[], $10::float8[], $11::bigint[], $12::float8[], $13::timestamptz[], $14::timestamptz[], $15::int[], $16::bool[])
+  ON CONFLICT (symbol, bar_interval, bucket) DO UPDATE SET
+    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
+    quote_volume = EXCLUDED.quote_volume, vwap = EXCLUDED.vwap, trade_count = EXCLUDED.trade_count, buy_volume = EXCLUDED.buy_volume,
+    first_event_time = EXCLUDED.first_event_time, last_event_time = EXCLUDED.last_event_time,
+    revision = EXCLUDED.revision, final = EXCLUDED.final, updated_at = now()
+  WHERE ${t}.revision <= EXCLUDED.revision`;
+
+export class PostgresSink implements BarSink {
+  readonly name: string;
+  private client: pg.Client;
+  private readonly table: string;
+  private readonly log: Logger;
+  /** 'hypertable' with TimescaleDB, 'partitioned' on plain PostgreSQL. */
+  mode: 'hypertable' | 'partitioned' | undefined;
+  private readonly partitions = new Set<string>();
+
+  constructor(opts: PostgresSinkOptions) {
+    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.table)) throw new SinkError(opts.name, `table name '${opts.table}' must match [a-z_][a-z0-9_]*`);
+    this.name = opts.name;
+    this.table = opts.table;
+    this.log = opts.log;
+    this.client = new pg.Client({ connectionString: opts.url });
+    // A dropped connection surfaces as an error on the next write; log it here so it is never silent.
+    this.client.on('error', (err) => this.log.error({ err, sink: this.name }, 'connection error'));
+  }
+
+  async init(): Promise<void> {
+    try {
+      await this.client.connect();
+      const { rows } = await this.client.query<{ installed: string | null; available: boolean }>(
+        `SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+                EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available`,
+      );
+      const hasTimescale = rows[0]!.installed !== null || rows[0]!.available;
+      if (hasTimescale) {
+        if (rows[0]!.installed === null) await this.client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+        await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS})`);
+        await this.client.query(`SELECT create_hypertable('${this.table}', by_range('bucket', INTERVAL '1 day'), if_not_exists => TRUE)`);
+        this.mode = 'hypertable';
+      } else {
+        await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS}) PARTITION BY RANGE (bucket)`);
+        await this.client.query(`CREATE INDEX IF NOT EXISTS ${this.table}_bucket_brin ON ${this.table} USING brin (bucket)`);
+        this.mode = 'partitioned';
+      }
+      this.log.info({ sink: this.name, mode: this.mode, table: this.table }, 'bar table ready');
+    } catch (err) {
+      throw new SinkError(this.name, `cannot prepare table ${this.table}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async ensurePartitions(bars: Bar[]): Promise<void> {
+    const days = new Set(bars.map((b) => microsToDay(b.bucketStart)));
+    for (const day of days) {
+      if (this.partitions.has(day)) continue;
+      const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+      await this.client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table}_p${day.replace(/-/g, '')} PARTITION OF ${this.table} FOR VALUES FROM ('${day}') TO ('${next}')`,
+      );
+      this.partitions.add(day);
+    }
+  }
+
+  async write(bars: Bar[]): Promise<void> {
+    if (bars.length === 0) return;
+    try {
+      if (this.mode === 'partitioned') await this.ensurePartitions(bars);
+      const cols: unknown[][] = Array.from({ length: 16 }, () => []);
+      for (const b of bars) {
+        const row = [b.symbol, b.interval, microsToIso(b.bucketStart), b.open, b.high, b.low, b.close, b.volume, b.quoteVolume, b.vwap,
+          b.tradeCount, b.buyVolume, microsToIso(b.firstEventTime), microsToIso(b.lastEventTime), b.revision, b.final];
+        for (let i = 0; i < 16; i++) cols[i]!.push(row[i]);
+      }
+      await this.client.query(UPSERT(this.table), cols);
+    } catch (err) {
+      throw new SinkError(this.name, `upsert of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+}

@@ -1,0 +1,83 @@
+// Bars into QuestDB: a WAL table with DEDUP UPSERT KEYS on the bar identity, written over ILP/HTTP (binary doubles).
+import { Sender } from '@questdb/nodejs-client';
+import { SinkError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { Bar } from '../bar.js';
+import type { BarSink } from './sink.js';
+
+export interface QuestDbSinkOptions {
+  httpUrl: string;
+  table: string;
+  log: Logger;
+}
+
+export async function questdbExec(httpUrl: string, sql: string): Promise<{ dataset?: unknown[][]; columns?: { name: string }[]; count?: number; error?: string }> {
+  const res = await fetch(`${httpUrl.replace(/\/$/, '')}/exec?query=${encodeURIComponent(sql)}`);
+  const body = (await res.json()) as { dataset?: unknown[][]; error?: string };
+  if (!res.ok || body.error) throw new Error(body.error ?? `HTTP ${res.status}`);
+  return body;
+}
+
+export class QuestDbSink implements BarSink {
+  readonly name = 'questdb';
+  private sender: Sender | undefined;
+  private readonly opts: QuestDbSinkOptions;
+
+  constructor(opts: QuestDbSinkOptions) {
+    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.table)) throw new SinkError('questdb', `table name '${opts.table}' must match [a-z_][a-z0-9_]*`);
+    this.opts = opts;
+  }
+
+  async init(): Promise<void> {
+    const t = this.opts.table;
+    try {
+      await questdbExec(
+        this.opts.httpUrl,
+        `CREATE TABLE IF NOT EXISTS ${t} (symbol SYMBOL, bar_interval SYMBOL, bucket TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE,
+          volume DOUBLE, quote_volume DOUBLE, vwap DOUBLE, trade_count LONG, buy_volume DOUBLE, first_event_time TIMESTAMP, last_event_time TIMESTAMP,
+          revision INT, final BOOLEAN) TIMESTAMP(bucket) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bucket, symbol, bar_interval)`,
+      );
+      const u = new URL(this.opts.httpUrl);
+      this.sender = await Sender.fromConfig(`http::addr=${u.hostname}:${u.port || 9000};auto_flush=off;protocol_version=2;retry_timeout=10000`);
+      this.opts.log.info({ sink: this.name, table: t }, 'bar table ready');
+    } catch (err) {
+      throw new SinkError(this.name, `cannot prepare table ${t}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async write(bars: Bar[]): Promise<void> {
+    if (bars.length === 0) return;
+    const s = this.sender;
+    if (!s) throw new SinkError(this.name, 'write before init');
+    try {
+      for (const b of bars) {
+        await s
+          .table(this.opts.table)
+          .symbol('symbol', b.symbol)
+          .symbol('bar_interval', b.interval)
+          .floatColumn('open', b.open)
+          .floatColumn('high', b.high)
+          .floatColumn('low', b.low)
+          .floatColumn('close', b.close)
+          .floatColumn('volume', b.volume)
+          .floatColumn('quote_volume', b.quoteVolume)
+          .floatColumn('vwap', b.vwap)
+          .intColumn('trade_count', b.tradeCount)
+          .floatColumn('buy_volume', b.buyVolume)
+          .timestampColumn('first_event_time', BigInt(b.firstEventTime), 'us')
+          .timestampColumn('last_event_time', BigInt(b.lastEventTime), 'us')
+          .intColumn('revision', b.revision)
+          .booleanColumn('final', b.final)
+          .at(BigInt(b.bucketStart), 'us');
+      }
+      // One HTTP request per batch: QuestDB commits it as one transaction before answering.
+      await s.flush();
+    } catch (err) {
+      throw new SinkError(this.name, `ILP write of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.sender?.close();
+  }
+}

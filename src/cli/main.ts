@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// tick-engine <command>: the one CLI (local stack, feed, aggregator, gateway, demo).
+import { Aggregator } from '../aggregate/aggregator.js';
+import { createSinks } from '../aggregate/sinks/create-sinks.js';
+import { configMarkdown, loadConfig, type Config } from '../config.js';
+import { TickEngineError } from '../errors.js';
+import { FeedProducer } from '../ingest/feed-producer.js';
+import { logger, rootLogger } from '../log.js';
+import { createKafka } from '../stream/kafka.js';
+import { Gateway } from '../gateway/server.js';
+import { configHelp, parseCommandArgs } from './args.js';
+import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
+import { runStack } from './stack.js';
+
+const FEED_KEYS = ['simSymbols', 'simRate', 'simSeed', 'simStart', 'simSpeed', 'simDurationS', 'simJitterMs', 'simVenue'] as const;
+const KAFKA_KEYS = ['kafkaBrokers', 'topicTicks', 'topicBars', 'topicDlq', 'ticksPartitions'] as const;
+const AGG_KEYS = ['aggGroupId', 'intervals', 'maxOutOfOrderMs', 'idleCloseMs', 'aggWorkers', 'sinks', 'barsTable', 'pgUrl', 'tsdbUrl', 'questdbHttp'] as const;
+const GW_KEYS = ['gatewayHost', 'gatewayPort'] as const;
+
+interface Command {
+  summary: string;
+  usage: string;
+  keys: readonly (keyof Config)[];
+  switches?: readonly string[];
+  run(config: Config, switches: Set<string>): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  up: { summary: 'install (cached) and start Kafka, QuestDB, PostgreSQL 15 and TimescaleDB locally', usage: 'up', keys: [], run: () => runStack('up') },
+  down: { summary: 'stop the local stack', usage: 'down', keys: [], run: () => runStack('down') },
+  status: { summary: 'show which local servers run', usage: 'status', keys: [], run: () => runStack('status') },
+  ingest: {
+    summary: 'run the simulated exchange feed into the ticks topic',
+    usage: 'ingest [--sim-rate N] [--sim-seed N] [--sim-duration-s S] ...',
+    keys: [...FEED_KEYS, ...KAFKA_KEYS],
+    run: async (config) => {
+      const log = logger('ingest');
+      const feed = new FeedProducer(config, createKafka(config, 'ingest'), log);
+      await feed.start();
+      const abort = new AbortController();
+      const done = onShutdown(log, [{ name: 'feed', stop: async () => abort.abort() }]);
+      await feed.run({ signal: abort.signal });
+      await feed.stop();
+      if (abort.signal.aborted) await done;
+      return 0;
+    },
+  },
+  aggregate: {
+    summary: 'aggregate ticks into final bars, write them to the stores and the bars topic',
+    usage: 'aggregate [--intervals 1s,1m] [--sinks postgres,timescaledb,questdb] ...',
+    keys: [...AGG_KEYS, ...KAFKA_KEYS],
+    run: async (config) => {
+      const log = logger('aggregate');
+      const agg = new Aggregator(config, { kafka: createKafka(config, 'aggregate'), sinks: createSinks(config, log), log, onFatal: fatal(log) });
+      await agg.start();
+      await onShutdown(log, [{ name: 'aggregator', stop: () => agg.stop() }]);
+      return 0;
+    },
+  },
+  gateway: {
+    summary: 'serve live bars over WebSocket, /health, /metrics and the chart page',
+    usage: 'gateway [--gateway-port 8088]',
+    keys: [...GW_KEYS, 'intervals', 'kafkaBrokers', 'topicBars'],
+    run: async (config) => {
+      const log = logger('gateway');
+      const gw = new Gateway(config, createKafka(config, 'gateway'), log);
+      await gw.start();
+      await onShutdown(log, [{ name: 'gateway', stop: () => gw.stop() }]);
+      return 0;
+    },
+  },
+  demo: {
+    summary: 'start the local stack and the whole engine (feed → Kafka → bars → stores → gateway → chart) until Ctrl-C',
+    usage: 'demo [--keep-stack] [--sim-rate N] [--gateway-port N] ...',
+    keys: [...FEED_KEYS, ...AGG_KEYS, ...GW_KEYS],
+    switches: ['keep-stack'],
+    run: async (config, switches) => {
+      const log = logger('demo');
+      const code = await runStack('up');
+      if (code !== 0) return code;
+      const parts: Stoppable[] = [];
+      const stopStack = async () => {
+        if (!switches.has('keep-stack')) await runStack('down');
+      };
+      try {
+        const agg = new Aggregator(config, { kafka: createKafka(config, 'aggregate'), sinks: createSinks(config, log), log: logger('aggregate'), onFatal: fatal(log) });
+        await agg.start();
+        parts.push({ name: 'aggregator', stop: () => agg.stop() });
+        const gw = new Gateway(config, createKafka(config, 'gateway'), logger('gateway'));
+        await gw.start();
+        parts.push({ name: 'gateway', stop: () => gw.stop() });
+        const feed = new FeedProducer(config, createKafka(config, 'ingest'), logger('ingest'));
+        await feed.start();
+        const abort = new AbortController();
+        parts.push({ name: 'feed', stop: async () => { abort.abort(); await running; await feed.stop(); } });
+        const running = feed.run({ signal: abort.signal });
+        const firstSymbol = config.simSymbols > 0 ? 'BTC-USD' : '';
+        process.stdout.write(`\n  tick-engine demo is running.\n  Live chart: ${gw.url}?symbol=${firstSymbol}&interval=${config.intervals[0]!.name}\n  Metrics:    ${gw.url}metrics\n  Ctrl-C to stop${switches.has('keep-stack') ? '' : ' (the local stack stops too; --keep-stack keeps it)'}.\n\n`);
+      } catch (err) {
+        for (const p of parts.reverse()) await p.stop().catch(() => undefined);
+        await stopStack();
+        throw err;
+      }
+      await onShutdown(log, parts, stopStack);
+      return 0;
+    },
+  },
+  config: {
+    summary: 'print the configuration keys, their env names, flags and defaults (Markdown)',
+    usage: 'config',
+    keys: [],
+    run: async () => {
+      process.stdout.write(configMarkdown() + '\n');
+      return 0;
+    },
+  },
+};
+
+function mainHelp(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: tick-engine <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nEvery option is also an environment variable (see 'tick-engine config').\nRun 'tick-engine <command> --help' for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name ? 0 : 2;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`tick-engine: unknown command '${name}'\n\n${mainHelp()}`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseCommandArgs(rest, cmd.switches ?? []);
+  } catch (err) {
+    process.stderr.write(`tick-engine ${name}: ${(err as Error).message}\nRun 'tick-engine ${name} --help'.\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    const sw = (cmd.switches ?? []).map((s) => `  --${s}`).join('\n');
+    process.stdout.write(`usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n${cmd.keys.length ? `\noptions:\n${configHelp([...cmd.keys])}\n` : ''}${sw ? `${sw}\n` : ''}  --help                     this text\n`);
+    return 0;
+  }
+  const config = loadConfig({ flags: parsed.flags, env: name === 'demo' ? { TE_IDLE_CLOSE_MS: '1000', ...process.env } : process.env });
+  rootLogger(config.logLevel);
+  return cmd.run(config, parsed.switches);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = err as TickEngineError;
+    if (e instanceof TickEngineError) process.stderr.write(`tick-engine: ${e.code}: ${e.message}\n`);
+    else process.stderr.write(`tick-engine: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

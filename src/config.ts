@@ -1,0 +1,164 @@
+// The one configuration object: every key declared once with its env name, flag, default and doc; validated at start.
+import { ConfigError } from './errors.js';
+import { parseInterval } from './aggregate/interval.js';
+
+type Kind = 'string' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time';
+
+interface KeySpec {
+  /** Environment variable; the flag is the same name without TE_, lower-case, dashes. */
+  env: string;
+  kind: Kind;
+  default: string;
+  doc: string;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+}
+
+export const CONFIG_SPEC = {
+  logLevel: { env: 'TE_LOG_LEVEL', kind: 'string', default: 'info', doc: 'pino log level', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  kafkaBrokers: { env: 'TE_KAFKA_BROKERS', kind: 'list', default: '127.0.0.1:19092', doc: 'Kafka bootstrap brokers, comma-separated host:port' },
+  kafkaClientId: { env: 'TE_KAFKA_CLIENT_ID', kind: 'string', default: 'tick-engine', doc: 'Kafka client id prefix' },
+  topicTicks: { env: 'TE_TOPIC_TICKS', kind: 'string', default: 'ticks', doc: 'topic of Avro ticks, keyed by symbol' },
+  topicDlq: { env: 'TE_TOPIC_DLQ', kind: 'string', default: 'ticks.dlq', doc: 'dead-letter topic: rejected records with a reason header' },
+  topicBars: { env: 'TE_TOPIC_BARS', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
+  ticksPartitions: { env: 'TE_TICKS_PARTITIONS', kind: 'int', default: '3', min: 1, max: 1024, doc: 'partitions when the engine creates the ticks/bars topics' },
+  aggGroupId: { env: 'TE_AGG_GROUP', kind: 'string', default: 'tick-engine-aggregator', doc: 'consumer group of the aggregators' },
+  intervals: { env: 'TE_INTERVALS', kind: 'intervals', default: '1s,1m', doc: 'bar intervals (s, m, h, d units), each a multiple of the first' },
+  maxOutOfOrderMs: { env: 'TE_MAX_OUT_OF_ORDER_MS', kind: 'int', default: '1000', min: 0, max: 3_600_000, doc: 'watermark = max event time seen in a partition minus this' },
+  idleCloseMs: { env: 'TE_IDLE_CLOSE_MS', kind: 'int', default: '0', min: 0, max: 3_600_000, doc: 'live mode: also advance the watermark to wall clock minus out-of-orderness minus this; 0 = pure event time' },
+  aggWorkers: { env: 'TE_AGG_WORKERS', kind: 'int', default: '2', min: 1, max: 64, doc: 'piscina worker threads that decode and pre-aggregate batches' },
+  sinks: { env: 'TE_SINKS', kind: 'list', default: 'postgres,timescaledb,questdb', doc: 'stores that receive final bars', choices: ['postgres', 'timescaledb', 'questdb'] },
+  barsTable: { env: 'TE_BARS_TABLE', kind: 'string', default: 'bars', doc: 'table name for bars in every store' },
+  pgUrl: { env: 'TE_PG_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:15432/postgres', doc: 'PostgreSQL connection URL' },
+  tsdbUrl: { env: 'TE_TSDB_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:15433/postgres', doc: 'TimescaleDB connection URL' },
+  questdbHttp: { env: 'TE_QUESTDB_HTTP', kind: 'url', default: 'http://127.0.0.1:19000', doc: 'QuestDB HTTP endpoint (ILP writes, DDL)' },
+  questdbPgUrl: { env: 'TE_QUESTDB_PG_URL', kind: 'url', default: 'postgres://admin:quest@127.0.0.1:18812/qdb', doc: 'QuestDB PostgreSQL-wire URL (queries)' },
+  simSymbols: { env: 'TE_SIM_SYMBOLS', kind: 'int', default: '50', min: 1, max: 100_000, doc: 'simulated symbols' },
+  simRate: { env: 'TE_SIM_RATE', kind: 'number', default: '200', min: 0.001, max: 10_000_000, doc: 'mean simulated ticks per second of event time' },
+  simSeed: { env: 'TE_SIM_SEED', kind: 'int', default: '42', min: 0, max: 4_294_967_295, doc: 'PRNG seed: same seed, same ticks' },
+  simStart: { env: 'TE_SIM_START', kind: 'time', default: 'now', doc: "event time of the first tick: 'now' or an ISO-8601 instant" },
+  simSpeed: { env: 'TE_SIM_SPEED', kind: 'number', default: '1', min: 0, max: 1_000_000, doc: 'event seconds per wall second; 0 = as fast as the broker takes them' },
+  simDurationS: { env: 'TE_SIM_DURATION_S', kind: 'number', default: '0', min: 0, max: 1e9, doc: 'event seconds to simulate; 0 = until stopped' },
+  simJitterMs: { env: 'TE_SIM_JITTER_MS', kind: 'int', default: '200', min: 0, max: 3_600_000, doc: 'max delay of a tick behind the feed clock (out-of-order delivery)' },
+  simVenue: { env: 'TE_SIM_VENUE', kind: 'string', default: 'SIM', doc: 'venue name on simulated ticks' },
+  gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
+  gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
+} as const satisfies Record<string, KeySpec>;
+
+type Spec = typeof CONFIG_SPEC;
+type ValueOf<K extends Kind> = K extends 'int' | 'number' | 'time'
+  ? number
+  : K extends 'list'
+    ? string[]
+    : K extends 'bool'
+      ? boolean
+      : K extends 'intervals'
+        ? IntervalSpec[]
+        : string;
+
+export interface IntervalSpec {
+  /** As written by the user and stored in bars: '1s', '1m', '1h', '1d'. */
+  name: string;
+  /** Width in microseconds. */
+  micros: number;
+}
+
+export type Config = { readonly [K in keyof Spec]: ValueOf<Spec[K]['kind']> };
+
+export function flagName(env: string): string {
+  return '--' + env.replace(/^TE_/, '').toLowerCase().replace(/_/g, '-');
+}
+
+function parseValue(spec: KeySpec, raw: string, key: string, now: () => number): unknown {
+  const trimmed = raw.trim();
+  switch (spec.kind) {
+    case 'string':
+      if (trimmed === '') throw new ConfigError(key, 'must not be empty');
+      if (spec.choices && !spec.choices.includes(trimmed)) throw new ConfigError(key, `must be one of ${spec.choices.join(', ')} (got '${trimmed}')`);
+      return trimmed;
+    case 'int':
+    case 'number': {
+      const n = Number(trimmed);
+      if (trimmed === '' || !Number.isFinite(n)) throw new ConfigError(key, `must be a number (got '${raw}')`);
+      if (spec.kind === 'int' && !Number.isInteger(n)) throw new ConfigError(key, `must be an integer (got '${raw}')`);
+      if (spec.min !== undefined && n < spec.min) throw new ConfigError(key, `must be >= ${spec.min} (got ${n})`);
+      if (spec.max !== undefined && n > spec.max) throw new ConfigError(key, `must be <= ${spec.max} (got ${n})`);
+      return n;
+    }
+    case 'bool':
+      if (/^(1|true|yes|on)$/i.test(trimmed)) return true;
+      if (/^(0|false|no|off)$/i.test(trimmed)) return false;
+      throw new ConfigError(key, `must be true or false (got '${raw}')`);
+    case 'list': {
+      const items = trimmed === '' ? [] : trimmed.split(',').map((s) => s.trim());
+      if (items.some((s) => s === '')) throw new ConfigError(key, `has an empty item (got '${raw}')`);
+      if (spec.choices) {
+        const bad = items.filter((s) => !spec.choices!.includes(s));
+        if (bad.length) throw new ConfigError(key, `unknown item(s) ${bad.join(', ')}; allowed: ${spec.choices.join(', ')}`);
+      }
+      return items;
+    }
+    case 'url':
+      try {
+        new URL(trimmed);
+      } catch {
+        throw new ConfigError(key, `must be a URL (got '${raw}')`);
+      }
+      return trimmed;
+    case 'time': {
+      if (trimmed === 'now') return now();
+      const ms = Date.parse(trimmed);
+      if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed) || Number.isNaN(ms)) throw new ConfigError(key, `must be 'now' or an ISO-8601 instant (got '${raw}')`);
+      return ms * 1000;
+    }
+    case 'intervals': {
+      const names = trimmed.split(',').map((s) => s.trim());
+      const out: IntervalSpec[] = [];
+      for (const name of names) {
+        try {
+          out.push({ name, micros: parseInterval(name) });
+        } catch (err) {
+          throw new ConfigError(key, (err as Error).message);
+        }
+      }
+      if (out.length === 0) throw new ConfigError(key, 'needs at least one interval');
+      out.sort((a, b) => a.micros - b.micros);
+      const base = out[0]!.micros;
+      for (const iv of out) {
+        if (iv.micros % base !== 0) throw new ConfigError(key, `${iv.name} is not a multiple of the smallest interval ${out[0]!.name}`);
+      }
+      if (new Set(out.map((i) => i.micros)).size !== out.length) throw new ConfigError(key, 'lists the same interval twice');
+      return out;
+    }
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Flag values by env name, e.g. { TE_SIM_RATE: '1000' }; flags win over env. */
+  flags?: Record<string, string | undefined>;
+  now?: () => number;
+}
+
+/** Build the validated, frozen configuration. Throws ConfigError naming the first bad key. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const flags = opts.flags ?? {};
+  const now = opts.now ?? (() => Date.now() * 1000);
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(CONFIG_SPEC) as [string, KeySpec][]) {
+    const fromFlag = flags[spec.env];
+    const fromEnv = env[spec.env];
+    const key = fromFlag !== undefined ? flagName(spec.env) : spec.env;
+    const raw = fromFlag ?? fromEnv ?? spec.default;
+    out[name] = parseValue(spec, raw, fromFlag !== undefined || fromEnv !== undefined ? key : `${spec.env} (default)`, now);
+  }
+  return Object.freeze(out) as Config;
+}
+
+/** The configuration table as Markdown (README), generated from the spec so the two never drift. */
+export function configMarkdown(): string {
+  const rows = Object.values(CONFIG_SPEC).map((s: KeySpec) => `| \`${s.env}\` | \`${flagName(s.env)}\` | \`${s.default}\` | ${s.doc}${s.choices ? ` (${s.choices.join(', ')})` : ''} |`);
+  return ['| env | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

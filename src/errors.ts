@@ -1,0 +1,66 @@
+// One base error class; a subclass per failure with a stable code that callers and tests match on.
+
+export class TickEngineError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration value is missing or malformed; `key` names it as the user wrote it (env or flag). */
+export class ConfigError extends TickEngineError {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super('TE_CONFIG', `invalid configuration ${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+/** A tick failed validation (implausible or malformed field). */
+export class InvalidTickError extends TickEngineError {
+  constructor(message: string) {
+    super('TE_INVALID_TICK', message);
+  }
+}
+
+/** A Kafka record is not in the schema-registry wire format or does not decode with its schema. */
+export class DecodeError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TE_DECODE', message, options);
+  }
+}
+
+/** A tick arrived after the watermark passed the end of its bar. */
+export class LateTickError extends TickEngineError {
+  constructor(message: string) {
+    super('TE_LATE_TICK', message);
+  }
+}
+
+/** A store (PostgreSQL, TimescaleDB, QuestDB) rejected a write or a schema change. */
+export class SinkError extends TickEngineError {
+  readonly sink: string;
+  constructor(sink: string, message: string, options?: { cause?: unknown }) {
+    super('TE_SINK', `${sink}: ${message}`, options);
+    this.sink = sink;
+  }
+}
+
+/** A gateway request was malformed; sent back to the client with this code. */
+export class BadRequestError extends TickEngineError {
+  constructor(message: string) {
+    super('TE_BAD_REQUEST', message);
+  }
+}
+
+/** The uWebSockets.js native binary could not be loaded (we never run on its `ws` fallback). */
+export class NativeLoadError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TE_NATIVE_LOAD', message, options);
+  }
+}
+
+/** Reason codes carried on dead-letter records: a record is rejected with exactly one of these. */
+export type RejectCode = 'TE_DECODE' | 'TE_INVALID_TICK' | 'TE_LATE_TICK';

@@ -1,0 +1,149 @@
+// The gateway: one uWebSockets.js app serving live bars over WebSocket, health, metrics and the chart page.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
+import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
+import type { Config } from '../config.js';
+import { TickEngineError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { registry, wsConnections, wsMessages } from '../metrics.js';
+import { projectRoot } from '../paths.js';
+import type { Bar } from '../aggregate/bar.js';
+import { BarsFeed } from './bars-feed.js';
+import { barTopic, parseRequest, serializeAck, serializeBarMessage, serializeError } from './protocol.js';
+import { loadUws } from './uws.js';
+
+interface Conn {
+  id: number;
+}
+
+export class Gateway {
+  private app: TemplatedApp | undefined;
+  private listenSocket: us_listen_socket | undefined;
+  private feed: BarsFeed;
+  private readonly symbols = new Set<string>();
+  private readonly intervals: ReadonlySet<string>;
+  private nextConnId = 1;
+  private readonly open = new Set<WebSocket<Conn>>();
+  private ready = false;
+  /** The bound port (useful with TE_GATEWAY_PORT=0). */
+  port = 0;
+
+  constructor(
+    private readonly config: Config,
+    kafka: Kafka,
+    private readonly log: Logger,
+  ) {
+    this.intervals = new Set(config.intervals.map((i) => i.name));
+    this.feed = new BarsFeed(config, kafka, log, (bar) => this.publishBar(bar));
+  }
+
+  get url(): string {
+    return `http://${this.config.gatewayHost}:${this.port}/`;
+  }
+
+  async start(): Promise<void> {
+    const uws = loadUws();
+    const root = projectRoot();
+    const page = readFileSync(join(root, 'src/gateway/public/index.html'));
+    const chartsJs = readFileSync(join(dirname(fileURLToPath(import.meta.resolve('lightweight-charts'))), 'lightweight-charts.standalone.production.js'));
+    const app = uws.App();
+    this.app = app;
+    app
+      .ws<Conn>('/ws', {
+        compression: uws.DISABLED,
+        maxPayloadLength: 64 * 1024,
+        idleTimeout: 60,
+        maxBackpressure: 16 * 1024 * 1024,
+        sendPingsAutomatically: true,
+        upgrade: (res, req, ctx) => {
+          res.upgrade<Conn>({ id: this.nextConnId++ }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
+        },
+        open: (ws) => {
+          this.open.add(ws);
+          wsConnections.inc();
+        },
+        message: (ws, data) => this.onMessage(ws, Buffer.from(data).toString('utf8')),
+        close: (ws) => {
+          this.open.delete(ws);
+          wsConnections.dec();
+        },
+      })
+      .get('/', (res) => this.send(res, '200 OK', 'text/html; charset=utf-8', page))
+      .get('/vendor/lightweight-charts.js', (res) => this.send(res, '200 OK', 'application/javascript', chartsJs))
+      .get('/health', (res) => this.json(res, '200 OK', { status: 'ok' }))
+      .get('/ready', (res) => (this.ready ? this.json(res, '200 OK', { status: 'ready' }) : this.json(res, '503 Service Unavailable', { status: 'starting' })))
+      .get('/api/v1/instruments', (res) => this.json(res, '200 OK', { intervals: [...this.intervals], symbols: [...this.symbols].sort() }))
+      .get('/metrics', (res) => {
+        let aborted = false;
+        res.onAborted(() => (aborted = true));
+        registry.metrics().then(
+          (text) => !aborted && res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', registry.contentType).end(text)),
+          (err: unknown) => !aborted && res.cork(() => this.json(res, '500 Internal Server Error', { code: 'TE_METRICS', message: String(err) })),
+        );
+      })
+      .any('/*', (res, req) => this.json(res, '404 Not Found', { code: 'TE_NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }));
+
+    await new Promise<void>((resolve, reject) => {
+      app.listen(this.config.gatewayHost, this.config.gatewayPort, (sock) => {
+        if (!sock) return reject(new TickEngineError('TE_LISTEN', `gateway cannot listen on ${this.config.gatewayHost}:${this.config.gatewayPort} (port taken?)`));
+        this.listenSocket = sock;
+        this.port = uws.us_socket_local_port(sock);
+        resolve();
+      });
+    });
+    await this.feed.start();
+    this.ready = true;
+    this.log.info({ url: this.url }, 'gateway listening');
+  }
+
+  private onMessage(ws: WebSocket<Conn>, text: string): void {
+    let req;
+    try {
+      req = parseRequest(text, this.intervals);
+    } catch (err) {
+      const e = err as TickEngineError;
+      ws.send(serializeError({ type: 'error', code: e.code ?? 'TE_BAD_REQUEST', message: e.message }));
+      return;
+    }
+    if (req.op === 'ping') {
+      ws.send('{"type":"pong"}');
+      return;
+    }
+    for (const s of req.symbols) {
+      const topic = barTopic(req.interval, s);
+      if (req.op === 'subscribe') ws.subscribe(topic);
+      else ws.unsubscribe(topic);
+    }
+    ws.send(serializeAck({ type: req.op === 'subscribe' ? 'subscribed' : 'unsubscribed', channel: 'bars', interval: req.interval, symbols: req.symbols }));
+  }
+
+  private publishBar(bar: Bar): void {
+    const app = this.app;
+    if (!app) return;
+    this.symbols.add(bar.symbol);
+    const msg = serializeBarMessage({ type: 'bar', bar });
+    app.publish(barTopic(bar.interval, bar.symbol), msg);
+    app.publish(barTopic(bar.interval, '*'), msg);
+    wsMessages.inc();
+  }
+
+  private send(res: HttpResponse, status: string, type: string, body: Buffer | string): void {
+    res.cork(() => res.writeStatus(status).writeHeader('content-type', type).end(body));
+  }
+
+  private json(res: HttpResponse, status: string, body: unknown): void {
+    this.send(res, status, 'application/json', JSON.stringify(body));
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    await this.feed.stop();
+    if (this.listenSocket) loadUws().us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+    // 1001 "going away": clients reconnect elsewhere; nothing keeps the event loop alive after this.
+    for (const ws of [...this.open]) ws.end(1001, 'server shutting down');
+    this.log.info('gateway stopped');
+  }
+}

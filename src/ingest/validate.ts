@@ -1,0 +1,28 @@
+// Plausibility checks on a decoded tick; the first failure's reason goes to the dead-letter topic.
+import { InvalidTickError } from '../errors.js';
+import type { Tick } from './tick.js';
+
+/** 2000-01-01 and 2200-01-01 in µs: outside this an event time is a unit mistake, not a trade. */
+const MIN_TIME = 946_684_800_000_000;
+const MAX_TIME = 7_258_118_400_000_000;
+const SIDES = new Set(['BUY', 'SELL', 'UNKNOWN']);
+
+/** Returns null when the tick is plausible, else the reason. Allocation-free on the good path. */
+export function tickProblem(t: Tick): string | null {
+  if (typeof t.symbol !== 'string' || t.symbol.length === 0 || t.symbol.length > 64) return 'symbol must be 1..64 characters';
+  if (typeof t.venue !== 'string' || t.venue.length === 0 || t.venue.length > 64) return 'venue must be 1..64 characters';
+  if (!Number.isInteger(t.eventTime) || t.eventTime < MIN_TIME || t.eventTime > MAX_TIME) {
+    return `eventTime ${t.eventTime} is not µs since epoch between 2000 and 2200`;
+  }
+  if (!Number.isFinite(t.price) || t.price <= 0) return `price ${t.price} must be finite and > 0`;
+  if (!Number.isFinite(t.size) || t.size <= 0) return `size ${t.size} must be finite and > 0`;
+  if (!SIDES.has(t.side)) return `side ${String(t.side)} must be BUY, SELL or UNKNOWN`;
+  if (typeof t.tradeId !== 'string' || t.tradeId.length === 0 || t.tradeId.length > 128) return 'tradeId must be 1..128 characters';
+  return null;
+}
+
+export function assertTick(t: Tick): Tick {
+  const p = tickProblem(t);
+  if (p) throw new InvalidTickError(p);
+  return t;
+}

@@ -1,0 +1,32 @@
+// Schema-registry wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
+import { DecodeError } from '../errors.js';
+import type { RegisteredSchema } from './schemas.js';
+
+const HEADER = 5;
+
+export function encode(s: RegisteredSchema, value: unknown): Buffer {
+  const body = s.type.toBuffer(value);
+  const out = Buffer.allocUnsafe(HEADER + body.length);
+  out[0] = 0;
+  out.writeUInt32BE(s.id, 1);
+  body.copy(out, HEADER);
+  return out;
+}
+
+/** Decode a record written with schema `s`; throws DecodeError with the reason otherwise. */
+export function decode<T>(s: RegisteredSchema, buf: Buffer | null): T {
+  if (!buf || buf.length < HEADER) throw new DecodeError(`record of ${buf?.length ?? 0} bytes is shorter than the 5-byte wire-format header`);
+  if (buf[0] !== 0) throw new DecodeError(`unknown magic byte ${buf[0]} (expected 0)`);
+  const id = buf.readUInt32BE(1);
+  if (id !== s.id) throw new DecodeError(`schema id ${id} is not the ${s.name} schema (id ${s.id})`);
+  let res: { value: unknown; offset: number };
+  try {
+    res = s.type.decode(buf, HEADER);
+  } catch (err) {
+    throw new DecodeError(`Avro body does not decode as ${s.name}: ${(err as Error).message}`, { cause: err });
+  }
+  if (res.offset !== buf.length) {
+    throw new DecodeError(res.offset < 0 ? `Avro body is truncated for ${s.name}` : `${buf.length - res.offset} trailing bytes after the ${s.name} body`);
+  }
+  return res.value as T;
+}
