@@ -4,7 +4,7 @@ set -euo pipefail
 
 TE_ROOT="${TE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 TE_LOCAL="${TE_LOCAL_DIR:-$TE_ROOT/.local}"
-TE_CACHE="$TE_LOCAL/cache"   # downloads (kept across stack resets)
+TE_CACHE="${TE_CACHE_DIR:-$TE_ROOT/.local/cache}"   # downloads, shared by every stack (kept across resets)
 TE_RUN="$TE_LOCAL/run"       # pid files
 TE_DATA="$TE_LOCAL/data"     # server data
 TE_LOGS="$TE_LOCAL/logs"     # server logs

@@ -1,0 +1,62 @@
+// Exact sums: any order, any split into partials, gives the correctly rounded exact sum.
+import t from 'tap';
+import { exactAdd, exactMerge, exactSum, exactValue } from '../../src/aggregate/exact-sum.js';
+import { Prng } from '../../src/ingest/prng.js';
+import { exactSumOracle } from '../helpers/oracle.js';
+
+function shuffle<T>(xs: T[], rng: Prng): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+t.test('classic cancellation cases', async (t) => {
+  const s = exactSum();
+  for (const x of [1e100, 1.0, -1e100, 1e-100]) exactAdd(s, x);
+  t.equal(exactValue(s), 1, 'exact: 1 + 1e-100 rounds to 1 (a naive left-to-right sum gives 1e-100)');
+  const s2 = exactSum();
+  for (let i = 0; i < 10; i++) exactAdd(s2, 0.1);
+  t.equal(exactValue(s2), 1, '0.1 ten times is exactly rounded to 1');
+  t.equal(exactValue(exactSum()), 0);
+});
+
+t.test('order and partitioning never change the result', async (t) => {
+  const rng = new Prng(11);
+  for (let round = 0; round < 300; round++) {
+    const n = 1 + rng.int(400);
+    const xs = Array.from({ length: n }, () => Number((rng.next() * 10 ** (rng.int(8) - 3)).toFixed(4)) * Number((1 + rng.next() * 5000).toFixed(2)));
+    const expected = exactSumOracle(xs);
+    const seq = exactSum();
+    for (const x of shuffle(xs, rng)) exactAdd(seq, x);
+    // Split into random chunks, sum each, merge in random order.
+    const chunks: number[][] = [];
+    const order = shuffle(xs, rng);
+    while (order.length) chunks.push(order.splice(0, 1 + rng.int(50)));
+    const merged = exactSum();
+    for (const c of shuffle(chunks, rng)) {
+      const part = exactSum();
+      for (const x of c) exactAdd(part, x);
+      exactMerge(merged, part);
+    }
+    if (exactValue(seq) !== expected || exactValue(merged) !== expected) {
+      t.fail(`round ${round}: seq ${exactValue(seq)} merged ${exactValue(merged)} expected ${expected}`);
+      return;
+    }
+  }
+  t.pass('300 random multisets agree with the BigInt oracle');
+});
+
+t.test('mixed signs and magnitudes', async (t) => {
+  const rng = new Prng(3);
+  for (let round = 0; round < 200; round++) {
+    const xs = Array.from({ length: 50 }, () => (rng.next() - 0.5) * 2 ** (rng.int(120) - 60));
+    const s = exactSum();
+    for (const x of xs) exactAdd(s, x);
+    const e = exactSumOracle(xs);
+    if (exactValue(s) !== e) return t.fail(`round ${round}: ${exactValue(s)} vs ${e}`);
+  }
+  t.pass('200 rounds');
+});

@@ -1,0 +1,101 @@
+// OHLCV merging: partial bars from any batching and order merge to the bar computed offline.
+import t from 'tap';
+import type { IntervalSpec } from '../../src/config.js';
+import { OpenBars } from '../../src/aggregate/open-bars.js';
+import { toBar } from '../../src/aggregate/ohlcv.js';
+import { preAggregate, packBatch } from '../../src/aggregate/pre-aggregate.js';
+import { FeedSimulator } from '../../src/ingest/simulator.js';
+import { Prng } from '../../src/ingest/prng.js';
+import type { Tick } from '../../src/ingest/tick.js';
+import { schema } from '../../src/stream/schemas.js';
+import { encode } from '../../src/stream/serde.js';
+import { diffBars, offlineBars, type OracleTick } from '../helpers/oracle.js';
+
+const intervals: IntervalSpec[] = [
+  { name: '1s', micros: 1e6 },
+  { name: '5s', micros: 5e6 },
+  { name: '1m', micros: 60e6 },
+];
+
+function ticks(n: number, seed: number): Tick[] {
+  const sim = new FeedSimulator({ symbols: 8, rate: 300, seed, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 300_000, venue: 'T' });
+  return Array.from({ length: n }, () => sim.next());
+}
+
+/** Run the engine's map+merge over the ticks split into random batches; close everything at the end. */
+function engineBars(all: Tick[], rng: Prng, maxOutOfOrder: number) {
+  const s = schema('tick');
+  const open = new OpenBars(intervals);
+  let wm = -Infinity;
+  let i = 0;
+  const out = [];
+  while (i < all.length) {
+    const n = 1 + rng.int(400);
+    const chunk = all.slice(i, i + n);
+    const packed = packBatch(chunk.map((x) => encode(s, x)), chunk.map((_, k) => i + k));
+    const res = preAggregate({ ...packed, intervals, watermark: wm, maxOutOfOrder });
+    wm = res.watermark;
+    // Merge partials in a shuffled order: merging must be order-independent.
+    const partials = res.partials.sort(() => rng.next() - 0.5);
+    open.merge(partials);
+    out.push(...open.close(wm));
+    i += n;
+  }
+  return { bars: out.map((a) => toBar(a, 0, true)), watermark: wm, open };
+}
+
+t.test('engine bars equal offline bars, every field, for random batchings', async (t) => {
+  for (const seed of [1, 2, 3]) {
+    const all = ticks(12000, seed);
+    const rng = new Prng(seed * 100);
+    const maxOutOfOrder = 500_000;
+    const got = engineBars(all, rng, maxOutOfOrder);
+    const oracleTicks: OracleTick[] = all.map((x, k) => ({ ...x, partition: 0, offset: k }));
+    const expected = offlineBars(oracleTicks, { intervals, maxOutOfOrder });
+    t.ok(expected.finalBars.length > 100, `seed ${seed}: ${expected.finalBars.length} final bars to compare`);
+    t.same(diffBars(got.bars, expected.finalBars), [], `seed ${seed}: no differences`);
+    t.equal(got.watermark, expected.watermarks.get(0), 'same watermark');
+  }
+});
+
+t.test('late ticks are rejected with TE_LATE_TICK and excluded from bars', async (t) => {
+  const all = ticks(3000, 9);
+  // Make every 100th tick 5 s late relative to the feed.
+  for (let k = 100; k < all.length; k += 100) all[k] = { ...all[k]!, eventTime: all[k]!.eventTime - 5_000_000 };
+  const s = schema('tick');
+  const packed = packBatch(all.map((x) => encode(s, x)), all.map((_, k) => k));
+  const res = preAggregate({ ...packed, intervals, watermark: -Infinity, maxOutOfOrder: 1_000_000 });
+  const expected = offlineBars(all.map((x, k) => ({ ...x, partition: 0, offset: k })), { intervals, maxOutOfOrder: 1_000_000 });
+  const lateIdx = res.rejects.filter((r) => r.code === 'TE_LATE_TICK').map((r) => r.index);
+  t.ok(lateIdx.length > 10, `${lateIdx.length} late ticks`);
+  t.same(lateIdx, expected.late.map((x) => x.offset), 'the same ticks are late as offline');
+  t.equal(res.accepted, all.length - lateIdx.length);
+});
+
+t.test('malformed and implausible records are rejected with a code, others still counted', async (t) => {
+  const s = schema('tick');
+  const good: Tick = { venue: 'V', symbol: 'A', eventTime: 1_704_067_200_000_000, price: 10, size: 1, side: 'BUY', tradeId: '1', ingestTime: 0 };
+  const values = [
+    encode(s, good),
+    Buffer.from('not avro at all'),
+    null,
+    encode(s, { ...good, price: -1, tradeId: '2' }),
+    encode(s, { ...good, eventTime: 1_704_067_200, tradeId: '3' }), // seconds, not µs
+    Buffer.concat([encode(s, good), Buffer.from([1, 2])]),
+    encode(s, good).subarray(0, 12),
+  ];
+  const res = preAggregate({ ...packBatch(values, values.map((_, k) => k)), intervals, watermark: -Infinity, maxOutOfOrder: 0 });
+  t.same(
+    res.rejects.map((r) => [r.index, r.code]),
+    [
+      [1, 'TE_DECODE'],
+      [2, 'TE_DECODE'],
+      [3, 'TE_INVALID_TICK'],
+      [4, 'TE_INVALID_TICK'],
+      [5, 'TE_DECODE'],
+      [6, 'TE_DECODE'],
+    ],
+  );
+  t.equal(res.accepted, 1);
+  for (const r of res.rejects) t.ok(r.reason.length > 5, `reason given: ${r.reason}`);
+});

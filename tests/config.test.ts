@@ -1,0 +1,53 @@
+// Configuration: defaults, overrides, and start-up failures that name the bad key.
+import t from 'tap';
+import { CONFIG_SPEC, configMarkdown, loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+t.test('defaults are valid and typed', async (t) => {
+  const c = loadConfig({ env: {} });
+  t.same(c.kafkaBrokers, ['127.0.0.1:19092']);
+  t.same(c.intervals, [{ name: '1s', micros: 1e6 }, { name: '1m', micros: 60e6 }]);
+  t.equal(c.simSymbols, 50);
+  t.ok(Object.isFrozen(c));
+});
+
+t.test('flags win over env, env over defaults', async (t) => {
+  const c = loadConfig({ env: { TE_SIM_RATE: '10', TE_SIM_SEED: '5' }, flags: { TE_SIM_RATE: '20' } });
+  t.equal(c.simRate, 20);
+  t.equal(c.simSeed, 5);
+});
+
+t.test('intervals are sorted and must be multiples of the smallest', async (t) => {
+  t.same(loadConfig({ env: { TE_INTERVALS: '1m,1s,5s' } }).intervals.map((i) => i.name), ['1s', '5s', '1m']);
+  t.throws(() => loadConfig({ env: { TE_INTERVALS: '2s,3s' } }), { code: 'TE_CONFIG', key: 'TE_INTERVALS' });
+  t.throws(() => loadConfig({ env: { TE_INTERVALS: '1s,1s' } }), { code: 'TE_CONFIG' });
+});
+
+t.test('bad values fail naming the key as the user wrote it', async (t) => {
+  const cases: [Record<string, string>, Record<string, string>, string][] = [
+    [{ TE_SIM_RATE: 'fast' }, {}, 'TE_SIM_RATE'],
+    [{}, { TE_SIM_SYMBOLS: '0' }, '--sim-symbols'],
+    [{ TE_GATEWAY_PORT: '70000' }, {}, 'TE_GATEWAY_PORT'],
+    [{ TE_SINKS: 'postgres,mysql' }, {}, 'TE_SINKS'],
+    [{ TE_PG_URL: 'not a url' }, {}, 'TE_PG_URL'],
+    [{ TE_SIM_START: 'yesterday' }, {}, 'TE_SIM_START'],
+    [{ TE_LOG_LEVEL: 'loud' }, {}, 'TE_LOG_LEVEL'],
+    [{ TE_SIM_SEED: '1.5' }, {}, 'TE_SIM_SEED'],
+  ];
+  for (const [env, flags, key] of cases) {
+    try {
+      loadConfig({ env, flags });
+      t.fail(`${key} accepted`);
+    } catch (err) {
+      t.type(err, ConfigError);
+      t.equal((err as ConfigError).code, 'TE_CONFIG');
+      t.equal((err as ConfigError).key, key);
+      t.match((err as Error).message, key);
+    }
+  }
+});
+
+t.test('the Markdown table lists every key', async (t) => {
+  const md = configMarkdown();
+  for (const s of Object.values(CONFIG_SPEC)) t.match(md, s.env);
+});

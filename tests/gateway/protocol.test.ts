@@ -1,0 +1,26 @@
+// Client requests are validated; server messages serialize to the declared schema.
+import t from 'tap';
+import { parseRequest, serializeBarMessage, serializeError } from '../../src/gateway/protocol.js';
+import type { Bar } from '../../src/aggregate/bar.js';
+
+const intervals = new Set(['1s', '1m']);
+
+t.same(parseRequest('{"op":"subscribe","channel":"bars","interval":"1s","symbols":["A","B"]}', intervals), { op: 'subscribe', channel: 'bars', interval: '1s', symbols: ['A', 'B'] });
+t.same(parseRequest('{"op":"subscribe","interval":"1m","symbols":"*"}', intervals), { op: 'subscribe', channel: 'bars', interval: '1m', symbols: ['*'] });
+t.same(parseRequest('{"op":"ping"}', intervals), { op: 'ping' });
+
+for (const [text, re] of [
+  ['nope', /not valid JSON/],
+  ['[1]', /JSON object/],
+  ['{"op":"dance"}', /op must be/],
+  ['{"op":"subscribe","interval":"2h","symbols":["A"]}', /interval must be one of 1s, 1m/],
+  ['{"op":"subscribe","interval":"1s","symbols":[]}', /symbols/],
+  ['{"op":"subscribe","interval":"1s","symbols":[""]}', /not a valid symbol/],
+  ['{"op":"subscribe","channel":"trades","interval":"1s","symbols":["A"]}', /channel/],
+] as const) {
+  t.throws(() => parseRequest(text, intervals), { code: 'TE_BAD_REQUEST', message: re }, text);
+}
+
+const bar: Bar = { symbol: 'A', interval: '1s', bucketStart: 1_704_067_200_000_000, open: 0.1, high: 0.30000000000000004, low: 0.1, close: 0.2, volume: 1e-7, quoteVolume: 123456789.123, vwap: 1 / 3, tradeCount: 2, buyVolume: 0, firstEventTime: 1_704_067_200_000_001, lastEventTime: 1_704_067_200_999_999, revision: 0, final: true };
+t.same(JSON.parse(serializeBarMessage({ type: 'bar', bar })), { type: 'bar', bar }, 'doubles survive JSON exactly');
+t.same(JSON.parse(serializeError({ type: 'error', code: 'TE_BAD_REQUEST', message: 'x "quoted"' })), { type: 'error', code: 'TE_BAD_REQUEST', message: 'x "quoted"' });

@@ -1,0 +1,181 @@
+// Offline reference computation of bars, written independently of src/aggregate: BigInt bucket floors,
+// sorting for open/close, and exact BigInt sums rounded once. Tests compare the engine against this.
+
+export interface OracleTick {
+  symbol: string;
+  eventTime: number;
+  price: number;
+  size: number;
+  side: string;
+  tradeId: string;
+  partition: number;
+  offset: number;
+}
+
+export interface OracleBar {
+  symbol: string;
+  interval: string;
+  bucketStart: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  quoteVolume: number;
+  vwap: number;
+  tradeCount: number;
+  buyVolume: number;
+  firstEventTime: number;
+  lastEventTime: number;
+  revision: number;
+  final: boolean;
+}
+
+/** floor(t / w) * w with BigInt: time_bucket with the epoch as origin. */
+export function floorBucket(t: number, width: number): number {
+  const T = BigInt(t);
+  const W = BigInt(width);
+  let q = T / W; // truncates toward zero
+  if (T % W !== 0n && T < 0n) q -= 1n;
+  return Number(q * W);
+}
+
+/** x = m * 2^e exactly, m an integer. */
+function decompose(x: number): { m: bigint; e: number } {
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setFloat64(0, x);
+  const hi = dv.getUint32(0);
+  const lo = dv.getUint32(4);
+  const sign = hi >>> 31 ? -1n : 1n;
+  const expBits = (hi >>> 20) & 0x7ff;
+  const frac = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (expBits === 0x7ff) throw new RangeError('not finite');
+  if (expBits === 0) return { m: sign * frac, e: -1074 };
+  return { m: sign * (frac | (1n << 52n)), e: expBits - 1075 };
+}
+
+/** Exact sum of doubles, rounded once to nearest (ties to even). */
+export function exactSumOracle(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const parts = xs.map(decompose);
+  const minE = Math.min(...parts.map((p) => p.e));
+  let s = 0n;
+  for (const p of parts) s += p.m << BigInt(p.e - minE);
+  if (s === 0n) return 0;
+  const neg = s < 0n;
+  let a = neg ? -s : s;
+  let shift = 0;
+  const bits = a.toString(2).length;
+  if (bits > 53) {
+    shift = bits - 53;
+    const rem = a & ((1n << BigInt(shift)) - 1n);
+    const half = 1n << BigInt(shift - 1);
+    a >>= BigInt(shift);
+    if (rem > half || (rem === half && (a & 1n) === 1n)) a += 1n;
+  }
+  const v = Number(a) * 2 ** (shift + minE);
+  return neg ? -v : v;
+}
+
+export interface OracleOptions {
+  intervals: { name: string; micros: number }[];
+  maxOutOfOrder: number;
+}
+
+export interface OracleResult {
+  /** Bars whose bucket ended at or before their partition's final watermark. */
+  finalBars: OracleBar[];
+  /** Ticks dropped as late (bucket of the smallest interval already closed at arrival). */
+  late: OracleTick[];
+  watermarks: Map<number, number>;
+}
+
+/** Ticks in per-partition offset order, as the aggregator sees them. */
+export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleResult {
+  const base = opts.intervals[0]!.micros;
+  const byPartition = new Map<number, OracleTick[]>();
+  for (const t of ticks) {
+    const list = byPartition.get(t.partition) ?? [];
+    list.push(t);
+    byPartition.set(t.partition, list);
+  }
+  const accepted: OracleTick[] = [];
+  const late: OracleTick[] = [];
+  const watermarks = new Map<number, number>();
+  for (const [p, list] of byPartition) {
+    list.sort((a, b) => a.offset - b.offset);
+    let wm = -Infinity;
+    for (const t of list) {
+      if (floorBucket(t.eventTime, base) + base <= wm) {
+        late.push(t);
+        continue;
+      }
+      wm = Math.max(wm, t.eventTime - opts.maxOutOfOrder);
+      accepted.push(t);
+    }
+    watermarks.set(p, wm);
+  }
+  const groups = new Map<string, { iv: { name: string; micros: number }; start: number; ticks: OracleTick[] }>();
+  for (const t of accepted) {
+    for (const iv of opts.intervals) {
+      const start = floorBucket(t.eventTime, iv.micros);
+      const key = `${t.symbol}|${iv.name}|${start}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { iv, start, ticks: [] }));
+      g.ticks.push(t);
+    }
+  }
+  const finalBars: OracleBar[] = [];
+  for (const g of groups.values()) {
+    const wm = watermarks.get(g.ticks[0]!.partition)!;
+    if (g.start + g.iv.micros > wm) continue;
+    const sorted = [...g.ticks].sort((a, b) => a.eventTime - b.eventTime || (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
+    const volume = exactSumOracle(sorted.map((t) => t.size));
+    const quoteVolume = exactSumOracle(sorted.map((t) => t.price * t.size));
+    finalBars.push({
+      symbol: sorted[0]!.symbol,
+      interval: g.iv.name,
+      bucketStart: g.start,
+      open: sorted[0]!.price,
+      high: Math.max(...sorted.map((t) => t.price)),
+      low: Math.min(...sorted.map((t) => t.price)),
+      close: sorted[sorted.length - 1]!.price,
+      volume,
+      quoteVolume,
+      vwap: quoteVolume / volume,
+      tradeCount: sorted.length,
+      buyVolume: exactSumOracle(sorted.filter((t) => t.side === 'BUY').map((t) => t.size)),
+      firstEventTime: sorted[0]!.eventTime,
+      lastEventTime: sorted[sorted.length - 1]!.eventTime,
+      revision: 0,
+      final: true,
+    });
+  }
+  return { finalBars, late, watermarks };
+}
+
+export function barId(b: { symbol: string; interval: string; bucketStart: number }): string {
+  return `${b.symbol}|${b.interval}|${b.bucketStart}`;
+}
+
+const FIELDS: (keyof OracleBar)[] = ['symbol', 'interval', 'bucketStart', 'open', 'high', 'low', 'close', 'volume', 'quoteVolume', 'vwap', 'tradeCount', 'buyVolume', 'firstEventTime', 'lastEventTime', 'revision', 'final'];
+
+/** Differences between two bar sets, every field, as readable lines (empty when equal). */
+export function diffBars(actual: OracleBar[], expected: OracleBar[], max = 10): string[] {
+  const out: string[] = [];
+  const exp = new Map(expected.map((b) => [barId(b), b]));
+  const seen = new Map<string, number>();
+  for (const a of actual) {
+    const id = barId(a);
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    const e = exp.get(id);
+    if (!e) {
+      out.push(`extra bar ${id}`);
+      continue;
+    }
+    for (const f of FIELDS) if (!Object.is(a[f], e[f])) out.push(`${id} ${f}: got ${String(a[f])}, expected ${String(e[f])}`);
+  }
+  for (const [id, n] of seen) if (n > 1) out.push(`bar ${id} appears ${n} times`);
+  for (const id of exp.keys()) if (!seen.has(id)) out.push(`missing bar ${id}`);
+  return out.slice(0, max).concat(out.length > max ? [`… and ${out.length - max} more differences`] : []);
+}

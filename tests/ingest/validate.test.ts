@@ -1,0 +1,24 @@
+// Tick plausibility checks.
+import t from 'tap';
+import type { Tick } from '../../src/ingest/tick.js';
+import { assertTick, tickProblem } from '../../src/ingest/validate.js';
+
+const good: Tick = { venue: 'SIM', symbol: 'ETH-USD', eventTime: 1_704_067_200_000_000, price: 3100.5, size: 0.5, side: 'BUY', tradeId: '1', ingestTime: 1_704_067_200_000_100 };
+
+t.equal(tickProblem(good), null);
+const bad: [Partial<Tick>, RegExp][] = [
+  [{ symbol: '' }, /symbol/],
+  [{ venue: '' }, /venue/],
+  [{ eventTime: 1_704_067_200_000 }, /eventTime/], // milliseconds: a unit mistake
+  [{ eventTime: 1.5 }, /eventTime/],
+  [{ price: 0 }, /price/],
+  [{ price: Number.NaN }, /price/],
+  [{ size: -1 }, /size/],
+  [{ size: Number.POSITIVE_INFINITY }, /size/],
+  [{ side: 'LONG' as never }, /side/],
+  [{ tradeId: '' }, /tradeId/],
+];
+for (const [patch, re] of bad) {
+  t.match(tickProblem({ ...good, ...patch }), re, `rejects ${JSON.stringify(patch)}`);
+}
+t.throws(() => assertTick({ ...good, price: -2 }), { code: 'TE_INVALID_TICK' });
