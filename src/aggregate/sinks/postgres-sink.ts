@@ -40,6 +40,7 @@ export class PostgresSink implements BarSink {
   /** 'hypertable' with TimescaleDB, 'partitioned' on plain PostgreSQL. */
   mode: 'hypertable' | 'partitioned' | undefined;
   private readonly partitions = new Set<string>();
+  private connected = false;
 
   constructor(opts: PostgresSinkOptions) {
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.table)) throw new SinkError(opts.name, `table name '${opts.table}' must match [a-z_][a-z0-9_]*`);
@@ -53,7 +54,10 @@ export class PostgresSink implements BarSink {
 
   async init(): Promise<void> {
     try {
-      await this.client.connect();
+      if (!this.connected) {
+        await this.client.connect();
+        this.connected = true;
+      }
       const { rows } = await this.client.query<{ installed: string | null; available: boolean }>(
         `SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
                 EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available`,

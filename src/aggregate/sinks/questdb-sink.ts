@@ -38,7 +38,7 @@ export class QuestDbSink implements BarSink {
           revision INT, final BOOLEAN) TIMESTAMP(bucket) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bucket, symbol, bar_interval)`,
       );
       const u = new URL(this.opts.httpUrl);
-      this.sender = await Sender.fromConfig(`http::addr=${u.hostname}:${u.port || 9000};auto_flush=off;protocol_version=2;retry_timeout=10000`);
+      this.sender ??= await Sender.fromConfig(`http::addr=${u.hostname}:${u.port || 9000};auto_flush=off;protocol_version=2;retry_timeout=10000`);
       this.opts.log.info({ sink: this.name, table: t }, 'bar table ready');
     } catch (err) {
       throw new SinkError(this.name, `cannot prepare table ${t}: ${(err as Error).message}`, { cause: err });

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sourced by the demo and test scripts: install npm dependencies when missing or stale, then build.
+set -euo pipefail
+command -v node >/dev/null || { echo "Node.js 20 is required (https://nodejs.org)" >&2; exit 1; }
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { echo "Node.js >= 20 is required (found $(node --version))" >&2; exit 1; }
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[deps] npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "[build] tsc" >&2
+npx tsc -p tsconfig.json

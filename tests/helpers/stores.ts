@@ -1,0 +1,117 @@
+// Read bars back from every place the engine puts them: PostgreSQL/TimescaleDB, QuestDB, Kafka topics.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { OracleBar } from './oracle.js';
+
+// Bigint columns (µs times, counts) arrive as strings; they are below 2^53, so Number is exact.
+const toNum = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+
+function rowToBar(r: Record<string, unknown>): OracleBar {
+  return {
+    symbol: String(r.symbol),
+    interval: String(r.bar_interval),
+    bucketStart: toNum(r.bucket_us),
+    open: toNum(r.open),
+    high: toNum(r.high),
+    low: toNum(r.low),
+    close: toNum(r.close),
+    volume: toNum(r.volume),
+    quoteVolume: toNum(r.quote_volume),
+    vwap: toNum(r.vwap),
+    tradeCount: toNum(r.trade_count),
+    buyVolume: toNum(r.buy_volume),
+    firstEventTime: toNum(r.first_us),
+    lastEventTime: toNum(r.last_us),
+    revision: toNum(r.revision),
+    final: r.final === true || r.final === 't',
+  };
+}
+
+export async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Every bar in a PostgreSQL or TimescaleDB table, times as exact µs. */
+export function readPgBars(url: string, table: string): Promise<OracleBar[]> {
+  const us = (col: string) => `(extract(epoch from ${col}) * 1000000)::bigint`;
+  return withPg(url, async (c) => {
+    const { rows } = await c.query(
+      `SELECT symbol, bar_interval, ${us('bucket')} AS bucket_us, open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume,
+        ${us('first_event_time')} AS first_us, ${us('last_event_time')} AS last_us, revision, final FROM ${table}`,
+    );
+    return rows.map(rowToBar);
+  });
+}
+
+/** Every bar in a QuestDB table, read over its PostgreSQL wire. */
+export function readQuestDbBars(pgUrl: string, table: string): Promise<OracleBar[]> {
+  return withPg(pgUrl, async (c) => {
+    const { rows } = await c.query(
+      `SELECT symbol, bar_interval, cast(bucket AS long) AS bucket_us, open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume,
+        cast(first_event_time AS long) AS first_us, cast(last_event_time AS long) AS last_us, revision, final FROM ${table}`,
+    );
+    return rows.map(rowToBar);
+  });
+}
+
+export async function questDbCount(httpUrl: string, table: string): Promise<number> {
+  const res = await fetch(`${httpUrl}/exec?query=${encodeURIComponent(`select count() from ${table}`)}`);
+  const body = (await res.json()) as { dataset?: [[number]]; error?: string };
+  if (body.error) return -1;
+  return body.dataset?.[0]?.[0] ?? 0;
+}
+
+/** Poll until `probe` returns `want` (or stops changing past the deadline); returns the last value. */
+export async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface TopicRecord {
+  partition: number;
+  offset: number;
+  message: KafkaMessage;
+}
+
+/** Every record currently in a topic (up to the high watermarks at call time), with positions. */
+export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<TopicRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]));
+  const out: TopicRecord[] = [];
+  if (remaining.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`reading ${topic}: timed out with ${out.length} records`)), timeoutMs);
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const offset = Number(message.offset);
+        const end = remaining.get(partition);
+        if (end === undefined || offset >= end) return;
+        out.push({ partition, offset, message });
+        if (offset === end - 1) remaining.delete(partition);
+        if (remaining.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}
