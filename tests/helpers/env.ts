@@ -14,19 +14,37 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
-/** A config on the test stack with its own topics, table and consumer group. */
-export function testConfig(overrides: Record<string, string> = {}): Config {
+/** Environment for the test stack with topics, table and consumer group of its own. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   const id = uniqueName('t');
-  return loadConfig({
-    env: {
-      ...stackEnv(),
-      TE_TOPIC_TICKS: `${id}.ticks`,
-      TE_TOPIC_BARS: `${id}.bars`,
-      TE_TOPIC_DLQ: `${id}.dlq`,
-      TE_BARS_TABLE: `bars_${id}`,
-      TE_AGG_GROUP: `${id}-agg`,
-      TE_GATEWAY_PORT: '0',
-      ...overrides,
-    },
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(stackEnv())) if (k.startsWith('TE_') && v !== undefined) env[k] = v;
+  return {
+    ...env,
+    TE_TOPIC_TICKS: `${id}.ticks`,
+    TE_TOPIC_BARS: `${id}.bars`,
+    TE_TOPIC_DLQ: `${id}.dlq`,
+    TE_BARS_TABLE: `bars_${id}`,
+    TE_AGG_GROUP: `${id}-agg`,
+    TE_GATEWAY_PORT: '0',
+    ...overrides,
+  };
+}
+
+/** The validated config for a test environment. */
+export function testConfig(env: Record<string, string> = testEnv()): Config {
+  return loadConfig({ env });
+}
+
+/** A port nothing listens on right now (for child processes that need a fixed one). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
   });
 }
