@@ -8,4 +8,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "[build] tsc" >&2
+rm -rf dist
 npx tsc -p tsconfig.json

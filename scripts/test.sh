@@ -23,4 +23,16 @@ bash deploy/local/stack.sh reset >/dev/null
 trap 'bash deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT
 bash deploy/local/stack.sh up
 
-npx tap --disable-coverage --jobs=1 --timeout=900 -R "${TAP_REPORTER:-base}" "$@" $( [ $# -eq 0 ] && echo dist/tests )
+# Test files: the compiled *.test.js under dist/tests (helpers are not tests), or those given as arguments.
+if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find dist/tests -name '*.test.js' | sort); fi
+log="$TE_LOCAL_DIR/tap.log"
+set +e
+npx tap --disable-coverage --jobs=1 --timeout=900 -R "${TAP_REPORTER:-terse}" "${files[@]}" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+# One plain closing line: 'N passed, N failed' (from tap's own summary).
+summary=$(grep -E '^# \{ total: ' "$log" | tail -1 || true)
+pass=$(sed -n 's/.*pass: \([0-9]*\).*/\1/p' <<<"$summary"); fail=$(sed -n 's/.*fail: \([0-9]*\).*/\1/p' <<<"$summary")
+skip=$(sed -n 's/.*skip: \([0-9]*\).*/\1/p' <<<"$summary")
+echo "tests: ${pass:-0} passed, ${fail:-0} failed$([ -n "$skip" ] && echo ", $skip skipped")"
+exit "$rc"
