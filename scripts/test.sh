@@ -18,6 +18,9 @@ export TE_QUESTDB_HTTP="http://127.0.0.1:$TE_QUESTDB_HTTP_PORT"
 export TE_QUESTDB_PG_URL="postgres://admin:quest@127.0.0.1:$TE_QUESTDB_PG_PORT/qdb"
 export TE_LOG_LEVEL="${TE_LOG_LEVEL:-warn}"
 
+# Headless Chromium for the chart page's browser test (Debian package; playwright cannot download one here).
+[ -x "${TE_CHROMIUM:-/usr/bin/chromium}" ] || (source deploy/local/lib.sh && apt_install chromium)
+
 # Fresh data every run; downloads stay cached in .local/cache.
 bash deploy/local/stack.sh reset >/dev/null
 trap 'bash deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT

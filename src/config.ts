@@ -26,7 +26,7 @@ export const CONFIG_SPEC = {
   aggGroupId: { env: 'TE_AGG_GROUP', kind: 'string', default: 'tick-engine-aggregator', doc: 'consumer group of the aggregators' },
   intervals: { env: 'TE_INTERVALS', kind: 'intervals', default: '1s,1m', doc: 'bar intervals (s, m, h, d units), each a multiple of the first' },
   maxOutOfOrderMs: { env: 'TE_MAX_OUT_OF_ORDER_MS', kind: 'int', default: '1000', min: 0, max: 3_600_000, doc: 'watermark = max event time seen in a partition minus this' },
-  idleCloseMs: { env: 'TE_IDLE_CLOSE_MS', kind: 'int', default: '0', min: 0, max: 3_600_000, doc: 'live mode: also advance the watermark to wall clock minus out-of-orderness minus this; 0 = pure event time' },
+  idleCloseMs: { env: 'TE_IDLE_CLOSE_MS', kind: 'int', default: '0', min: 0, max: 3_600_000, doc: 'live mode: a partition quiet this long gets its watermark moved to wall clock minus out-of-orderness minus this, so its bars close; 0 = pure event time (replay)' },
   aggWorkers: { env: 'TE_AGG_WORKERS', kind: 'int', default: '2', min: 1, max: 64, doc: 'piscina worker threads that decode and pre-aggregate batches' },
   sinks: { env: 'TE_SINKS', kind: 'list', default: 'postgres,timescaledb,questdb', doc: 'stores that receive final bars', choices: ['postgres', 'timescaledb', 'questdb'] },
   barsTable: { env: 'TE_BARS_TABLE', kind: 'string', default: 'bars', doc: 'table name for bars in every store' },

@@ -21,6 +21,8 @@ interface PartitionState {
   open: OpenBars;
   /** Next offset after the last record processed. */
   nextOffset: number;
+  /** Wall-clock ms of the last batch: the idle timer only moves partitions that went quiet. */
+  lastBatchAt: number;
   /** Everything that touches this partition's state runs here, in order. */
   serial: Serial;
 }
@@ -111,7 +113,7 @@ export class Aggregator {
   private state(partition: number): PartitionState {
     let st = this.partitions.get(partition);
     if (!st) {
-      st = { partition, watermark: -Infinity, open: new OpenBars(this.config.intervals), nextOffset: -1, serial: new Serial() };
+      st = { partition, watermark: -Infinity, open: new OpenBars(this.config.intervals), nextOffset: -1, lastBatchAt: Date.now(), serial: new Serial() };
       this.partitions.set(partition, st);
     }
     return st;
@@ -133,7 +135,8 @@ export class Aggregator {
       await sendDeadLetters(this.producer!, this.config.topicDlq, letters);
       if (letters.length) this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
       ticksIn.inc(out.accepted);
-      st.watermark = Math.max(st.watermark, out.watermark, this.liveWatermark());
+      st.watermark = Math.max(st.watermark, out.watermark);
+      st.lastBatchAt = Date.now();
       st.open.merge(out.partials);
       st.nextOffset = Number(batch.lastOffset()) + 1;
       await this.closeAndCommit(st);
@@ -143,16 +146,16 @@ export class Aggregator {
     batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  /** Live mode: wall clock minus out-of-orderness minus the idle grace; pure event time otherwise. */
-  private liveWatermark(): number {
-    if (this.config.idleCloseMs <= 0) return -Infinity;
-    return Date.now() * 1000 - this.maxOutOfOrder - this.config.idleCloseMs * 1000;
-  }
-
+  /**
+   * Live mode only: a partition that received nothing for TE_IDLE_CLOSE_MS gets its watermark moved to
+   * wall clock minus out-of-orderness minus that grace, so the bars of a quiet feed still close.
+   * Busy partitions are never touched: a lagging consumer must not turn its own backlog into late data.
+   */
   private async onIdleTick(): Promise<void> {
-    const wm = this.liveWatermark();
+    const now = Date.now();
+    const wm = now * 1000 - this.maxOutOfOrder - this.config.idleCloseMs * 1000;
     for (const st of this.partitions.values()) {
-      if (wm <= st.watermark) continue;
+      if (now - st.lastBatchAt < this.config.idleCloseMs || wm <= st.watermark) continue;
       try {
         await st.serial.run(async () => {
           st.watermark = Math.max(st.watermark, wm);

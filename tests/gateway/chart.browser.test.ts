@@ -1,0 +1,41 @@
+// The live chart page in headless Chromium against the real live pipeline: candles appear and the last one changes.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { chromium } from 'playwright-core';
+import { projectRoot } from '../../src/paths.js';
+import { runCli, waitHttpOk } from '../helpers/cli.js';
+import { freePort, testEnv } from '../helpers/env.js';
+import { waitFor } from '../helpers/stores.js';
+
+const CHROMIUM = process.env.TE_CHROMIUM ?? '/usr/bin/chromium';
+
+t.test('candles draw and update as ticks flow', async (t) => {
+  const port = await freePort();
+  // Live mode, as in the demo: the feed runs on the wall clock; quiet partitions close on the idle timer.
+  const env = testEnv({ TE_SIM_START: 'now', TE_SIM_SPEED: '1', TE_SIM_RATE: '300', TE_SIM_SYMBOLS: '10', TE_IDLE_CLOSE_MS: '1000', TE_GATEWAY_PORT: String(port), TE_SINKS: 'postgres' });
+  const procs = [runCli(['gateway'], env), runCli(['aggregate'], env), runCli(['ingest'], env)];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  t.teardown(async () => {
+    await browser.close();
+    for (const p of procs.reverse()) await p.stop();
+  });
+  await waitHttpOk(`http://127.0.0.1:${port}/ready`, procs[0]!);
+  const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${port}/?symbol=BTC-USD&interval=1s`);
+  await page.waitForSelector('#chart canvas', { timeout: 30_000 });
+  type State = { candles: number; lastCandle: { time: number; close: number; trades: number } | null };
+  const state = () => page.evaluate(() => (globalThis as unknown as { __tickEngine: unknown }).__tickEngine) as Promise<State>;
+  const first = await waitFor(state, (s) => s.candles >= 3, 45_000, 500);
+  t.ok(first.candles >= 3, `${first.candles} candles drawn`);
+  t.ok(first.lastCandle && first.lastCandle.trades > 0 && first.lastCandle.close > 0, 'the last candle has trades and a price');
+  const later = await waitFor(state, (s) => s.lastCandle!.time > first.lastCandle!.time, 15_000, 500);
+  t.ok(later.lastCandle!.time > first.lastCandle!.time, `the last candle moved on (${first.lastCandle!.time} → ${later.lastCandle!.time})`);
+  t.equal(await page.textContent('#status'), 'live', 'status shows live');
+  t.same(errors, [], 'no page errors');
+  const dir = join(projectRoot(), '.local', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, 'chart.png') });
+});
