@@ -16,19 +16,52 @@ interface KeySpec {
 }
 
 export const CONFIG_SPEC = {
-  logLevel: { env: 'TE_LOG_LEVEL', kind: 'string', default: 'info', doc: 'pino log level', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  logLevel: {
+    env: 'TE_LOG_LEVEL',
+    kind: 'string',
+    default: 'info',
+    doc: 'pino log level',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  },
   kafkaBrokers: { env: 'TE_KAFKA_BROKERS', kind: 'list', default: '127.0.0.1:19092', doc: 'Kafka bootstrap brokers, comma-separated host:port' },
   kafkaClientId: { env: 'TE_KAFKA_CLIENT_ID', kind: 'string', default: 'tick-engine', doc: 'Kafka client id prefix' },
   topicTicks: { env: 'TE_TOPIC_TICKS', kind: 'string', default: 'ticks', doc: 'topic of Avro ticks, keyed by symbol' },
   topicDlq: { env: 'TE_TOPIC_DLQ', kind: 'string', default: 'ticks.dlq', doc: 'dead-letter topic: rejected records with a reason header' },
   topicBars: { env: 'TE_TOPIC_BARS', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
-  ticksPartitions: { env: 'TE_TICKS_PARTITIONS', kind: 'int', default: '3', min: 1, max: 1024, doc: 'partitions when the engine creates the ticks/bars topics' },
+  ticksPartitions: {
+    env: 'TE_TICKS_PARTITIONS',
+    kind: 'int',
+    default: '3',
+    min: 1,
+    max: 1024,
+    doc: 'partitions when the engine creates the ticks/bars topics',
+  },
   aggGroupId: { env: 'TE_AGG_GROUP', kind: 'string', default: 'tick-engine-aggregator', doc: 'consumer group of the aggregators' },
   intervals: { env: 'TE_INTERVALS', kind: 'intervals', default: '1s,1m', doc: 'bar intervals (s, m, h, d units), each a multiple of the first' },
-  maxOutOfOrderMs: { env: 'TE_MAX_OUT_OF_ORDER_MS', kind: 'int', default: '1000', min: 0, max: 3_600_000, doc: 'watermark = max event time seen in a partition minus this' },
-  idleCloseMs: { env: 'TE_IDLE_CLOSE_MS', kind: 'int', default: '0', min: 0, max: 3_600_000, doc: 'live mode: a partition quiet this long gets its watermark moved to wall clock minus out-of-orderness minus this, so its bars close; 0 = pure event time (replay)' },
+  maxOutOfOrderMs: {
+    env: 'TE_MAX_OUT_OF_ORDER_MS',
+    kind: 'int',
+    default: '1000',
+    min: 0,
+    max: 3_600_000,
+    doc: 'watermark = max event time seen in a partition minus this',
+  },
+  idleCloseMs: {
+    env: 'TE_IDLE_CLOSE_MS',
+    kind: 'int',
+    default: '0',
+    min: 0,
+    max: 3_600_000,
+    doc: 'live mode: a partition quiet this long gets its watermark moved to wall clock minus out-of-orderness minus this, so its bars close; 0 = pure event time (replay)',
+  },
   aggWorkers: { env: 'TE_AGG_WORKERS', kind: 'int', default: '2', min: 1, max: 64, doc: 'piscina worker threads that decode and pre-aggregate batches' },
-  sinks: { env: 'TE_SINKS', kind: 'list', default: 'postgres,timescaledb,questdb', doc: 'stores that receive final bars', choices: ['postgres', 'timescaledb', 'questdb'] },
+  sinks: {
+    env: 'TE_SINKS',
+    kind: 'list',
+    default: 'postgres,timescaledb,questdb',
+    doc: 'stores that receive final bars',
+    choices: ['postgres', 'timescaledb', 'questdb'],
+  },
   barsTable: { env: 'TE_BARS_TABLE', kind: 'string', default: 'bars', doc: 'table name for bars in every store' },
   pgUrl: { env: 'TE_PG_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:15432/postgres', doc: 'PostgreSQL connection URL' },
   tsdbUrl: { env: 'TE_TSDB_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:15433/postgres', doc: 'TimescaleDB connection URL' },
@@ -38,9 +71,23 @@ export const CONFIG_SPEC = {
   simRate: { env: 'TE_SIM_RATE', kind: 'number', default: '200', min: 0.001, max: 10_000_000, doc: 'mean simulated ticks per second of event time' },
   simSeed: { env: 'TE_SIM_SEED', kind: 'int', default: '42', min: 0, max: 4_294_967_295, doc: 'PRNG seed: same seed, same ticks' },
   simStart: { env: 'TE_SIM_START', kind: 'time', default: 'now', doc: "event time of the first tick: 'now' or an ISO-8601 instant" },
-  simSpeed: { env: 'TE_SIM_SPEED', kind: 'number', default: '1', min: 0, max: 1_000_000, doc: 'event seconds per wall second; 0 = as fast as the broker takes them' },
+  simSpeed: {
+    env: 'TE_SIM_SPEED',
+    kind: 'number',
+    default: '1',
+    min: 0,
+    max: 1_000_000,
+    doc: 'event seconds per wall second; 0 = as fast as the broker takes them',
+  },
   simDurationS: { env: 'TE_SIM_DURATION_S', kind: 'number', default: '0', min: 0, max: 1e9, doc: 'event seconds to simulate; 0 = until stopped' },
-  simJitterMs: { env: 'TE_SIM_JITTER_MS', kind: 'int', default: '200', min: 0, max: 3_600_000, doc: 'max delay of a tick behind the feed clock (out-of-order delivery)' },
+  simJitterMs: {
+    env: 'TE_SIM_JITTER_MS',
+    kind: 'int',
+    default: '200',
+    min: 0,
+    max: 3_600_000,
+    doc: 'max delay of a tick behind the feed clock (out-of-order delivery)',
+  },
   simVenue: { env: 'TE_SIM_VENUE', kind: 'string', default: 'SIM', doc: 'venue name on simulated ticks' },
   gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
   gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
@@ -159,6 +206,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 
 /** The configuration table as Markdown (README), generated from the spec so the two never drift. */
 export function configMarkdown(): string {
-  const rows = Object.values(CONFIG_SPEC).map((s: KeySpec) => `| \`${s.env}\` | \`${flagName(s.env)}\` | \`${s.default}\` | ${s.doc}${s.choices ? ` (${s.choices.join(', ')})` : ''} |`);
+  const rows = Object.values(CONFIG_SPEC).map(
+    (s: KeySpec) => `| \`${s.env}\` | \`${flagName(s.env)}\` | \`${s.default}\` | ${s.doc}${s.choices ? ` (${s.choices.join(', ')})` : ''} |`,
+  );
   return ['| env | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -6,9 +6,24 @@ collectDefaultMetrics({ register: registry, prefix: 'tick_engine_' });
 
 export const ticksProduced = new Counter({ name: 'tick_engine_ticks_produced_total', help: 'Ticks produced to the ticks topic', registers: [registry] });
 export const ticksIn = new Counter({ name: 'tick_engine_ticks_in_total', help: 'Ticks accepted by the aggregator', registers: [registry] });
-export const deadLetters = new Counter({ name: 'tick_engine_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: ['code'], registers: [registry] });
+export const deadLetters = new Counter({
+  name: 'tick_engine_dead_letters_total',
+  help: 'Records sent to the dead-letter topic',
+  labelNames: ['code'],
+  registers: [registry],
+});
 export const barsOut = new Counter({ name: 'tick_engine_bars_out_total', help: 'Final bars written', labelNames: ['interval'], registers: [registry] });
-export const batchSeconds = new Histogram({ name: 'tick_engine_batch_seconds', help: 'Aggregator batch latency: fetch to commit', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
-export const watermarkLag = new Gauge({ name: 'tick_engine_watermark_lag_seconds', help: 'Wall clock minus watermark, per partition', labelNames: ['partition'], registers: [registry] });
+export const batchSeconds = new Histogram({
+  name: 'tick_engine_batch_seconds',
+  help: 'Aggregator batch latency: fetch to commit',
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+export const watermarkLag = new Gauge({
+  name: 'tick_engine_watermark_lag_seconds',
+  help: 'Wall clock minus watermark, per partition',
+  labelNames: ['partition'],
+  registers: [registry],
+});
 export const wsConnections = new Gauge({ name: 'tick_engine_ws_connections', help: 'Open WebSocket connections', registers: [registry] });
 export const wsMessages = new Counter({ name: 'tick_engine_ws_messages_sent_total', help: 'WebSocket messages published', registers: [registry] });

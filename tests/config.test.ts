@@ -6,7 +6,10 @@ import { ConfigError } from '../src/errors.js';
 t.test('defaults are valid and typed', async (t) => {
   const c = loadConfig({ env: {} });
   t.same(c.kafkaBrokers, ['127.0.0.1:19092']);
-  t.same(c.intervals, [{ name: '1s', micros: 1e6 }, { name: '1m', micros: 60e6 }]);
+  t.same(c.intervals, [
+    { name: '1s', micros: 1e6 },
+    { name: '1m', micros: 60e6 },
+  ]);
   t.equal(c.simSymbols, 50);
   t.ok(Object.isFrozen(c));
 });
@@ -18,7 +21,10 @@ t.test('flags win over env, env over defaults', async (t) => {
 });
 
 t.test('intervals are sorted and must be multiples of the smallest', async (t) => {
-  t.same(loadConfig({ env: { TE_INTERVALS: '1m,1s,5s' } }).intervals.map((i) => i.name), ['1s', '5s', '1m']);
+  t.same(
+    loadConfig({ env: { TE_INTERVALS: '1m,1s,5s' } }).intervals.map((i) => i.name),
+    ['1s', '5s', '1m'],
+  );
   t.throws(() => loadConfig({ env: { TE_INTERVALS: '2s,3s' } }), { code: 'TE_CONFIG', key: 'TE_INTERVALS' });
   t.throws(() => loadConfig({ env: { TE_INTERVALS: '1s,1s' } }), { code: 'TE_CONFIG' });
 });

@@ -107,7 +107,10 @@ export class Aggregator {
       this.idleTimer = setInterval(() => void this.onIdleTick(), Math.min(500, config.idleCloseMs));
       this.idleTimer.unref();
     }
-    deps.log.info({ topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.sinks.map((s) => s.name) }, 'aggregator started');
+    deps.log.info(
+      { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.sinks.map((s) => s.name) },
+      'aggregator started',
+    );
   }
 
   private state(partition: number): PartitionState {
@@ -125,7 +128,10 @@ export class Aggregator {
     const st = this.state(batch.partition);
     await st.serial.run(async () => {
       const msgs = batch.messages;
-      const packed = packBatch(msgs.map((m) => m.value), msgs.map((m) => Number(m.offset)));
+      const packed = packBatch(
+        msgs.map((m) => m.value),
+        msgs.map((m) => Number(m.offset)),
+      );
       const input: BatchInput = { ...packed, intervals: this.config.intervals, watermark: st.watermark, maxOutOfOrder: this.maxOutOfOrder };
       const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
       const letters: DeadLetter[] = out.rejects.map((r) => {
@@ -133,7 +139,8 @@ export class Aggregator {
         return { key: m.key, value: m.value, code: r.code, reason: r.reason, source: { topic: batch.topic, partition: batch.partition, offset: m.offset } };
       });
       await sendDeadLetters(this.producer!, this.config.topicDlq, letters);
-      if (letters.length) this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
+      if (letters.length)
+        this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
       ticksIn.inc(out.accepted);
       st.watermark = Math.max(st.watermark, out.watermark);
       st.lastBatchAt = Date.now();

@@ -24,8 +24,22 @@ export interface Bar {
 
 /** Field order of the contract; tests check it against schemas/bar.avsc. */
 export const BAR_FIELDS = [
-  'symbol', 'interval', 'bucketStart', 'open', 'high', 'low', 'close', 'volume', 'quoteVolume', 'vwap',
-  'tradeCount', 'buyVolume', 'firstEventTime', 'lastEventTime', 'revision', 'final',
+  'symbol',
+  'interval',
+  'bucketStart',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'quoteVolume',
+  'vwap',
+  'tradeCount',
+  'buyVolume',
+  'firstEventTime',
+  'lastEventTime',
+  'revision',
+  'final',
 ] as const satisfies readonly (keyof Bar)[];
 
 /** Bar identity: (symbol, interval, bucket start). */
@@ -35,5 +49,9 @@ export function barKey(b: Pick<Bar, 'symbol' | 'interval' | 'bucketStart'>): str
 
 /** Deterministic output order: interval width is not known here, so by interval name, bucket, symbol. */
 export function compareBars(a: Bar, b: Bar): number {
-  return a.bucketStart - b.bucketStart || (a.interval < b.interval ? -1 : a.interval > b.interval ? 1 : 0) || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
+  return (
+    a.bucketStart - b.bucketStart ||
+    (a.interval < b.interval ? -1 : a.interval > b.interval ? 1 : 0) ||
+    (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0)
+  );
 }

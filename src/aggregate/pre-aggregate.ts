@@ -85,7 +85,11 @@ export function preAggregate(input: BatchInput): BatchOutput {
     }
     const baseStart = bucketStart(tick.eventTime, base);
     if (isLate(tick.eventTime, baseStart, base, wm)) {
-      rejects.push({ index: i, code: 'TE_LATE_TICK', reason: `event time ${tick.eventTime} is behind watermark ${wm}: its ${input.intervals[0]!.name} bar starting ${baseStart} is closed` });
+      rejects.push({
+        index: i,
+        code: 'TE_LATE_TICK',
+        reason: `event time ${tick.eventTime} is behind watermark ${wm}: its ${input.intervals[0]!.name} bar starting ${baseStart} is closed`,
+      });
       continue;
     }
     wm = advance(wm, tick.eventTime, input.maxOutOfOrder);

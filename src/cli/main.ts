@@ -83,7 +83,12 @@ const COMMANDS: Record<string, Command> = {
         if (!switches.has('keep-stack')) await runStack('down');
       };
       try {
-        const agg = new Aggregator(config, { kafka: createKafka(config, 'aggregate'), sinks: createSinks(config, log), log: logger('aggregate'), onFatal: fatal(log) });
+        const agg = new Aggregator(config, {
+          kafka: createKafka(config, 'aggregate'),
+          sinks: createSinks(config, log),
+          log: logger('aggregate'),
+          onFatal: fatal(log),
+        });
         await agg.start();
         parts.push({ name: 'aggregator', stop: () => agg.stop() });
         const gw = new Gateway(config, createKafka(config, 'gateway'), logger('gateway'));
@@ -92,10 +97,19 @@ const COMMANDS: Record<string, Command> = {
         const feed = new FeedProducer(config, createKafka(config, 'ingest'), logger('ingest'));
         await feed.start();
         const abort = new AbortController();
-        parts.push({ name: 'feed', stop: async () => { abort.abort(); await running; await feed.stop(); } });
+        parts.push({
+          name: 'feed',
+          stop: async () => {
+            abort.abort();
+            await running;
+            await feed.stop();
+          },
+        });
         const running = feed.run({ signal: abort.signal });
         const firstSymbol = config.simSymbols > 0 ? 'BTC-USD' : '';
-        process.stdout.write(`\n  tick-engine demo is running.\n  Live chart: ${gw.url}?symbol=${firstSymbol}&interval=${config.intervals[0]!.name}\n  Metrics:    ${gw.url}metrics\n  Ctrl-C to stop${switches.has('keep-stack') ? '' : ' (the local stack stops too; --keep-stack keeps it)'}.\n\n`);
+        process.stdout.write(
+          `\n  tick-engine demo is running.\n  Live chart: ${gw.url}?symbol=${firstSymbol}&interval=${config.intervals[0]!.name}\n  Metrics:    ${gw.url}metrics\n  Ctrl-C to stop${switches.has('keep-stack') ? '' : ' (the local stack stops too; --keep-stack keeps it)'}.\n\n`,
+        );
       } catch (err) {
         for (const p of parts.reverse()) await p.stop().catch(() => undefined);
         await stopStack();
@@ -141,7 +155,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (parsed.help) {
     const sw = (cmd.switches ?? []).map((s) => `  --${s}`).join('\n');
-    process.stdout.write(`usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n${cmd.keys.length ? `\noptions:\n${configHelp([...cmd.keys])}\n` : ''}${sw ? `${sw}\n` : ''}  --help                     this text\n`);
+    process.stdout.write(
+      `usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n${cmd.keys.length ? `\noptions:\n${configHelp([...cmd.keys])}\n` : ''}${sw ? `${sw}\n` : ''}  --help                     this text\n`,
+    );
     return 0;
   }
   const config = loadConfig({ flags: parsed.flags, env: name === 'demo' ? { TE_IDLE_CLOSE_MS: '1000', ...process.env } : process.env });

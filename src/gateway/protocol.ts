@@ -23,7 +23,24 @@ export const BAR_JSON_SCHEMA: ObjectSchema = {
     revision: { type: 'integer' },
     final: { type: 'boolean' },
   },
-  required: ['symbol', 'interval', 'bucketStart', 'open', 'high', 'low', 'close', 'volume', 'quoteVolume', 'vwap', 'tradeCount', 'buyVolume', 'firstEventTime', 'lastEventTime', 'revision', 'final'],
+  required: [
+    'symbol',
+    'interval',
+    'bucketStart',
+    'open',
+    'high',
+    'low',
+    'close',
+    'volume',
+    'quoteVolume',
+    'vwap',
+    'tradeCount',
+    'buyVolume',
+    'firstEventTime',
+    'lastEventTime',
+    'revision',
+    'final',
+  ],
   additionalProperties: false,
 };
 
@@ -77,11 +94,14 @@ export function parseRequest(text: string, intervals: ReadonlySet<string>): Clie
   if (m.op !== 'subscribe' && m.op !== 'unsubscribe') throw new BadRequestError(`op must be subscribe, unsubscribe or ping (got ${JSON.stringify(m.op)})`);
   const channel = m.channel ?? 'bars';
   if (channel !== 'bars') throw new BadRequestError(`channel ${JSON.stringify(channel)} is not available (bars)`);
-  if (typeof m.interval !== 'string' || !intervals.has(m.interval)) throw new BadRequestError(`interval must be one of ${[...intervals].join(', ')} (got ${JSON.stringify(m.interval)})`);
+  if (typeof m.interval !== 'string' || !intervals.has(m.interval))
+    throw new BadRequestError(`interval must be one of ${[...intervals].join(', ')} (got ${JSON.stringify(m.interval)})`);
   const symbols = typeof m.symbols === 'string' ? [m.symbols] : m.symbols;
-  if (!Array.isArray(symbols) || symbols.length === 0 || symbols.length > MAX_SYMBOLS) throw new BadRequestError(`symbols must be a non-empty list of at most ${MAX_SYMBOLS} symbols, or "*"`);
+  if (!Array.isArray(symbols) || symbols.length === 0 || symbols.length > MAX_SYMBOLS)
+    throw new BadRequestError(`symbols must be a non-empty list of at most ${MAX_SYMBOLS} symbols, or "*"`);
   for (const s of symbols) {
-    if (typeof s !== 'string' || s.length === 0 || s.length > 64 || s.includes('/')) throw new BadRequestError(`symbol ${JSON.stringify(s)} is not a valid symbol`);
+    if (typeof s !== 'string' || s.length === 0 || s.length > 64 || s.includes('/'))
+      throw new BadRequestError(`symbol ${JSON.stringify(s)} is not a valid symbol`);
   }
   return { op: m.op, channel: 'bars', interval: m.interval, symbols: symbols as string[] };
 }

@@ -58,7 +58,13 @@ export class Gateway {
         maxBackpressure: 16 * 1024 * 1024,
         sendPingsAutomatically: true,
         upgrade: (res, req, ctx) => {
-          res.upgrade<Conn>({ id: this.nextConnId++ }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
+          res.upgrade<Conn>(
+            { id: this.nextConnId++ },
+            req.getHeader('sec-websocket-key'),
+            req.getHeader('sec-websocket-protocol'),
+            req.getHeader('sec-websocket-extensions'),
+            ctx,
+          );
         },
         open: (ws) => {
           this.open.add(ws);
@@ -83,11 +89,14 @@ export class Gateway {
           (err: unknown) => !aborted && res.cork(() => this.json(res, '500 Internal Server Error', { code: 'TE_METRICS', message: String(err) })),
         );
       })
-      .any('/*', (res, req) => this.json(res, '404 Not Found', { code: 'TE_NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }));
+      .any('/*', (res, req) =>
+        this.json(res, '404 Not Found', { code: 'TE_NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }),
+      );
 
     await new Promise<void>((resolve, reject) => {
       app.listen(this.config.gatewayHost, this.config.gatewayPort, (sock) => {
-        if (!sock) return reject(new TickEngineError('TE_LISTEN', `gateway cannot listen on ${this.config.gatewayHost}:${this.config.gatewayPort} (port taken?)`));
+        if (!sock)
+          return reject(new TickEngineError('TE_LISTEN', `gateway cannot listen on ${this.config.gatewayHost}:${this.config.gatewayPort} (port taken?)`));
         this.listenSocket = sock;
         this.port = uws.us_socket_local_port(sock);
         resolve();

@@ -46,7 +46,14 @@ export class FeedProducer {
   /** Produce until the configured event-time duration is covered or the signal aborts. */
   async run(opts: FeedRunOptions = {}): Promise<FeedSummary> {
     const c = this.config;
-    const sim = new FeedSimulator({ symbols: c.simSymbols, rate: c.simRate, seed: c.simSeed, start: c.simStart, jitter: c.simJitterMs * 1000, venue: c.simVenue });
+    const sim = new FeedSimulator({
+      symbols: c.simSymbols,
+      rate: c.simRate,
+      seed: c.simSeed,
+      start: c.simStart,
+      jitter: c.simJitterMs * 1000,
+      venue: c.simVenue,
+    });
     const end = c.simDurationS > 0 ? c.simStart + c.simDurationS * 1e6 : Infinity;
     const tickSchema = schema('tick');
     const wallStart = performance.now();
@@ -54,7 +61,17 @@ export class FeedProducer {
     let rejected = 0;
     let lastReport = wallStart;
     let lastReported = 0;
-    this.log.info({ symbols: c.simSymbols, rate: c.simRate, seed: c.simSeed, start: new Date(c.simStart / 1000).toISOString(), speed: c.simSpeed, durationS: c.simDurationS || 'until stopped' }, 'feed started');
+    this.log.info(
+      {
+        symbols: c.simSymbols,
+        rate: c.simRate,
+        seed: c.simSeed,
+        start: new Date(c.simStart / 1000).toISOString(),
+        speed: c.simSpeed,
+        durationS: c.simDurationS || 'until stopped',
+      },
+      'feed started',
+    );
     while (sim.now < end && !opts.signal?.aborted) {
       // How far the feed clock may run now: wall time elapsed × speed (speed 0: one full batch).
       const target = c.simSpeed > 0 ? Math.min(end, c.simStart + (performance.now() - wallStart) * 1000 * c.simSpeed) : end;
@@ -74,7 +91,8 @@ export class FeedProducer {
       const letters: DeadLetter[] = [];
       for (const t of batch) {
         const problem = tickProblem(t);
-        if (problem) letters.push({ key: t.symbol, value: Buffer.from(JSON.stringify(t)), code: 'TE_INVALID_TICK', reason: problem, source: { producer: 'simulator' } });
+        if (problem)
+          letters.push({ key: t.symbol, value: Buffer.from(JSON.stringify(t)), code: 'TE_INVALID_TICK', reason: problem, source: { producer: 'simulator' } });
         else messages.push({ key: t.symbol, value: encode(tickSchema, t) });
       }
       opts.onBatch?.(batch);
@@ -85,7 +103,10 @@ export class FeedProducer {
       ticksProduced.inc(messages.length);
       const now = performance.now();
       if (now - lastReport >= 5000) {
-        this.log.info({ produced, rate: Math.round(((produced - lastReported) * 1000) / (now - lastReport)), eventTime: new Date(sim.now / 1000).toISOString() }, 'feed progress');
+        this.log.info(
+          { produced, rate: Math.round(((produced - lastReported) * 1000) / (now - lastReport)), eventTime: new Date(sim.now / 1000).toISOString() },
+          'feed progress',
+        );
         lastReport = now;
         lastReported = produced;
       }

@@ -17,9 +17,26 @@ export interface SimulatorOptions {
 }
 
 const WELL_KNOWN: [string, number][] = [
-  ['BTC-USD', 64000], ['ETH-USD', 3100], ['SOL-USD', 145], ['XRP-USD', 0.52], ['ADA-USD', 0.45], ['DOGE-USD', 0.12],
-  ['AVAX-USD', 28], ['LINK-USD', 14], ['DOT-USD', 6.2], ['LTC-USD', 72], ['AAPL', 189], ['MSFT', 415], ['NVDA', 880],
-  ['AMZN', 178], ['GOOGL', 152], ['META', 496], ['TSLA', 171], ['JPM', 195], ['EURUSD', 1.085], ['XAUUSD', 2330],
+  ['BTC-USD', 64000],
+  ['ETH-USD', 3100],
+  ['SOL-USD', 145],
+  ['XRP-USD', 0.52],
+  ['ADA-USD', 0.45],
+  ['DOGE-USD', 0.12],
+  ['AVAX-USD', 28],
+  ['LINK-USD', 14],
+  ['DOT-USD', 6.2],
+  ['LTC-USD', 72],
+  ['AAPL', 189],
+  ['MSFT', 415],
+  ['NVDA', 880],
+  ['AMZN', 178],
+  ['GOOGL', 152],
+  ['META', 496],
+  ['TSLA', 171],
+  ['JPM', 195],
+  ['EURUSD', 1.085],
+  ['XAUUSD', 2330],
 ];
 
 const YEAR_US = 365.25 * 86_400e6;

@@ -32,7 +32,10 @@ function engineBars(all: Tick[], rng: Prng, maxOutOfOrder: number) {
   while (i < all.length) {
     const n = 1 + rng.int(400);
     const chunk = all.slice(i, i + n);
-    const packed = packBatch(chunk.map((x) => encode(s, x)), chunk.map((_, k) => i + k));
+    const packed = packBatch(
+      chunk.map((x) => encode(s, x)),
+      chunk.map((_, k) => i + k),
+    );
     const res = preAggregate({ ...packed, intervals, watermark: wm, maxOutOfOrder });
     wm = res.watermark;
     // Merge partials in a shuffled order: merging must be order-independent.
@@ -63,12 +66,22 @@ t.test('late ticks are rejected with TE_LATE_TICK and excluded from bars', async
   // Make every 100th tick 5 s late relative to the feed.
   for (let k = 100; k < all.length; k += 100) all[k] = { ...all[k]!, eventTime: all[k]!.eventTime - 5_000_000 };
   const s = schema('tick');
-  const packed = packBatch(all.map((x) => encode(s, x)), all.map((_, k) => k));
+  const packed = packBatch(
+    all.map((x) => encode(s, x)),
+    all.map((_, k) => k),
+  );
   const res = preAggregate({ ...packed, intervals, watermark: -Infinity, maxOutOfOrder: 1_000_000 });
-  const expected = offlineBars(all.map((x, k) => ({ ...x, partition: 0, offset: k })), { intervals, maxOutOfOrder: 1_000_000 });
+  const expected = offlineBars(
+    all.map((x, k) => ({ ...x, partition: 0, offset: k })),
+    { intervals, maxOutOfOrder: 1_000_000 },
+  );
   const lateIdx = res.rejects.filter((r) => r.code === 'TE_LATE_TICK').map((r) => r.index);
   t.ok(lateIdx.length > 10, `${lateIdx.length} late ticks`);
-  t.same(lateIdx, expected.late.map((x) => x.offset), 'the same ticks are late as offline');
+  t.same(
+    lateIdx,
+    expected.late.map((x) => x.offset),
+    'the same ticks are late as offline',
+  );
   t.equal(res.accepted, all.length - lateIdx.length);
 });
 
@@ -84,7 +97,15 @@ t.test('malformed and implausible records are rejected with a code, others still
     Buffer.concat([encode(s, good), Buffer.from([1, 2])]),
     encode(s, good).subarray(0, 12),
   ];
-  const res = preAggregate({ ...packBatch(values, values.map((_, k) => k)), intervals, watermark: -Infinity, maxOutOfOrder: 0 });
+  const res = preAggregate({
+    ...packBatch(
+      values,
+      values.map((_, k) => k),
+    ),
+    intervals,
+    watermark: -Infinity,
+    maxOutOfOrder: 0,
+  });
   t.same(
     res.rejects.map((r) => [r.index, r.code]),
     [

@@ -46,7 +46,16 @@ t.test('one seeded feed, every store and every subscriber agree with the offline
   // Bad input first: it must go to the dead-letter topic with a reason and disturb nothing.
   const producer = kafka.producer();
   await producer.connect();
-  const validBody = tickType.toBuffer({ venue: 'SIM', symbol: 'BTC-USD', eventTime: 1_704_067_200_000_000, price: -5, size: 1, side: 'BUY', tradeId: 'x', ingestTime: 0 });
+  const validBody = tickType.toBuffer({
+    venue: 'SIM',
+    symbol: 'BTC-USD',
+    eventTime: 1_704_067_200_000_000,
+    price: -5,
+    size: 1,
+    side: 'BUY',
+    tradeId: 'x',
+    ingestTime: 0,
+  });
   const injected = [
     { key: 'BTC-USD', value: Buffer.from('{"not":"avro"}'), code: 'TE_DECODE' },
     { key: 'ETH-USD', value: Buffer.concat([Buffer.from([0, 0, 0, 0, 99]), validBody]), code: 'TE_DECODE' },
@@ -75,7 +84,11 @@ t.test('one seeded feed, every store and every subscriber agree with the offline
   ws.send(JSON.stringify({ op: 'subscribe', channel: 'bars', interval: '1s', symbols: '*' }));
   ws.send(JSON.stringify({ op: 'subscribe', channel: 'bars', interval: '1m', symbols: ['*'] }));
   ws.send('{"op":"subscribe","interval":"3h","symbols":["A"]}');
-  await waitFor(async () => acks.length, (n) => n >= 3, 10_000);
+  await waitFor(
+    async () => acks.length,
+    (n) => n >= 3,
+    10_000,
+  );
   t.same(acks, [
     { type: 'subscribed', channel: 'bars', interval: '1s', symbols: ['*'] },
     { type: 'subscribed', channel: 'bars', interval: '1m', symbols: ['*'] },
@@ -108,8 +121,20 @@ t.test('one seeded feed, every store and every subscriber agree with the offline
   // Wait for the pipeline to drain into the stores and out to the subscriber.
   const pgCount = () => withPg(config.pgUrl, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${config.barsTable}`)).rows[0].n));
   t.equal(await waitFor(pgCount, (n) => n >= exp.length, 120_000), exp.length, 'PostgreSQL row count');
-  t.equal(await waitFor(() => questDbCount(config.questdbHttp, config.barsTable), (n) => n >= exp.length, 60_000), exp.length, 'QuestDB row count');
-  await waitFor(async () => wsBars.length, (n) => n >= exp.length, 30_000);
+  t.equal(
+    await waitFor(
+      () => questDbCount(config.questdbHttp, config.barsTable),
+      (n) => n >= exp.length,
+      60_000,
+    ),
+    exp.length,
+    'QuestDB row count',
+  );
+  await waitFor(
+    async () => wsBars.length,
+    (n) => n >= exp.length,
+    30_000,
+  );
   await new Promise((r) => setTimeout(r, 1000)); // anything extra would arrive now
 
   t.equal(await aggregator.stop(), 0, 'aggregator stops cleanly on SIGTERM');

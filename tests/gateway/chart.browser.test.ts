@@ -13,9 +13,20 @@ const CHROMIUM = process.env.TE_CHROMIUM ?? '/usr/bin/chromium';
 t.test('candles draw and update as ticks flow', async (t) => {
   const port = await freePort();
   // Live mode, as in the demo: the feed runs on the wall clock; quiet partitions close on the idle timer.
-  const env = testEnv({ TE_SIM_START: 'now', TE_SIM_SPEED: '1', TE_SIM_RATE: '300', TE_SIM_SYMBOLS: '10', TE_IDLE_CLOSE_MS: '1000', TE_GATEWAY_PORT: String(port), TE_SINKS: 'postgres' });
+  const env = testEnv({
+    TE_SIM_START: 'now',
+    TE_SIM_SPEED: '1',
+    TE_SIM_RATE: '300',
+    TE_SIM_SYMBOLS: '10',
+    TE_IDLE_CLOSE_MS: '1000',
+    TE_GATEWAY_PORT: String(port),
+    TE_SINKS: 'postgres',
+  });
   const procs = [runCli(['gateway'], env), runCli(['aggregate'], env), runCli(['ingest'], env)];
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
   t.teardown(async () => {
     await browser.close();
     for (const p of procs.reverse()) await p.stop();

@@ -5,7 +5,12 @@ import type { Bar } from '../../src/aggregate/bar.js';
 
 const intervals = new Set(['1s', '1m']);
 
-t.same(parseRequest('{"op":"subscribe","channel":"bars","interval":"1s","symbols":["A","B"]}', intervals), { op: 'subscribe', channel: 'bars', interval: '1s', symbols: ['A', 'B'] });
+t.same(parseRequest('{"op":"subscribe","channel":"bars","interval":"1s","symbols":["A","B"]}', intervals), {
+  op: 'subscribe',
+  channel: 'bars',
+  interval: '1s',
+  symbols: ['A', 'B'],
+});
 t.same(parseRequest('{"op":"subscribe","interval":"1m","symbols":"*"}', intervals), { op: 'subscribe', channel: 'bars', interval: '1m', symbols: ['*'] });
 t.same(parseRequest('{"op":"ping"}', intervals), { op: 'ping' });
 
@@ -21,6 +26,27 @@ for (const [text, re] of [
   t.throws(() => parseRequest(text, intervals), { code: 'TE_BAD_REQUEST', message: re }, text);
 }
 
-const bar: Bar = { symbol: 'A', interval: '1s', bucketStart: 1_704_067_200_000_000, open: 0.1, high: 0.30000000000000004, low: 0.1, close: 0.2, volume: 1e-7, quoteVolume: 123456789.123, vwap: 1 / 3, tradeCount: 2, buyVolume: 0, firstEventTime: 1_704_067_200_000_001, lastEventTime: 1_704_067_200_999_999, revision: 0, final: true };
+const bar: Bar = {
+  symbol: 'A',
+  interval: '1s',
+  bucketStart: 1_704_067_200_000_000,
+  open: 0.1,
+  high: 0.30000000000000004,
+  low: 0.1,
+  close: 0.2,
+  volume: 1e-7,
+  quoteVolume: 123456789.123,
+  vwap: 1 / 3,
+  tradeCount: 2,
+  buyVolume: 0,
+  firstEventTime: 1_704_067_200_000_001,
+  lastEventTime: 1_704_067_200_999_999,
+  revision: 0,
+  final: true,
+};
 t.same(JSON.parse(serializeBarMessage({ type: 'bar', bar })), { type: 'bar', bar }, 'doubles survive JSON exactly');
-t.same(JSON.parse(serializeError({ type: 'error', code: 'TE_BAD_REQUEST', message: 'x "quoted"' })), { type: 'error', code: 'TE_BAD_REQUEST', message: 'x "quoted"' });
+t.same(JSON.parse(serializeError({ type: 'error', code: 'TE_BAD_REQUEST', message: 'x "quoted"' })), {
+  type: 'error',
+  code: 'TE_BAD_REQUEST',
+  message: 'x "quoted"',
+});

@@ -17,7 +17,10 @@ export function cliEnv(config: Record<string, unknown>, extra: Record<string, st
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(projectRoot(), 'dist/src/cli/main.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--enable-source-maps', join(projectRoot(), 'dist/src/cli/main.js'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const chunks: string[] = [];
   child.stdout!.on('data', (d: Buffer) => chunks.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => chunks.push(d.toString()));

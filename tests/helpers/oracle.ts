@@ -158,7 +158,24 @@ export function barId(b: { symbol: string; interval: string; bucketStart: number
   return `${b.symbol}|${b.interval}|${b.bucketStart}`;
 }
 
-const FIELDS: (keyof OracleBar)[] = ['symbol', 'interval', 'bucketStart', 'open', 'high', 'low', 'close', 'volume', 'quoteVolume', 'vwap', 'tradeCount', 'buyVolume', 'firstEventTime', 'lastEventTime', 'revision', 'final'];
+const FIELDS: (keyof OracleBar)[] = [
+  'symbol',
+  'interval',
+  'bucketStart',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'quoteVolume',
+  'vwap',
+  'tradeCount',
+  'buyVolume',
+  'firstEventTime',
+  'lastEventTime',
+  'revision',
+  'final',
+];
 
 /** Differences between two bar sets, every field, as readable lines (empty when equal). */
 export function diffBars(actual: OracleBar[], expected: OracleBar[], max = 10): string[] {

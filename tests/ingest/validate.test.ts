@@ -3,7 +3,16 @@ import t from 'tap';
 import type { Tick } from '../../src/ingest/tick.js';
 import { assertTick, tickProblem } from '../../src/ingest/validate.js';
 
-const good: Tick = { venue: 'SIM', symbol: 'ETH-USD', eventTime: 1_704_067_200_000_000, price: 3100.5, size: 0.5, side: 'BUY', tradeId: '1', ingestTime: 1_704_067_200_000_100 };
+const good: Tick = {
+  venue: 'SIM',
+  symbol: 'ETH-USD',
+  eventTime: 1_704_067_200_000_000,
+  price: 3100.5,
+  size: 0.5,
+  side: 'BUY',
+  tradeId: '1',
+  ingestTime: 1_704_067_200_000_100,
+};
 
 t.equal(tickProblem(good), null);
 const bad: [Partial<Tick>, RegExp][] = [

@@ -8,7 +8,16 @@ import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
 import { projectRoot } from '../../src/paths.js';
 
-const tick: Tick = { venue: 'SIM', symbol: 'BTC-USD', eventTime: 1_704_067_200_123_456, price: 64000.01, size: 0.0123, side: 'SELL', tradeId: '000000000042', ingestTime: 1_704_067_200_200_000 };
+const tick: Tick = {
+  venue: 'SIM',
+  symbol: 'BTC-USD',
+  eventTime: 1_704_067_200_123_456,
+  price: 64000.01,
+  size: 0.0123,
+  side: 'SELL',
+  tradeId: '000000000042',
+  ingestTime: 1_704_067_200_200_000,
+};
 
 t.test('tick round trip in the schema-registry wire format', async (t) => {
   const s = schema('tick');
@@ -34,8 +43,31 @@ t.test('decode errors carry TE_DECODE and say why', async (t) => {
 });
 
 t.test('TypeScript contracts list exactly the Avro fields, in order', async (t) => {
-  t.same(((schema('tick').json.fields as { name: string }[]).map((f) => f.name)), [...TICK_FIELDS]);
-  t.same(((schema('bar').json.fields as { name: string }[]).map((f) => f.name)), [...BAR_FIELDS]);
-  const bar: Bar = { symbol: 'A', interval: '1s', bucketStart: 0, open: 1, high: 2, low: 0.5, close: 1.5, volume: 3, quoteVolume: 4, vwap: 4 / 3, tradeCount: 7, buyVolume: 1, firstEventTime: 1, lastEventTime: 2, revision: 0, final: true };
+  t.same(
+    (schema('tick').json.fields as { name: string }[]).map((f) => f.name),
+    [...TICK_FIELDS],
+  );
+  t.same(
+    (schema('bar').json.fields as { name: string }[]).map((f) => f.name),
+    [...BAR_FIELDS],
+  );
+  const bar: Bar = {
+    symbol: 'A',
+    interval: '1s',
+    bucketStart: 0,
+    open: 1,
+    high: 2,
+    low: 0.5,
+    close: 1.5,
+    volume: 3,
+    quoteVolume: 4,
+    vwap: 4 / 3,
+    tradeCount: 7,
+    buyVolume: 1,
+    firstEventTime: 1,
+    lastEventTime: 2,
+    revision: 0,
+    final: true,
+  };
   t.same({ ...decode<Bar>(schema('bar'), encode(schema('bar'), bar)) }, bar);
 });

@@ -20,7 +20,11 @@ export class KafkaBarSink implements BarSink {
     if (bars.length === 0) return;
     const s = schema('bar');
     try {
-      await sendChunked(this.producer, this.topic, bars.map((b) => ({ key: b.symbol, value: encode(s, b) })));
+      await sendChunked(
+        this.producer,
+        this.topic,
+        bars.map((b) => ({ key: b.symbol, value: encode(s, b) })),
+      );
     } catch (err) {
       throw new SinkError(this.name, `produce of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
     }

@@ -97,8 +97,24 @@ export class PostgresSink implements BarSink {
       if (this.mode === 'partitioned') await this.ensurePartitions(bars);
       const cols: unknown[][] = Array.from({ length: 16 }, () => []);
       for (const b of bars) {
-        const row = [b.symbol, b.interval, microsToIso(b.bucketStart), b.open, b.high, b.low, b.close, b.volume, b.quoteVolume, b.vwap,
-          b.tradeCount, b.buyVolume, microsToIso(b.firstEventTime), microsToIso(b.lastEventTime), b.revision, b.final];
+        const row = [
+          b.symbol,
+          b.interval,
+          microsToIso(b.bucketStart),
+          b.open,
+          b.high,
+          b.low,
+          b.close,
+          b.volume,
+          b.quoteVolume,
+          b.vwap,
+          b.tradeCount,
+          b.buyVolume,
+          microsToIso(b.firstEventTime),
+          microsToIso(b.lastEventTime),
+          b.revision,
+          b.final,
+        ];
         for (let i = 0; i < 16; i++) cols[i]!.push(row[i]);
       }
       await this.client.query(UPSERT(this.table), cols);

@@ -11,7 +11,10 @@ export interface QuestDbSinkOptions {
   log: Logger;
 }
 
-export async function questdbExec(httpUrl: string, sql: string): Promise<{ dataset?: unknown[][]; columns?: { name: string }[]; count?: number; error?: string }> {
+export async function questdbExec(
+  httpUrl: string,
+  sql: string,
+): Promise<{ dataset?: unknown[][]; columns?: { name: string }[]; count?: number; error?: string }> {
   const res = await fetch(`${httpUrl.replace(/\/$/, '')}/exec?query=${encodeURIComponent(sql)}`);
   const body = (await res.json()) as { dataset?: unknown[][]; error?: string };
   if (!res.ok || body.error) throw new Error(body.error ?? `HTTP ${res.status}`);

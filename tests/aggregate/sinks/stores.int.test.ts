@@ -64,12 +64,25 @@ async function roundTrip(t: Test, sink: BarSink, read: () => Promise<Bar[]>, set
 t.test('PostgreSQL 15 without TimescaleDB: native daily partitions', async (t) => {
   const table = uniqueName('bars');
   const sink = new PostgresSink({ name: 'postgres', url: env.TE_PG_URL!, table, log });
-  await roundTrip(t, sink, () => readPgBars(env.TE_PG_URL!, table), async () => {});
+  await roundTrip(
+    t,
+    sink,
+    () => readPgBars(env.TE_PG_URL!, table),
+    async () => {},
+  );
   t.equal(sink.mode, 'partitioned');
-  const parts = await withPg(env.TE_PG_URL!, (c) => c.query(`SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = '${table}'::regclass ORDER BY 1`));
-  const days = [...new Set(sampleBars(3000, 5).map((b) => new Date(Math.floor(b.bucketStart / 86_400_000_000) * 86_400_000).toISOString().slice(0, 10)))].sort();
+  const parts = await withPg(env.TE_PG_URL!, (c) =>
+    c.query(`SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = '${table}'::regclass ORDER BY 1`),
+  );
+  const days = [
+    ...new Set(sampleBars(3000, 5).map((b) => new Date(Math.floor(b.bucketStart / 86_400_000_000) * 86_400_000).toISOString().slice(0, 10))),
+  ].sort();
   t.ok(days.length >= 2, `the sample spans ${days.length} UTC days`);
-  t.same(parts.rows.map((r) => r.p), days.map((d) => `${table}_p${d.replace(/-/g, '')}`), 'one partition per UTC day');
+  t.same(
+    parts.rows.map((r) => r.p),
+    days.map((d) => `${table}_p${d.replace(/-/g, '')}`),
+    'one partition per UTC day',
+  );
 });
 
 t.test('TimescaleDB endpoint: a hypertable', async (t) => {
@@ -83,16 +96,27 @@ t.test('TimescaleDB endpoint: a hypertable', async (t) => {
   t.equal(sink.mode, 'hypertable');
   await sink.close();
   t.same(diffBars(await readPgBars(env.TE_TSDB_URL!, table), bars), [], 'read back equals what was written, every field, once each');
-  const ht = await withPg(env.TE_TSDB_URL!, (c) => c.query(`SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_name = $1`, [table]));
+  const ht = await withPg(env.TE_TSDB_URL!, (c) =>
+    c.query(`SELECT hypertable_name FROM timescaledb_information.hypertables WHERE hypertable_name = $1`, [table]),
+  );
   t.equal(ht.rowCount, 1, 'registered as a hypertable');
 });
 
 t.test('QuestDB: WAL table with DEDUP UPSERT KEYS', async (t) => {
   const table = uniqueName('bars');
   const sink = new QuestDbSink({ httpUrl: env.TE_QUESTDB_HTTP!, table, log });
-  await roundTrip(t, sink, () => readQuestDbBars(env.TE_QUESTDB_PG_URL!, table), async (n) => {
-    // WAL apply is asynchronous: wait until the rows are visible.
-    const got = await waitFor(() => questDbCount(env.TE_QUESTDB_HTTP!, table), (c) => c === n, 30_000);
-    t.equal(got, n, 'row count settles at one row per bar');
-  });
+  await roundTrip(
+    t,
+    sink,
+    () => readQuestDbBars(env.TE_QUESTDB_PG_URL!, table),
+    async (n) => {
+      // WAL apply is asynchronous: wait until the rows are visible.
+      const got = await waitFor(
+        () => questDbCount(env.TE_QUESTDB_HTTP!, table),
+        (c) => c === n,
+        30_000,
+      );
+      t.equal(got, n, 'row count settles at one row per bar');
+    },
+  );
 });
