@@ -6,16 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/ensure-deps.sh
 
 # A private stack on its own ports and data, so a running demo is left alone.
-export TE_LOCAL_DIR="${TE_LOCAL_DIR:-$PWD/.local/test}"
-export TE_KAFKA_PORT="${TE_TEST_KAFKA_PORT:-29092}" TE_KAFKA_CONTROLLER_PORT="${TE_TEST_KAFKA_CONTROLLER_PORT:-29093}"
-export TE_QUESTDB_HTTP_PORT="${TE_TEST_QUESTDB_HTTP_PORT:-29000}" TE_QUESTDB_PG_PORT="${TE_TEST_QUESTDB_PG_PORT:-28812}"
-export TE_QUESTDB_ILP_PORT="${TE_TEST_QUESTDB_ILP_PORT:-29009}" TE_QUESTDB_MIN_HTTP_PORT="${TE_TEST_QUESTDB_MIN_HTTP_PORT:-29003}"
-export TE_PG_PORT="${TE_TEST_PG_PORT:-25432}" TE_TSDB_PORT="${TE_TEST_TSDB_PORT:-25433}"
-export TE_KAFKA_BROKERS="127.0.0.1:$TE_KAFKA_PORT"
-export TE_PG_URL="postgres://postgres@127.0.0.1:$TE_PG_PORT/postgres"
-export TE_TSDB_URL="postgres://postgres@127.0.0.1:$TE_TSDB_PORT/postgres"
-export TE_QUESTDB_HTTP="http://127.0.0.1:$TE_QUESTDB_HTTP_PORT"
-export TE_QUESTDB_PG_URL="postgres://admin:quest@127.0.0.1:$TE_QUESTDB_PG_PORT/qdb"
+source scripts/stack-env.sh test
 export TE_LOG_LEVEL="${TE_LOG_LEVEL:-warn}"
 
 # Headless Chromium for the chart page's browser test (Debian package; playwright cannot download one here).

@@ -89,6 +89,7 @@ export const CONFIG_SPEC = {
     doc: 'max delay of a tick behind the feed clock (out-of-order delivery)',
   },
   simVenue: { env: 'TE_SIM_VENUE', kind: 'string', default: 'SIM', doc: 'venue name on simulated ticks' },
+  metricsPort: { env: 'TE_METRICS_PORT', kind: 'int', default: '9464', min: 0, max: 65535, doc: 'aggregate command: Prometheus /metrics port, on TE_GATEWAY_HOST (0 = off; the demo serves metrics on the gateway)' },
   gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
   gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
 } as const satisfies Record<string, KeySpec>;

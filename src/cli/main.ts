@@ -11,10 +11,11 @@ import { Gateway } from '../gateway/server.js';
 import { configHelp, parseCommandArgs } from './args.js';
 import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
 import { runStack } from './stack.js';
+import { startMetricsServer } from '../metrics-server.js';
 
 const FEED_KEYS = ['simSymbols', 'simRate', 'simSeed', 'simStart', 'simSpeed', 'simDurationS', 'simJitterMs', 'simVenue'] as const;
 const KAFKA_KEYS = ['kafkaBrokers', 'topicTicks', 'topicBars', 'topicDlq', 'ticksPartitions'] as const;
-const AGG_KEYS = ['aggGroupId', 'intervals', 'maxOutOfOrderMs', 'idleCloseMs', 'aggWorkers', 'sinks', 'barsTable', 'pgUrl', 'tsdbUrl', 'questdbHttp'] as const;
+const AGG_KEYS = ['metricsPort', 'aggGroupId', 'intervals', 'maxOutOfOrderMs', 'idleCloseMs', 'aggWorkers', 'sinks', 'barsTable', 'pgUrl', 'tsdbUrl', 'questdbHttp'] as const;
 const GW_KEYS = ['gatewayHost', 'gatewayPort'] as const;
 
 interface Command {
@@ -52,8 +53,15 @@ const COMMANDS: Record<string, Command> = {
     run: async (config) => {
       const log = logger('aggregate');
       const agg = new Aggregator(config, { kafka: createKafka(config, 'aggregate'), sinks: createSinks(config, log), log, onFatal: fatal(log) });
+      const parts: Stoppable[] = [];
+      if (config.metricsPort > 0) {
+        const metrics = await startMetricsServer(config.gatewayHost, config.metricsPort);
+        parts.push({ name: 'metrics', stop: () => metrics.stop() });
+        log.info({ url: `http://${config.gatewayHost}:${metrics.port}/metrics` }, 'metrics');
+      }
       await agg.start();
-      await onShutdown(log, [{ name: 'aggregator', stop: () => agg.stop() }]);
+      parts.push({ name: 'aggregator', stop: () => agg.stop() });
+      await onShutdown(log, parts);
       return 0;
     },
   },

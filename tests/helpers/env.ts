@@ -27,6 +27,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     TE_BARS_TABLE: `bars_${id}`,
     TE_AGG_GROUP: `${id}-agg`,
     TE_GATEWAY_PORT: '0',
+    TE_METRICS_PORT: '0',
     ...overrides,
   };
 }

@@ -1,0 +1,223 @@
+// End-to-end benchmark: sustained ticks/s through the whole engine, and produce → bar-received latency over
+// WebSocket, each beside Kafka's own perf tools on the same broker with the same record size. Writes JSON.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { loadConfig, type Config } from '../src/config.js';
+import { FeedProducer } from '../src/ingest/feed-producer.js';
+import { FeedSimulator } from '../src/ingest/simulator.js';
+import { logger } from '../src/log.js';
+import { projectRoot } from '../src/paths.js';
+import { createKafka } from '../src/stream/kafka.js';
+import { schema } from '../src/stream/schemas.js';
+import { encode } from '../src/stream/serde.js';
+import { ensureTopics } from '../src/stream/topics.js';
+import { runCli, waitHttpOk, type CliProcess } from '../tests/helpers/cli.js';
+import { freePort } from '../tests/helpers/env.js';
+import { consumerPerf, producerPerf } from './kafka-perf.js';
+
+const N = Number(process.env.BENCH_TICKS ?? 300_000);
+const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 2000);
+const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 30);
+const log = logger('bench');
+
+function progress(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function peakRssMb(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const m = new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+function envFor(id: string, extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('TE_') && v !== undefined) env[k] = v;
+  return { ...env, TE_TOPIC_TICKS: `${id}.ticks`, TE_TOPIC_BARS: `${id}.bars`, TE_TOPIC_DLQ: `${id}.dlq`, TE_BARS_TABLE: `bars_${id.replace(/-/g, '_')}`, TE_AGG_GROUP: `${id}-agg`, TE_LOG_LEVEL: 'warn', ...extra };
+}
+
+async function startEngine(env: Record<string, string>): Promise<{ agg: CliProcess; gw: CliProcess; metricsUrl: string; port: number }> {
+  const port = Number(env.TE_GATEWAY_PORT);
+  const gw = runCli(['gateway'], env);
+  const agg = runCli(['aggregate'], env);
+  await waitHttpOk(`http://127.0.0.1:${port}/ready`, gw);
+  const metricsUrl = `http://127.0.0.1:${env.TE_METRICS_PORT}/metrics`;
+  await waitHttpOk(metricsUrl, agg);
+  return { agg, gw, metricsUrl, port };
+}
+
+async function throughput(recordSize: number) {
+  const id = `bench-tp-${Date.now()}`;
+  const env = envFor(id, { TE_GATEWAY_PORT: String(await freePort()), TE_METRICS_PORT: String(await freePort()), TE_SIM_START: '2024-01-01T00:00:00Z', TE_SIM_SPEED: '0', TE_SIM_RATE: '5000', TE_SIM_DURATION_S: String(N / 5000) });
+  const config = loadConfig({ env });
+  const { agg, gw, metricsUrl } = await startEngine(env);
+  const feed = new FeedProducer(config, createKafka(config, 'bench'), log);
+  await feed.start();
+  progress(`throughput: producing ~${N} ticks as fast as the producer goes, engine consuming concurrently`);
+  const t0 = performance.now();
+  const summary = await feed.run();
+  const tProduced = performance.now();
+  await feed.stop();
+  let last = -1;
+  for (;;) {
+    const n = await metric(metricsUrl, 'tick_engine_ticks_in_total');
+    if (n >= summary.produced) break;
+    if (n !== last) progress(`throughput: aggregated ${n}/${summary.produced}`);
+    last = n;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const tDone = performance.now();
+  const bars = await metric(metricsUrl, 'tick_engine_bars_out_total{interval="1s"}');
+  const result = {
+    ticks: summary.produced,
+    recordSizeBytes: recordSize,
+    produceTicksPerSec: Math.round(summary.produced / ((tProduced - t0) / 1000)),
+    endToEndTicksPerSec: Math.round(summary.produced / ((tDone - t0) / 1000)),
+    seconds: Number(((tDone - t0) / 1000).toFixed(2)),
+    bars1s: bars,
+    aggregatorPeakRssMb: peakRssMb(agg.child.pid),
+    gatewayPeakRssMb: peakRssMb(gw.child.pid),
+  };
+  await agg.stop();
+  await gw.stop();
+  return { result, config };
+}
+
+async function latency() {
+  const id = `bench-lat-${Date.now()}`;
+  const env = envFor(id, {
+    TE_GATEWAY_PORT: String(await freePort()),
+    TE_METRICS_PORT: String(await freePort()),
+    TE_SIM_START: 'now',
+    TE_SIM_SPEED: '1',
+    TE_SIM_RATE: String(LIVE_RATE),
+    TE_SIM_DURATION_S: String(LIVE_SECONDS),
+    TE_IDLE_CLOSE_MS: '1000',
+  });
+  const config: Config = loadConfig({ env });
+  const { agg, gw, port } = await startEngine(env);
+  const received: { recvMs: number; bucketStart: number; interval: string }[] = [];
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  await new Promise((res, rej) => ws.once('open', res).once('error', rej));
+  ws.on('message', (data) => {
+    const recvMs = performance.timeOrigin + performance.now();
+    const m = JSON.parse(String(data)) as { type: string; bar?: { bucketStart: number; interval: string } };
+    if (m.type === 'bar') received.push({ recvMs, bucketStart: m.bar!.bucketStart, interval: m.bar!.interval });
+  });
+  ws.send(JSON.stringify({ op: 'subscribe', channel: 'bars', interval: config.intervals[0]!.name, symbols: '*' }));
+  // Wall time at which each batch was produced, with the running max event time it carried.
+  const batches: { wallMs: number; maxEvent: number }[] = [];
+  let maxEvent = -Infinity;
+  const feed = new FeedProducer(config, createKafka(config, 'bench'), log);
+  await feed.start();
+  progress(`latency: live feed at ${LIVE_RATE} ticks/s for ${LIVE_SECONDS} s`);
+  const summary = await feed.run({
+    onBatch: (ticks) => {
+      for (const t of ticks) if (t.eventTime > maxEvent) maxEvent = t.eventTime;
+      batches.push({ wallMs: performance.timeOrigin + performance.now(), maxEvent });
+    },
+  });
+  await new Promise((r) => setTimeout(r, 3000 + config.maxOutOfOrderMs + config.idleCloseMs));
+  const aggRss = peakRssMb(agg.child.pid);
+  const gwRss = peakRssMb(gw.child.pid);
+  ws.close();
+  await feed.stop();
+  await agg.stop();
+  await gw.stop();
+  // Latency of a bar: from producing the first tick that let the watermark pass the bar's end to receiving it.
+  const width = config.intervals[0]!.micros;
+  const lat: number[] = [];
+  const warmup = config.simStart + 3e6;
+  for (const r of received) {
+    if (r.bucketStart < warmup) continue;
+    const threshold = r.bucketStart + width + config.maxOutOfOrderMs * 1000;
+    let lo = 0;
+    let hi = batches.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (batches[mid]!.maxEvent >= threshold) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo < batches.length) lat.push(r.recvMs - batches[lo]!.wallMs);
+  }
+  lat.sort((a, b) => a - b);
+  const span = LIVE_SECONDS;
+  return {
+    ticks: summary.produced,
+    rate: LIVE_RATE,
+    seconds: span,
+    barsReceived: received.length,
+    barsMeasured: lat.length,
+    wsMessagesPerSec: Math.round(received.length / span),
+    p50Ms: Number(percentile(lat, 50).toFixed(1)),
+    p99Ms: Number(percentile(lat, 99).toFixed(1)),
+    maxMs: Number((lat[lat.length - 1] ?? NaN).toFixed(1)),
+    aggregatorPeakRssMb: aggRss,
+    gatewayPeakRssMb: gwRss,
+  };
+}
+
+async function main() {
+  const brokers = process.env.TE_KAFKA_BROKERS!;
+  // Record size the engine really produces: the mean encoded size of simulated ticks.
+  const sim = new FeedSimulator({ symbols: 50, rate: 5000, seed: 42, start: Date.now() * 1000, jitter: 200_000, venue: 'SIM' });
+  let bytes = 0;
+  for (let i = 0; i < 10_000; i++) bytes += encode(schema('tick'), { ...sim.next(), ingestTime: Date.now() * 1000 }).length;
+  const recordSize = Math.round(bytes / 10_000);
+
+  const { result: tp, config } = await throughput(recordSize);
+  progress(`throughput: ${tp.endToEndTicksPerSec} ticks/s end to end`);
+
+  const perfTopic = `bench-perf-${Date.now()}`;
+  await ensureTopics(createKafka({ ...config, topicTicks: perfTopic, topicBars: `${perfTopic}.bars`, topicDlq: `${perfTopic}.dlq` }, 'bench'), { ...config, topicTicks: perfTopic, topicBars: `${perfTopic}.bars`, topicDlq: `${perfTopic}.dlq` });
+  progress(`reference: ProducerPerformance ${N} records of ${recordSize} B`);
+  const prod = await producerPerf(brokers, perfTopic, N, recordSize);
+  progress(`reference: ConsumerPerformance ${N} records`);
+  const cons = await consumerPerf(brokers, perfTopic, N);
+
+  const lat = await latency();
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cores: (await import('node:os')).cpus().length, node: process.version },
+    throughput: { ...tp, reference: { producerPerformance: prod, consumerPerformance: cons }, ratioToProducerPerf: Number((tp.endToEndTicksPerSec / prod.recordsPerSec).toFixed(3)), ratioToConsumerPerf: Number((tp.endToEndTicksPerSec / cons.recordsPerSec).toFixed(3)) },
+    latency: { ...lat, reference: { producerPerfP50Ms: prod.p50Ms, producerPerfP99Ms: prod.p99Ms } },
+  };
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `e2e-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  const lines = [
+    '',
+    `end-to-end throughput     ${tp.endToEndTicksPerSec} ticks/s  (${tp.ticks} ticks of ${recordSize} B, feed → Kafka → aggregator → 3 stores + bars topic)`,
+    `  feed producer alone     ${tp.produceTicksPerSec} ticks/s  (kafkajs, acks=all)`,
+    `  Kafka ProducerPerf      ${Math.round(prod.recordsPerSec)} records/s  → ratio ${result.throughput.ratioToProducerPerf}`,
+    `  Kafka ConsumerPerf      ${Math.round(cons.recordsPerSec)} records/s  → ratio ${result.throughput.ratioToConsumerPerf}`,
+    `live latency @ ${LIVE_RATE}/s     p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
+    `  Kafka ProducerPerf ack  p50 ${prod.p50Ms} ms  p99 ${prod.p99Ms} ms  (the broker's own produce→ack latency under full load)`,
+    `  delivered               ${lat.wsMessagesPerSec} WebSocket messages/s to one subscriber`,
+    `peak RSS                  aggregator ${tp.aggregatorPeakRssMb} MB, gateway ${tp.gatewayPeakRssMb} MB (throughput run); ${lat.aggregatorPeakRssMb} / ${lat.gatewayPeakRssMb} MB (live run)`,
+    `saved                     ${file}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
