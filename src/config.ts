@@ -95,8 +95,10 @@ export const CONFIG_SPEC = {
 } as const satisfies Record<string, KeySpec>;
 
 type Spec = typeof CONFIG_SPEC;
-type ValueOf<K extends Kind> = K extends 'int' | 'number' | 'time'
+type ValueOf<K extends Kind> = K extends 'int' | 'number'
   ? number
+  : K extends 'time'
+    ? number | 'now'
   : K extends 'list'
     ? string[]
     : K extends 'bool'
@@ -118,7 +120,7 @@ export function flagName(env: string): string {
   return '--' + env.replace(/^TE_/, '').toLowerCase().replace(/_/g, '-');
 }
 
-function parseValue(spec: KeySpec, raw: string, key: string, now: () => number): unknown {
+function parseValue(spec: KeySpec, raw: string, key: string): unknown {
   const trimmed = raw.trim();
   switch (spec.kind) {
     case 'string':
@@ -155,7 +157,8 @@ function parseValue(spec: KeySpec, raw: string, key: string, now: () => number):
       }
       return trimmed;
     case 'time': {
-      if (trimmed === 'now') return now();
+      // 'now' is resolved by whoever starts the clock, at that moment, not at configuration time.
+      if (trimmed === 'now') return 'now';
       const ms = Date.parse(trimmed);
       if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed) || Number.isNaN(ms)) throw new ConfigError(key, `must be 'now' or an ISO-8601 instant (got '${raw}')`);
       return ms * 1000;
@@ -186,21 +189,19 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Flag values by env name, e.g. { TE_SIM_RATE: '1000' }; flags win over env. */
   flags?: Record<string, string | undefined>;
-  now?: () => number;
 }
 
 /** Build the validated, frozen configuration. Throws ConfigError naming the first bad key. */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const flags = opts.flags ?? {};
-  const now = opts.now ?? (() => Date.now() * 1000);
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(CONFIG_SPEC) as [string, KeySpec][]) {
     const fromFlag = flags[spec.env];
     const fromEnv = env[spec.env];
     const key = fromFlag !== undefined ? flagName(spec.env) : spec.env;
     const raw = fromFlag ?? fromEnv ?? spec.default;
-    out[name] = parseValue(spec, raw, fromFlag !== undefined || fromEnv !== undefined ? key : `${spec.env} (default)`, now);
+    out[name] = parseValue(spec, raw, fromFlag !== undefined || fromEnv !== undefined ? key : `${spec.env} (default)`);
   }
   return Object.freeze(out) as Config;
 }

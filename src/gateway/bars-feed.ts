@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Bar } from '../aggregate/bar.js';
 import { schema } from '../stream/schemas.js';
 import { decode } from '../stream/serde.js';
+import { ensureTopics } from '../stream/topics.js';
 
 export class BarsFeed {
   private consumer: Consumer | undefined;
@@ -20,6 +21,8 @@ export class BarsFeed {
 
   /** Resolves once the consumer has joined its group and will see bars produced from now on. */
   async start(): Promise<void> {
+    // The gateway may start before any aggregator: create the topics rather than wait on a missing one.
+    await ensureTopics(this.kafka, this.config);
     const c = this.kafka.consumer({ groupId: `${this.config.kafkaClientId}-gateway-${randomUUID()}`, maxWaitTimeInMs: 50 });
     this.consumer = c;
     this.joined = new Promise((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));

@@ -46,15 +46,16 @@ export class FeedProducer {
   /** Produce until the configured event-time duration is covered or the signal aborts. */
   async run(opts: FeedRunOptions = {}): Promise<FeedSummary> {
     const c = this.config;
+    const start = c.simStart === 'now' ? Date.now() * 1000 : c.simStart;
     const sim = new FeedSimulator({
       symbols: c.simSymbols,
       rate: c.simRate,
       seed: c.simSeed,
-      start: c.simStart,
+      start,
       jitter: c.simJitterMs * 1000,
       venue: c.simVenue,
     });
-    const end = c.simDurationS > 0 ? c.simStart + c.simDurationS * 1e6 : Infinity;
+    const end = c.simDurationS > 0 ? start + c.simDurationS * 1e6 : Infinity;
     const tickSchema = schema('tick');
     const wallStart = performance.now();
     let produced = 0;
@@ -66,7 +67,7 @@ export class FeedProducer {
         symbols: c.simSymbols,
         rate: c.simRate,
         seed: c.simSeed,
-        start: new Date(c.simStart / 1000).toISOString(),
+        start: new Date(start / 1000).toISOString(),
         speed: c.simSpeed,
         durationS: c.simDurationS || 'until stopped',
       },
@@ -74,7 +75,7 @@ export class FeedProducer {
     );
     while (sim.now < end && !opts.signal?.aborted) {
       // How far the feed clock may run now: wall time elapsed × speed (speed 0: one full batch).
-      const target = c.simSpeed > 0 ? Math.min(end, c.simStart + (performance.now() - wallStart) * 1000 * c.simSpeed) : end;
+      const target = c.simSpeed > 0 ? Math.min(end, start + (performance.now() - wallStart) * 1000 * c.simSpeed) : end;
       const batch: Tick[] = [];
       const ingestTime = Date.now() * 1000;
       while (sim.now < target && batch.length < MAX_BATCH) {
@@ -112,7 +113,7 @@ export class FeedProducer {
       }
     }
     this.log.info({ produced, rejected }, 'feed finished');
-    return { produced, rejected, firstEventTime: c.simStart, lastClock: sim.now };
+    return { produced, rejected, firstEventTime: start, lastClock: sim.now };
   }
 
   async stop(): Promise<void> {
