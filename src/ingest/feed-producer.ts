@@ -80,7 +80,8 @@ export class FeedProducer {
       const ingestTime = Date.now() * 1000;
       while (sim.now < target && batch.length < MAX_BATCH) {
         const t = sim.next();
-        if (t.eventTime >= end) break;
+        // The run covers feed-clock time [start, end): the tick that crosses the end is not sent.
+        if (sim.now >= end) break;
         t.ingestTime = ingestTime;
         batch.push(t);
       }
