@@ -44,7 +44,16 @@ async function metric(url: string, name: string): Promise<number> {
 function envFor(id: string, extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('TE_') && v !== undefined) env[k] = v;
-  return { ...env, TE_TOPIC_TICKS: `${id}.ticks`, TE_TOPIC_BARS: `${id}.bars`, TE_TOPIC_DLQ: `${id}.dlq`, TE_BARS_TABLE: `bars_${id.replace(/-/g, '_')}`, TE_AGG_GROUP: `${id}-agg`, TE_LOG_LEVEL: 'warn', ...extra };
+  return {
+    ...env,
+    TE_TOPIC_TICKS: `${id}.ticks`,
+    TE_TOPIC_BARS: `${id}.bars`,
+    TE_TOPIC_DLQ: `${id}.dlq`,
+    TE_BARS_TABLE: `bars_${id.replace(/-/g, '_')}`,
+    TE_AGG_GROUP: `${id}-agg`,
+    TE_LOG_LEVEL: 'warn',
+    ...extra,
+  };
 }
 
 /** Every child started, so a failing run still stops them. */
@@ -68,7 +77,14 @@ async function startEngine(env: Record<string, string>): Promise<{ agg: CliProce
  */
 async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
   const id = `bench-${mode}-${Date.now()}`;
-  const env = envFor(id, { TE_GATEWAY_PORT: String(await freePort()), TE_METRICS_PORT: String(await freePort()), TE_SIM_START: '2024-01-01T00:00:00Z', TE_SIM_SPEED: '0', TE_SIM_RATE: '5000', TE_SIM_DURATION_S: String(N / 5000) });
+  const env = envFor(id, {
+    TE_GATEWAY_PORT: String(await freePort()),
+    TE_METRICS_PORT: String(await freePort()),
+    TE_SIM_START: '2024-01-01T00:00:00Z',
+    TE_SIM_SPEED: '0',
+    TE_SIM_RATE: '5000',
+    TE_SIM_DURATION_S: String(N / 5000),
+  });
   const config = loadConfig({ env });
   let engine = mode === 'concurrent' ? await startEngine(env) : undefined;
   const feed = new FeedProducer(config, createKafka(config, 'bench'), log);

@@ -22,7 +22,24 @@ export interface ProducerPerf {
 export async function producerPerf(brokers: string, topic: string, records: number, recordSize: number): Promise<ProducerPerf> {
   const { stdout } = await run(
     'java',
-    ['-Xmx512m', '-cp', await classpath(), 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(records), '--record-size', String(recordSize), '--throughput', '-1', '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'linger.ms=5'],
+    [
+      '-Xmx512m',
+      '-cp',
+      await classpath(),
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic',
+      topic,
+      '--num-records',
+      String(records),
+      '--record-size',
+      String(recordSize),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${brokers}`,
+      'acks=all',
+      'linger.ms=5',
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   const last = stdout.trim().split('\n').pop()!;
@@ -38,9 +55,26 @@ export interface ConsumerPerf {
 }
 
 export async function consumerPerf(brokers: string, topic: string, records: number): Promise<ConsumerPerf> {
-  const { stdout } = await run('java', ['-Xmx512m', '-cp', await classpath(), 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', brokers, '--topic', topic, '--messages', String(records), '--timeout', '60000'], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    'java',
+    [
+      '-Xmx512m',
+      '-cp',
+      await classpath(),
+      'org.apache.kafka.tools.ConsumerPerformance',
+      '--bootstrap-server',
+      brokers,
+      '--topic',
+      topic,
+      '--messages',
+      String(records),
+      '--timeout',
+      '60000',
+    ],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const lines = stdout.trim().split('\n');
   const header = lines.findIndex((l) => l.includes('nMsg.sec'));
   if (header < 0) throw new Error(`cannot parse ConsumerPerformance output: ${stdout}`);

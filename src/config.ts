@@ -89,7 +89,14 @@ export const CONFIG_SPEC = {
     doc: 'max delay of a tick behind the feed clock (out-of-order delivery)',
   },
   simVenue: { env: 'TE_SIM_VENUE', kind: 'string', default: 'SIM', doc: 'venue name on simulated ticks' },
-  metricsPort: { env: 'TE_METRICS_PORT', kind: 'int', default: '9464', min: 0, max: 65535, doc: 'aggregate command: Prometheus /metrics port, on TE_GATEWAY_HOST (0 = off; the demo serves metrics on the gateway)' },
+  metricsPort: {
+    env: 'TE_METRICS_PORT',
+    kind: 'int',
+    default: '9464',
+    min: 0,
+    max: 65535,
+    doc: 'aggregate command: Prometheus /metrics port, on TE_GATEWAY_HOST (0 = off; the demo serves metrics on the gateway)',
+  },
   gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
   gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
 } as const satisfies Record<string, KeySpec>;
@@ -99,13 +106,13 @@ type ValueOf<K extends Kind> = K extends 'int' | 'number'
   ? number
   : K extends 'time'
     ? number | 'now'
-  : K extends 'list'
-    ? string[]
-    : K extends 'bool'
-      ? boolean
-      : K extends 'intervals'
-        ? IntervalSpec[]
-        : string;
+    : K extends 'list'
+      ? string[]
+      : K extends 'bool'
+        ? boolean
+        : K extends 'intervals'
+          ? IntervalSpec[]
+          : string;
 
 export interface IntervalSpec {
   /** As written by the user and stored in bars: '1s', '1m', '1h', '1d'. */

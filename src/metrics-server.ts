@@ -12,7 +12,9 @@ export async function startMetricsServer(host: string, port: number): Promise<{ 
     } else if (req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'TE_NOT_FOUND', message: `no route for ${req.method} ${req.url}` }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ code: 'TE_NOT_FOUND', message: `no route for ${req.method} ${req.url}` }));
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -15,7 +15,19 @@ import { startMetricsServer } from '../metrics-server.js';
 
 const FEED_KEYS = ['simSymbols', 'simRate', 'simSeed', 'simStart', 'simSpeed', 'simDurationS', 'simJitterMs', 'simVenue'] as const;
 const KAFKA_KEYS = ['kafkaBrokers', 'topicTicks', 'topicBars', 'topicDlq', 'ticksPartitions'] as const;
-const AGG_KEYS = ['metricsPort', 'aggGroupId', 'intervals', 'maxOutOfOrderMs', 'idleCloseMs', 'aggWorkers', 'sinks', 'barsTable', 'pgUrl', 'tsdbUrl', 'questdbHttp'] as const;
+const AGG_KEYS = [
+  'metricsPort',
+  'aggGroupId',
+  'intervals',
+  'maxOutOfOrderMs',
+  'idleCloseMs',
+  'aggWorkers',
+  'sinks',
+  'barsTable',
+  'pgUrl',
+  'tsdbUrl',
+  'questdbHttp',
+] as const;
 const GW_KEYS = ['gatewayHost', 'gatewayPort'] as const;
 
 interface Command {

@@ -1,7 +1,7 @@
 // The WebSocket protocol: client requests (validated) and server messages (compiled serializers).
 import fastJson, { type ObjectSchema } from 'fast-json-stringify';
 import { BadRequestError } from '../errors.js';
-import type { Bar } from '../aggregate/bar.js';
+import { BAR_FIELDS, type Bar } from '../aggregate/bar.js';
 
 export const BAR_JSON_SCHEMA: ObjectSchema = {
   type: 'object',
@@ -23,24 +23,7 @@ export const BAR_JSON_SCHEMA: ObjectSchema = {
     revision: { type: 'integer' },
     final: { type: 'boolean' },
   },
-  required: [
-    'symbol',
-    'interval',
-    'bucketStart',
-    'open',
-    'high',
-    'low',
-    'close',
-    'volume',
-    'quoteVolume',
-    'vwap',
-    'tradeCount',
-    'buyVolume',
-    'firstEventTime',
-    'lastEventTime',
-    'revision',
-    'final',
-  ],
+  required: [...BAR_FIELDS],
   additionalProperties: false,
 };
 

@@ -1,5 +1,6 @@
 // Offline reference computation of bars, written independently of src/aggregate: BigInt bucket floors,
 // sorting for open/close, and exact BigInt sums rounded once. Tests compare the engine against this.
+import { BAR_FIELDS, type Bar } from '../../src/aggregate/bar.js';
 
 export interface OracleTick {
   symbol: string;
@@ -12,24 +13,8 @@ export interface OracleTick {
   offset: number;
 }
 
-export interface OracleBar {
-  symbol: string;
-  interval: string;
-  bucketStart: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  quoteVolume: number;
-  vwap: number;
-  tradeCount: number;
-  buyVolume: number;
-  firstEventTime: number;
-  lastEventTime: number;
-  revision: number;
-  final: boolean;
-}
+/** The bar contract itself; only the computation here is independent of src/aggregate. */
+export type OracleBar = Bar;
 
 /** floor(t / w) * w with BigInt: time_bucket with the epoch as origin. */
 export function floorBucket(t: number, width: number): number {
@@ -158,25 +143,6 @@ export function barId(b: { symbol: string; interval: string; bucketStart: number
   return `${b.symbol}|${b.interval}|${b.bucketStart}`;
 }
 
-const FIELDS: (keyof OracleBar)[] = [
-  'symbol',
-  'interval',
-  'bucketStart',
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'quoteVolume',
-  'vwap',
-  'tradeCount',
-  'buyVolume',
-  'firstEventTime',
-  'lastEventTime',
-  'revision',
-  'final',
-];
-
 /** Differences between two bar sets, every field, as readable lines (empty when equal). */
 export function diffBars(actual: OracleBar[], expected: OracleBar[], max = 10): string[] {
   const out: string[] = [];
@@ -190,7 +156,7 @@ export function diffBars(actual: OracleBar[], expected: OracleBar[], max = 10): 
       out.push(`extra bar ${id}`);
       continue;
     }
-    for (const f of FIELDS) if (!Object.is(a[f], e[f])) out.push(`${id} ${f}: got ${String(a[f])}, expected ${String(e[f])}`);
+    for (const f of BAR_FIELDS) if (!Object.is(a[f], e[f])) out.push(`${id} ${f}: got ${String(a[f])}, expected ${String(e[f])}`);
   }
   for (const [id, n] of seen) if (n > 1) out.push(`bar ${id} appears ${n} times`);
   for (const id of exp.keys()) if (!seen.has(id)) out.push(`missing bar ${id}`);

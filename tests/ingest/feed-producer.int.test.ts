@@ -12,14 +12,23 @@ import { testConfig, testEnv } from '../helpers/env.js';
 import { readTopic } from '../helpers/stores.js';
 
 t.test('produced ticks equal the simulator output, keyed and partitioned by symbol', async (t) => {
-  const config = testConfig(testEnv({ TE_SIM_START: '2024-05-01T00:00:00Z', TE_SIM_SPEED: '0', TE_SIM_DURATION_S: '20', TE_SIM_RATE: '500', TE_SIM_SEED: '77' }));
+  const config = testConfig(
+    testEnv({ TE_SIM_START: '2024-05-01T00:00:00Z', TE_SIM_SPEED: '0', TE_SIM_DURATION_S: '20', TE_SIM_RATE: '500', TE_SIM_SEED: '77' }),
+  );
   const kafka = createKafka(config, 'test');
   const feed = new FeedProducer(config, kafka, logger('test'));
   await feed.start();
   const summary = await feed.run();
   await feed.stop();
 
-  const expected = new FeedSimulator({ symbols: config.simSymbols, rate: config.simRate, seed: config.simSeed, start: Date.parse('2024-05-01T00:00:00Z') * 1000, jitter: config.simJitterMs * 1000, venue: config.simVenue });
+  const expected = new FeedSimulator({
+    symbols: config.simSymbols,
+    rate: config.simRate,
+    seed: config.simSeed,
+    start: Date.parse('2024-05-01T00:00:00Z') * 1000,
+    jitter: config.simJitterMs * 1000,
+    venue: config.simVenue,
+  });
   const end = Date.parse('2024-05-01T00:00:20Z') * 1000;
   const want: Record<string, unknown>[] = [];
   for (;;) {
@@ -46,7 +55,10 @@ t.test('produced ticks equal the simulator output, keyed and partitioned by symb
       return v;
     });
   t.equal(badHeaders, 0, 'every record has magic byte 0 and the tick schema id');
-  t.ok([...partitionOf.values()].every((s) => s.size === 1), 'each symbol lives in exactly one partition');
+  t.ok(
+    [...partitionOf.values()].every((s) => s.size === 1),
+    'each symbol lives in exactly one partition',
+  );
   t.equal(new Set([...partitionOf.values()].map((s) => [...s][0])).size, config.ticksPartitions, 'symbols spread over every partition');
   // Within a symbol (one partition), order is the feed's order; compare ignoring ingestTime.
   const strip = (x: Record<string, unknown>) => JSON.stringify({ ...x, ingestTime: 0 });
@@ -60,5 +72,8 @@ t.test('produced ticks equal the simulator output, keyed and partitioned by symb
   let same = g.size === w.size;
   for (const [sym, list] of w) if (JSON.stringify(g.get(sym)) !== JSON.stringify(list)) same = false;
   t.ok(same, 'per symbol, the topic holds exactly the simulated ticks in feed order');
-  t.ok(got.every((x) => (x.ingestTime as number) > Date.parse('2026-01-01') * 1000), 'ingest time stamped from the wall clock');
+  t.ok(
+    got.every((x) => (x.ingestTime as number) > Date.parse('2026-01-01') * 1000),
+    'ingest time stamped from the wall clock',
+  );
 });
