@@ -10,17 +10,14 @@ import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
 import { ensureTopics } from '../stream/topics.js';
 import { compareBars, type Bar } from './bar.js';
 import { toBar } from './ohlcv.js';
-import { OpenBars } from './open-bars.js';
+import { parseCheckpoint, PartitionAggregator } from './partition-aggregator.js';
 import { packBatch, type BatchInput, type BatchOutput } from './pre-aggregate.js';
 import { KafkaBarSink } from './sinks/kafka-sink.js';
 import type { BarSink } from './sinks/sink.js';
 
 interface PartitionState {
   partition: number;
-  watermark: number;
-  open: OpenBars;
-  /** Next offset after the last record processed. */
-  nextOffset: number;
+  agg: PartitionAggregator;
   /** Wall-clock ms of the last batch: the idle timer only moves partitions that went quiet. */
   lastBatchAt: number;
   /** Everything that touches this partition's state runs here, in order. */
@@ -78,12 +75,11 @@ export class Aggregator {
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      const mine = new Set((e.payload.memberAssignment[config.topicTicks] ?? []) as number[]);
-      for (const p of this.partitions.keys()) {
-        // Another member owns it now; it resumes from our last commit, which covers no open bar.
-        if (!mine.has(p)) this.partitions.delete(p);
-      }
-      deps.log.info({ partitions: [...mine] }, 'assigned partitions');
+      const mine = (e.payload.memberAssignment[config.topicTicks] ?? []) as number[];
+      // After any rebalance kafkajs fetches from the committed offsets again, so in-memory state is
+      // dropped too and rebuilt from the checkpoints committed with those offsets.
+      this.partitions.clear();
+      deps.log.info({ partitions: mine }, 'assigned partitions');
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       const err = e.payload.error;
@@ -113,28 +109,40 @@ export class Aggregator {
     );
   }
 
-  private state(partition: number): PartitionState {
+  /** The partition's state, restored from the checkpoint committed with its offset when first seen. */
+  private async state(topic: string, partition: number): Promise<PartitionState> {
     let st = this.partitions.get(partition);
-    if (!st) {
-      st = { partition, watermark: -Infinity, open: new OpenBars(this.config.intervals), nextOffset: -1, lastBatchAt: Date.now(), serial: new Serial() };
-      this.partitions.set(partition, st);
+    if (st) return st;
+    const admin = this.deps.kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
+      const meta = parseCheckpoint(committed?.partitions.find((p) => p.partition === partition)?.metadata);
+      st = { partition, agg: new PartitionAggregator(this.config.intervals, meta), lastBatchAt: Date.now(), serial: new Serial() };
+      if (meta) this.deps.log.info({ partition, checkpoint: meta }, 'restored partition state from the committed checkpoint');
+    } finally {
+      await admin.disconnect();
     }
+    this.partitions.set(partition, st);
     return st;
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const started = process.hrtime.bigint();
-    const st = this.state(batch.partition);
+    const st = await this.state(batch.topic, batch.partition);
     await st.serial.run(async () => {
       const msgs = batch.messages;
+      const offsets = msgs.map((m) => Number(m.offset));
       const packed = packBatch(
         msgs.map((m) => m.value),
-        msgs.map((m) => Number(m.offset)),
+        offsets,
       );
-      const input: BatchInput = { ...packed, intervals: this.config.intervals, watermark: st.watermark, maxOutOfOrder: this.maxOutOfOrder };
+      const input: BatchInput = { ...packed, intervals: this.config.intervals, watermark: st.agg.watermark, maxOutOfOrder: this.maxOutOfOrder };
       const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
-      const letters: DeadLetter[] = out.rejects.map((r) => {
+      // Rejects of records replayed after a restart were dead-lettered the first time round.
+      const fresh = st.agg.apply(out, offsets, Number(batch.lastOffset()));
+      const letters: DeadLetter[] = fresh.map((r) => {
         const m = msgs[r.index]!;
         return { key: m.key, value: m.value, code: r.code, reason: r.reason, source: { topic: batch.topic, partition: batch.partition, offset: m.offset } };
       });
@@ -142,10 +150,7 @@ export class Aggregator {
       if (letters.length)
         this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
       ticksIn.inc(out.accepted);
-      st.watermark = Math.max(st.watermark, out.watermark);
       st.lastBatchAt = Date.now();
-      st.open.merge(out.partials);
-      st.nextOffset = Number(batch.lastOffset()) + 1;
       await this.closeAndCommit(st);
       resolveOffset(batch.lastOffset());
       await heartbeat();
@@ -162,11 +167,10 @@ export class Aggregator {
     const now = Date.now();
     const wm = now * 1000 - this.maxOutOfOrder - this.config.idleCloseMs * 1000;
     for (const st of this.partitions.values()) {
-      if (now - st.lastBatchAt < this.config.idleCloseMs || wm <= st.watermark) continue;
+      if (now - st.lastBatchAt < this.config.idleCloseMs || wm <= st.agg.watermark) continue;
       try {
         await st.serial.run(async () => {
-          st.watermark = Math.max(st.watermark, wm);
-          await this.closeAndCommit(st);
+          if (st.agg.advanceTo(wm)) await this.closeAndCommit(st);
         });
       } catch (err) {
         this.deps.log.error({ err, partition: st.partition }, 'idle close failed; will retry');
@@ -174,18 +178,22 @@ export class Aggregator {
     }
   }
 
-  /** Close what the watermark passed, make it durable everywhere, then commit the low-water offset. */
+  /** Close what the watermark passed, make it durable everywhere, then commit the checkpoint. */
   private async closeAndCommit(st: PartitionState): Promise<void> {
-    const closed = st.open.close(st.watermark);
+    const closed = st.agg.closeFinal();
     if (closed.length) {
       const bars: Bar[] = closed.map((acc) => toBar(acc, 0, true)).sort(compareBars);
       await Promise.all(this.sinks.map((s) => this.sinkSerial.get(s)!.run(() => s.write(bars))));
       for (const b of bars) barsOut.inc({ interval: b.interval });
     }
-    if (Number.isFinite(st.watermark)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - st.watermark / 1e6);
-    if (st.nextOffset < 0 || !this.partitions.has(st.partition)) return;
-    const commit = st.open.lowWaterOffset() ?? st.nextOffset;
-    await this.consumer!.commitOffsets([{ topic: this.config.topicTicks, partition: st.partition, offset: String(commit) }]);
+    st.agg.markDurable();
+    const wm = st.agg.watermark;
+    if (Number.isFinite(wm)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - wm / 1e6);
+    const cp = st.agg.checkpoint();
+    if (!cp || this.partitions.get(st.partition) !== st) return;
+    await this.consumer!.commitOffsets([
+      { topic: this.config.topicTicks, partition: st.partition, offset: String(cp.offset), metadata: JSON.stringify(cp.meta) },
+    ]);
   }
 
   async stop(): Promise<void> {

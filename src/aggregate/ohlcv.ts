@@ -23,6 +23,8 @@ export interface BarAcc {
   tradeCount: number;
   /** Lowest source offset of any tick in the bar: offsets below the lowest open bar's may be committed. */
   minOffset: number;
+  /** Partition watermark just before the tick at minOffset: where a replay from minOffset must start. */
+  wmAtMin: number;
 }
 
 /** The trade fields aggregation reads. */
@@ -39,7 +41,7 @@ function before(t1: number, id1: string, t2: number, id2: string): boolean {
   return t1 < t2 || (t1 === t2 && id1 < id2);
 }
 
-export function newAcc(symbol: string, interval: string, bucketStart: number, t: TradeLike, offset: number): BarAcc {
+export function newAcc(symbol: string, interval: string, bucketStart: number, t: TradeLike, offset: number, wmBefore: number): BarAcc {
   const qv = t.price * t.size;
   return {
     symbol,
@@ -58,10 +60,11 @@ export function newAcc(symbol: string, interval: string, bucketStart: number, t:
     buyVolume: t.side === 'BUY' ? [t.size] : [],
     tradeCount: 1,
     minOffset: offset,
+    wmAtMin: wmBefore,
   };
 }
 
-export function addTick(acc: BarAcc, t: TradeLike, offset: number): void {
+export function addTick(acc: BarAcc, t: TradeLike, offset: number, wmBefore: number): void {
   const p = t.price;
   if (before(t.eventTime, t.tradeId, acc.openTime, acc.openId)) {
     acc.open = p;
@@ -79,7 +82,10 @@ export function addTick(acc: BarAcc, t: TradeLike, offset: number): void {
   exactAdd(acc.quoteVolume, p * t.size);
   if (t.side === 'BUY') exactAdd(acc.buyVolume, t.size);
   acc.tradeCount++;
-  if (offset < acc.minOffset) acc.minOffset = offset;
+  if (offset < acc.minOffset) {
+    acc.minOffset = offset;
+    acc.wmAtMin = wmBefore;
+  }
 }
 
 /** Merge `from` into `into` (same identity). */
@@ -100,7 +106,10 @@ export function mergeAcc(into: BarAcc, from: BarAcc): void {
   exactMerge(into.quoteVolume, from.quoteVolume);
   exactMerge(into.buyVolume, from.buyVolume);
   into.tradeCount += from.tradeCount;
-  if (from.minOffset < into.minOffset) into.minOffset = from.minOffset;
+  if (from.minOffset < into.minOffset) {
+    into.minOffset = from.minOffset;
+    into.wmAtMin = from.wmAtMin;
+  }
 }
 
 export function toBar(acc: BarAcc, revision: number, final: boolean): Bar {

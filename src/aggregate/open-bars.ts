@@ -36,10 +36,10 @@ export class OpenBars {
     return out;
   }
 
-  /** Lowest source offset any open bar still needs, or undefined when none is open. */
-  lowWaterOffset(): number | undefined {
-    let min: number | undefined;
-    for (const acc of this.bars.values()) if (min === undefined || acc.minOffset < min) min = acc.minOffset;
-    return min;
+  /** The open bar holding the lowest source offset (and the watermark before it), or undefined when none is open. */
+  lowWater(): { offset: number; watermark: number } | undefined {
+    let low: BarAcc | undefined;
+    for (const acc of this.bars.values()) if (!low || acc.minOffset < low.minOffset) low = acc;
+    return low && { offset: low.minOffset, watermark: low.wmAtMin };
   }
 }

@@ -92,14 +92,15 @@ export function preAggregate(input: BatchInput): BatchOutput {
       });
       continue;
     }
+    const wmBefore = wm;
     wm = advance(wm, tick.eventTime, input.maxOutOfOrder);
     const offset = input.offsets[i]!;
     for (const iv of input.intervals) {
       const start = iv.micros === base ? baseStart : bucketStart(tick.eventTime, iv.micros);
       const key = `${iv.name}\u0000${tick.symbol}\u0000${start}`;
       const acc = byKey.get(key);
-      if (acc) addTick(acc, tick, offset);
-      else byKey.set(key, newAcc(tick.symbol, iv.name, start, tick, offset));
+      if (acc) addTick(acc, tick, offset, wmBefore);
+      else byKey.set(key, newAcc(tick.symbol, iv.name, start, tick, offset, wmBefore));
     }
     accepted++;
   }

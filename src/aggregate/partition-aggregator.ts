@@ -1,0 +1,105 @@
+// The state machine of one source partition: fold batch results in, close final bars, checkpoint, restore.
+//
+// Exactly-once effect rests on the checkpoint committed with each offset (as Kafka offset metadata):
+//   offset      lowest offset any open bar still needs (a restart re-reads from here),
+//   wm          the watermark just before that offset (the replay recomputes the same watermark path,
+//               so the same ticks are late and the same bars close),
+//   durable     the watermark up to which every closed bar is already in every sink,
+//   hi          the next offset after the highest one ever processed.
+// After a restart, bars ending at or before `durable` are not emitted again (they were recomputed from a
+// suffix of their ticks only), and rejects below `hi` are not dead-lettered twice.
+import type { IntervalSpec } from '../config.js';
+import type { BarAcc } from './ohlcv.js';
+import { OpenBars } from './open-bars.js';
+import type { BatchOutput, Reject } from './pre-aggregate.js';
+
+export interface CheckpointMeta {
+  v: 1;
+  /** null stands for -Infinity (JSON has no infinities). */
+  wm: number | null;
+  durable: number | null;
+  hi: number;
+}
+
+export interface Checkpoint {
+  offset: number;
+  meta: CheckpointMeta;
+}
+
+const fromJson = (x: number | null): number => (x === null ? -Infinity : x);
+const toJson = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export function parseCheckpoint(metadata: string | null | undefined): CheckpointMeta | undefined {
+  if (!metadata) return undefined;
+  try {
+    const m = JSON.parse(metadata) as CheckpointMeta;
+    return m && m.v === 1 && typeof m.hi === 'number' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class PartitionAggregator {
+  /** Watermark of the partition (µs). */
+  watermark: number;
+  /** Every bar ending at or before this is durable in every sink. */
+  private durableThrough: number;
+  /** Records below this offset were processed before a restart. */
+  private readonly replayUntil: number;
+  private nextOffset = -1;
+  private readonly open: OpenBars;
+  private readonly widths: Map<string, number>;
+
+  constructor(intervals: IntervalSpec[], restored?: CheckpointMeta) {
+    this.open = new OpenBars(intervals);
+    this.widths = new Map(intervals.map((i) => [i.name, i.micros]));
+    this.watermark = restored ? fromJson(restored.wm) : -Infinity;
+    this.durableThrough = restored ? fromJson(restored.durable) : -Infinity;
+    this.replayUntil = restored ? restored.hi : -1;
+  }
+
+  get openBars(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Fold one batch's worker output in. Returns the rejects that still need dead-lettering
+   * (those of records first seen now, not replayed ones).
+   */
+  apply(out: BatchOutput, offsets: ArrayLike<number>, lastOffset: number): Reject[] {
+    this.watermark = Math.max(this.watermark, out.watermark);
+    this.open.merge(out.partials);
+    this.nextOffset = Math.max(this.nextOffset, lastOffset + 1);
+    return out.rejects.filter((r) => offsets[r.index]! >= this.replayUntil);
+  }
+
+  /** Live mode: move a quiet partition's watermark forward. */
+  advanceTo(watermark: number): boolean {
+    if (watermark <= this.watermark) return false;
+    this.watermark = watermark;
+    return true;
+  }
+
+  /**
+   * Remove the bars the watermark has passed; return those not already durable before a restart.
+   * Call `markDurable` once they are in every sink.
+   */
+  closeFinal(): BarAcc[] {
+    return this.open.close(this.watermark).filter((acc) => acc.bucketStart + this.widths.get(acc.interval)! > this.durableThrough);
+  }
+
+  markDurable(): void {
+    this.durableThrough = Math.max(this.durableThrough, this.watermark);
+  }
+
+  /** What to commit now, or undefined before the first record. */
+  checkpoint(): Checkpoint | undefined {
+    if (this.nextOffset < 0) return undefined;
+    const low = this.open.lowWater();
+    return {
+      offset: low ? low.offset : this.nextOffset,
+      // hi never goes back: a restart in the middle of a replay has still seen everything below the old hi.
+      meta: { v: 1, wm: toJson(low ? low.watermark : this.watermark), durable: toJson(this.durableThrough), hi: Math.max(this.replayUntil, this.nextOffset) },
+    };
+  }
+}
