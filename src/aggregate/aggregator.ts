@@ -69,8 +69,8 @@ export class Aggregator {
     }
     this.consumer = deps.kafka.consumer({
       groupId: config.aggGroupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: config.aggSessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(config.aggSessionTimeoutMs / 10)),
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 2 * 1024 * 1024,
     });

@@ -9,9 +9,9 @@ export function createSinks(config: Config, log: Logger): BarSink[] {
   return config.sinks.map((name) => {
     switch (name) {
       case 'postgres':
-        return new PostgresSink({ name, url: config.pgUrl, table: config.barsTable, log });
+        return new PostgresSink({ name, url: config.pgUrl, table: config.barsTable, log, idleCloseMs: config.pgIdleCloseMs });
       case 'timescaledb':
-        return new PostgresSink({ name, url: config.tsdbUrl, table: config.barsTable, log });
+        return new PostgresSink({ name, url: config.tsdbUrl, table: config.barsTable, log, idleCloseMs: config.pgIdleCloseMs });
       case 'questdb':
         return new QuestDbSink({ httpUrl: config.questdbHttp, table: config.barsTable, log });
       default:

@@ -11,6 +11,8 @@ export interface PostgresSinkOptions {
   url: string;
   table: string;
   log: Logger;
+  /** Close the connection after it has been idle this long; 0 = after every write. */
+  idleCloseMs: number;
 }
 
 const COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
@@ -34,43 +36,40 @@ const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, o
 
 export class PostgresSink implements BarSink {
   readonly name: string;
-  private client: pg.Client;
+  /** One connection at most, re-established after a failure (a store restart) on the next write. */
+  private readonly pool: pg.Pool;
   private readonly table: string;
   private readonly log: Logger;
   /** 'hypertable' with TimescaleDB, 'partitioned' on plain PostgreSQL. */
   mode: 'hypertable' | 'partitioned' | undefined;
   private readonly partitions = new Set<string>();
-  private connected = false;
 
   constructor(opts: PostgresSinkOptions) {
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.table)) throw new SinkError(opts.name, `table name '${opts.table}' must match [a-z_][a-z0-9_]*`);
     this.name = opts.name;
     this.table = opts.table;
     this.log = opts.log;
-    this.client = new pg.Client({ connectionString: opts.url });
-    // A dropped connection surfaces as an error on the next write; log it here so it is never silent.
-    this.client.on('error', (err) => this.log.error({ err, sink: this.name }, 'connection error'));
+    // idleTimeoutMillis 0 would mean "never": the shortest real timeout closes right after each write.
+    this.pool = new pg.Pool({ connectionString: opts.url, max: 1, idleTimeoutMillis: Math.max(1, opts.idleCloseMs) });
+    // An idle connection that drops is evicted and reported; the next write opens a new one.
+    this.pool.on('error', (err) => this.log.warn({ err, sink: this.name }, 'idle connection dropped'));
   }
 
   async init(): Promise<void> {
     try {
-      if (!this.connected) {
-        await this.client.connect();
-        this.connected = true;
-      }
-      const { rows } = await this.client.query<{ installed: string | null; available: boolean }>(
+      const { rows } = await this.pool.query<{ installed: string | null; available: boolean }>(
         `SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
                 EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available`,
       );
       const hasTimescale = rows[0]!.installed !== null || rows[0]!.available;
       if (hasTimescale) {
-        if (rows[0]!.installed === null) await this.client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
-        await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS})`);
-        await this.client.query(`SELECT create_hypertable('${this.table}', by_range('bucket', INTERVAL '1 day'), if_not_exists => TRUE)`);
+        if (rows[0]!.installed === null) await this.pool.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+        await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS})`);
+        await this.pool.query(`SELECT create_hypertable('${this.table}', by_range('bucket', INTERVAL '1 day'), if_not_exists => TRUE)`);
         this.mode = 'hypertable';
       } else {
-        await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS}) PARTITION BY RANGE (bucket)`);
-        await this.client.query(`CREATE INDEX IF NOT EXISTS ${this.table}_bucket_brin ON ${this.table} USING brin (bucket)`);
+        await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS}) PARTITION BY RANGE (bucket)`);
+        await this.pool.query(`CREATE INDEX IF NOT EXISTS ${this.table}_bucket_brin ON ${this.table} USING brin (bucket)`);
         this.mode = 'partitioned';
       }
       this.log.info({ sink: this.name, mode: this.mode, table: this.table }, 'bar table ready');
@@ -84,7 +83,7 @@ export class PostgresSink implements BarSink {
     for (const day of days) {
       if (this.partitions.has(day)) continue;
       const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
-      await this.client.query(
+      await this.pool.query(
         `CREATE TABLE IF NOT EXISTS ${this.table}_p${day.replace(/-/g, '')} PARTITION OF ${this.table} FOR VALUES FROM ('${day}') TO ('${next}')`,
       );
       this.partitions.add(day);
@@ -117,13 +116,13 @@ export class PostgresSink implements BarSink {
         ];
         for (let i = 0; i < 16; i++) cols[i]!.push(row[i]);
       }
-      await this.client.query(UPSERT(this.table), cols);
+      await this.pool.query(UPSERT(this.table), cols);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
   async close(): Promise<void> {
-    await this.client.end();
+    await this.pool.end();
   }
 }

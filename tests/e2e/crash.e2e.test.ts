@@ -1,0 +1,103 @@
+// Exactly-once effect across crashes: while a seeded feed runs, aggregators in one consumer group are
+// SIGKILLed at random moments (one or two instances at a time, so partitions move between them), and the
+// broker is restarted once. At the end every store holds every final bar once, equal to the offline bars.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import avro from 'avsc';
+import { projectRoot } from '../../src/paths.js';
+import { createKafka } from '../../src/stream/kafka.js';
+import { ensureTopics } from '../../src/stream/topics.js';
+import { Prng } from '../../src/ingest/prng.js';
+import { runCli, type CliProcess } from '../helpers/cli.js';
+import { testConfig, testEnv } from '../helpers/env.js';
+import { diffBars, offlineBars, type OracleTick } from '../helpers/oracle.js';
+import { questDbCount, readPgBars, readQuestDbBars, readTopic, waitFor, withPg } from '../helpers/stores.js';
+
+const sh = promisify(execFile);
+const KILLS = Number(process.env.TE_CRASH_KILLS ?? 24);
+
+t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores still exact`, async (t) => {
+  const env = testEnv({
+    TE_SIM_START: '2024-03-01T00:00:00Z',
+    TE_SIM_SPEED: '5', // 240 s of event time in ~48 s of wall time
+    TE_SIM_DURATION_S: '240',
+    TE_SIM_RATE: '1500',
+    TE_SIM_SEED: '99',
+    TE_INTERVALS: '1s,5s,1m',
+    TE_AGG_SESSION_TIMEOUT_MS: '6000',
+    TE_PG_IDLE_CLOSE_MS: '0', // two instances share the single-session TimescaleDB endpoint
+    TE_LOG_LEVEL: 'warn',
+  });
+  const config = testConfig(env);
+  const kafka = createKafka(config, 'crash-test');
+  await ensureTopics(kafka, config);
+
+  const rng = new Prng(2024);
+  const running: CliProcess[] = [];
+  const start = () => {
+    const p = runCli(['aggregate'], env);
+    running.push(p);
+    return p;
+  };
+  t.teardown(async () => {
+    for (const p of running) await p.stop();
+  });
+  const kill = async (p: CliProcess) => {
+    p.child.kill('SIGKILL');
+    await p.exited;
+    running.splice(running.indexOf(p), 1);
+  };
+
+  const ingest = runCli(['ingest'], env);
+  let ingestDone = false;
+  void ingest.exited.then(() => (ingestDone = true));
+  start();
+  let kills = 0;
+  let brokerRestarted = false;
+  while (kills < KILLS) {
+    await new Promise((r) => setTimeout(r, 800 + rng.int(2500)));
+    // Keep one or two members in the group; kill a random one, sometimes add a second first.
+    if (running.length < 2 && rng.next() < 0.5) start();
+    await kill(running[rng.int(running.length)]!);
+    kills++;
+    if (running.length === 0) start();
+    if (!brokerRestarted && ingestDone) {
+      // Once the feed is in, restart the broker under the running aggregators.
+      await sh('bash', [join(projectRoot(), 'deploy/local/kafka.sh'), 'stop']);
+      await sh('bash', [join(projectRoot(), 'deploy/local/kafka.sh'), 'start']);
+      brokerRestarted = true;
+    }
+  }
+  t.equal(await ingest.exited, 0, 'the feed finished');
+  if (!brokerRestarted) {
+    await sh('bash', [join(projectRoot(), 'deploy/local/kafka.sh'), 'stop']);
+    await sh('bash', [join(projectRoot(), 'deploy/local/kafka.sh'), 'start']);
+    brokerRestarted = true;
+  }
+  t.equal(kills, KILLS, `${kills} aggregators killed with SIGKILL`);
+  t.ok(brokerRestarted, 'broker restarted once');
+
+  const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick.avsc`, 'utf8')));
+  const ticks: OracleTick[] = (await readTopic(kafka, config.topicTicks)).map((r) => ({
+    ...(tickType.fromBuffer(r.message.value!.subarray(5)) as OracleTick),
+    partition: r.partition,
+    offset: r.offset,
+  }));
+  const expected = offlineBars(ticks, { intervals: config.intervals, maxOutOfOrder: config.maxOutOfOrderMs * 1000 }).finalBars;
+  t.comment(`${ticks.length} ticks → ${expected.length} final bars`);
+
+  const pgCount = () => withPg(config.pgUrl, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${config.barsTable}`)).rows[0].n));
+  t.equal(await waitFor(pgCount, (n) => n >= expected.length, 180_000, 1000), expected.length, 'PostgreSQL has them all');
+  t.equal(await waitFor(() => questDbCount(config.questdbHttp, config.barsTable), (n) => n >= expected.length, 60_000), expected.length, 'QuestDB has them all');
+  for (const p of [...running]) t.equal(await p.stop(), 0, 'surviving aggregator stops cleanly');
+  running.length = 0;
+
+  t.same(diffBars(await readPgBars(config.pgUrl, config.barsTable), expected), [], 'PostgreSQL: every bar once, every field exact');
+  t.same(diffBars(await readPgBars(config.tsdbUrl, config.barsTable), expected), [], 'TimescaleDB: every bar once, every field exact');
+  t.same(diffBars(await readQuestDbBars(config.questdbPgUrl, config.barsTable), expected), [], 'QuestDB: every bar once, every field exact');
+  const dlq = await readTopic(kafka, config.topicDlq);
+  t.equal(dlq.length, 0, 'no tick was dead-lettered (the jitter is within the out-of-orderness, even across restarts)');
+});
