@@ -18,6 +18,13 @@ export class ConfigError extends TickEngineError {
   }
 }
 
+/** An argument is out of its domain (an indicator period, a non-finite input); the message names it. */
+export class InvalidArgumentError extends TickEngineError {
+  constructor(message: string) {
+    super('TE_INVALID_ARG', message);
+  }
+}
+
 /** A tick failed validation (implausible or malformed field). */
 export class InvalidTickError extends TickEngineError {
   constructor(message: string) {

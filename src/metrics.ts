@@ -25,5 +25,11 @@ export const watermarkLag = new Gauge({
   labelNames: ['partition'],
   registers: [registry],
 });
+export const consumerLag = new Gauge({
+  name: 'tick_engine_consumer_lag_records',
+  help: 'Records behind the partition high watermark after the last batch',
+  labelNames: ['partition'],
+  registers: [registry],
+});
 export const wsConnections = new Gauge({ name: 'tick_engine_ws_connections', help: 'Open WebSocket connections', registers: [registry] });
 export const wsMessages = new Counter({ name: 'tick_engine_ws_messages_sent_total', help: 'WebSocket messages published', registers: [registry] });

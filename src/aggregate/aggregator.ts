@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { barsOut, batchSeconds, ticksIn, watermarkLag } from '../metrics.js';
+import { barsOut, batchSeconds, consumerLag, ticksIn, watermarkLag } from '../metrics.js';
 import { Serial } from '../serial.js';
 import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
 import { ensureTopics } from '../stream/topics.js';
@@ -138,7 +138,7 @@ export class Aggregator {
         msgs.map((m) => m.value),
         offsets,
       );
-      const input: BatchInput = { ...packed, intervals: this.config.intervals, watermark: st.agg.watermark, maxOutOfOrder: this.maxOutOfOrder };
+      const input: BatchInput = { ...packed, interval: st.agg.baseInterval, watermark: st.agg.watermark, maxOutOfOrder: this.maxOutOfOrder };
       const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
       // Rejects of records replayed after a restart were dead-lettered the first time round.
       const fresh = st.agg.apply(out, offsets, Number(batch.lastOffset()));
@@ -150,6 +150,7 @@ export class Aggregator {
       if (letters.length)
         this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
       ticksIn.inc(out.accepted);
+      consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
       st.lastBatchAt = Date.now();
       await this.closeAndCommit(st);
       resolveOffset(batch.lastOffset());

@@ -12,6 +12,7 @@ import type { IntervalSpec } from '../config.js';
 import type { BarAcc } from './ohlcv.js';
 import { OpenBars } from './open-bars.js';
 import type { BatchOutput, Reject } from './pre-aggregate.js';
+import { bucketStart } from './bucket.js';
 
 export interface CheckpointMeta {
   v: 1;
@@ -47,19 +48,23 @@ export class PartitionAggregator {
   /** Records below this offset were processed before a restart. */
   private readonly replayUntil: number;
   private nextOffset = -1;
-  private readonly open: OpenBars;
-  private readonly widths: Map<string, number>;
+  /** Open bars per interval, smallest first. Only the first is built from ticks; the others roll up. */
+  private readonly levels: OpenBars[];
 
   constructor(intervals: IntervalSpec[], restored?: CheckpointMeta) {
-    this.open = new OpenBars(intervals);
-    this.widths = new Map(intervals.map((i) => [i.name, i.micros]));
+    this.levels = intervals.map((iv) => new OpenBars(iv));
     this.watermark = restored ? fromJson(restored.wm) : -Infinity;
     this.durableThrough = restored ? fromJson(restored.durable) : -Infinity;
     this.replayUntil = restored ? restored.hi : -1;
   }
 
   get openBars(): number {
-    return this.open.size;
+    return this.levels.reduce((n, l) => n + l.size, 0);
+  }
+
+  /** The interval ticks are aggregated at (the workers' unit of work). */
+  get baseInterval(): IntervalSpec {
+    return this.levels[0]!.interval;
   }
 
   /**
@@ -68,7 +73,7 @@ export class PartitionAggregator {
    */
   apply(out: BatchOutput, offsets: ArrayLike<number>, lastOffset: number): Reject[] {
     this.watermark = Math.max(this.watermark, out.watermark);
-    this.open.merge(out.partials);
+    this.levels[0]!.merge(out.partials);
     this.nextOffset = Math.max(this.nextOffset, lastOffset + 1);
     return out.rejects.filter((r) => offsets[r.index]! >= this.replayUntil);
   }
@@ -81,11 +86,26 @@ export class PartitionAggregator {
   }
 
   /**
-   * Remove the bars the watermark has passed; return those not already durable before a restart.
-   * Call `markDurable` once they are in every sink.
+   * Remove the bars the watermark has passed, rolling each closed base bar up into every larger interval
+   * first; return those not already durable before a restart. Call `markDurable` once they are in every sink.
+   * Roll-ups merge exact partial sums, so a rolled-up bar equals the bar computed from its ticks directly.
    */
   closeFinal(): BarAcc[] {
-    return this.open.close(this.watermark).filter((acc) => acc.bucketStart + this.widths.get(acc.interval)! > this.durableThrough);
+    const out: BarAcc[] = [];
+    for (let i = 0; i < this.levels.length; i++) {
+      const level = this.levels[i]!;
+      for (const acc of level.close(this.watermark)) {
+        // Durable base bars still roll up: after a restart the larger open bars are rebuilt from them.
+        if (i === 0) {
+          for (let j = 1; j < this.levels.length; j++) {
+            const up = this.levels[j]!;
+            up.mergeOne(acc.symbol, bucketStart(acc.bucketStart, up.interval.micros), acc, false);
+          }
+        }
+        if (acc.bucketStart + level.interval.micros > this.durableThrough) out.push(acc);
+      }
+    }
+    return out;
   }
 
   markDurable(): void {
@@ -95,7 +115,11 @@ export class PartitionAggregator {
   /** What to commit now, or undefined before the first record. */
   checkpoint(): Checkpoint | undefined {
     if (this.nextOffset < 0) return undefined;
-    const low = this.open.lowWater();
+    let low: { offset: number; watermark: number } | undefined;
+    for (const level of this.levels) {
+      const l = level.lowWater();
+      if (l && (!low || l.offset < low.offset)) low = l;
+    }
     return {
       offset: low ? low.offset : this.nextOffset,
       // hi never goes back: a restart in the middle of a replay has still seen everything below the old hi.

@@ -19,7 +19,8 @@ export interface PackedBatch {
 }
 
 export interface BatchInput extends PackedBatch {
-  intervals: IntervalSpec[];
+  /** The base (smallest) interval: the only one built from ticks; larger ones roll up from its bars. */
+  interval: IntervalSpec;
   /** Watermark of the partition before this batch (µs; -Infinity at start). */
   watermark: number;
   maxOutOfOrder: number;
@@ -60,7 +61,8 @@ export function packBatch(values: (Buffer | null)[], offsets: number[]): PackedB
 
 export function preAggregate(input: BatchInput): BatchOutput {
   const tickSchema = schema('tick');
-  const base = input.intervals[0]!.micros;
+  const base = input.interval.micros;
+  const name = input.interval.name;
   const byKey = new Map<string, BarAcc>();
   const rejects: Reject[] = [];
   const buf = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
@@ -88,20 +90,17 @@ export function preAggregate(input: BatchInput): BatchOutput {
       rejects.push({
         index: i,
         code: 'TE_LATE_TICK',
-        reason: `event time ${tick.eventTime} is behind watermark ${wm}: its ${input.intervals[0]!.name} bar starting ${baseStart} is closed`,
+        reason: `event time ${tick.eventTime} is behind watermark ${wm}: its ${name} bar starting ${baseStart} is closed`,
       });
       continue;
     }
     const wmBefore = wm;
     wm = advance(wm, tick.eventTime, input.maxOutOfOrder);
     const offset = input.offsets[i]!;
-    for (const iv of input.intervals) {
-      const start = iv.micros === base ? baseStart : bucketStart(tick.eventTime, iv.micros);
-      const key = `${iv.name}\u0000${tick.symbol}\u0000${start}`;
-      const acc = byKey.get(key);
-      if (acc) addTick(acc, tick, offset, wmBefore);
-      else byKey.set(key, newAcc(tick.symbol, iv.name, start, tick, offset, wmBefore));
-    }
+    const key = `${tick.symbol}\u0000${baseStart}`;
+    const acc = byKey.get(key);
+    if (acc) addTick(acc, tick, offset, wmBefore);
+    else byKey.set(key, newAcc(tick.symbol, name, baseStart, tick, offset, wmBefore));
     accepted++;
   }
   return { partials: [...byKey.values()], rejects, watermark: wm, accepted };

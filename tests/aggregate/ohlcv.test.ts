@@ -1,7 +1,7 @@
 // OHLCV merging: partial bars from any batching and order merge to the bar computed offline.
 import t from 'tap';
 import type { IntervalSpec } from '../../src/config.js';
-import { OpenBars } from '../../src/aggregate/open-bars.js';
+import { PartitionAggregator } from '../../src/aggregate/partition-aggregator.js';
 import { toBar } from '../../src/aggregate/ohlcv.js';
 import { preAggregate, packBatch } from '../../src/aggregate/pre-aggregate.js';
 import { FeedSimulator } from '../../src/ingest/simulator.js';
@@ -14,42 +14,45 @@ import { diffBars, offlineBars, type OracleTick } from '../helpers/oracle.js';
 const intervals: IntervalSpec[] = [
   { name: '1s', micros: 1e6 },
   { name: '5s', micros: 5e6 },
+  { name: '15s', micros: 15e6 },
   { name: '1m', micros: 60e6 },
 ];
+const base = intervals[0]!;
 
 function ticks(n: number, seed: number): Tick[] {
   const sim = new FeedSimulator({ symbols: 8, rate: 300, seed, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 300_000, venue: 'T' });
   return Array.from({ length: n }, () => sim.next());
 }
 
-/** Run the engine's map+merge over the ticks split into random batches; close everything at the end. */
+/**
+ * Run the engine's map (workers) and merge/close/roll-up (partition state) over the ticks split into random
+ * batches, partials merged in shuffled order. Larger intervals are rolled up from closed 1s bars.
+ */
 function engineBars(all: Tick[], rng: Prng, maxOutOfOrder: number) {
   const s = schema('tick');
-  const open = new OpenBars(intervals);
-  let wm = -Infinity;
+  const agg = new PartitionAggregator(intervals);
   let i = 0;
   const out = [];
   while (i < all.length) {
     const n = 1 + rng.int(400);
     const chunk = all.slice(i, i + n);
+    const offsets = chunk.map((_, k) => i + k);
     const packed = packBatch(
       chunk.map((x) => encode(s, x)),
-      chunk.map((_, k) => i + k),
+      offsets,
     );
-    const res = preAggregate({ ...packed, intervals, watermark: wm, maxOutOfOrder });
-    wm = res.watermark;
-    // Merge partials in a shuffled order: merging must be order-independent.
-    const partials = res.partials.sort(() => rng.next() - 0.5);
-    open.merge(partials);
-    out.push(...open.close(wm));
+    const res = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder });
+    res.partials.sort(() => rng.next() - 0.5);
+    agg.apply(res, offsets, i + n - 1);
+    out.push(...agg.closeFinal());
     i += n;
   }
-  return { bars: out.map((a) => toBar(a, 0, true)), watermark: wm, open };
+  return { bars: out.map((a) => toBar(a, 0, true)), watermark: agg.watermark };
 }
 
-t.test('engine bars equal offline bars, every field, for random batchings', async (t) => {
+t.test('engine bars (1s from ticks, larger rolled up) equal offline bars from ticks, every field, for random batchings', async (t) => {
   for (const seed of [1, 2, 3]) {
-    const all = ticks(12000, seed);
+    const all = ticks(30000, seed);
     const rng = new Prng(seed * 100);
     const maxOutOfOrder = 500_000;
     const got = engineBars(all, rng, maxOutOfOrder);
@@ -70,7 +73,7 @@ t.test('late ticks are rejected with TE_LATE_TICK and excluded from bars', async
     all.map((x) => encode(s, x)),
     all.map((_, k) => k),
   );
-  const res = preAggregate({ ...packed, intervals, watermark: -Infinity, maxOutOfOrder: 1_000_000 });
+  const res = preAggregate({ ...packed, interval: base, watermark: -Infinity, maxOutOfOrder: 1_000_000 });
   const expected = offlineBars(
     all.map((x, k) => ({ ...x, partition: 0, offset: k })),
     { intervals, maxOutOfOrder: 1_000_000 },
@@ -102,7 +105,7 @@ t.test('malformed and implausible records are rejected with a code, others still
       values,
       values.map((_, k) => k),
     ),
-    intervals,
+    interval: base,
     watermark: -Infinity,
     maxOutOfOrder: 0,
   });

@@ -52,7 +52,7 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     const end = Math.min(ticks.length, pos + n);
     const offsets = Array.from({ length: end - pos }, (_, k) => pos + k);
     const packed = packBatch(values.slice(pos, end), offsets);
-    const out = preAggregate({ ...packed, intervals, watermark: agg.watermark, maxOutOfOrder });
+    const out = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder });
     for (const r of agg.apply(out, offsets, end - 1)) dlq.push(offsets[r.index]!);
     // A crash may also hit between writing bars and committing: then the bars are durable, the commit is not.
     for (const acc of agg.closeFinal()) {

@@ -91,7 +91,15 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
 
   const pgCount = () => withPg(config.pgUrl, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${config.barsTable}`)).rows[0].n));
   t.equal(await waitFor(pgCount, (n) => n >= expected.length, 180_000, 1000), expected.length, 'PostgreSQL has them all');
-  t.equal(await waitFor(() => questDbCount(config.questdbHttp, config.barsTable), (n) => n >= expected.length, 60_000), expected.length, 'QuestDB has them all');
+  t.equal(
+    await waitFor(
+      () => questDbCount(config.questdbHttp, config.barsTable),
+      (n) => n >= expected.length,
+      60_000,
+    ),
+    expected.length,
+    'QuestDB has them all',
+  );
   for (const p of [...running]) t.equal(await p.stop(), 0, 'surviving aggregator stops cleanly');
   running.length = 0;
 

@@ -2,8 +2,8 @@
 //
 // Why exact partials (src/aggregate/exact-sum.ts), a form of compensated summation, rather than the alternatives:
 // - a plain running sum (add the new value, subtract the old) rounds twice per bar and the error random-walks for
-//   ever: TA-Lib's SMA(20) over 5,031 S&P 500 closes ends at 2588.4980102000054 for a window whose sum is 2588.4980102 ×
-//   20 to the data's precision;
+//   ever: TA-Lib's SMA(20) over the 5,031 S&P 500 closes in tests/fixtures ends at 2576.9505126500053, where the
+//   window's exact mean rounds to 2576.95051265;
 // - recomputing the window every n bars bounds the drift but costs O(n) on one bar in n, a latency spike.
 // Partials add and remove exactly in O(1) (a handful of doubles, bounded by the exponent range), so the window's
 // sum depends only on the values inside it, never on history, and is rounded once, correctly, when read.

@@ -1,4 +1,5 @@
 // The contract every incremental indicator shares, so one loop can drive any of them from a stream of final bars.
+import { InvalidArgumentError } from '../../errors.js';
 
 /** O(1) work per update and O(1) memory per instance (a window's ring buffer is sized by the period, not the series). */
 export interface Indicator<I, O> {
@@ -15,12 +16,12 @@ export interface Indicator<I, O> {
  * recursive average (EMA, RSI, ATR never forget), and a thrown error names the culprit where a NaN would not.
  */
 export function requireFinite(x: number, what: string): number {
-  if (!Number.isFinite(x)) throw new RangeError(`${what} must be a finite number, got ${x}`);
+  if (!Number.isFinite(x)) throw new InvalidArgumentError(`${what} must be a finite number, got ${x}`);
   return x;
 }
 
 /** Periods are whole bar counts; `min` is the smallest that still defines the indicator. */
 export function requirePeriod(n: number, min: number, what: string): number {
-  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${what} must be an integer ≥ ${min}, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}, got ${n}`);
   return n;
 }

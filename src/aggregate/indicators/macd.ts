@@ -6,6 +6,7 @@
 // the first close differ early on (by 1.39 points on the S&P 500's 34th bar in 1999) and converge later. The signal
 // is an EMA of the MACD line seeded with the mean of its first `signal` values, and nothing is output until it
 // exists: the first output is on close slow + signal − 1 (the 34th for 12/26/9), all three values at once, as in TA-Lib.
+import { InvalidArgumentError } from '../../errors.js';
 import { Ema } from './ema.js';
 import { requireFinite, requirePeriod, type Indicator } from './indicator.js';
 
@@ -32,7 +33,7 @@ export class Macd implements Indicator<number, MacdValue> {
     requirePeriod(slow, 2, 'MACD slow period');
     requirePeriod(signal, 1, 'MACD signal period');
     // TA-Lib silently swaps the two; an inverted pair is more likely a caller's mistake.
-    if (fast >= slow) throw new RangeError(`MACD fast period (${fast}) must be shorter than the slow one (${slow})`);
+    if (fast >= slow) throw new InvalidArgumentError(`MACD fast period (${fast}) must be shorter than the slow one (${slow})`);
     this.fastEma = new Ema(fast);
     this.slowEma = new Ema(slow);
     this.signalEma = new Ema(signal);

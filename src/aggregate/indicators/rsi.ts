@@ -5,7 +5,7 @@
 // smoothing, alpha = 1/n, in TA-Lib's operation order), and RSI = 100 × avgGain / (avgGain + avgLoss).
 // One deliberate difference: when both averages are exactly 0 (a perfectly flat window) this returns 50, neutral,
 // where TA-Lib returns 0; TA-Lib also returns 0 whenever avgGain + avgLoss < 1e-8, a scale-dependent cut-off that
-// would misreport instruments priced below ~1e-6, so this uses exact zero. Nothing else differs.
+// would flatten instruments whose price moves are that small (prices near 1e-6), so this uses exact zero. Nothing else differs.
 import { requireFinite, requirePeriod, type Indicator } from './indicator.js';
 
 export class Rsi implements Indicator<number, number> {

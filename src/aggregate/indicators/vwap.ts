@@ -4,6 +4,7 @@
 // true traded VWAP; bar sources without it (daily files) can put typical price × volume there, the usual proxy.
 // Both sums are exact partials (src/aggregate/exact-sum.ts): a session may span thousands of bars and the result
 // must not depend on float rounding order, the same rule the aggregator follows for the bars' own volumes.
+import { InvalidArgumentError } from '../../errors.js';
 import type { Bar } from '../bar.js';
 import { exactAdd, exactSum, exactValue } from '../exact-sum.js';
 import { requireFinite, type Indicator } from './indicator.js';
@@ -23,7 +24,7 @@ export class Vwap implements Indicator<VwapInput, number> {
   update(bar: VwapInput): number | undefined {
     const volume = requireFinite(bar.volume, 'VWAP volume');
     const quote = requireFinite(bar.quoteVolume, 'VWAP quoteVolume');
-    if (volume < 0) throw new RangeError(`VWAP volume must be ≥ 0, got ${volume}`);
+    if (volume < 0) throw new InvalidArgumentError(`VWAP volume must be ≥ 0, got ${volume}`);
     exactAdd(this.quote, quote);
     exactAdd(this.volume, volume);
     const v = exactValue(this.volume);

@@ -116,7 +116,9 @@ export function compareSeries(t: Test, name: string, actual: (number | undefined
     }
     if (!(r <= TOLERANCE) && firstBad === undefined) firstBad = `bar ${i}: got ${a}, expected ${e} (relative error ${r})`;
   }
-  t.comment(`${name}: ${compared} bars compared after a warm-up of ${warmExpected}; max relative error ${max.toExponential(3)}${worst >= 0 ? ` (bar ${worst})` : ''}`);
+  t.comment(
+    `${name}: ${compared} bars compared after a warm-up of ${warmExpected}; max relative error ${max.toExponential(3)}${worst >= 0 ? ` (bar ${worst})` : ''}`,
+  );
   t.equal(compared, expected.length - warmExpected, `${name}: every bar after warm-up compared`);
   t.equal(firstBad, undefined, `${name}: every value within ${TOLERANCE} relative error`);
   return max;
