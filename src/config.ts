@@ -54,6 +54,14 @@ export const CONFIG_SPEC = {
     max: 3_600_000,
     doc: 'watermark = max event time seen in a partition minus this',
   },
+  allowedLatenessMs: {
+    env: 'TE_ALLOWED_LATENESS_MS',
+    kind: 'int',
+    default: '5000',
+    min: 0,
+    max: 86_400_000,
+    doc: 'after a bar closes, a late tick this recent still revises it (revision+1, re-published); later ones go to the dead-letter topic',
+  },
   idleCloseMs: {
     env: 'TE_IDLE_CLOSE_MS',
     kind: 'int',

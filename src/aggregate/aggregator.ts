@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { barsOut, batchSeconds, consumerLag, ticksIn, watermarkLag } from '../metrics.js';
+import { barsOut, batchSeconds, consumerLag, lateTicksRevising, revisionsOut, ticksIn, watermarkLag } from '../metrics.js';
 import { Serial } from '../serial.js';
 import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
 import { ensureTopics } from '../stream/topics.js';
@@ -44,11 +44,13 @@ export class Aggregator {
   private producer: Producer | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly maxOutOfOrder: number;
+  private readonly allowedLateness: number;
 
   constructor(config: Config, deps: AggregatorDeps) {
     this.config = config;
     this.deps = deps;
     this.maxOutOfOrder = config.maxOutOfOrderMs * 1000;
+    this.allowedLateness = config.allowedLatenessMs * 1000;
   }
 
   async start(): Promise<void> {
@@ -118,7 +120,7 @@ export class Aggregator {
     try {
       const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
       const meta = parseCheckpoint(committed?.partitions.find((p) => p.partition === partition)?.metadata);
-      st = { partition, agg: new PartitionAggregator(this.config.intervals, meta), lastBatchAt: Date.now(), serial: new Serial() };
+      st = { partition, agg: new PartitionAggregator(this.config.intervals, meta, this.allowedLateness), lastBatchAt: Date.now(), serial: new Serial() };
       if (meta) this.deps.log.info({ partition, checkpoint: meta }, 'restored partition state from the committed checkpoint');
     } finally {
       await admin.disconnect();
@@ -138,7 +140,13 @@ export class Aggregator {
         msgs.map((m) => m.value),
         offsets,
       );
-      const input: BatchInput = { ...packed, interval: st.agg.baseInterval, watermark: st.agg.watermark, maxOutOfOrder: this.maxOutOfOrder };
+      const input: BatchInput = {
+        ...packed,
+        interval: st.agg.baseInterval,
+        watermark: st.agg.watermark,
+        maxOutOfOrder: this.maxOutOfOrder,
+        allowedLateness: this.allowedLateness,
+      };
       const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
       // Rejects of records replayed after a restart were dead-lettered the first time round.
       const fresh = st.agg.apply(out, offsets, Number(batch.lastOffset()));
@@ -150,6 +158,7 @@ export class Aggregator {
       if (letters.length)
         this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
       ticksIn.inc(out.accepted);
+      lateTicksRevising.inc(out.late.length);
       consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
       st.lastBatchAt = Date.now();
       await this.closeAndCommit(st);
@@ -183,9 +192,12 @@ export class Aggregator {
   private async closeAndCommit(st: PartitionState): Promise<void> {
     const closed = st.agg.closeFinal();
     if (closed.length) {
-      const bars: Bar[] = closed.map((acc) => toBar(acc, 0, true)).sort(compareBars);
+      const bars: Bar[] = closed.map((acc) => toBar(acc, true)).sort(compareBars);
       await Promise.all(this.sinks.map((s) => this.sinkSerial.get(s)!.run(() => s.write(bars))));
-      for (const b of bars) barsOut.inc({ interval: b.interval });
+      for (const b of bars) {
+        barsOut.inc({ interval: b.interval });
+        if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
+      }
     }
     st.agg.markDurable();
     const wm = st.agg.watermark;

@@ -25,6 +25,10 @@ export interface BarAcc {
   minOffset: number;
   /** Partition watermark just before the tick at minOffset: where a replay from minOffset must start. */
   wmAtMin: number;
+  /** Late ticks accepted after the bar was (logically) closed: 0 for the first final version. */
+  revision: number;
+  /** Offset of the latest revising tick, -1 if none: a replay does not re-emit revisions it already made. */
+  revisedAt: number;
 }
 
 /** The trade fields aggregation reads. */
@@ -61,6 +65,8 @@ export function newAcc(symbol: string, interval: string, bucketStart: number, t:
     tradeCount: 1,
     minOffset: offset,
     wmAtMin: wmBefore,
+    revision: 0,
+    revisedAt: -1,
   };
 }
 
@@ -112,7 +118,7 @@ export function mergeAcc(into: BarAcc, from: BarAcc): void {
   }
 }
 
-export function toBar(acc: BarAcc, revision: number, final: boolean): Bar {
+export function toBar(acc: BarAcc, final: boolean): Bar {
   const volume = exactValue(acc.volume);
   const quoteVolume = exactValue(acc.quoteVolume);
   return {
@@ -130,7 +136,7 @@ export function toBar(acc: BarAcc, revision: number, final: boolean): Bar {
     buyVolume: exactValue(acc.buyVolume),
     firstEventTime: acc.openTime,
     lastEventTime: acc.closeTime,
-    revision,
+    revision: acc.revision,
     final,
   };
 }

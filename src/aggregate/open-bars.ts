@@ -1,18 +1,24 @@
-// The open (not yet final) bars of one interval in one partition: merge partials in, close those the watermark passed.
+// The bars of one interval in one partition that can still change: open ones, and closed ones still within
+// the allowed lateness (a late tick revises them). Merge partials in, close and evict as the watermark passes.
 import type { IntervalSpec } from '../config.js';
 import { mergeAcc, type BarAcc } from './ohlcv.js';
 import { isClosed } from './watermark.js';
 
 export class OpenBars {
   private readonly bars = new Map<string, BarAcc>();
+  /** Closed bars a late tick may still revise, until the watermark passes end + allowed lateness. */
+  private readonly revisable = new Map<string, BarAcc>();
   readonly interval: IntervalSpec;
 
-  constructor(interval: IntervalSpec) {
+  constructor(
+    interval: IntervalSpec,
+    private readonly allowedLateness = 0,
+  ) {
     this.interval = interval;
   }
 
   get size(): number {
-    return this.bars.size;
+    return this.bars.size + this.revisable.size;
   }
 
   /** Merge partials of this interval; a partial is adopted (not copied) when its bar is new. */
@@ -25,11 +31,54 @@ export class OpenBars {
     const key = `${symbol}\u0000${bucketStart}`;
     const acc = this.bars.get(key);
     if (acc) mergeAcc(acc, p);
-    else
-      this.bars.set(
-        key,
-        adopt ? p : { ...p, interval: this.interval.name, bucketStart, volume: [...p.volume], quoteVolume: [...p.quoteVolume], buyVolume: [...p.buyVolume] },
-      );
+    else this.bars.set(key, adopt ? p : copyAs(p, this.interval.name, bucketStart));
+  }
+
+  /**
+   * A late tick for a bar that was still open when the tick arrived: merge it wherever the bar is now.
+   * Returns the bar when it has closed since (it must be published with the tick in it), else undefined.
+   */
+  absorb(symbol: string, bucketStart: number, tick: BarAcc, watermark: number): BarAcc | undefined {
+    const key = `${symbol}\u0000${bucketStart}`;
+    const closed = this.revisable.get(key);
+    if (closed) {
+      mergeAcc(closed, tick);
+      return closed;
+    }
+    const open = this.bars.get(key);
+    if (open) {
+      mergeAcc(open, tick);
+      return undefined;
+    }
+    const acc = copyAs(tick, this.interval.name, bucketStart);
+    // The bucket may have closed in this very step (its only tick being this one): keep it revisable and publish it.
+    if (isClosed(bucketStart, this.interval.micros, watermark)) {
+      if (this.allowedLateness > 0) this.revisable.set(key, acc);
+      return acc;
+    }
+    this.bars.set(key, acc);
+    return undefined;
+  }
+
+  /**
+   * A late tick (as a one-tick partial) for the bar (symbol, bucketStart), which was closed when the tick
+   * arrived: merge it in and count a revision. Returns the revised bar (created if the bucket was empty).
+   */
+  revise(symbol: string, bucketStart: number, tick: BarAcc, offset: number): BarAcc {
+    const key = `${symbol}\u0000${bucketStart}`;
+    let acc = this.revisable.get(key) ?? this.bars.get(key);
+    if (acc) mergeAcc(acc, tick);
+    else this.revisable.set(key, (acc = copyAs(tick, this.interval.name, bucketStart)));
+    acc.revision++;
+    acc.revisedAt = Math.max(acc.revisedAt, offset);
+    return acc;
+  }
+
+  /** Forget closed bars the watermark has taken past the allowed lateness: no tick can revise them now. */
+  evict(watermark: number): void {
+    for (const [key, acc] of this.revisable) {
+      if (acc.bucketStart + this.interval.micros + this.allowedLateness <= watermark) this.revisable.delete(key);
+    }
   }
 
   /** Remove and return every bar whose bucket ended at or before the watermark. */
@@ -39,6 +88,7 @@ export class OpenBars {
       if (isClosed(acc.bucketStart, this.interval.micros, watermark)) {
         out.push(acc);
         this.bars.delete(key);
+        if (this.allowedLateness > 0) this.revisable.set(key, acc);
       }
     }
     return out;
@@ -48,6 +98,12 @@ export class OpenBars {
   lowWater(): { offset: number; watermark: number } | undefined {
     let low: BarAcc | undefined;
     for (const acc of this.bars.values()) if (!low || acc.minOffset < low.minOffset) low = acc;
+    for (const acc of this.revisable.values()) if (!low || acc.minOffset < low.minOffset) low = acc;
     return low && { offset: low.minOffset, watermark: low.wmAtMin };
   }
+}
+
+/** A fresh bar of another interval/bucket holding a copy of `p`'s content (its own sum arrays, no revisions). */
+function copyAs(p: BarAcc, interval: string, bucketStart: number): BarAcc {
+  return { ...p, interval, bucketStart, volume: [...p.volume], quoteVolume: [...p.quoteVolume], buyVolume: [...p.buyVolume], revision: 0, revisedAt: -1 };
 }

@@ -11,7 +11,7 @@
 import type { IntervalSpec } from '../config.js';
 import type { BarAcc } from './ohlcv.js';
 import { OpenBars } from './open-bars.js';
-import type { BatchOutput, Reject } from './pre-aggregate.js';
+import type { BatchOutput, LateTick, Reject } from './pre-aggregate.js';
 import { bucketStart } from './bucket.js';
 
 export interface CheckpointMeta {
@@ -51,8 +51,13 @@ export class PartitionAggregator {
   /** Open bars per interval, smallest first. Only the first is built from ticks; the others roll up. */
   private readonly levels: OpenBars[];
 
-  constructor(intervals: IntervalSpec[], restored?: CheckpointMeta) {
-    this.levels = intervals.map((iv) => new OpenBars(iv));
+  /** Late ticks of the batches applied since the last closeFinal, in offset order. */
+  private pendingLate: LateTick[] = [];
+  private readonly allowedLateness: number;
+
+  constructor(intervals: IntervalSpec[], restored?: CheckpointMeta, allowedLateness = 0) {
+    this.allowedLateness = allowedLateness;
+    this.levels = intervals.map((iv) => new OpenBars(iv, allowedLateness));
     this.watermark = restored ? fromJson(restored.wm) : -Infinity;
     this.durableThrough = restored ? fromJson(restored.durable) : -Infinity;
     this.replayUntil = restored ? restored.hi : -1;
@@ -74,6 +79,7 @@ export class PartitionAggregator {
   apply(out: BatchOutput, offsets: ArrayLike<number>, lastOffset: number): Reject[] {
     this.watermark = Math.max(this.watermark, out.watermark);
     this.levels[0]!.merge(out.partials);
+    for (const l of out.late) this.pendingLate.push(l);
     this.nextOffset = Math.max(this.nextOffset, lastOffset + 1);
     return out.rejects.filter((r) => offsets[r.index]! >= this.replayUntil);
   }
@@ -86,12 +92,17 @@ export class PartitionAggregator {
   }
 
   /**
-   * Remove the bars the watermark has passed, rolling each closed base bar up into every larger interval
-   * first; return those not already durable before a restart. Call `markDurable` once they are in every sink.
-   * Roll-ups merge exact partial sums, so a rolled-up bar equals the bar computed from its ticks directly.
+   * Advance the state to the watermark and return the bars to publish, each once with its latest revision:
+   *  1. close the bars the watermark passed, rolling each closed base bar up into every larger interval
+   *     (exact partial sums, so a rolled-up bar equals the bar computed from its ticks directly);
+   *  2. apply the pending late ticks in offset order: a level whose bar had closed when the tick arrived
+   *     gets a revision, a level still open then just takes the tick;
+   *  3. forget closed bars past the allowed lateness.
+   * Not returned: bars durable before a restart, and revisions made by records below the replay point.
+   * Call `markDurable` once the returned bars are in every sink.
    */
   closeFinal(): BarAcc[] {
-    const out: BarAcc[] = [];
+    const out = new Set<BarAcc>();
     for (let i = 0; i < this.levels.length; i++) {
       const level = this.levels[i]!;
       for (const acc of level.close(this.watermark)) {
@@ -102,10 +113,26 @@ export class PartitionAggregator {
             up.mergeOne(acc.symbol, bucketStart(acc.bucketStart, up.interval.micros), acc, false);
           }
         }
-        if (acc.bucketStart + level.interval.micros > this.durableThrough) out.push(acc);
+        if (acc.bucketStart + level.interval.micros > this.durableThrough) out.add(acc);
       }
     }
-    return out;
+    for (const late of this.pendingLate) {
+      const t = late.partial;
+      for (const level of this.levels) {
+        const w = level.interval.micros;
+        const start = bucketStart(t.bucketStart, w);
+        if (start + w <= late.wmBefore) {
+          const acc = level.revise(t.symbol, start, t, late.offset);
+          if (late.offset >= this.replayUntil) out.add(acc);
+        } else {
+          const closedSince = level.absorb(t.symbol, start, t, this.watermark);
+          if (closedSince && (late.offset >= this.replayUntil || start + w > this.durableThrough)) out.add(closedSince);
+        }
+      }
+    }
+    this.pendingLate = [];
+    for (const level of this.levels) level.evict(this.watermark);
+    return [...out];
   }
 
   markDurable(): void {

@@ -24,6 +24,17 @@ export interface BatchInput extends PackedBatch {
   /** Watermark of the partition before this batch (µs; -Infinity at start). */
   watermark: number;
   maxOutOfOrder: number;
+  /** µs after a bar's close during which a late tick still revises it; later ones are dead-lettered. */
+  allowedLateness: number;
+}
+
+/** A tick that arrived after its base bar closed, but within the allowed lateness. */
+export interface LateTick {
+  /** The tick as a one-tick partial bar of the base interval. */
+  partial: BarAcc;
+  /** Watermark just before it: which bars were already closed when it arrived. */
+  wmBefore: number;
+  offset: number;
 }
 
 export interface Reject {
@@ -35,6 +46,8 @@ export interface Reject {
 
 export interface BatchOutput {
   partials: BarAcc[];
+  /** Late ticks within the allowed lateness, in offset order. */
+  late: LateTick[];
   rejects: Reject[];
   /** Watermark after the batch. */
   watermark: number;
@@ -65,6 +78,7 @@ export function preAggregate(input: BatchInput): BatchOutput {
   const name = input.interval.name;
   const byKey = new Map<string, BarAcc>();
   const rejects: Reject[] = [];
+  const late: LateTick[] = [];
   const buf = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
   let wm = input.watermark;
   let pos = 0;
@@ -87,10 +101,17 @@ export function preAggregate(input: BatchInput): BatchOutput {
     }
     const baseStart = bucketStart(tick.eventTime, base);
     if (isLate(tick.eventTime, baseStart, base, wm)) {
+      if (baseStart + base + input.allowedLateness > wm) {
+        // Its bar closed, but recently enough: it revises the bar (in offset order, on the owning thread).
+        const offset = input.offsets[i]!;
+        late.push({ partial: newAcc(tick.symbol, name, baseStart, tick, offset, wm), wmBefore: wm, offset });
+        accepted++;
+        continue;
+      }
       rejects.push({
         index: i,
         code: 'TE_LATE_TICK',
-        reason: `event time ${tick.eventTime} is behind watermark ${wm}: its ${name} bar starting ${baseStart} is closed`,
+        reason: `event time ${tick.eventTime} is behind watermark ${wm} by more than the allowed lateness of ${input.allowedLateness} µs after its ${name} bar starting ${baseStart} closed`,
       });
       continue;
     }
@@ -103,5 +124,5 @@ export function preAggregate(input: BatchInput): BatchOutput {
     else byKey.set(key, newAcc(tick.symbol, name, baseStart, tick, offset, wmBefore));
     accepted++;
   }
-  return { partials: [...byKey.values()], rejects, watermark: wm, accepted };
+  return { partials: [...byKey.values()], late, rejects, watermark: wm, accepted };
 }

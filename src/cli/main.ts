@@ -20,6 +20,7 @@ const AGG_KEYS = [
   'aggGroupId',
   'intervals',
   'maxOutOfOrderMs',
+  'allowedLatenessMs',
   'idleCloseMs',
   'aggWorkers',
   'sinks',

@@ -41,13 +41,13 @@ function engineBars(all: Tick[], rng: Prng, maxOutOfOrder: number) {
       chunk.map((x) => encode(s, x)),
       offsets,
     );
-    const res = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder });
+    const res = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness: 0 });
     res.partials.sort(() => rng.next() - 0.5);
     agg.apply(res, offsets, i + n - 1);
     out.push(...agg.closeFinal());
     i += n;
   }
-  return { bars: out.map((a) => toBar(a, 0, true)), watermark: agg.watermark };
+  return { bars: out.map((a) => toBar(a, true)), watermark: agg.watermark };
 }
 
 t.test('engine bars (1s from ticks, larger rolled up) equal offline bars from ticks, every field, for random batchings', async (t) => {
@@ -73,7 +73,7 @@ t.test('late ticks are rejected with TE_LATE_TICK and excluded from bars', async
     all.map((x) => encode(s, x)),
     all.map((_, k) => k),
   );
-  const res = preAggregate({ ...packed, interval: base, watermark: -Infinity, maxOutOfOrder: 1_000_000 });
+  const res = preAggregate({ ...packed, interval: base, watermark: -Infinity, maxOutOfOrder: 1_000_000, allowedLateness: 0 });
   const expected = offlineBars(
     all.map((x, k) => ({ ...x, partition: 0, offset: k })),
     { intervals, maxOutOfOrder: 1_000_000 },
@@ -108,6 +108,7 @@ t.test('malformed and implausible records are rejected with a code, others still
     interval: base,
     watermark: -Infinity,
     maxOutOfOrder: 0,
+    allowedLateness: 0,
   });
   t.same(
     res.rejects.map((r) => [r.index, r.code]),

@@ -29,7 +29,7 @@ function stream(seed: number, n: number): Tick[] {
   return ticks;
 }
 
-function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProbability: number) {
+function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProbability: number, allowedLateness: number) {
   const s = schema('tick');
   const values = ticks.map((x) => encode(s, x));
   const rng = new Prng(seed);
@@ -37,14 +37,14 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
   const emissions = new Map<string, number>();
   const dlq: number[] = [];
   let committed: Checkpoint | undefined;
-  let agg = new PartitionAggregator(intervals);
+  let agg = new PartitionAggregator(intervals, undefined, allowedLateness);
   let pos = 0;
   let crashed = 0;
   while (pos < ticks.length) {
     if (crashed < crashes && rng.next() < 0.15) {
       // SIGKILL: in-memory state gone; resume from the committed offset with the committed checkpoint.
       crashed++;
-      agg = new PartitionAggregator(intervals, committed && parseCheckpoint(JSON.stringify(committed.meta)));
+      agg = new PartitionAggregator(intervals, committed && parseCheckpoint(JSON.stringify(committed.meta)), allowedLateness);
       pos = committed ? committed.offset : 0;
       continue;
     }
@@ -52,11 +52,11 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     const end = Math.min(ticks.length, pos + n);
     const offsets = Array.from({ length: end - pos }, (_, k) => pos + k);
     const packed = packBatch(values.slice(pos, end), offsets);
-    const out = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder });
+    const out = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness });
     for (const r of agg.apply(out, offsets, end - 1)) dlq.push(offsets[r.index]!);
     // A crash may also hit between writing bars and committing: then the bars are durable, the commit is not.
     for (const acc of agg.closeFinal()) {
-      const bar = toBar(acc, 0, true);
+      const bar = toBar(acc, true);
       store.set(barKey(bar), bar);
       emissions.set(barKey(bar), (emissions.get(barKey(bar)) ?? 0) + 1);
     }
@@ -69,31 +69,52 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
 
 for (const seed of [1, 2, 3, 4]) {
   // commit 1: every crash falls between batches; 0.8: some fall after the writes but before the commit.
+  // lateness 0: every late tick is dead-lettered; 2.5 s: some revise their (closed) bars, the rest are dropped.
   for (const commitProbability of [1, 0.8]) {
-    t.test(`seed ${seed}, commit probability ${commitProbability}: crashes anywhere, bars exact and once`, async (t) => {
-      const ticks = stream(seed, 8000);
-      const { store, emissions, dlq, crashed } = runWithCrashes(ticks, seed * 31, 25, commitProbability);
-      t.ok(crashed >= 20, `${crashed} crashes`);
-      const expected = offlineBars(
-        ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
-        { intervals, maxOutOfOrder },
-      );
-      t.same(diffBars([...store.values()], expected.finalBars), [], 'the stores end with exactly the offline bars');
-      const late = expected.late.map((x) => x.offset);
-      t.same(
-        [...new Set(dlq)].sort((a, b) => a - b),
-        late,
-        'every late tick is dead-lettered',
-      );
-      if (commitProbability === 1) t.same(dlq, late, 'with commits after every batch: exactly once, in order');
-      const reemitted = [...emissions.values()].filter((n) => n > 1).length;
-      if (commitProbability === 1) t.equal(reemitted, 0, 'no bar emitted twice');
-      t.comment(
-        `${expected.finalBars.length} bars, ${late.length} late; re-emitted after write-before-commit crashes: ${reemitted} bars, ${dlq.length - late.length} dead letters`,
-      );
-    });
+    for (const allowedLateness of [0, 2_500_000]) {
+      t.test(`seed ${seed}, commit probability ${commitProbability}, lateness ${allowedLateness / 1e6} s: crashes anywhere, bars exact`, async (t) => {
+        const ticks = stream(seed, 8000);
+        const { store, emissions, dlq, crashed } = runWithCrashes(ticks, seed * 31, 25, commitProbability, allowedLateness);
+        t.ok(crashed >= 20, `${crashed} crashes`);
+        const expected = offlineBars(
+          ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
+          { intervals, maxOutOfOrder, allowedLateness },
+        );
+        if (allowedLateness > 0) t.ok(expected.revised.length > 10 && expected.late.length > 10, `${expected.revised.length} ticks revise bars, ${expected.late.length} are dropped`);
+        t.same(diffBars([...store.values()], expected.finalBars), [], 'the stores end with exactly the offline bars, revisions included');
+        const late = expected.late.map((x) => x.offset);
+        t.same([...new Set(dlq)].sort((a, b) => a - b), late, 'every dropped late tick is dead-lettered');
+        if (commitProbability === 1) t.same(dlq, late, 'with commits after every batch: exactly once, in order');
+        const reemitted = [...emissions.values()].filter((n) => n > 1).length;
+        if (commitProbability === 1 && allowedLateness === 0) t.equal(reemitted, 0, 'no bar emitted twice');
+        t.comment(`${expected.finalBars.length} bars, ${late.length} dropped, ${expected.revised.length} revising; ${reemitted} bars emitted more than once`);
+      });
+    }
   }
 }
+
+t.test('revisions: each late tick within the lateness bumps every closed level once and is re-published', async (t) => {
+  const s = schema('tick');
+  const agg = new PartitionAggregator(intervals, undefined, 10_000_000);
+  const base = Date.parse('2024-01-01T00:00:00Z') * 1000;
+  const mk = (sec: number, id: string, price: number): Tick => ({ venue: 'V', symbol: 'A', eventTime: base + sec * 1e6, price, size: 1, side: 'BUY', tradeId: id, ingestTime: 0 });
+  let offset = 0;
+  const feed = (ticks: Tick[]) => {
+    const offsets = ticks.map(() => offset++);
+    const out = preAggregate({ ...packBatch(ticks.map((x) => encode(s, x)), offsets), interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder: 0, allowedLateness: 10_000_000 });
+    agg.apply(out, offsets, offsets[offsets.length - 1]!);
+    return agg.closeFinal().map((a) => toBar(a, true));
+  };
+  const first = feed([mk(0.5, '1', 10), mk(1.5, '2', 11)]); // watermark 1.5 s: closes 0–1 s
+  t.same(first.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}`), ['1s@0:r0']);
+  const closed = feed([mk(6.2, '3', 12)]); // watermark 6.2 s: closes 1–2 s and the 5 s bar 0–5 s
+  t.same(closed.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}`).sort(), ['1s@1:r0', '5s@0:r0']);
+  const revised = feed([mk(0.7, '4', 99)]); // late by 5.5 s: within 10 s of lateness
+  t.same(revised.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}:h${b.high}:n${b.tradeCount}`).sort(), ['1s@0:r1:h99:n2', '5s@0:r1:h99:n3']);
+  const open = feed([mk(61, '5', 13)]); // closes the 1 m bar, which took the late tick while open: revision 0
+  const minute = open.find((b) => b.interval === '1m')!;
+  t.same([minute.revision, minute.tradeCount, minute.high], [0, 4, 99]);
+});
 
 t.test('checkpoint metadata: strict parsing', async (t) => {
   t.equal(parseCheckpoint(undefined), undefined);

@@ -65,13 +65,17 @@ export function exactSumOracle(xs: number[]): number {
 export interface OracleOptions {
   intervals: { name: string; micros: number }[];
   maxOutOfOrder: number;
+  /** µs after close during which a late tick revises its bar (default 0: every late tick is dropped). */
+  allowedLateness?: number;
 }
 
 export interface OracleResult {
   /** Bars whose bucket ended at or before their partition's final watermark. */
   finalBars: OracleBar[];
-  /** Ticks dropped as late (bucket of the smallest interval already closed at arrival). */
+  /** Ticks dropped as late (smallest-interval bucket closed longer than the allowed lateness at arrival). */
   late: OracleTick[];
+  /** Ticks accepted late, as revisions. */
+  revised: OracleTick[];
   watermarks: Map<number, number>;
 }
 
@@ -84,15 +88,24 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
     list.push(t);
     byPartition.set(t.partition, list);
   }
+  const lateness = opts.allowedLateness ?? 0;
   const accepted: OracleTick[] = [];
   const late: OracleTick[] = [];
+  const revised: OracleTick[] = [];
+  /** For ticks accepted late: the watermark when they arrived. */
+  const arrivedAt = new Map<OracleTick, number>();
   const watermarks = new Map<number, number>();
   for (const [p, list] of byPartition) {
     list.sort((a, b) => a.offset - b.offset);
     let wm = -Infinity;
     for (const t of list) {
-      if (floorBucket(t.eventTime, base) + base <= wm) {
-        late.push(t);
+      const baseEnd = floorBucket(t.eventTime, base) + base;
+      if (baseEnd <= wm) {
+        if (baseEnd + lateness > wm) {
+          revised.push(t);
+          arrivedAt.set(t, wm);
+          accepted.push(t);
+        } else late.push(t);
         continue;
       }
       wm = Math.max(wm, t.eventTime - opts.maxOutOfOrder);
@@ -132,11 +145,12 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
       buyVolume: exactSumOracle(sorted.filter((t) => t.side === 'BUY').map((t) => t.size)),
       firstEventTime: sorted[0]!.eventTime,
       lastEventTime: sorted[sorted.length - 1]!.eventTime,
-      revision: 0,
+      // One revision per tick that arrived after this bar had closed.
+      revision: sorted.filter((t) => arrivedAt.has(t) && g.start + g.iv.micros <= arrivedAt.get(t)!).length,
       final: true,
     });
   }
-  return { finalBars, late, watermarks };
+  return { finalBars, late, revised, watermarks };
 }
 
 export function barId(b: { symbol: string; interval: string; bucketStart: number }): string {
