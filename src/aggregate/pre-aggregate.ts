@@ -72,17 +72,70 @@ export function packBatch(values: (Buffer | null)[], offsets: number[]): PackedB
   return { data, lengths, offsets: Float64Array.from(offsets) };
 }
 
+export type FoldParams = Omit<BatchInput, keyof PackedBatch>;
+
+/**
+ * Folds ticks, in offset order, into partial bars of the base interval: validation, the per-tick watermark,
+ * lateness. Shared by the worker path (raw Kafka batches) and replay from files (parsed ticks).
+ */
+export class TickFolder {
+  private readonly byKey = new Map<string, BarAcc>();
+  private readonly rejects: Reject[] = [];
+  private readonly late: LateTick[] = [];
+  private wm: number;
+  private accepted = 0;
+  private readonly base: number;
+  private readonly name: string;
+
+  constructor(private readonly p: FoldParams) {
+    this.wm = p.watermark;
+    this.base = p.interval.micros;
+    this.name = p.interval.name;
+  }
+
+  reject(index: number, code: Reject['code'], reason: string): void {
+    this.rejects.push({ index, code, reason });
+  }
+
+  /** Add one decoded tick; `index` is its position in the batch (for rejects). */
+  add(tick: Tick, index: number, offset: number): void {
+    const problem = tickProblem(tick);
+    if (problem) return this.reject(index, 'TE_INVALID_TICK', problem);
+    const base = this.base;
+    const wm = this.wm;
+    const baseStart = bucketStart(tick.eventTime, base);
+    if (isLate(tick.eventTime, baseStart, base, wm)) {
+      if (baseStart + base + this.p.allowedLateness > wm) {
+        // Its bar closed, but recently enough: it revises the bar (in offset order, on the owning thread).
+        this.late.push({ partial: newAcc(tick.symbol, this.name, baseStart, tick, offset, wm), wmBefore: wm, offset });
+        this.accepted++;
+        return;
+      }
+      return this.reject(
+        index,
+        'TE_LATE_TICK',
+        `event time ${tick.eventTime} is behind watermark ${wm} by more than the allowed lateness of ${this.p.allowedLateness} µs after its ${this.name} bar starting ${baseStart} closed`,
+      );
+    }
+    this.wm = advance(wm, tick.eventTime, this.p.maxOutOfOrder);
+    const key = `${tick.symbol}\u0000${baseStart}`;
+    const acc = this.byKey.get(key);
+    if (acc) addTick(acc, tick, offset, wm);
+    else this.byKey.set(key, newAcc(tick.symbol, this.name, baseStart, tick, offset, wm));
+    this.accepted++;
+  }
+
+  result(): BatchOutput {
+    return { partials: [...this.byKey.values()], late: this.late, rejects: this.rejects, watermark: this.wm, accepted: this.accepted };
+  }
+}
+
+/** The worker task: decode a packed batch of wire-format records and fold its ticks. */
 export function preAggregate(input: BatchInput): BatchOutput {
   const tickSchema = schema('tick');
-  const base = input.interval.micros;
-  const name = input.interval.name;
-  const byKey = new Map<string, BarAcc>();
-  const rejects: Reject[] = [];
-  const late: LateTick[] = [];
+  const folder = new TickFolder(input);
   const buf = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
-  let wm = input.watermark;
   let pos = 0;
-  let accepted = 0;
   for (let i = 0; i < input.lengths.length; i++) {
     const len = input.lengths[i]!;
     const value = len < 0 ? null : buf.subarray(pos, pos + len);
@@ -91,38 +144,10 @@ export function preAggregate(input: BatchInput): BatchOutput {
     try {
       tick = decode<Tick>(tickSchema, value);
     } catch (err) {
-      rejects.push({ index: i, code: 'TE_DECODE', reason: (err as Error).message });
+      folder.reject(i, 'TE_DECODE', (err as Error).message);
       continue;
     }
-    const problem = tickProblem(tick);
-    if (problem) {
-      rejects.push({ index: i, code: 'TE_INVALID_TICK', reason: problem });
-      continue;
-    }
-    const baseStart = bucketStart(tick.eventTime, base);
-    if (isLate(tick.eventTime, baseStart, base, wm)) {
-      if (baseStart + base + input.allowedLateness > wm) {
-        // Its bar closed, but recently enough: it revises the bar (in offset order, on the owning thread).
-        const offset = input.offsets[i]!;
-        late.push({ partial: newAcc(tick.symbol, name, baseStart, tick, offset, wm), wmBefore: wm, offset });
-        accepted++;
-        continue;
-      }
-      rejects.push({
-        index: i,
-        code: 'TE_LATE_TICK',
-        reason: `event time ${tick.eventTime} is behind watermark ${wm} by more than the allowed lateness of ${input.allowedLateness} µs after its ${name} bar starting ${baseStart} closed`,
-      });
-      continue;
-    }
-    const wmBefore = wm;
-    wm = advance(wm, tick.eventTime, input.maxOutOfOrder);
-    const offset = input.offsets[i]!;
-    const key = `${tick.symbol}\u0000${baseStart}`;
-    const acc = byKey.get(key);
-    if (acc) addTick(acc, tick, offset, wmBefore);
-    else byKey.set(key, newAcc(tick.symbol, name, baseStart, tick, offset, wmBefore));
-    accepted++;
+    folder.add(tick, i, input.offsets[i]!);
   }
-  return { partials: [...byKey.values()], late, rejects, watermark: wm, accepted };
+  return folder.result();
 }

@@ -7,21 +7,29 @@ export interface ParsedArgs {
   flags: Record<string, string>;
   help: boolean;
   positionals: string[];
-  /** Command-specific boolean switches that were given. */
-  switches: Set<string>;
+  /** Command-specific options that were given (not configuration keys). */
+  options: Map<string, string | boolean>;
 }
 
-export function parseCommandArgs(argv: string[], switches: readonly string[] = []): ParsedArgs {
+/** A command's own options: name → [type, help]. */
+export type CommandOptions = Record<string, readonly ['string' | 'boolean', string]>;
+
+export function parseCommandArgs(argv: string[], own: CommandOptions = {}): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const spec of Object.values(CONFIG_SPEC)) options[flagName(spec.env).slice(2)] = { type: 'string' };
-  for (const s of switches) options[s] = { type: 'boolean' };
+  for (const [name, [type]] of Object.entries(own)) options[name] = { type };
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const flags: Record<string, string> = {};
   for (const spec of Object.values(CONFIG_SPEC)) {
     const v = values[flagName(spec.env).slice(2)];
     if (typeof v === 'string') flags[spec.env] = v;
   }
-  return { flags, help: values.help === true, positionals, switches: new Set(switches.filter((s) => values[s] === true)) };
+  const given = new Map<string, string | boolean>();
+  for (const name of Object.keys(own)) {
+    const v = values[name];
+    if (v !== undefined) given.set(name, v as string | boolean);
+  }
+  return { flags, help: values.help === true, positionals, options: given };
 }
 
 export function configHelp(keys: (keyof typeof CONFIG_SPEC)[]): string {

@@ -8,9 +8,10 @@ import { FeedProducer } from '../ingest/feed-producer.js';
 import { logger, rootLogger } from '../log.js';
 import { createKafka } from '../stream/kafka.js';
 import { Gateway } from '../gateway/server.js';
-import { configHelp, parseCommandArgs } from './args.js';
+import { configHelp, parseCommandArgs, type CommandOptions } from './args.js';
 import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
 import { runStack } from './stack.js';
+import { runReplay } from './replay.js';
 import { startMetricsServer } from '../metrics-server.js';
 
 const FEED_KEYS = ['simSymbols', 'simRate', 'simSeed', 'simStart', 'simSpeed', 'simDurationS', 'simJitterMs', 'simVenue'] as const;
@@ -35,8 +36,8 @@ interface Command {
   summary: string;
   usage: string;
   keys: readonly (keyof Config)[];
-  switches?: readonly string[];
-  run(config: Config, switches: Set<string>): Promise<number>;
+  options?: CommandOptions;
+  run(config: Config, options: Map<string, string | boolean>): Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -94,14 +95,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'start the local stack and the whole engine (feed → Kafka → bars → stores → gateway → chart) until Ctrl-C',
     usage: 'demo [--keep-stack] [--sim-rate N] [--gateway-port N] ...',
     keys: [...FEED_KEYS, ...AGG_KEYS, ...GW_KEYS],
-    switches: ['keep-stack'],
-    run: async (config, switches) => {
+    options: { 'keep-stack': ['boolean', 'leave the local stack running after Ctrl-C'] },
+    run: async (config, options) => {
       const log = logger('demo');
       const code = await runStack('up');
       if (code !== 0) return code;
       const parts: Stoppable[] = [];
       const stopStack = async () => {
-        if (!switches.has('keep-stack')) await runStack('down');
+        if (!options.has('keep-stack')) await runStack('down');
       };
       try {
         const agg = new Aggregator(config, {
@@ -129,7 +130,7 @@ const COMMANDS: Record<string, Command> = {
         const running = feed.run({ signal: abort.signal });
         const firstSymbol = config.simSymbols > 0 ? 'BTC-USD' : '';
         process.stdout.write(
-          `\n  tick-engine demo is running.\n  Live chart: ${gw.url}?symbol=${firstSymbol}&interval=${config.intervals[0]!.name}\n  Metrics:    ${gw.url}metrics\n  Ctrl-C to stop${switches.has('keep-stack') ? '' : ' (the local stack stops too; --keep-stack keeps it)'}.\n\n`,
+          `\n  tick-engine demo is running.\n  Live chart: ${gw.url}?symbol=${firstSymbol}&interval=${config.intervals[0]!.name}\n  Metrics:    ${gw.url}metrics\n  Ctrl-C to stop${options.has('keep-stack') ? '' : ' (the local stack stops too; --keep-stack keeps it)'}.\n\n`,
         );
       } catch (err) {
         for (const p of parts.reverse()) await p.stop().catch(() => undefined);
@@ -139,6 +140,18 @@ const COMMANDS: Record<string, Command> = {
       await onShutdown(log, parts, stopStack);
       return 0;
     },
+  },
+  replay: {
+    summary: 'replay past ticks (Kafka from an offset or a time, or a CSV file) in pure event time; bars as JSON lines',
+    usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv] [--out bars.jsonl]',
+    keys: ['intervals', 'maxOutOfOrderMs', 'allowedLatenessMs', 'kafkaBrokers', 'topicTicks'],
+    options: {
+      'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
+      'from-time': ['string', 'start every partition at the first record at or after this instant'],
+      file: ['string', 'read ticks from this CSV file instead of Kafka (header venue,symbol,eventTime,price,size,side,tradeId)'],
+      out: ['string', "write bars here (default '-': standard output); progress goes to standard error"],
+    },
+    run: (config, options) => runReplay(config, options),
   },
   config: {
     summary: 'print the configuration keys, their env names, flags and defaults (Markdown)',
@@ -169,13 +182,15 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseCommandArgs(rest, cmd.switches ?? []);
+    parsed = parseCommandArgs(rest, cmd.options ?? {});
   } catch (err) {
     process.stderr.write(`tick-engine ${name}: ${(err as Error).message}\nRun 'tick-engine ${name} --help'.\n`);
     return 2;
   }
   if (parsed.help) {
-    const sw = (cmd.switches ?? []).map((s) => `  --${s}`).join('\n');
+    const sw = Object.entries(cmd.options ?? {})
+      .map(([name, [type, help]]) => `  ${`--${name}${type === 'string' ? ' VALUE' : ''}`.padEnd(26)} ${help}`)
+      .join('\n');
     process.stdout.write(
       `usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n${cmd.keys.length ? `\noptions:\n${configHelp([...cmd.keys])}\n` : ''}${sw ? `${sw}\n` : ''}  --help                     this text\n`,
     );
@@ -183,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ flags: parsed.flags, env: name === 'demo' ? { TE_IDLE_CLOSE_MS: '1000', ...process.env } : process.env });
   rootLogger(config.logLevel);
-  return cmd.run(config, parsed.switches);
+  return cmd.run(config, parsed.options);
 }
 
 main(process.argv.slice(2)).then(

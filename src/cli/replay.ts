@@ -1,0 +1,81 @@
+// `tick-engine replay`: past ticks (Kafka from an offset or a time, or a CSV file) → bars as JSON lines.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import fastJson from 'fast-json-stringify';
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { readCsvTicks } from '../ingest/csv-ticks.js';
+import type { Bar } from '../aggregate/bar.js';
+import { replay, type ReplayPartition, type ReplayRecord } from '../aggregate/replay.js';
+import { BAR_JSON_SCHEMA } from '../gateway/protocol.js';
+import { createKafka } from '../stream/kafka.js';
+import { readPartition } from '../stream/partition-reader.js';
+import { Progress } from './progress.js';
+
+const serializeBar = fastJson(BAR_JSON_SCHEMA) as (b: Bar) => string;
+
+async function* kafkaPartitions(config: Config, from: { offset?: number; time?: number }, setTotal: (n: number) => void): AsyncGenerator<ReplayPartition> {
+  const kafka = createKafka(config, 'replay');
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(config.topicTicks);
+  const starts = from.time !== undefined ? await admin.fetchTopicOffsetsByTimestamp(config.topicTicks, from.time) : undefined;
+  await admin.disconnect();
+  const ranges = ends
+    .map((e) => {
+      const low = Number(e.low);
+      const start = starts ? Number(starts.find((s) => s.partition === e.partition)!.offset) : Math.max(low, from.offset ?? low);
+      return { partition: e.partition, from: start, to: Number(e.high) };
+    })
+    .sort((a, b) => a.partition - b.partition);
+  setTotal(ranges.reduce((n, r) => n + Math.max(0, r.to - r.from), 0));
+  for (const r of ranges) {
+    async function* records(): AsyncGenerator<ReplayRecord> {
+      for await (const m of readPartition(kafka, config.topicTicks, r.partition, r.from, r.to)) yield { offset: Number(m.offset), value: m.value };
+    }
+    yield { partition: r.partition, records: records() };
+  }
+}
+
+async function* filePartitions(path: string): AsyncGenerator<ReplayPartition> {
+  async function* records(): AsyncGenerator<ReplayRecord> {
+    for await (const r of readCsvTicks(path)) yield r.tick ? { offset: r.line, tick: r.tick } : { offset: r.line, error: r.error! };
+  }
+  yield { partition: 0, records: records() };
+}
+
+export async function runReplay(config: Config, options: Map<string, string | boolean>): Promise<number> {
+  const file = options.get('file') as string | undefined;
+  const fromOffset = options.get('from-offset') as string | undefined;
+  const fromTime = options.get('from-time') as string | undefined;
+  if (fromOffset !== undefined && !/^\d+$/.test(fromOffset)) throw new ConfigError('--from-offset', `must be a non-negative integer (got '${fromOffset}')`);
+  if (fromTime !== undefined && Number.isNaN(Date.parse(fromTime))) throw new ConfigError('--from-time', `must be an ISO-8601 instant (got '${fromTime}')`);
+  if (file && (fromOffset !== undefined || fromTime !== undefined))
+    throw new ConfigError('--file', 'reads a whole file: --from-offset/--from-time apply to Kafka only');
+  const outPath = (options.get('out') as string | undefined) ?? '-';
+  const out: NodeJS.WritableStream = outPath === '-' ? process.stdout : createWriteStream(outPath);
+  let total: number | undefined;
+  const progress = new Progress(`replay ${file ?? config.topicTicks}`, undefined);
+  const source = file
+    ? filePartitions(file)
+    : kafkaPartitions(
+        config,
+        { offset: fromOffset !== undefined ? Number(fromOffset) : undefined, time: fromTime !== undefined ? Date.parse(fromTime) : undefined },
+        (n) => {
+          total = n;
+          progress.total = n;
+        },
+      );
+  const write = (text: string) => (out.write(text) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
+  const stats = await replay(
+    config,
+    source,
+    (bars) => write(bars.map((b) => serializeBar(b) + '\n').join('')),
+    (n) => progress.update(n),
+  );
+  progress.finish(stats.records);
+  if (out !== process.stdout) await new Promise<void>((r) => (out as WriteStream).end(() => r()));
+  process.stderr.write(
+    `replayed ${stats.records}${total !== undefined ? ` of ${total}` : ''} records: ${stats.accepted} ticks accepted, ${stats.bars} bar versions written to ${outPath}${Object.keys(stats.rejected).length ? `, rejected ${JSON.stringify(stats.rejected)}` : ''}\n`,
+  );
+  return 0;
+}
