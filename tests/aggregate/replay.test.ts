@@ -27,7 +27,7 @@ t.test('CSV replay: deterministic, equal to offline bars, revisions included', a
   writeFileSync(path, [CSV_HEADER, ...ticks.map(tickToCsv), 'bad,line', ''].join('\n'));
   const runs: string[] = [];
   let bars: Bar[] = [];
-  for (const _ of [1, 2]) {
+  for (let run = 0; run < 2; run++) {
     const out: Bar[] = [];
     const stats = await replay(config, fromFile(path), (b) => void out.push(...b));
     t.equal(stats.records, ticks.length + 1);
