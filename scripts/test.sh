@@ -21,7 +21,7 @@ bash deploy/local/stack.sh up
 if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find dist/tests -name '*.test.js' | sort); fi
 log="$TE_LOCAL_DIR/tap.log"
 set +e
-npx tap --disable-coverage --jobs=1 --timeout=900 -R "${TAP_REPORTER:-terse}" "${files[@]}" 2>&1 | tee "$log"
+npx tap --disable-coverage --jobs=1 --timeout=900 -R "${TAP_REPORTER:-$([ -t 1 ] && echo terse || echo tap)}" "${files[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 # One plain closing line: 'N passed, N failed' (from tap's own summary).

@@ -51,6 +51,9 @@ class Framer {
   }
 }
 
+/** The frontend Sync message: closes any unfinished extended-protocol exchange. */
+const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
+
 let line = Promise.resolve();
 const sockets = new Set();
 
@@ -66,8 +69,14 @@ function serve(socket) {
         let work = Promise.resolve();
         const finish = () => {
           socket.removeAllListeners('data');
-          // Leave no transaction open for the next session.
-          work.then(() => db.exec('ROLLBACK').catch(() => undefined)).finally(release);
+          // A client may die half-way through an extended-protocol exchange or a transaction: end both
+          // (Sync, then ROLLBACK) so the next session starts clean. Bounded, so one stuck cleanup cannot
+          // hold the line forever.
+          const cleanup = work
+            .then(() => db.execProtocolRaw(SYNC))
+            .then(() => db.exec('ROLLBACK'))
+            .catch(() => undefined);
+          Promise.race([cleanup, new Promise((r) => setTimeout(r, 5000))]).finally(release);
         };
         socket.on('data', (chunk) => {
           const { messages, refuseEncryption } = framer.push(chunk);

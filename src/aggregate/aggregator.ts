@@ -73,6 +73,9 @@ export class Aggregator {
       groupId: config.aggGroupId,
       sessionTimeout: config.aggSessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(config.aggSessionTimeoutMs / 10)),
+      // How long a rebalance waits for members to rejoin: kafkajs' 60 s default stalls the whole group
+      // for a minute whenever a member dies mid-rebalance; a batch never takes near this long.
+      rebalanceTimeout: Math.max(10_000, 2 * config.aggSessionTimeoutMs),
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 2 * 1024 * 1024,
     });

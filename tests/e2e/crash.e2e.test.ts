@@ -58,7 +58,7 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
   let kills = 0;
   let brokerRestarted = false;
   while (kills < KILLS) {
-    await new Promise((r) => setTimeout(r, 800 + rng.int(2500)));
+    await new Promise((r) => setTimeout(r, 1000 + rng.int(2500)));
     // Keep one or two members in the group; kill a random one, sometimes add a second first.
     if (running.length < 2 && rng.next() < 0.5) start();
     await kill(running[rng.int(running.length)]!);
@@ -90,7 +90,13 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
   t.comment(`${ticks.length} ticks → ${expected.length} final bars`);
 
   const pgCount = () => withPg(config.pgUrl, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${config.barsTable}`)).rows[0].n));
-  t.equal(await waitFor(pgCount, (n) => n >= expected.length, 180_000, 1000), expected.length, 'PostgreSQL has them all');
+  const got = await waitFor(pgCount, (n) => n >= expected.length || running.some((p) => p.child.exitCode !== null), 240_000, 1000);
+  for (const p of running) {
+    // A surviving aggregator that exited on its own is a failure in itself: show why.
+    if (p.child.exitCode !== null) t.fail(`an aggregator exited with code ${p.child.exitCode}:\n${p.output().split('\n').slice(-40).join('\n')}`);
+  }
+  if (got !== expected.length) for (const p of running) t.comment(`aggregator output (last lines):\n${p.output().split('\n').slice(-25).join('\n')}`);
+  t.equal(got, expected.length, 'PostgreSQL has them all');
   t.equal(
     await waitFor(
       () => questDbCount(config.questdbHttp, config.barsTable),

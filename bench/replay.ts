@@ -1,0 +1,119 @@
+// Replay benchmark: ticks/s and peak RSS of `tick-engine replay` over a topic of N ticks, beside Kafka's
+// ConsumerPerformance reading the same topic, and the aggregation core alone in process beside a bare
+// Avro decode loop over the same records. Writes JSON to bench/results/.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { FeedProducer } from '../src/ingest/feed-producer.js';
+import { FeedSimulator } from '../src/ingest/simulator.js';
+import { logger } from '../src/log.js';
+import { projectRoot } from '../src/paths.js';
+import { replay, type ReplayPartition } from '../src/aggregate/replay.js';
+import { createKafka } from '../src/stream/kafka.js';
+import { schema } from '../src/stream/schemas.js';
+import { encode } from '../src/stream/serde.js';
+import { runCli } from '../tests/helpers/cli.js';
+import { consumerPerf } from './kafka-perf.js';
+
+const N = Number(process.env.BENCH_REPLAY_TICKS ?? 1_000_000);
+const progress = (m: string) => process.stderr.write(`[bench:replay] ${m}\n`);
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+async function core() {
+  // Pre-encoded wire-format records, back to back in one buffer (so the records themselves cost little RSS).
+  const sim = new FeedSimulator({ symbols: 50, rate: 5000, seed: 7, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
+  const s = schema('tick');
+  const parts: Buffer[] = [];
+  for (let i = 0; i < N; i++) parts.push(encode(s, sim.next()));
+  const lengths = parts.map((p) => p.length);
+  const all = Buffer.concat(parts);
+  parts.length = 0;
+  const records = function* () {
+    let pos = 0;
+    for (let i = 0; i < N; i++) {
+      const len = lengths[i]!;
+      yield { offset: i, value: all.subarray(pos, pos + len) };
+      pos += len;
+    }
+  };
+  // Reference: decoding alone.
+  let t0 = performance.now();
+  let sink = 0;
+  for (const r of records()) sink += (s.type.decode(r.value, 5).value as { price: number }).price;
+  const decodeRate = N / ((performance.now() - t0) / 1000);
+  const config = loadConfig({ env: { TE_INTERVALS: '1s,5s,15s,1m,5m,15m,1h,4h,1d' } });
+  async function* source(): AsyncGenerator<ReplayPartition> {
+    async function* it() {
+      yield* records();
+    }
+    yield { partition: 0, records: it() };
+  }
+  t0 = performance.now();
+  let bars = 0;
+  await replay(config, source(), (b) => void (bars += b.length));
+  const replayRate = N / ((performance.now() - t0) / 1000);
+  return { ticks: N, intervals: config.intervals.map((i) => i.name), decodeOnlyTicksPerSec: Math.round(decodeRate), replayCoreTicksPerSec: Math.round(replayRate), ratio: Number((replayRate / decodeRate).toFixed(3)), bars, checksum: sink > 0 };
+}
+
+async function fromKafka() {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('TE_') && v !== undefined) env[k] = v;
+  const id = `bench-replay-${Date.now()}`;
+  Object.assign(env, { TE_TOPIC_TICKS: `${id}.ticks`, TE_TOPIC_BARS: `${id}.bars`, TE_TOPIC_DLQ: `${id}.dlq`, TE_SIM_START: '2024-01-01T00:00:00Z', TE_SIM_SPEED: '0', TE_SIM_RATE: '5000', TE_SIM_DURATION_S: String(N / 5000 / 1.4), TE_LOG_LEVEL: 'warn' });
+  const config = loadConfig({ env });
+  const feed = new FeedProducer(config, createKafka(config, 'bench'), logger('bench'));
+  await feed.start();
+  progress(`producing ~${N} ticks to ${config.topicTicks}`);
+  const { produced } = await feed.run();
+  await feed.stop();
+  progress(`replaying ${produced} ticks with tick-engine replay (intervals ${config.intervals.map((i) => i.name).join(',')})`);
+  const t0 = performance.now();
+  const proc = runCli(['replay', '--out', '/dev/null'], env);
+  let rss = 0;
+  const timer = setInterval(() => {
+    try {
+      rss = Math.max(rss, peakRssMb(proc.child.pid!));
+    } catch {
+      // exited
+    }
+  }, 200);
+  const code = await proc.exited;
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`replay failed:\n${proc.output()}`);
+  const secs = (performance.now() - t0) / 1000;
+  progress(`reference: ConsumerPerformance on the same topic`);
+  const cons = await consumerPerf(config.kafkaBrokers.join(','), config.topicTicks, produced);
+  return { ticks: produced, seconds: Number(secs.toFixed(2)), replayTicksPerSec: Math.round(produced / secs), peakRssMb: rss, consumerPerfRecordsPerSec: Math.round(cons.recordsPerSec), ratio: Number((produced / secs / cons.recordsPerSec).toFixed(3)) };
+}
+
+async function main() {
+  progress(`core: ${N} pre-encoded ticks in process`);
+  const c = await core();
+  const k = await fromKafka();
+  const result = { date: new Date().toISOString(), core: c, kafka: k };
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `replay-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(
+    [
+      '',
+      `replay core (in process, 9 intervals)  ${c.replayCoreTicksPerSec} ticks/s   Avro decode alone ${c.decodeOnlyTicksPerSec} ticks/s  → ratio ${c.ratio}`,
+      `tick-engine replay from Kafka          ${k.replayTicksPerSec} ticks/s (${k.ticks} ticks, ${k.seconds} s, peak RSS ${k.peakRssMb} MB)   ConsumerPerformance ${k.consumerPerfRecordsPerSec} records/s → ratio ${k.ratio}`,
+      `saved ${file}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
