@@ -2,7 +2,7 @@
 import { ConfigError } from './errors.js';
 import { parseInterval } from './aggregate/interval.js';
 
-type Kind = 'string' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time';
+type Kind = 'string' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time' | 'origin' | 'zone';
 
 interface KeySpec {
   /** Environment variable; the flag is the same name without TE_, lower-case, dashes. */
@@ -53,6 +53,18 @@ export const CONFIG_SPEC = {
     min: 0,
     max: 3_600_000,
     doc: 'watermark = max event time seen in a partition minus this',
+  },
+  bucketOrigin: {
+    env: 'TE_BUCKET_ORIGIN',
+    kind: 'origin',
+    default: 'epoch',
+    doc: "origin of fixed-width buckets: 'epoch' (time_bucket's alignment for widths dividing a day) or an ISO-8601 instant",
+  },
+  dailyTimezone: {
+    env: 'TE_DAILY_TIMEZONE',
+    kind: 'zone',
+    default: 'UTC',
+    doc: '1d bars run from local midnight to local midnight in this IANA zone (23 or 25 h across DST); needs a base interval below 1d',
   },
   allowedLatenessMs: {
     env: 'TE_ALLOWED_LATENESS_MS',
@@ -126,7 +138,7 @@ export const CONFIG_SPEC = {
 } as const satisfies Record<string, KeySpec>;
 
 type Spec = typeof CONFIG_SPEC;
-type ValueOf<K extends Kind> = K extends 'int' | 'number'
+type ValueOf<K extends Kind> = K extends 'int' | 'number' | 'origin'
   ? number
   : K extends 'time'
     ? number | 'now'
@@ -194,6 +206,19 @@ function parseValue(spec: KeySpec, raw: string, key: string): unknown {
       if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed) || Number.isNaN(ms)) throw new ConfigError(key, `must be 'now' or an ISO-8601 instant (got '${raw}')`);
       return ms * 1000;
     }
+    case 'origin': {
+      if (trimmed === 'epoch') return 0;
+      const ms = Date.parse(trimmed);
+      if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed) || Number.isNaN(ms)) throw new ConfigError(key, `must be 'epoch' or an ISO-8601 instant (got '${raw}')`);
+      return ms * 1000;
+    }
+    case 'zone':
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: trimmed });
+      } catch {
+        throw new ConfigError(key, `must be an IANA time zone such as UTC or America/New_York (got '${raw}')`);
+      }
+      return trimmed;
     case 'intervals': {
       const names = trimmed.split(',').map((s) => s.trim());
       const out: IntervalSpec[] = [];
@@ -222,6 +247,12 @@ export interface LoadOptions {
   flags?: Record<string, string | undefined>;
 }
 
+/** Checks that involve several keys. */
+function crossCheck(c: Config): void {
+  if (c.dailyTimezone !== 'UTC' && c.intervals[0]!.name === '1d')
+    throw new ConfigError('TE_DAILY_TIMEZONE', 'needs a base interval below 1d (the first of TE_INTERVALS), so days roll up from it');
+}
+
 /** Build the validated, frozen configuration. Throws ConfigError naming the first bad key. */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
@@ -234,7 +265,9 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     const raw = fromFlag ?? fromEnv ?? spec.default;
     out[name] = parseValue(spec, raw, fromFlag !== undefined || fromEnv !== undefined ? key : `${spec.env} (default)`);
   }
-  return Object.freeze(out) as Config;
+  const config = Object.freeze(out) as Config;
+  crossCheck(config);
+  return config;
 }
 
 /** The configuration table as Markdown (README), generated from the spec so the two never drift. */

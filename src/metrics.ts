@@ -12,7 +12,12 @@ export const deadLetters = new Counter({
   labelNames: ['code'],
   registers: [registry],
 });
-export const barsOut = new Counter({ name: 'tick_engine_bars_out_total', help: 'Final bar versions written (first versions and revisions)', labelNames: ['interval'], registers: [registry] });
+export const barsOut = new Counter({
+  name: 'tick_engine_bars_out_total',
+  help: 'Final bar versions written (first versions and revisions)',
+  labelNames: ['interval'],
+  registers: [registry],
+});
 export const batchSeconds = new Histogram({
   name: 'tick_engine_batch_seconds',
   help: 'Aggregator batch latency: fetch to commit',
@@ -30,7 +35,12 @@ export const lateTicksRevising = new Counter({
   help: 'Late ticks within the allowed lateness, each revising its closed bars (too-late ones count as dead letters TE_LATE_TICK)',
   registers: [registry],
 });
-export const revisionsOut = new Counter({ name: 'tick_engine_bar_revisions_out_total', help: 'Revised bar versions (revision > 0) written', labelNames: ['interval'], registers: [registry] });
+export const revisionsOut = new Counter({
+  name: 'tick_engine_bar_revisions_out_total',
+  help: 'Revised bar versions (revision > 0) written',
+  labelNames: ['interval'],
+  registers: [registry],
+});
 export const consumerLag = new Gauge({
   name: 'tick_engine_consumer_lag_records',
   help: 'Records behind the partition high watermark after the last batch',

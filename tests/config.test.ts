@@ -39,6 +39,9 @@ t.test('bad values fail naming the key as the user wrote it', async (t) => {
     [{ TE_SIM_START: 'yesterday' }, {}, 'TE_SIM_START'],
     [{ TE_LOG_LEVEL: 'loud' }, {}, 'TE_LOG_LEVEL'],
     [{ TE_SIM_SEED: '1.5' }, {}, 'TE_SIM_SEED'],
+    [{ TE_DAILY_TIMEZONE: 'Mars/Olympus' }, {}, 'TE_DAILY_TIMEZONE'],
+    [{ TE_DAILY_TIMEZONE: 'Europe/Paris', TE_INTERVALS: '1d' }, {}, 'TE_DAILY_TIMEZONE'],
+    [{ TE_BUCKET_ORIGIN: 'noon' }, {}, 'TE_BUCKET_ORIGIN'],
   ];
   for (const [env, flags, key] of cases) {
     try {

@@ -123,7 +123,7 @@ export class Aggregator {
     try {
       const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
       const meta = parseCheckpoint(committed?.partitions.find((p) => p.partition === partition)?.metadata);
-      st = { partition, agg: new PartitionAggregator(this.config.intervals, meta, this.allowedLateness), lastBatchAt: Date.now(), serial: new Serial() };
+      st = { partition, agg: PartitionAggregator.fromConfig(this.config, meta), lastBatchAt: Date.now(), serial: new Serial() };
       if (meta) this.deps.log.info({ partition, checkpoint: meta }, 'restored partition state from the committed checkpoint');
     } finally {
       await admin.disconnect();
@@ -149,6 +149,7 @@ export class Aggregator {
         watermark: st.agg.watermark,
         maxOutOfOrder: this.maxOutOfOrder,
         allowedLateness: this.allowedLateness,
+        origin: this.config.bucketOrigin,
       };
       const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
       // Rejects of records replayed after a restart were dead-lettered the first time round.

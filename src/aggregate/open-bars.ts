@@ -2,7 +2,7 @@
 // the allowed lateness (a late tick revises them). Merge partials in, close and evict as the watermark passes.
 import type { IntervalSpec } from '../config.js';
 import { mergeAcc, type BarAcc } from './ohlcv.js';
-import { isClosed } from './watermark.js';
+import { fixedBucketing, type Bucketing } from './bucketing.js';
 
 export class OpenBars {
   private readonly bars = new Map<string, BarAcc>();
@@ -10,11 +10,15 @@ export class OpenBars {
   private readonly revisable = new Map<string, BarAcc>();
   readonly interval: IntervalSpec;
 
+  readonly bucketing: Bucketing;
+
   constructor(
     interval: IntervalSpec,
     private readonly allowedLateness = 0,
+    bucketing?: Bucketing,
   ) {
     this.interval = interval;
+    this.bucketing = bucketing ?? fixedBucketing(interval.micros);
   }
 
   get size(): number {
@@ -52,7 +56,7 @@ export class OpenBars {
     }
     const acc = copyAs(tick, this.interval.name, bucketStart);
     // The bucket may have closed in this very step (its only tick being this one): keep it revisable and publish it.
-    if (isClosed(bucketStart, this.interval.micros, watermark)) {
+    if (this.bucketing.end(bucketStart) <= watermark) {
       if (this.allowedLateness > 0) this.revisable.set(key, acc);
       return acc;
     }
@@ -77,7 +81,7 @@ export class OpenBars {
   /** Forget closed bars the watermark has taken past the allowed lateness: no tick can revise them now. */
   evict(watermark: number): void {
     for (const [key, acc] of this.revisable) {
-      if (acc.bucketStart + this.interval.micros + this.allowedLateness <= watermark) this.revisable.delete(key);
+      if (this.bucketing.end(acc.bucketStart) + this.allowedLateness <= watermark) this.revisable.delete(key);
     }
   }
 
@@ -85,7 +89,7 @@ export class OpenBars {
   close(watermark: number): BarAcc[] {
     const out: BarAcc[] = [];
     for (const [key, acc] of this.bars) {
-      if (isClosed(acc.bucketStart, this.interval.micros, watermark)) {
+      if (this.bucketing.end(acc.bucketStart) <= watermark) {
         out.push(acc);
         this.bars.delete(key);
         if (this.allowedLateness > 0) this.revisable.set(key, acc);

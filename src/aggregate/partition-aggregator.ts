@@ -8,11 +8,11 @@
 //   hi          the next offset after the highest one ever processed.
 // After a restart, bars ending at or before `durable` are not emitted again (they were recomputed from a
 // suffix of their ticks only), and rejects below `hi` are not dead-lettered twice.
-import type { IntervalSpec } from '../config.js';
+import type { Config, IntervalSpec } from '../config.js';
 import type { BarAcc } from './ohlcv.js';
 import { OpenBars } from './open-bars.js';
 import type { BatchOutput, LateTick, Reject } from './pre-aggregate.js';
-import { bucketStart } from './bucket.js';
+import { bucketingsFor, type Bucketing } from './bucketing.js';
 
 export interface CheckpointMeta {
   v: 1;
@@ -55,12 +55,22 @@ export class PartitionAggregator {
   private pendingLate: LateTick[] = [];
   private readonly allowedLateness: number;
 
-  constructor(intervals: IntervalSpec[], restored?: CheckpointMeta, allowedLateness = 0) {
+  constructor(intervals: IntervalSpec[], restored?: CheckpointMeta, allowedLateness = 0, bucketings?: Bucketing[]) {
     this.allowedLateness = allowedLateness;
-    this.levels = intervals.map((iv) => new OpenBars(iv, allowedLateness));
+    this.levels = intervals.map((iv, i) => new OpenBars(iv, allowedLateness, bucketings?.[i]));
     this.watermark = restored ? fromJson(restored.wm) : -Infinity;
     this.durableThrough = restored ? fromJson(restored.durable) : -Infinity;
     this.replayUntil = restored ? restored.hi : -1;
+  }
+
+  /** The state for a partition as the configuration asks (intervals, lateness, origin, daily zone). */
+  static fromConfig(config: Config, restored?: CheckpointMeta): PartitionAggregator {
+    return new PartitionAggregator(
+      config.intervals,
+      restored,
+      config.allowedLatenessMs * 1000,
+      bucketingsFor(config.intervals, { origin: config.bucketOrigin, dailyZone: config.dailyTimezone }),
+    );
   }
 
   get openBars(): number {
@@ -110,23 +120,23 @@ export class PartitionAggregator {
         if (i === 0) {
           for (let j = 1; j < this.levels.length; j++) {
             const up = this.levels[j]!;
-            up.mergeOne(acc.symbol, bucketStart(acc.bucketStart, up.interval.micros), acc, false);
+            up.mergeOne(acc.symbol, up.bucketing.start(acc.bucketStart), acc, false);
           }
         }
-        if (acc.bucketStart + level.interval.micros > this.durableThrough) out.add(acc);
+        if (level.bucketing.end(acc.bucketStart) > this.durableThrough) out.add(acc);
       }
     }
     for (const late of this.pendingLate) {
       const t = late.partial;
       for (const level of this.levels) {
-        const w = level.interval.micros;
-        const start = bucketStart(t.bucketStart, w);
-        if (start + w <= late.wmBefore) {
+        const start = level.bucketing.start(t.bucketStart);
+        const end = level.bucketing.end(start);
+        if (end <= late.wmBefore) {
           const acc = level.revise(t.symbol, start, t, late.offset);
           if (late.offset >= this.replayUntil) out.add(acc);
         } else {
           const closedSince = level.absorb(t.symbol, start, t, this.watermark);
-          if (closedSince && (late.offset >= this.replayUntil || start + w > this.durableThrough)) out.add(closedSince);
+          if (closedSince && (late.offset >= this.replayUntil || end > this.durableThrough)) out.add(closedSince);
         }
       }
     }

@@ -26,6 +26,8 @@ export interface BatchInput extends PackedBatch {
   maxOutOfOrder: number;
   /** µs after a bar's close during which a late tick still revises it; later ones are dead-lettered. */
   allowedLateness: number;
+  /** Bucket origin (µs since the epoch; 0 = the epoch, like time_bucket). */
+  origin: number;
 }
 
 /** A tick that arrived after its base bar closed, but within the allowed lateness. */
@@ -103,7 +105,7 @@ export class TickFolder {
     if (problem) return this.reject(index, 'TE_INVALID_TICK', problem);
     const base = this.base;
     const wm = this.wm;
-    const baseStart = bucketStart(tick.eventTime, base);
+    const baseStart = bucketStart(tick.eventTime, base, this.p.origin);
     if (isLate(tick.eventTime, baseStart, base, wm)) {
       if (baseStart + base + this.p.allowedLateness > wm) {
         // Its bar closed, but recently enough: it revises the bar (in offset order, on the owning thread).

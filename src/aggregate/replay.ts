@@ -46,7 +46,7 @@ export async function replay(
   const tickSchema = schema('tick');
   const stats: ReplayStats = { records: 0, accepted: 0, rejected: {}, bars: 0 };
   for await (const part of partitions) {
-    const agg = new PartitionAggregator(config.intervals, undefined, config.allowedLatenessMs * 1000);
+    const agg = PartitionAggregator.fromConfig(config);
     let chunk: ReplayRecord[] = [];
     const flush = async () => {
       if (chunk.length === 0) return;
@@ -55,6 +55,7 @@ export async function replay(
         watermark: agg.watermark,
         maxOutOfOrder: config.maxOutOfOrderMs * 1000,
         allowedLateness: config.allowedLatenessMs * 1000,
+        origin: config.bucketOrigin,
       });
       const offsets = new Float64Array(chunk.length);
       chunk.forEach((r, i) => {

@@ -9,8 +9,3 @@ export function advance(watermark: number, eventTime: number, maxOutOfOrder: num
   const candidate = eventTime - maxOutOfOrder;
   return candidate > watermark ? candidate : watermark;
 }
-
-/** A bar is final once the watermark reaches its bucket end. */
-export function isClosed(bucketStart: number, width: number, watermark: number): boolean {
-  return bucketStart + width <= watermark;
-}

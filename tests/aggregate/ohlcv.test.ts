@@ -41,7 +41,7 @@ function engineBars(all: Tick[], rng: Prng, maxOutOfOrder: number) {
       chunk.map((x) => encode(s, x)),
       offsets,
     );
-    const res = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness: 0 });
+    const res = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness: 0, origin: 0 });
     res.partials.sort(() => rng.next() - 0.5);
     agg.apply(res, offsets, i + n - 1);
     out.push(...agg.closeFinal());
@@ -73,7 +73,7 @@ t.test('late ticks are rejected with TE_LATE_TICK and excluded from bars', async
     all.map((x) => encode(s, x)),
     all.map((_, k) => k),
   );
-  const res = preAggregate({ ...packed, interval: base, watermark: -Infinity, maxOutOfOrder: 1_000_000, allowedLateness: 0 });
+  const res = preAggregate({ ...packed, interval: base, watermark: -Infinity, maxOutOfOrder: 1_000_000, allowedLateness: 0, origin: 0 });
   const expected = offlineBars(
     all.map((x, k) => ({ ...x, partition: 0, offset: k })),
     { intervals, maxOutOfOrder: 1_000_000 },
@@ -109,6 +109,7 @@ t.test('malformed and implausible records are rejected with a code, others still
     watermark: -Infinity,
     maxOutOfOrder: 0,
     allowedLateness: 0,
+    origin: 0,
   });
   t.same(
     res.rejects.map((r) => [r.index, r.code]),

@@ -52,7 +52,7 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     const end = Math.min(ticks.length, pos + n);
     const offsets = Array.from({ length: end - pos }, (_, k) => pos + k);
     const packed = packBatch(values.slice(pos, end), offsets);
-    const out = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness });
+    const out = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness, origin: 0 });
     for (const r of agg.apply(out, offsets, end - 1)) dlq.push(offsets[r.index]!);
     // A crash may also hit between writing bars and committing: then the bars are durable, the commit is not.
     for (const acc of agg.closeFinal()) {
@@ -80,10 +80,15 @@ for (const seed of [1, 2, 3, 4]) {
           ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
           { intervals, maxOutOfOrder, allowedLateness },
         );
-        if (allowedLateness > 0) t.ok(expected.revised.length > 10 && expected.late.length > 10, `${expected.revised.length} ticks revise bars, ${expected.late.length} are dropped`);
+        if (allowedLateness > 0)
+          t.ok(expected.revised.length > 10 && expected.late.length > 10, `${expected.revised.length} ticks revise bars, ${expected.late.length} are dropped`);
         t.same(diffBars([...store.values()], expected.finalBars), [], 'the stores end with exactly the offline bars, revisions included');
         const late = expected.late.map((x) => x.offset);
-        t.same([...new Set(dlq)].sort((a, b) => a - b), late, 'every dropped late tick is dead-lettered');
+        t.same(
+          [...new Set(dlq)].sort((a, b) => a - b),
+          late,
+          'every dropped late tick is dead-lettered',
+        );
         if (commitProbability === 1) t.same(dlq, late, 'with commits after every batch: exactly once, in order');
         const reemitted = [...emissions.values()].filter((n) => n > 1).length;
         if (commitProbability === 1 && allowedLateness === 0) t.equal(reemitted, 0, 'no bar emitted twice');
@@ -97,20 +102,45 @@ t.test('revisions: each late tick within the lateness bumps every closed level o
   const s = schema('tick');
   const agg = new PartitionAggregator(intervals, undefined, 10_000_000);
   const base = Date.parse('2024-01-01T00:00:00Z') * 1000;
-  const mk = (sec: number, id: string, price: number): Tick => ({ venue: 'V', symbol: 'A', eventTime: base + sec * 1e6, price, size: 1, side: 'BUY', tradeId: id, ingestTime: 0 });
+  const mk = (sec: number, id: string, price: number): Tick => ({
+    venue: 'V',
+    symbol: 'A',
+    eventTime: base + sec * 1e6,
+    price,
+    size: 1,
+    side: 'BUY',
+    tradeId: id,
+    ingestTime: 0,
+  });
   let offset = 0;
   const feed = (ticks: Tick[]) => {
     const offsets = ticks.map(() => offset++);
-    const out = preAggregate({ ...packBatch(ticks.map((x) => encode(s, x)), offsets), interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder: 0, allowedLateness: 10_000_000 });
+    const out = preAggregate({
+      ...packBatch(
+        ticks.map((x) => encode(s, x)),
+        offsets,
+      ),
+      interval: agg.baseInterval,
+      watermark: agg.watermark,
+      maxOutOfOrder: 0,
+      allowedLateness: 10_000_000,
+      origin: 0,
+    });
     agg.apply(out, offsets, offsets[offsets.length - 1]!);
     return agg.closeFinal().map((a) => toBar(a, true));
   };
   const first = feed([mk(0.5, '1', 10), mk(1.5, '2', 11)]); // watermark 1.5 s: closes 0–1 s
-  t.same(first.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}`), ['1s@0:r0']);
+  t.same(
+    first.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}`),
+    ['1s@0:r0'],
+  );
   const closed = feed([mk(6.2, '3', 12)]); // watermark 6.2 s: closes 1–2 s and the 5 s bar 0–5 s
   t.same(closed.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}`).sort(), ['1s@1:r0', '5s@0:r0']);
   const revised = feed([mk(0.7, '4', 99)]); // late by 5.5 s: within 10 s of lateness
-  t.same(revised.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}:h${b.high}:n${b.tradeCount}`).sort(), ['1s@0:r1:h99:n2', '5s@0:r1:h99:n3']);
+  t.same(revised.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}:h${b.high}:n${b.tradeCount}`).sort(), [
+    '1s@0:r1:h99:n2',
+    '5s@0:r1:h99:n3',
+  ]);
   const open = feed([mk(61, '5', 13)]); // closes the 1 m bar, which took the late tick while open: revision 0
   const minute = open.find((b) => b.interval === '1m')!;
   t.same([minute.revision, minute.tradeCount, minute.high], [0, 4, 99]);

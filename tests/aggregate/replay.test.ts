@@ -8,6 +8,7 @@ import { replay, type ReplayPartition, type ReplayRecord } from '../../src/aggre
 import { loadConfig } from '../../src/config.js';
 import { CSV_HEADER, readCsvTicks, tickToCsv } from '../../src/ingest/csv-ticks.js';
 import { FeedSimulator } from '../../src/ingest/simulator.js';
+import { zonedDayBucketing } from '../../src/aggregate/bucketing.js';
 import { diffBars, offlineBars } from '../helpers/oracle.js';
 
 const config = loadConfig({ env: { TE_INTERVALS: '1s,5s,1m', TE_MAX_OUT_OF_ORDER_MS: '300', TE_ALLOWED_LATENESS_MS: '700' } });
@@ -45,4 +46,32 @@ t.test('CSV replay: deterministic, equal to offline bars, revisions included', a
   const latest = new Map<string, Bar>();
   for (const b of bars) latest.set(`${b.symbol}|${b.interval}|${b.bucketStart}`, b);
   t.same(diffBars([...latest.values()], expected.finalBars), [], 'latest version of every bar = offline bars');
+});
+
+t.test('daily bars in a time zone roll up from hours across a DST change, equal to offline bars', async (t) => {
+  const zoned = loadConfig({ env: { TE_INTERVALS: '1h,1d', TE_DAILY_TIMEZONE: 'America/New_York', TE_MAX_OUT_OF_ORDER_MS: '0', TE_ALLOWED_LATENESS_MS: '0' } });
+  // Four days across the end of US daylight saving time (2024-11-03: a 25-hour day), a tick every ~12 s.
+  const sim = new FeedSimulator({ symbols: 3, rate: 0.25, seed: 8, start: Date.parse('2024-11-01T12:00:00Z') * 1000, jitter: 0, venue: 'X' });
+  const ticks = Array.from({ length: 4 * 86_400 * 0.25 }, () => sim.next());
+  const dir = mkdtempSync(join(tmpdir(), 'zoned-'));
+  const path = join(dir, 'ticks.csv');
+  writeFileSync(path, [CSV_HEADER, ...ticks.map(tickToCsv)].join('\n'));
+  const out: Bar[] = [];
+  await replay(zoned, fromFile(path), (b) => void out.push(...b));
+  const day = zonedDayBucketing('America/New_York');
+  const expected = offlineBars(
+    ticks.map((x, k) => ({ ...x, partition: 0, offset: k + 2 })),
+    {
+      intervals: zoned.intervals,
+      maxOutOfOrder: 0,
+      bucketOf: (iv, ts) => (iv === '1d' ? { start: day.start(ts), end: day.end(day.start(ts)) } : undefined),
+    },
+  );
+  const days = expected.finalBars.filter((b) => b.interval === '1d');
+  t.ok(days.length >= 6, `${days.length} final daily bars`);
+  t.ok(
+    days.some((b) => day.end(b.bucketStart) - b.bucketStart === 25 * 3_600_000_000),
+    'one of them is the 25-hour day',
+  );
+  t.same(diffBars(out, expected.finalBars), [], 'hourly and zoned daily bars = offline bars');
 });

@@ -67,6 +67,8 @@ export interface OracleOptions {
   maxOutOfOrder: number;
   /** µs after close during which a late tick revises its bar (default 0: every late tick is dropped). */
   allowedLateness?: number;
+  /** Bucket [start, end) of t for an interval, when not fixed widths from the epoch (zoned days). */
+  bucketOf?: (interval: string, t: number) => { start: number; end: number } | undefined;
 }
 
 export interface OracleResult {
@@ -113,20 +115,22 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
     }
     watermarks.set(p, wm);
   }
-  const groups = new Map<string, { iv: { name: string; micros: number }; start: number; ticks: OracleTick[] }>();
+  const groups = new Map<string, { iv: { name: string; micros: number }; start: number; end: number; ticks: OracleTick[] }>();
   for (const t of accepted) {
     for (const iv of opts.intervals) {
-      const start = floorBucket(t.eventTime, iv.micros);
+      const custom = opts.bucketOf?.(iv.name, t.eventTime);
+      const start = custom ? custom.start : floorBucket(t.eventTime, iv.micros);
+      const end = custom ? custom.end : start + iv.micros;
       const key = `${t.symbol}|${iv.name}|${start}`;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { iv, start, ticks: [] }));
+      if (!g) groups.set(key, (g = { iv, start, end, ticks: [] }));
       g.ticks.push(t);
     }
   }
   const finalBars: OracleBar[] = [];
   for (const g of groups.values()) {
     const wm = watermarks.get(g.ticks[0]!.partition)!;
-    if (g.start + g.iv.micros > wm) continue;
+    if (g.end > wm) continue;
     const sorted = [...g.ticks].sort((a, b) => a.eventTime - b.eventTime || (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
     const volume = exactSumOracle(sorted.map((t) => t.size));
     const quoteVolume = exactSumOracle(sorted.map((t) => t.price * t.size));
@@ -146,7 +150,7 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
       firstEventTime: sorted[0]!.eventTime,
       lastEventTime: sorted[sorted.length - 1]!.eventTime,
       // One revision per tick that arrived after this bar had closed.
-      revision: sorted.filter((t) => arrivedAt.has(t) && g.start + g.iv.micros <= arrivedAt.get(t)!).length,
+      revision: sorted.filter((t) => arrivedAt.has(t) && g.end <= arrivedAt.get(t)!).length,
       final: true,
     });
   }
