@@ -133,6 +133,13 @@ export const CONFIG_SPEC = {
     max: 65535,
     doc: 'aggregate command: Prometheus /metrics port, on TE_GATEWAY_HOST (0 = off; the demo serves metrics on the gateway)',
   },
+  historyStore: {
+    env: 'TE_HISTORY_STORE',
+    kind: 'string',
+    default: 'postgres',
+    choices: ['postgres', 'timescaledb', 'questdb'],
+    doc: 'store the gateway reads bar history from (REST /api/v1/bars)',
+  },
   gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
   gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
 } as const satisfies Record<string, KeySpec>;

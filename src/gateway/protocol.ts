@@ -34,6 +34,18 @@ export const serializeBarMessage = fastJson({
   required: ['type', 'bar'],
 }) as (m: { type: 'bar'; bar: Bar }) => string;
 
+/** GET /api/v1/bars/:symbol response. */
+export const serializeBarsPage = fastJson({
+  type: 'object',
+  properties: {
+    symbol: { type: 'string' },
+    interval: { type: 'string' },
+    bars: { type: 'array', items: BAR_JSON_SCHEMA },
+    next: { type: 'string', nullable: true },
+  },
+  required: ['symbol', 'interval', 'bars', 'next'],
+}) as (m: { symbol: string; interval: string; bars: Bar[]; next: string | null }) => string;
+
 export const serializeAck = fastJson({
   type: 'object',
   properties: {

@@ -11,7 +11,9 @@ import { registry, wsConnections, wsMessages } from '../metrics.js';
 import { projectRoot } from '../paths.js';
 import type { Bar } from '../aggregate/bar.js';
 import { BarsFeed } from './bars-feed.js';
-import { barTopic, parseRequest, serializeAck, serializeBarMessage, serializeError } from './protocol.js';
+import { encodeCursor, parseBarsQuery } from './bars-query.js';
+import { BarHistory } from './history.js';
+import { barTopic, parseRequest, serializeAck, serializeBarMessage, serializeBarsPage, serializeError } from './protocol.js';
 import { loadUws } from './uws.js';
 
 interface Conn {
@@ -22,6 +24,7 @@ export class Gateway {
   private app: TemplatedApp | undefined;
   private listenSocket: us_listen_socket | undefined;
   private feed: BarsFeed;
+  private readonly history: BarHistory;
   private readonly symbols = new Set<string>();
   private readonly intervals: ReadonlySet<string>;
   private nextConnId = 1;
@@ -37,6 +40,7 @@ export class Gateway {
   ) {
     this.intervals = new Set(config.intervals.map((i) => i.name));
     this.feed = new BarsFeed(config, kafka, log, (bar) => this.publishBar(bar));
+    this.history = new BarHistory(config);
   }
 
   get url(): string {
@@ -81,6 +85,7 @@ export class Gateway {
       .get('/health', (res) => this.json(res, '200 OK', { status: 'ok' }))
       .get('/ready', (res) => (this.ready ? this.json(res, '200 OK', { status: 'ready' }) : this.json(res, '503 Service Unavailable', { status: 'starting' })))
       .get('/api/v1/instruments', (res) => this.json(res, '200 OK', { intervals: [...this.intervals], symbols: [...this.symbols].sort() }))
+      .get('/api/v1/bars/:symbol', (res, req) => this.onBars(res, req.getParameter(0), req.getQuery() ?? ''))
       .get('/metrics', (res) => {
         let aborted = false;
         res.onAborted(() => (aborted = true));
@@ -105,6 +110,35 @@ export class Gateway {
     await this.feed.start();
     this.ready = true;
     this.log.info({ url: this.url }, 'gateway listening');
+  }
+
+  /** GET /api/v1/bars/:symbol?interval&from&to&limit&cursor — history from the configured store, paginated. */
+  private onBars(res: HttpResponse, symbol: string, query: string): void {
+    let q;
+    try {
+      q = parseBarsQuery(symbol, query, this.intervals);
+    } catch (err) {
+      const e = err as TickEngineError;
+      return this.json(res, '400 Bad Request', { code: e.code, message: e.message });
+    }
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    this.history.bars(q).then(
+      ({ bars, next }) => {
+        if (aborted) return;
+        res.cork(() =>
+          res
+            .writeStatus('200 OK')
+            .writeHeader('content-type', 'application/json')
+            .end(serializeBarsPage({ symbol: q.symbol, interval: q.interval, bars, next: next === undefined ? null : encodeCursor(next) })),
+        );
+      },
+      (err: unknown) => {
+        const e = err as TickEngineError;
+        this.log.error({ err }, 'history query failed');
+        if (!aborted) res.cork(() => this.json(res, '503 Service Unavailable', { code: e.code ?? 'TE_STORE_UNAVAILABLE', message: e.message }));
+      },
+    );
   }
 
   private onMessage(ws: WebSocket<Conn>, text: string): void {
@@ -153,6 +187,7 @@ export class Gateway {
     this.listenSocket = undefined;
     // 1001 "going away": clients reconnect elsewhere; nothing keeps the event loop alive after this.
     for (const ws of [...this.open]) ws.end(1001, 'server shutting down');
+    await this.history.close();
     this.log.info('gateway stopped');
   }
 }

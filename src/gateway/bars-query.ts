@@ -1,0 +1,58 @@
+// GET /api/v1/bars/:symbol parameters: parsed and validated into a history query, or a BadRequestError.
+import { BadRequestError } from '../errors.js';
+import type { HistoryQuery } from './history.js';
+
+export const MAX_LIMIT = 5000;
+const DEFAULT_LIMIT = 500;
+/** Far enough for any real bucket, small enough to stay an exact integer of µs. */
+const MAX_TIME = 7_258_118_400_000_000; // 2200-01-01
+
+/** A time parameter: µs since the epoch as an integer, or an ISO-8601 instant. */
+function parseTime(name: string, raw: string): number {
+  if (/^-?\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || Math.abs(n) > MAX_TIME)
+      throw new BadRequestError(`${name} must be µs since the epoch before 2200 or an ISO-8601 instant (got '${raw}')`);
+    return n;
+  }
+  const ms = Date.parse(raw);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms))
+    throw new BadRequestError(`${name} must be µs since the epoch or an ISO-8601 instant (got '${raw}')`);
+  return ms * 1000;
+}
+
+export function encodeCursor(bucketStart: number): string {
+  return Buffer.from(`b:${bucketStart}`).toString('base64url');
+}
+
+function decodeCursor(raw: string): number {
+  const text = Buffer.from(raw, 'base64url').toString('utf8');
+  const m = /^b:(-?\d+)$/.exec(text);
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new BadRequestError('cursor is not one this server issued');
+  return Number(m[1]);
+}
+
+/** `query` is the raw query string (without '?'). */
+export function parseBarsQuery(symbol: string, query: string, intervals: ReadonlySet<string>): HistoryQuery {
+  const params = new URLSearchParams(query);
+  for (const key of params.keys()) {
+    if (!['interval', 'from', 'to', 'limit', 'cursor'].includes(key))
+      throw new BadRequestError(`unknown parameter '${key}' (interval, from, to, limit, cursor)`);
+  }
+  const sym = decodeURIComponent(symbol);
+  if (sym.length === 0 || sym.length > 64) throw new BadRequestError('symbol must be 1..64 characters');
+  const interval = params.get('interval');
+  if (!interval) throw new BadRequestError(`interval is required: one of ${[...intervals].join(', ')}`);
+  if (!intervals.has(interval)) throw new BadRequestError(`interval must be one of ${[...intervals].join(', ')} (got '${interval}')`);
+  const from = params.has('from') ? parseTime('from', params.get('from')!) : 0;
+  const to = params.has('to') ? parseTime('to', params.get('to')!) : MAX_TIME;
+  if (from >= to) throw new BadRequestError('from must be before to');
+  let limit = DEFAULT_LIMIT;
+  if (params.has('limit')) {
+    const raw = params.get('limit')!;
+    limit = Number(raw);
+    if (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT} (got '${raw}')`);
+  }
+  const after = params.has('cursor') ? decodeCursor(params.get('cursor')!) : undefined;
+  return { symbol: sym, interval, from, to, after, limit };
+}
