@@ -45,6 +45,13 @@ t.test('candles draw and update as ticks flow', async (t) => {
   const later = await waitFor(state, (s) => s.lastCandle!.time > first.lastCandle!.time, 15_000, 500);
   t.ok(later.lastCandle!.time > first.lastCandle!.time, `the last candle moved on (${first.lastCandle!.time} → ${later.lastCandle!.time})`);
   t.equal(await page.textContent('#status'), 'live', 'status shows live');
+  // A reload draws the past from REST history at once, not only what arrives live afterwards.
+  const historyResponse = page.waitForResponse((r) => r.url().includes('/api/v1/bars/BTC-USD'), { timeout: 30_000 });
+  await page.reload();
+  const history = (await (await historyResponse).json()) as { bars: unknown[] };
+  t.ok(history.bars.length >= later.candles, `the history request returned ${history.bars.length} bars (had ${later.candles} candles)`);
+  const reloaded = await waitFor(state, (s) => s.candles >= history.bars.length, 2_000, 50);
+  t.ok(reloaded.candles >= history.bars.length, `all ${history.bars.length} history bars are drawn (${reloaded.candles} candles)`);
   t.same(errors, [], 'no page errors');
   const dir = join(projectRoot(), '.local', 'screenshots');
   mkdirSync(dir, { recursive: true });
