@@ -56,14 +56,31 @@ async function core() {
   let bars = 0;
   await replay(config, source(), (b) => void (bars += b.length));
   const replayRate = N / ((performance.now() - t0) / 1000);
-  return { ticks: N, intervals: config.intervals.map((i) => i.name), decodeOnlyTicksPerSec: Math.round(decodeRate), replayCoreTicksPerSec: Math.round(replayRate), ratio: Number((replayRate / decodeRate).toFixed(3)), bars, checksum: sink > 0 };
+  return {
+    ticks: N,
+    intervals: config.intervals.map((i) => i.name),
+    decodeOnlyTicksPerSec: Math.round(decodeRate),
+    replayCoreTicksPerSec: Math.round(replayRate),
+    ratio: Number((replayRate / decodeRate).toFixed(3)),
+    bars,
+    checksum: sink > 0,
+  };
 }
 
 async function fromKafka() {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (k.startsWith('TE_') && v !== undefined) env[k] = v;
   const id = `bench-replay-${Date.now()}`;
-  Object.assign(env, { TE_TOPIC_TICKS: `${id}.ticks`, TE_TOPIC_BARS: `${id}.bars`, TE_TOPIC_DLQ: `${id}.dlq`, TE_SIM_START: '2024-01-01T00:00:00Z', TE_SIM_SPEED: '0', TE_SIM_RATE: '5000', TE_SIM_DURATION_S: String(N / 5000 / 1.4), TE_LOG_LEVEL: 'warn' });
+  Object.assign(env, {
+    TE_TOPIC_TICKS: `${id}.ticks`,
+    TE_TOPIC_BARS: `${id}.bars`,
+    TE_TOPIC_DLQ: `${id}.dlq`,
+    TE_SIM_START: '2024-01-01T00:00:00Z',
+    TE_SIM_SPEED: '0',
+    TE_SIM_RATE: '5000',
+    TE_SIM_DURATION_S: String(N / 5000 / 1.4),
+    TE_LOG_LEVEL: 'warn',
+  });
   const config = loadConfig({ env });
   const feed = new FeedProducer(config, createKafka(config, 'bench'), logger('bench'));
   await feed.start();
@@ -87,7 +104,14 @@ async function fromKafka() {
   const secs = (performance.now() - t0) / 1000;
   progress(`reference: ConsumerPerformance on the same topic`);
   const cons = await consumerPerf(config.kafkaBrokers.join(','), config.topicTicks, produced);
-  return { ticks: produced, seconds: Number(secs.toFixed(2)), replayTicksPerSec: Math.round(produced / secs), peakRssMb: rss, consumerPerfRecordsPerSec: Math.round(cons.recordsPerSec), ratio: Number((produced / secs / cons.recordsPerSec).toFixed(3)) };
+  return {
+    ticks: produced,
+    seconds: Number(secs.toFixed(2)),
+    replayTicksPerSec: Math.round(produced / secs),
+    peakRssMb: rss,
+    consumerPerfRecordsPerSec: Math.round(cons.recordsPerSec),
+    ratio: Number((produced / secs / cons.recordsPerSec).toFixed(3)),
+  };
 }
 
 async function main() {

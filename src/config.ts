@@ -140,6 +140,7 @@ export const CONFIG_SPEC = {
     choices: ['postgres', 'timescaledb', 'questdb'],
     doc: 'store the gateway reads bar history from (REST /api/v1/bars)',
   },
+  snapshotBars: { env: 'TE_SNAPSHOT_BARS', kind: 'int', default: '100', min: 0, max: 100_000, doc: 'final bars per stream sent in the snapshot that follows a subscribe' },
   gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
   gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
 } as const satisfies Record<string, KeySpec>;

@@ -30,9 +30,23 @@ export const BAR_JSON_SCHEMA: ObjectSchema = {
 /** Compiled once at start-up; one call per outgoing message. */
 export const serializeBarMessage = fastJson({
   type: 'object',
-  properties: { type: { type: 'string' }, bar: BAR_JSON_SCHEMA },
-  required: ['type', 'bar'],
-}) as (m: { type: 'bar'; bar: Bar }) => string;
+  properties: { type: { type: 'string' }, seq: { type: 'integer' }, bar: BAR_JSON_SCHEMA },
+  required: ['type', 'seq', 'bar'],
+}) as (m: { type: 'bar'; seq: number; bar: Bar }) => string;
+
+/** Sent after each subscribe, per stream: the last N bars and the sequence number the next delta follows. */
+export const serializeSnapshot = fastJson({
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    channel: { type: 'string' },
+    symbol: { type: 'string' },
+    interval: { type: 'string' },
+    seq: { type: 'integer' },
+    bars: { type: 'array', items: BAR_JSON_SCHEMA },
+  },
+  required: ['type', 'channel', 'symbol', 'interval', 'seq', 'bars'],
+}) as (m: { type: 'snapshot'; channel: 'bars'; symbol: string; interval: string; seq: number; bars: Bar[] }) => string;
 
 /** GET /api/v1/bars/:symbol response. */
 export const serializeBarsPage = fastJson({

@@ -13,7 +13,8 @@ import type { Bar } from '../aggregate/bar.js';
 import { BarsFeed } from './bars-feed.js';
 import { encodeCursor, parseBarsQuery } from './bars-query.js';
 import { BarHistory } from './history.js';
-import { barTopic, parseRequest, serializeAck, serializeBarMessage, serializeBarsPage, serializeError } from './protocol.js';
+import { Streams } from './streams.js';
+import { barTopic, parseRequest, serializeAck, serializeBarMessage, serializeBarsPage, serializeError, serializeSnapshot } from './protocol.js';
 import { loadUws } from './uws.js';
 
 interface Conn {
@@ -25,6 +26,7 @@ export class Gateway {
   private listenSocket: us_listen_socket | undefined;
   private feed: BarsFeed;
   private readonly history: BarHistory;
+  private readonly streams: Streams;
   private readonly symbols = new Set<string>();
   private readonly intervals: ReadonlySet<string>;
   private nextConnId = 1;
@@ -41,6 +43,7 @@ export class Gateway {
     this.intervals = new Set(config.intervals.map((i) => i.name));
     this.feed = new BarsFeed(config, kafka, log, (bar) => this.publishBar(bar));
     this.history = new BarHistory(config);
+    this.streams = new Streams(config.snapshotBars);
   }
 
   get url(): string {
@@ -160,13 +163,22 @@ export class Gateway {
       else ws.unsubscribe(topic);
     }
     ws.send(serializeAck({ type: req.op === 'subscribe' ? 'subscribed' : 'unsubscribed', channel: 'bars', interval: req.interval, symbols: req.symbols }));
+    if (req.op !== 'subscribe') return;
+    const states = req.symbols.includes('*')
+      ? this.streams.ofInterval(req.interval)
+      : req.symbols.map((sym) => this.streams.get(req.interval, sym) ?? { symbol: sym, interval: req.interval, seq: 0, bars: [] });
+    for (const st of states)
+      ws.send(serializeSnapshot({ type: 'snapshot', channel: 'bars', symbol: st.symbol, interval: st.interval, seq: st.seq, bars: st.bars }));
   }
 
   private publishBar(bar: Bar): void {
     const app = this.app;
     if (!app) return;
     this.symbols.add(bar.symbol);
-    const msg = serializeBarMessage({ type: 'bar', bar });
+    // Recording and publishing happen in one synchronous step, as do subscribing and sending a snapshot:
+    // a subscriber's snapshot ends exactly where its first delta begins.
+    const seq = this.streams.record(bar);
+    const msg = serializeBarMessage({ type: 'bar', seq, bar });
     app.publish(barTopic(bar.interval, bar.symbol), msg);
     app.publish(barTopic(bar.interval, '*'), msg);
     wsMessages.inc();

@@ -44,7 +44,7 @@ const bar: Bar = {
   revision: 0,
   final: true,
 };
-t.same(JSON.parse(serializeBarMessage({ type: 'bar', bar })), { type: 'bar', bar }, 'doubles survive JSON exactly');
+t.same(JSON.parse(serializeBarMessage({ type: 'bar', seq: 7, bar })), { type: 'bar', seq: 7, bar }, 'doubles survive JSON exactly');
 t.same(JSON.parse(serializeError({ type: 'error', code: 'TE_BAD_REQUEST', message: 'x "quoted"' })), {
   type: 'error',
   code: 'TE_BAD_REQUEST',
