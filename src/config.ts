@@ -141,6 +141,14 @@ export const CONFIG_SPEC = {
     doc: 'store the gateway reads bar history from (REST /api/v1/bars)',
   },
   snapshotBars: { env: 'TE_SNAPSHOT_BARS', kind: 'int', default: '100', min: 0, max: 100_000, doc: 'final bars per stream sent in the snapshot that follows a subscribe' },
+  wsMaxBufferBytes: {
+    env: 'TE_WS_MAX_BUFFER_BYTES',
+    kind: 'int',
+    default: '16777216',
+    min: 65_536,
+    max: 1_073_741_824,
+    doc: 'hard limit of bytes buffered for one WebSocket client; past it the client is disconnected (never silently skipped)',
+  },
   gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
   gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
 } as const satisfies Record<string, KeySpec>;

@@ -48,4 +48,10 @@ export const consumerLag = new Gauge({
   registers: [registry],
 });
 export const wsConnections = new Gauge({ name: 'tick_engine_ws_connections', help: 'Open WebSocket connections', registers: [registry] });
+export const wsClosed = new Counter({
+  name: 'tick_engine_ws_closed_total',
+  help: 'WebSocket connections closed, by close code (uWS closes a client past TE_WS_MAX_BUFFER_BYTES of backpressure)',
+  labelNames: ['code'],
+  registers: [registry],
+});
 export const wsMessages = new Counter({ name: 'tick_engine_ws_messages_sent_total', help: 'WebSocket messages published', registers: [registry] });

@@ -7,7 +7,7 @@ import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uW
 import type { Config } from '../config.js';
 import { TickEngineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { registry, wsConnections, wsMessages } from '../metrics.js';
+import { registry, wsClosed, wsConnections, wsMessages } from '../metrics.js';
 import { projectRoot } from '../paths.js';
 import type { Bar } from '../aggregate/bar.js';
 import { BarsFeed } from './bars-feed.js';
@@ -62,7 +62,10 @@ export class Gateway {
         compression: uws.DISABLED,
         maxPayloadLength: 64 * 1024,
         idleTimeout: 60,
-        maxBackpressure: 16 * 1024 * 1024,
+        // Past this many buffered bytes a client is disconnected, never silently skipped: a connected client
+        // misses no final bar, and the server holds at most this much per connection.
+        maxBackpressure: this.config.wsMaxBufferBytes,
+        closeOnBackpressureLimit: 1,
         sendPingsAutomatically: true,
         upgrade: (res, req, ctx) => {
           res.upgrade<Conn>(
@@ -78,9 +81,10 @@ export class Gateway {
           wsConnections.inc();
         },
         message: (ws, data) => this.onMessage(ws, Buffer.from(data).toString('utf8')),
-        close: (ws) => {
+        close: (ws, code) => {
           this.open.delete(ws);
           wsConnections.dec();
+          wsClosed.inc({ code: String(code) });
         },
       })
       .get('/', (res) => this.send(res, '200 OK', 'text/html; charset=utf-8', page))
