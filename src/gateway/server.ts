@@ -13,6 +13,7 @@ import type { Bar } from '../aggregate/bar.js';
 import { BarsFeed } from './bars-feed.js';
 import { encodeCursor, parseBarsQuery } from './bars-query.js';
 import { BarHistory } from './history.js';
+import { openApiDocument } from './openapi.js';
 import { Streams } from './streams.js';
 import { barTopic, parseRequest, serializeAck, serializeBarMessage, serializeBarsPage, serializeError, serializeSnapshot } from './protocol.js';
 import { loadUws } from './uws.js';
@@ -55,6 +56,7 @@ export class Gateway {
     const root = projectRoot();
     const page = readFileSync(join(root, 'src/gateway/public/index.html'));
     const chartsJs = readFileSync(join(dirname(fileURLToPath(import.meta.resolve('lightweight-charts'))), 'lightweight-charts.standalone.production.js'));
+    const openapi = JSON.stringify(openApiDocument([...this.intervals]));
     const app = uws.App();
     this.app = app;
     app
@@ -92,6 +94,7 @@ export class Gateway {
       .get('/health', (res) => this.json(res, '200 OK', { status: 'ok' }))
       .get('/ready', (res) => (this.ready ? this.json(res, '200 OK', { status: 'ready' }) : this.json(res, '503 Service Unavailable', { status: 'starting' })))
       .get('/api/v1/instruments', (res) => this.json(res, '200 OK', { intervals: [...this.intervals], symbols: [...this.symbols].sort() }))
+      .get('/openapi.json', (res) => this.send(res, '200 OK', 'application/json', openapi))
       .get('/api/v1/bars/:symbol', (res, req) => this.onBars(res, req.getParameter(0), req.getQuery() ?? ''))
       .get('/metrics', (res) => {
         let aborted = false;
