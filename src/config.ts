@@ -140,7 +140,14 @@ export const CONFIG_SPEC = {
     choices: ['postgres', 'timescaledb', 'questdb'],
     doc: 'store the gateway reads bar history from (REST /api/v1/bars)',
   },
-  snapshotBars: { env: 'TE_SNAPSHOT_BARS', kind: 'int', default: '100', min: 0, max: 100_000, doc: 'final bars per stream sent in the snapshot that follows a subscribe' },
+  snapshotBars: {
+    env: 'TE_SNAPSHOT_BARS',
+    kind: 'int',
+    default: '100',
+    min: 0,
+    max: 100_000,
+    doc: 'final bars per stream sent in the snapshot that follows a subscribe',
+  },
   wsMaxBufferBytes: {
     env: 'TE_WS_MAX_BUFFER_BYTES',
     kind: 'int',

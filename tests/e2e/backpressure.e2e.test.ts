@@ -2,7 +2,7 @@
 // skipped — while a client that keeps reading still gets every bar with consecutive sequence numbers.
 import t from 'tap';
 import WebSocket from 'ws';
-import { runCli, waitHttpOk } from '../helpers/cli.js';
+import { runCli, startEngine } from '../helpers/cli.js';
 import { freePort, testEnv } from '../helpers/env.js';
 import { waitFor } from '../helpers/stores.js';
 
@@ -26,13 +26,7 @@ t.test('slow client closed past the hard limit, fast client gapless', async (t) 
     TE_WS_MAX_BUFFER_BYTES: '65536',
     TE_GATEWAY_PORT: String(port),
   });
-  const gateway = runCli(['gateway'], env);
-  const aggregator = runCli(['aggregate'], env);
-  t.teardown(async () => {
-    await aggregator.stop();
-    await gateway.stop();
-  });
-  await waitHttpOk(`http://127.0.0.1:${port}/ready`, gateway);
+  await startEngine(t, env, port);
 
   const open = (subscribe: string) =>
     new Promise<WebSocket>((resolve, reject) => {

@@ -4,7 +4,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import { Prng } from '../../src/ingest/prng.js';
-import { runCli, waitHttpOk } from '../helpers/cli.js';
+import { runCli, startEngine } from '../helpers/cli.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
 import { diffBars, type OracleBar } from '../helpers/oracle.js';
 import { readPgBars, waitFor } from '../helpers/stores.js';
@@ -31,13 +31,7 @@ t.test(`${CYCLES} resubscriptions during heavy flow: snapshot + deltas are gaple
     TE_GATEWAY_PORT: String(port),
   });
   const config = testConfig(env);
-  const gateway = runCli(['gateway'], env);
-  const aggregator = runCli(['aggregate'], env);
-  t.teardown(async () => {
-    await aggregator.stop();
-    await gateway.stop();
-  });
-  await waitHttpOk(`http://127.0.0.1:${port}/ready`, gateway);
+  await startEngine(t, env, port);
   const ingest = runCli(['ingest'], env);
 
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);

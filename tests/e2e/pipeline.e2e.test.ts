@@ -11,7 +11,7 @@ import { createKafka } from '../../src/stream/kafka.js';
 import { ensureTopics } from '../../src/stream/topics.js';
 import { projectRoot } from '../../src/paths.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
-import { runCli, waitHttpOk } from '../helpers/cli.js';
+import { runCli, startEngine } from '../helpers/cli.js';
 import { diffBars, offlineBars, type OracleBar, type OracleTick } from '../helpers/oracle.js';
 import { questDbCount, readPgBars, readQuestDbBars, readTopic, waitFor, withPg } from '../helpers/stores.js';
 
@@ -101,13 +101,7 @@ for (const sc of scenarios)
     await producer.send({ topic: config.topicTicks, messages: injected.map(({ key, value }) => ({ key, value })) });
     await producer.disconnect();
 
-    const gateway = runCli(['gateway'], env);
-    const aggregator = runCli(['aggregate'], env);
-    t.teardown(async () => {
-      await aggregator.stop();
-      await gateway.stop();
-    });
-    await waitHttpOk(`http://127.0.0.1:${port}/ready`, gateway);
+    const { gateway, aggregator } = await startEngine(t, env, port);
 
     const wsBars: OracleBar[] = [];
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);

@@ -50,3 +50,19 @@ export async function waitHttpOk(url: string, proc: CliProcess, timeoutMs = 60_0
   }
   throw new Error(`${url} not ready after ${timeoutMs} ms:\n${proc.output()}`);
 }
+
+/** Start `gateway` and `aggregate` processes, stopped when the test ends; resolves once the gateway is ready. */
+export async function startEngine(
+  t: { teardown(fn: () => Promise<unknown>): void },
+  env: NodeJS.ProcessEnv,
+  port: number,
+): Promise<{ gateway: CliProcess; aggregator: CliProcess }> {
+  const gateway = runCli(['gateway'], env);
+  const aggregator = runCli(['aggregate'], env);
+  t.teardown(async () => {
+    await aggregator.stop();
+    await gateway.stop();
+  });
+  await waitHttpOk(`http://127.0.0.1:${port}/ready`, gateway);
+  return { gateway, aggregator };
+}
