@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# The benchmark command (npm run bench [e2e|replay]): a private stack (profile 'bench'), then bench/e2e.ts
-# and/or bench/replay.ts (default: both).
-# Knobs: BENCH_TICKS (300000), BENCH_LIVE_RATE (2000 ticks/s), BENCH_LIVE_SECONDS (30), BENCH_REPLAY_TICKS (1000000).
+# The benchmark command: npm run bench [-- e2e|replay|memory]   (default: e2e and replay)
+#   e2e     bench/e2e.ts: end-to-end throughput and latency beside Kafka's perf tools (private 'bench' stack)
+#   replay  bench/replay.ts: replay throughput and RSS beside ConsumerPerformance and a bare decode loop
+#   memory  bench/memory.ts: heap and RSS with 1,000 and 10,000 symbols as ticks accumulate (no servers)
+# Knobs: BENCH_TICKS (300000), BENCH_LIVE_RATE (2000 ticks/s), BENCH_LIVE_SECONDS (30),
+#        BENCH_REPLAY_TICKS (1000000), BENCH_MEMORY_TICKS (3000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+which=${1:-all}
+case "$which" in
+  e2e|replay|memory|all) ;;
+  *) echo "usage: npm run bench [-- e2e|replay|memory]" >&2; exit 2 ;;
+esac
 source scripts/ensure-deps.sh
+if [ "$which" = memory ]; then exec node --expose-gc --enable-source-maps dist/bench/memory.js; fi
 source scripts/stack-env.sh bench
 bash deploy/local/stack.sh reset >/dev/null
 trap 'bash deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT
 bash deploy/local/stack.sh up
-which=${1:-all}
-case "$which" in
-  e2e|replay|all) ;;
-  *) echo "usage: npm run bench [-- e2e|replay]" >&2; exit 2 ;;
-esac
 [ "$which" = replay ] || node --enable-source-maps dist/bench/e2e.js
 [ "$which" = e2e ] || node --enable-source-maps dist/bench/replay.js

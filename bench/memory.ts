@@ -1,0 +1,50 @@
+// Bounded memory: run the aggregation (replay path, 9 default intervals, 5 s allowed lateness) over a long
+// stream for 1,000 and 10,000 symbols, sampling RSS and heap after GC as ticks accumulate. State should grow
+// with symbols × intervals, not with ticks. Run with --expose-gc. Writes JSON to bench/results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { replay, type ReplayPartition } from '../src/aggregate/replay.js';
+import { FeedSimulator } from '../src/ingest/simulator.js';
+import { projectRoot } from '../src/paths.js';
+
+const TICKS = Number(process.env.BENCH_MEMORY_TICKS ?? 3_000_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+async function run(symbols: number) {
+  const config = loadConfig({ env: { TE_INTERVALS: '1s,5s,15s,1m,5m,15m,1h,4h,1d', TE_ALLOWED_LATENESS_MS: '5000' } });
+  // 2,000 ticks/s of event time: 3M ticks cover 25 minutes, so every interval up to 15m closes bars.
+  const sim = new FeedSimulator({ symbols, rate: 2000, seed: 1, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
+  const samples: { ticks: number; rssMb: number; heapMb: number }[] = [];
+  const every = TICKS / 6;
+  async function* source(): AsyncGenerator<ReplayPartition> {
+    async function* records() {
+      for (let i = 0; i < TICKS; i++) yield { offset: i, tick: sim.next() };
+    }
+    yield { partition: 0, records: records() };
+  }
+  let next = every;
+  const t0 = performance.now();
+  await replay(config, source(), () => undefined, (n) => {
+    if (n >= next) {
+      next += every;
+      gc!();
+      const m = process.memoryUsage();
+      samples.push({ ticks: n, rssMb: Math.round(m.rss / 2 ** 20), heapMb: Math.round(m.heapUsed / 2 ** 20) });
+    }
+  });
+  return { symbols, ticks: TICKS, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), samples };
+}
+
+const results = [];
+for (const symbols of [1_000, 10_000]) {
+  const r = await run(symbols);
+  results.push(r);
+  process.stdout.write(`${symbols} symbols: ${r.samples.map((s) => `${(s.ticks / 1e6).toFixed(1)}M ticks → RSS ${s.rssMb} MB, heap ${s.heapMb} MB`).join('; ')}\n`);
+}
+const dir = join(projectRoot(), 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `memory-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');
+process.stdout.write(`saved ${file}\n`);
