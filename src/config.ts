@@ -27,6 +27,7 @@ export const CONFIG_SPEC = {
   kafkaClientId: { env: 'TE_KAFKA_CLIENT_ID', kind: 'string', default: 'tick-engine', doc: 'Kafka client id prefix' },
   topicTicks: { env: 'TE_TOPIC_TICKS', kind: 'string', default: 'ticks', doc: 'topic of Avro ticks, keyed by symbol' },
   topicDlq: { env: 'TE_TOPIC_DLQ', kind: 'string', default: 'ticks.dlq', doc: 'dead-letter topic: rejected records with a reason header' },
+  topicSignals: { env: 'TE_TOPIC_SIGNALS', kind: 'string', default: 'signals', doc: 'topic of Avro signals (crossovers, RSI zones, Bollinger breakouts), keyed by symbol' },
   topicBars: { env: 'TE_TOPIC_BARS', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
   ticksPartitions: {
     env: 'TE_TICKS_PARTITIONS',

@@ -41,6 +41,7 @@ export const revisionsOut = new Counter({
   labelNames: ['interval'],
   registers: [registry],
 });
+export const signalsOut = new Counter({ name: 'tick_engine_signals_out_total', help: 'Signals published to the signals topic', registers: [registry] });
 export const consumerLag = new Gauge({
   name: 'tick_engine_consumer_lag_records',
   help: 'Records behind the partition high watermark after the last batch',

@@ -4,7 +4,11 @@ import { Piscina } from 'piscina';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { barsOut, batchSeconds, consumerLag, lateTicksRevising, revisionsOut, ticksIn, watermarkLag } from '../metrics.js';
+import { barsOut, batchSeconds, consumerLag, lateTicksRevising, revisionsOut, signalsOut, ticksIn, watermarkLag } from '../metrics.js';
+import { schema } from '../stream/schemas.js';
+import { encode } from '../stream/serde.js';
+import { sendChunked } from '../stream/send.js';
+import { SignalEngine } from './signals.js';
 import { Serial } from '../serial.js';
 import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
 import { ensureTopics } from '../stream/topics.js';
@@ -22,6 +26,8 @@ interface PartitionState {
   lastBatchAt: number;
   /** Everything that touches this partition's state runs here, in order. */
   serial: Serial;
+  /** Indicators of this partition's streams (restart cold: not part of the checkpoint). */
+  signals: SignalEngine;
 }
 
 export interface AggregatorDeps {
@@ -123,7 +129,7 @@ export class Aggregator {
     try {
       const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
       const meta = parseCheckpoint(committed?.partitions.find((p) => p.partition === partition)?.metadata);
-      st = { partition, agg: PartitionAggregator.fromConfig(this.config, meta), lastBatchAt: Date.now(), serial: new Serial() };
+      st = { partition, agg: PartitionAggregator.fromConfig(this.config, meta), lastBatchAt: Date.now(), serial: new Serial(), signals: new SignalEngine() };
       if (meta) this.deps.log.info({ partition, checkpoint: meta }, 'restored partition state from the committed checkpoint');
     } finally {
       await admin.disconnect();
@@ -201,6 +207,12 @@ export class Aggregator {
       for (const b of bars) {
         barsOut.inc({ interval: b.interval });
         if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
+      }
+      const signals = st.signals.onBars(bars);
+      if (signals.length) {
+        const s = schema('signal');
+        await sendChunked(this.producer!, this.config.topicSignals, signals.map((x) => ({ key: x.symbol, value: encode(s, x) })));
+        signalsOut.inc(signals.length);
       }
     }
     st.agg.markDurable();

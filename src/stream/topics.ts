@@ -7,7 +7,7 @@ export async function ensureTopics(kafka: Kafka, config: Config): Promise<void> 
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [config.topicTicks, config.topicBars, config.topicDlq].filter((t) => !existing.has(t));
+    const wanted = [config.topicTicks, config.topicBars, config.topicSignals, config.topicDlq].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,

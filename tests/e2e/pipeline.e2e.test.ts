@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { createKafka } from '../../src/stream/kafka.js';
 import { ensureTopics } from '../../src/stream/topics.js';
 import { projectRoot } from '../../src/paths.js';
+import { SignalEngine } from '../../src/aggregate/signals.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
 import { runCli, startEngine } from '../helpers/cli.js';
 import { diffBars, offlineBars, type OracleBar, type OracleTick } from '../helpers/oracle.js';
@@ -197,6 +198,16 @@ for (const sc of scenarios)
       t.equal(wsBars.length, exp.length, 'WebSocket: one version per bar');
     } else {
       t.ok(topicBars.length > exp.length, `bars topic carries ${topicBars.length - exp.length} revised versions`);
+    }
+
+    if (!sc.late) {
+      // Signals: what the signals topic carries equals the signal engine run over the offline bars.
+      const signalType = avsc('signal');
+      const got = (await readTopic(kafka, config.topicSignals)).map((r) => readWire(signalType, r.message.value)!);
+      const want = new SignalEngine().onBars([...exp].sort((a, b) => a.bucketStart - b.bucketStart));
+      const norm = (xs: Record<string, unknown>[]) => xs.map((x) => JSON.stringify([x.symbol, x.interval, x.barTime, x.name, x.direction, x.values])).sort();
+      t.ok(want.length > 50, `${want.length} signals expected`);
+      t.same(norm(got), norm(want as unknown as Record<string, unknown>[]), 'signals topic = signals over the offline bars (Avro, wire format)');
     }
 
     // Replay the same ticks from Kafka, twice: byte-identical output, and the same bars as the live run.

@@ -1,0 +1,76 @@
+// Signals from final bars, per (symbol, interval), O(1) per bar: SMA(10/30) and MACD(12,26,9) crossovers,
+// RSI(14) entering 70/30, close breaking out of Bollinger(20, 2). Each bar is used once, at its first final
+// version and in bucket order, so the same bars give the same signals (revisions do not re-run indicators).
+import type { Bar } from './bar.js';
+import { Bollinger, Macd, Rsi, Sma, crossing, rsiZoneCrossing, type CrossDirection } from './indicators/index.js';
+
+export interface Signal {
+  symbol: string;
+  interval: string;
+  barTime: number;
+  name: 'sma_cross' | 'macd_cross' | 'rsi_zone' | 'bollinger_breakout';
+  direction: 'UP' | 'DOWN';
+  /** sma_cross: [fast, slow]; macd_cross: [macd, signal]; rsi_zone: [rsi]; bollinger_breakout: [close, upper, lower]. */
+  values: number[];
+}
+
+interface StreamIndicators {
+  lastBucket: number;
+  fast: Sma;
+  slow: Sma;
+  macd: Macd;
+  rsi: Rsi;
+  bb: Bollinger;
+  prev: { fast?: number; slow?: number; macd?: number; signal?: number; rsi?: number; close?: number; upper?: number; lower?: number };
+}
+
+const dir = (d: CrossDirection | undefined): 'UP' | 'DOWN' | undefined => (d === 'up' ? 'UP' : d === 'down' ? 'DOWN' : undefined);
+
+export class SignalEngine {
+  private readonly streams = new Map<string, StreamIndicators>();
+
+  /** Feed final bars (any order of streams); returns the signals they trigger. */
+  onBars(bars: Bar[]): Signal[] {
+    const out: Signal[] = [];
+    for (const bar of [...bars].sort((a, b) => a.bucketStart - b.bucketStart)) {
+      const key = `${bar.interval}\u0000${bar.symbol}`;
+      let s = this.streams.get(key);
+      if (!s)
+        this.streams.set(
+          key,
+          (s = {
+            lastBucket: -Infinity,
+            fast: new Sma(10),
+            slow: new Sma(30),
+            macd: new Macd(12, 26, 9),
+            rsi: new Rsi(14),
+            bb: new Bollinger(20, 2),
+            prev: {},
+          }),
+        );
+      if (bar.bucketStart <= s.lastBucket) continue; // a revision, or a bar seen already
+      s.lastBucket = bar.bucketStart;
+      const c = bar.close;
+      const fast = s.fast.update(c);
+      const slow = s.slow.update(c);
+      const m = s.macd.update(c);
+      const rsi = s.rsi.update(c);
+      const bb = s.bb.update(c);
+      const p = s.prev;
+      const emit = (name: Signal['name'], d: CrossDirection | undefined, values: number[]) => {
+        const direction = dir(d);
+        if (direction) out.push({ symbol: bar.symbol, interval: bar.interval, barTime: bar.bucketStart, name, direction, values });
+      };
+      emit('sma_cross', crossing(p.fast, p.slow, fast, slow), [fast!, slow!]);
+      emit('macd_cross', crossing(p.macd, p.signal, m?.macd, m?.signal), [m?.macd ?? NaN, m?.signal ?? NaN]);
+      emit('rsi_zone', rsiZoneCrossing(p.rsi, rsi), [rsi!]);
+      emit(
+        'bollinger_breakout',
+        crossing(p.close, p.upper, c, bb?.upper) === 'up' ? 'up' : crossing(p.close, p.lower, c, bb?.lower) === 'down' ? 'down' : undefined,
+        [c, bb?.upper ?? NaN, bb?.lower ?? NaN],
+      );
+      s.prev = { fast, slow, macd: m?.macd, signal: m?.signal, rsi, close: c, upper: bb?.upper, lower: bb?.lower };
+    }
+    return out;
+  }
+}
