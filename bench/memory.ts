@@ -26,14 +26,19 @@ async function run(symbols: number) {
   }
   let next = every;
   const t0 = performance.now();
-  await replay(config, source(), () => undefined, (n) => {
-    if (n >= next) {
-      next += every;
-      gc!();
-      const m = process.memoryUsage();
-      samples.push({ ticks: n, rssMb: Math.round(m.rss / 2 ** 20), heapMb: Math.round(m.heapUsed / 2 ** 20) });
-    }
-  });
+  await replay(
+    config,
+    source(),
+    () => undefined,
+    (n) => {
+      if (n >= next) {
+        next += every;
+        gc!();
+        const m = process.memoryUsage();
+        samples.push({ ticks: n, rssMb: Math.round(m.rss / 2 ** 20), heapMb: Math.round(m.heapUsed / 2 ** 20) });
+      }
+    },
+  );
   return { symbols, ticks: TICKS, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), samples };
 }
 
@@ -41,7 +46,9 @@ const results = [];
 for (const symbols of [1_000, 10_000]) {
   const r = await run(symbols);
   results.push(r);
-  process.stdout.write(`${symbols} symbols: ${r.samples.map((s) => `${(s.ticks / 1e6).toFixed(1)}M ticks → RSS ${s.rssMb} MB, heap ${s.heapMb} MB`).join('; ')}\n`);
+  process.stdout.write(
+    `${symbols} symbols: ${r.samples.map((s) => `${(s.ticks / 1e6).toFixed(1)}M ticks → RSS ${s.rssMb} MB, heap ${s.heapMb} MB`).join('; ')}\n`,
+  );
 }
 const dir = join(projectRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
