@@ -49,6 +49,7 @@ function envFor(id: string, extra: Record<string, string>): Record<string, strin
     TE_TOPIC_TICKS: `${id}.ticks`,
     TE_TOPIC_BARS: `${id}.bars`,
     TE_TOPIC_DLQ: `${id}.dlq`,
+    TE_TOPIC_SIGNALS: `${id}.signals`,
     TE_BARS_TABLE: `bars_${id.replace(/-/g, '_')}`,
     TE_AGG_GROUP: `${id}-agg`,
     TE_LOG_LEVEL: 'warn',

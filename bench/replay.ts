@@ -75,6 +75,7 @@ async function fromKafka() {
     TE_TOPIC_TICKS: `${id}.ticks`,
     TE_TOPIC_BARS: `${id}.bars`,
     TE_TOPIC_DLQ: `${id}.dlq`,
+    TE_TOPIC_SIGNALS: `${id}.signals`,
     TE_SIM_START: '2024-01-01T00:00:00Z',
     TE_SIM_SPEED: '0',
     TE_SIM_RATE: '5000',
