@@ -3,11 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 
-const MAX_QUEUED_BATCHES = 4;
+const MAX_QUEUED_BATCHES = 2;
 
 export async function* readPartition(kafka: Kafka, topic: string, partition: number, from: number, to: number): AsyncGenerator<KafkaMessage> {
   if (from >= to) return;
-  const consumer = kafka.consumer({ groupId: `replay-${randomUUID()}`, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 100 });
+  // Small fetches: replay memory should not scale with how far ahead the broker could send.
+  const consumer = kafka.consumer({ groupId: `replay-${randomUUID()}`, maxBytesPerPartition: 1024 * 1024, maxBytes: 2 * 1024 * 1024, maxWaitTimeInMs: 100 });
   const queue: KafkaMessage[][] = [];
   let wake: (() => void) | undefined;
   let drained: (() => void) | undefined;
