@@ -13,6 +13,8 @@ export async function* readPartition(kafka: Kafka, topic: string, partition: num
   let wake: (() => void) | undefined;
   let drained: (() => void) | undefined;
   let failure: unknown;
+  /** Set once the reader is done: a batch waiting for room must give up rather than block disconnect. */
+  let closing = false;
   const signal = () => {
     wake?.();
     wake = undefined;
@@ -35,7 +37,7 @@ export async function* readPartition(kafka: Kafka, topic: string, partition: num
         queue.push(msgs);
         signal();
         // Backpressure: do not fetch further ahead than a few batches of what replay has consumed.
-        while (queue.length >= MAX_QUEUED_BATCHES) await new Promise<void>((r) => (drained = r));
+        while (queue.length >= MAX_QUEUED_BATCHES && !closing) await new Promise<void>((r) => (drained = r));
       },
     });
     const admin = kafka.admin();
@@ -62,6 +64,8 @@ export async function* readPartition(kafka: Kafka, topic: string, partition: num
       }
     }
   } finally {
+    closing = true;
+    queue.length = 0;
     drained?.();
     await consumer.disconnect();
   }
