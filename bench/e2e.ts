@@ -12,7 +12,7 @@ import { createKafka } from '../src/stream/kafka.js';
 import { schema } from '../src/stream/schemas.js';
 import { encode } from '../src/stream/serde.js';
 import { runCli, waitHttpOk, type CliProcess } from '../tests/helpers/cli.js';
-import { freePort } from '../tests/helpers/env.js';
+import { freePort, testEnv } from '../tests/helpers/env.js';
 import { consumerPerf, producerPerf } from './kafka-perf.js';
 
 const N = Number(process.env.BENCH_TICKS ?? 300_000);
@@ -41,22 +41,6 @@ async function metric(url: string, name: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-function envFor(id: string, extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('TE_') && v !== undefined) env[k] = v;
-  return {
-    ...env,
-    TE_TOPIC_TICKS: `${id}.ticks`,
-    TE_TOPIC_BARS: `${id}.bars`,
-    TE_TOPIC_DLQ: `${id}.dlq`,
-    TE_TOPIC_SIGNALS: `${id}.signals`,
-    TE_BARS_TABLE: `bars_${id.replace(/-/g, '_')}`,
-    TE_AGG_GROUP: `${id}-agg`,
-    TE_LOG_LEVEL: 'warn',
-    ...extra,
-  };
-}
-
 /** Every child started, so a failing run still stops them. */
 const children: CliProcess[] = [];
 
@@ -77,8 +61,8 @@ async function startEngine(env: Record<string, string>): Promise<{ agg: CliProce
  * sustained end-to-end rate) and 'backlog' (ticks produced first, then the engine drains them: its own capacity).
  */
 async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
-  const id = `bench-${mode}-${Date.now()}`;
-  const env = envFor(id, {
+  const env = testEnv({
+    TE_LOG_LEVEL: 'warn',
     TE_GATEWAY_PORT: String(await freePort()),
     TE_METRICS_PORT: String(await freePort()),
     TE_SIM_START: '2024-01-01T00:00:00Z',
@@ -122,8 +106,8 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
 }
 
 async function latency() {
-  const id = `bench-lat-${Date.now()}`;
-  const env = envFor(id, {
+  const env = testEnv({
+    TE_LOG_LEVEL: 'warn',
     TE_GATEWAY_PORT: String(await freePort()),
     TE_METRICS_PORT: String(await freePort()),
     TE_SIM_START: 'now',

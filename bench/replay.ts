@@ -13,6 +13,7 @@ import { createKafka } from '../src/stream/kafka.js';
 import { schema } from '../src/stream/schemas.js';
 import { encode } from '../src/stream/serde.js';
 import { runCli } from '../tests/helpers/cli.js';
+import { testEnv } from '../tests/helpers/env.js';
 import { consumerPerf } from './kafka-perf.js';
 
 const N = Number(process.env.BENCH_REPLAY_TICKS ?? 1_000_000);
@@ -68,14 +69,8 @@ async function core() {
 }
 
 async function fromKafka() {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('TE_') && v !== undefined) env[k] = v;
-  const id = `bench-replay-${Date.now()}`;
-  Object.assign(env, {
-    TE_TOPIC_TICKS: `${id}.ticks`,
-    TE_TOPIC_BARS: `${id}.bars`,
-    TE_TOPIC_DLQ: `${id}.dlq`,
-    TE_TOPIC_SIGNALS: `${id}.signals`,
+  // Topics, table and group of its own, as the tests get.
+  const env = testEnv({
     TE_SIM_START: '2024-01-01T00:00:00Z',
     TE_SIM_SPEED: '0',
     TE_SIM_RATE: '5000',
