@@ -2,7 +2,7 @@
 import { ConfigError } from './errors.js';
 import { parseInterval } from './aggregate/interval.js';
 
-type Kind = 'string' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time' | 'origin' | 'zone';
+type Kind = 'string' | 'optional' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time' | 'origin' | 'zone';
 
 interface KeySpec {
   /** Environment variable; the flag is the same name without TE_, lower-case, dashes. */
@@ -27,8 +27,27 @@ export const CONFIG_SPEC = {
   kafkaClientId: { env: 'TE_KAFKA_CLIENT_ID', kind: 'string', default: 'tick-engine', doc: 'Kafka client id prefix' },
   topicTicks: { env: 'TE_TOPIC_TICKS', kind: 'string', default: 'ticks', doc: 'topic of Avro ticks, keyed by symbol' },
   topicDlq: { env: 'TE_TOPIC_DLQ', kind: 'string', default: 'ticks.dlq', doc: 'dead-letter topic: rejected records with a reason header' },
-  topicSignals: { env: 'TE_TOPIC_SIGNALS', kind: 'string', default: 'signals', doc: 'topic of Avro signals (crossovers, RSI zones, Bollinger breakouts), keyed by symbol' },
+  topicSignals: {
+    env: 'TE_TOPIC_SIGNALS',
+    kind: 'string',
+    default: 'signals',
+    doc: 'topic of Avro signals (crossovers, RSI zones, Bollinger breakouts), keyed by symbol',
+  },
   topicBars: { env: 'TE_TOPIC_BARS', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
+  topicBarsLive: {
+    env: 'TE_TOPIC_BARS_LIVE',
+    kind: 'string',
+    default: 'bars.live',
+    doc: 'topic of in-progress Avro bars (final=false), keyed by symbol; retention one hour',
+  },
+  liveUpdateMs: {
+    env: 'TE_LIVE_UPDATE_MS',
+    kind: 'int',
+    default: '100',
+    min: 0,
+    max: 60_000,
+    doc: 'period of in-progress bar updates: at most one per (symbol, interval) per period, only for bars that took ticks; 0 = none',
+  },
   ticksPartitions: {
     env: 'TE_TICKS_PARTITIONS',
     kind: 'int',
@@ -149,13 +168,85 @@ export const CONFIG_SPEC = {
     max: 100_000,
     doc: 'final bars per stream sent in the snapshot that follows a subscribe',
   },
+  wsSoftLimitBytes: {
+    env: 'TE_WS_SOFT_LIMIT_BYTES',
+    kind: 'int',
+    default: '262144',
+    min: 0,
+    max: 1_073_741_824,
+    doc: 'soft limit of bytes buffered for one WebSocket client; past it open-bar updates are conflated to the latest per stream and trades are dropped (counted)',
+  },
   wsMaxBufferBytes: {
     env: 'TE_WS_MAX_BUFFER_BYTES',
     kind: 'int',
     default: '16777216',
     min: 65_536,
     max: 1_073_741_824,
-    doc: 'hard limit of bytes buffered for one WebSocket client; past it the client is disconnected (never silently skipped)',
+    doc: 'hard limit of bytes buffered for one WebSocket client; a final bar or signal that would pass it closes the client with code 1008 and a reason (never silently skipped)',
+  },
+  wsCompression: {
+    env: 'TE_WS_COMPRESSION',
+    kind: 'string',
+    default: 'off',
+    choices: ['off', 'shared', 'dedicated'],
+    doc: 'permessage-deflate for clients that offer it: shared (one compressor, low memory) or dedicated (32 KB window per connection, better ratio)',
+  },
+  gatewayTrades: {
+    env: 'TE_GATEWAY_TRADES',
+    kind: 'bool',
+    default: 'true',
+    doc: 'gateway consumes the ticks topic for the trades channel and last-trade quotes',
+  },
+  authEnabled: {
+    env: 'TE_AUTH',
+    kind: 'bool',
+    default: 'false',
+    doc: 'require a JWT or API key on the WebSocket upgrade and on REST (/health, /ready, /metrics, / stay open)',
+  },
+  jwtHs256Secret: { env: 'TE_JWT_HS256_SECRET', kind: 'optional', default: '', doc: 'accept HS256 JWTs signed with this secret (at least 32 bytes)' },
+  jwtRs256PublicKeyFile: {
+    env: 'TE_JWT_RS256_PUBLIC_KEY_FILE',
+    kind: 'optional',
+    default: '',
+    doc: 'accept RS256 JWTs verified with this SPKI PEM public key file',
+  },
+  jwtAudience: { env: 'TE_JWT_AUDIENCE', kind: 'optional', default: '', doc: 'required JWT aud claim (empty = not checked)' },
+  jwtIssuer: { env: 'TE_JWT_ISSUER', kind: 'optional', default: '', doc: 'required JWT iss claim (empty = not checked)' },
+  apiKeysFile: {
+    env: 'TE_API_KEYS_FILE',
+    kind: 'optional',
+    default: '',
+    doc: 'JSON file of API keys: [{"id","key" or "sha256","symbols":["BTC-*"],"limits":{...}}]',
+  },
+  limitConnections: {
+    env: 'TE_LIMIT_CONNECTIONS',
+    kind: 'int',
+    default: '20',
+    min: 1,
+    max: 1_000_000,
+    doc: 'auth on: WebSocket connections per key or JWT subject',
+  },
+  limitSubscriptions: {
+    env: 'TE_LIMIT_SUBSCRIPTIONS',
+    kind: 'int',
+    default: '1000',
+    min: 1,
+    max: 10_000_000,
+    doc: 'auth on: subscriptions (streams and patterns) per connection',
+  },
+  limitRps: {
+    env: 'TE_LIMIT_RPS',
+    kind: 'number',
+    default: '50',
+    min: 0.1,
+    max: 1_000_000,
+    doc: 'auth on: REST requests and WebSocket messages per second per key or JWT subject (burst of the same size)',
+  },
+  corsOrigins: {
+    env: 'TE_CORS_ORIGINS',
+    kind: 'list',
+    default: '',
+    doc: 'origins allowed to call REST and open WebSockets from a browser (* = any); empty = same-origin only',
   },
   gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
   gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
@@ -190,6 +281,8 @@ export function flagName(env: string): string {
 function parseValue(spec: KeySpec, raw: string, key: string): unknown {
   const trimmed = raw.trim();
   switch (spec.kind) {
+    case 'optional':
+      return trimmed;
     case 'string':
       if (trimmed === '') throw new ConfigError(key, 'must not be empty');
       if (spec.choices && !spec.choices.includes(trimmed)) throw new ConfigError(key, `must be one of ${spec.choices.join(', ')} (got '${trimmed}')`);
@@ -273,6 +366,11 @@ export interface LoadOptions {
 
 /** Checks that involve several keys. */
 function crossCheck(c: Config): void {
+  if (c.authEnabled && !c.jwtHs256Secret && !c.jwtRs256PublicKeyFile && !c.apiKeysFile)
+    throw new ConfigError('TE_AUTH', 'is on but no credential source is set: set TE_JWT_HS256_SECRET, TE_JWT_RS256_PUBLIC_KEY_FILE or TE_API_KEYS_FILE');
+  if (c.jwtHs256Secret && Buffer.byteLength(c.jwtHs256Secret) < 32)
+    throw new ConfigError('TE_JWT_HS256_SECRET', 'must be at least 32 bytes (RFC 7518 asks for a key as long as the hash)');
+  if (c.wsSoftLimitBytes >= c.wsMaxBufferBytes) throw new ConfigError('TE_WS_SOFT_LIMIT_BYTES', `must be below TE_WS_MAX_BUFFER_BYTES (${c.wsMaxBufferBytes})`);
   if (c.dailyTimezone !== 'UTC' && c.intervals[0]!.name === '1d')
     throw new ConfigError('TE_DAILY_TIMEZONE', 'needs a base interval below 1d (the first of TE_INTERVALS), so days roll up from it');
 }

@@ -41,6 +41,11 @@ export const revisionsOut = new Counter({
   labelNames: ['interval'],
   registers: [registry],
 });
+export const liveUpdatesOut = new Counter({
+  name: 'tick_engine_live_updates_out_total',
+  help: 'In-progress bar updates published to the live bars topic',
+  registers: [registry],
+});
 export const signalsOut = new Counter({ name: 'tick_engine_signals_out_total', help: 'Signals published to the signals topic', registers: [registry] });
 export const consumerLag = new Gauge({
   name: 'tick_engine_consumer_lag_records',
@@ -49,10 +54,55 @@ export const consumerLag = new Gauge({
   registers: [registry],
 });
 export const wsConnections = new Gauge({ name: 'tick_engine_ws_connections', help: 'Open WebSocket connections', registers: [registry] });
+export const wsSubscriptions = new Gauge({
+  name: 'tick_engine_ws_subscriptions',
+  help: 'Active subscriptions (a symbol or a pattern on a channel and interval) over all connections',
+  registers: [registry],
+});
 export const wsClosed = new Counter({
   name: 'tick_engine_ws_closed_total',
-  help: 'WebSocket connections closed, by close code (uWS closes a client past TE_WS_MAX_BUFFER_BYTES of backpressure)',
+  help: 'WebSocket connections closed, by close code',
   labelNames: ['code'],
   registers: [registry],
 });
-export const wsMessages = new Counter({ name: 'tick_engine_ws_messages_sent_total', help: 'WebSocket messages published', registers: [registry] });
+export const wsBackpressureClosed = new Counter({
+  name: 'tick_engine_ws_backpressure_closed_total',
+  help: 'WebSocket clients closed because a final bar or signal would pass TE_WS_MAX_BUFFER_BYTES',
+  registers: [registry],
+});
+export const wsMessages = new Counter({
+  name: 'tick_engine_ws_messages_sent_total',
+  help: 'Messages handed to WebSocket clients, by channel (control = acks, snapshots, errors, pongs)',
+  labelNames: ['channel'],
+  registers: [registry],
+});
+export const wsBytes = new Counter({
+  name: 'tick_engine_ws_bytes_sent_total',
+  help: 'Bytes handed to WebSocket clients (before permessage-deflate), by channel',
+  labelNames: ['channel'],
+  registers: [registry],
+});
+export const wsConflated = new Counter({
+  name: 'tick_engine_ws_conflated_total',
+  help: 'In-progress bar updates replaced by a newer one for a client past the soft limit (never sent)',
+  registers: [registry],
+});
+export const wsDropped = new Counter({
+  name: 'tick_engine_ws_dropped_total',
+  help: 'Messages not sent to a client past the soft limit, by channel (trades only; final bars and signals are never dropped)',
+  labelNames: ['channel'],
+  registers: [registry],
+});
+export const sendLatency = new Histogram({
+  name: 'tick_engine_tick_to_send_seconds',
+  help: 'From the Kafka timestamp of the tick behind a message (the trade, or the tick that closed or last updated a bar) to its hand-over to the client socket',
+  labelNames: ['channel'],
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+export const authFailures = new Counter({
+  name: 'tick_engine_auth_failures_total',
+  help: 'Requests and upgrades rejected by auth or limits, by reason',
+  labelNames: ['reason'],
+  registers: [registry],
+});

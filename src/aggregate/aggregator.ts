@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { barsOut, batchSeconds, consumerLag, lateTicksRevising, revisionsOut, signalsOut, ticksIn, watermarkLag } from '../metrics.js';
+import { barsOut, batchSeconds, consumerLag, lateTicksRevising, liveUpdatesOut, revisionsOut, signalsOut, ticksIn, watermarkLag } from '../metrics.js';
 import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
 import { sendChunked } from '../stream/send.js';
@@ -28,6 +28,8 @@ interface PartitionState {
   serial: Serial;
   /** Indicators of this partition's streams (restart cold: not part of the checkpoint). */
   signals: SignalEngine;
+  /** Kafka timestamp (ms) of the newest tick processed: carried by the bars it closes or updates. */
+  lastTickTs: number;
 }
 
 export interface AggregatorDeps {
@@ -49,6 +51,8 @@ export class Aggregator {
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private liveTimer: NodeJS.Timeout | undefined;
+  private liveSending = false;
   private readonly maxOutOfOrder: number;
   private readonly allowedLateness: number;
 
@@ -114,6 +118,10 @@ export class Aggregator {
       this.idleTimer = setInterval(() => void this.onIdleTick(), Math.min(500, config.idleCloseMs));
       this.idleTimer.unref();
     }
+    if (config.liveUpdateMs > 0) {
+      this.liveTimer = setInterval(() => void this.onLiveTick(), config.liveUpdateMs);
+      this.liveTimer.unref();
+    }
     deps.log.info(
       { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.sinks.map((s) => s.name) },
       'aggregator started',
@@ -129,7 +137,14 @@ export class Aggregator {
     try {
       const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
       const meta = parseCheckpoint(committed?.partitions.find((p) => p.partition === partition)?.metadata);
-      st = { partition, agg: PartitionAggregator.fromConfig(this.config, meta), lastBatchAt: Date.now(), serial: new Serial(), signals: new SignalEngine() };
+      st = {
+        partition,
+        agg: PartitionAggregator.fromConfig(this.config, meta),
+        lastBatchAt: Date.now(),
+        serial: new Serial(),
+        signals: new SignalEngine(),
+        lastTickTs: Date.now(),
+      };
       if (meta) this.deps.log.info({ partition, checkpoint: meta }, 'restored partition state from the committed checkpoint');
     } finally {
       await admin.disconnect();
@@ -171,7 +186,8 @@ export class Aggregator {
       lateTicksRevising.inc(out.late.length);
       consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
       st.lastBatchAt = Date.now();
-      await this.closeAndCommit(st);
+      st.lastTickTs = Number(msgs[msgs.length - 1]!.timestamp);
+      await this.closeAndCommit(st, st.lastTickTs);
       resolveOffset(batch.lastOffset());
       await heartbeat();
     });
@@ -198,12 +214,43 @@ export class Aggregator {
     }
   }
 
-  /** Close what the watermark passed, make it durable everywhere, then commit the checkpoint. */
-  private async closeAndCommit(st: PartitionState): Promise<void> {
+  /**
+   * Every TE_LIVE_UPDATE_MS: the in-progress state of each bar that took ticks since the last round, to the
+   * live bars topic (final=false). At most one update per (symbol, interval) per period; a round is skipped
+   * while the previous one is still being produced, so a slow broker throttles updates instead of queueing them.
+   */
+  private async onLiveTick(): Promise<void> {
+    if (this.liveSending) return;
+    this.liveSending = true;
+    try {
+      const s = schema('bar');
+      const messages = [];
+      for (const st of this.partitions.values()) {
+        const timestamp = String(st.lastTickTs);
+        for (const acc of st.agg.liveBars()) messages.push({ key: acc.symbol, value: encode(s, toBar(acc, false)), timestamp });
+      }
+      if (messages.length) {
+        await sendChunked(this.producer!, this.config.topicBarsLive, messages);
+        liveUpdatesOut.inc(messages.length);
+      }
+    } catch (err) {
+      // Updates are ephemeral (the final bar supersedes them): log and carry on with the next round.
+      this.deps.log.warn({ err }, 'live bar updates not produced');
+    } finally {
+      this.liveSending = false;
+    }
+  }
+
+  /**
+   * Close what the watermark passed, make it durable everywhere, then commit the checkpoint.
+   * `sourceTs` (ms): the Kafka timestamp of the tick that closed the bars, given to their records on the bars
+   * topic as Kafka Streams does, so a consumer can measure tick-to-delivery latency.
+   */
+  private async closeAndCommit(st: PartitionState, sourceTs = Date.now()): Promise<void> {
     const closed = st.agg.closeFinal();
     if (closed.length) {
       const bars: Bar[] = closed.map((acc) => toBar(acc, true)).sort(compareBars);
-      await Promise.all(this.sinks.map((s) => this.sinkSerial.get(s)!.run(() => s.write(bars))));
+      await Promise.all(this.sinks.map((s) => this.sinkSerial.get(s)!.run(() => s.write(bars, sourceTs))));
       for (const b of bars) {
         barsOut.inc({ interval: b.interval });
         if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
@@ -211,7 +258,11 @@ export class Aggregator {
       const signals = st.signals.onBars(bars);
       if (signals.length) {
         const s = schema('signal');
-        await sendChunked(this.producer!, this.config.topicSignals, signals.map((x) => ({ key: x.symbol, value: encode(s, x) })));
+        await sendChunked(
+          this.producer!,
+          this.config.topicSignals,
+          signals.map((x) => ({ key: x.symbol, value: encode(s, x) })),
+        );
         signalsOut.inc(signals.length);
       }
     }
@@ -227,6 +278,7 @@ export class Aggregator {
 
   async stop(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
+    if (this.liveTimer) clearInterval(this.liveTimer);
     await this.consumer?.disconnect();
     await this.pool?.destroy();
     for (const s of this.sinks) await s.close();

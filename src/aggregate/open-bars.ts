@@ -25,6 +25,16 @@ export class OpenBars {
     return this.bars.size + this.revisable.size;
   }
 
+  /** The open bar (symbol, bucketStart), if any. */
+  get(symbol: string, bucketStart: number): BarAcc | undefined {
+    return this.bars.get(`${symbol}\u0000${bucketStart}`);
+  }
+
+  /** Every open (not yet closed) bar. */
+  openBars(): IterableIterator<BarAcc> {
+    return this.bars.values();
+  }
+
   /** Merge partials of this interval; a partial is adopted (not copied) when its bar is new. */
   merge(partials: BarAcc[]): void {
     for (const p of partials) this.mergeOne(p.symbol, p.bucketStart, p, true);
@@ -108,6 +118,6 @@ export class OpenBars {
 }
 
 /** A fresh bar of another interval/bucket holding a copy of `p`'s content (its own sum arrays, no revisions). */
-function copyAs(p: BarAcc, interval: string, bucketStart: number): BarAcc {
+export function copyAs(p: BarAcc, interval: string, bucketStart: number): BarAcc {
   return { ...p, interval, bucketStart, volume: [...p.volume], quoteVolume: [...p.quoteVolume], buyVolume: [...p.buyVolume], revision: 0, revisedAt: -1 };
 }

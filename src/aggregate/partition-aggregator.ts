@@ -10,7 +10,8 @@
 // suffix of their ticks only), and rejects below `hi` are not dead-lettered twice.
 import type { Config, IntervalSpec } from '../config.js';
 import type { BarAcc } from './ohlcv.js';
-import { OpenBars } from './open-bars.js';
+import { mergeAcc } from './ohlcv.js';
+import { copyAs, OpenBars } from './open-bars.js';
 import type { BatchOutput, LateTick, Reject } from './pre-aggregate.js';
 import { bucketingsFor, type Bucketing } from './bucketing.js';
 
@@ -51,6 +52,9 @@ export class PartitionAggregator {
   /** Open bars per interval, smallest first. Only the first is built from ticks; the others roll up. */
   private readonly levels: OpenBars[];
 
+  /** Open base bars (symbol, bucketStart) that took ticks since the last `liveBars` call. */
+  private readonly touched = new Map<string, { symbol: string; bucketStart: number }>();
+
   /** Late ticks of the batches applied since the last closeFinal, in offset order. */
   private pendingLate: LateTick[] = [];
   private readonly allowedLateness: number;
@@ -89,6 +93,7 @@ export class PartitionAggregator {
   apply(out: BatchOutput, offsets: ArrayLike<number>, lastOffset: number): Reject[] {
     this.watermark = Math.max(this.watermark, out.watermark);
     this.levels[0]!.merge(out.partials);
+    for (const p of out.partials) this.touched.set(`${p.symbol}\u0000${p.bucketStart}`, { symbol: p.symbol, bucketStart: p.bucketStart });
     for (const l of out.late) this.pendingLate.push(l);
     this.nextOffset = Math.max(this.nextOffset, lastOffset + 1);
     return out.rejects.filter((r) => offsets[r.index]! >= this.replayUntil);
@@ -143,6 +148,49 @@ export class PartitionAggregator {
     this.pendingLate = [];
     for (const level of this.levels) level.evict(this.watermark);
     return [...out];
+  }
+
+  /**
+   * In-progress bars for live charts: for every open base bar that took ticks since the last call, its
+   * current state at every interval. A larger interval's open bar holds only closed base bars (roll-ups), so
+   * its in-progress state is that bar plus the open base bars inside its bucket. Copies, never state itself.
+   */
+  liveBars(): BarAcc[] {
+    if (this.touched.size === 0) return [];
+    const base = this.levels[0]!;
+    const out: BarAcc[] = [];
+    const seen = new Set<string>();
+    let openBySymbol: Map<string, BarAcc[]> | undefined;
+    for (const { symbol, bucketStart } of this.touched.values()) {
+      const acc = base.get(symbol, bucketStart);
+      if (!acc) continue; // closed since: its final version is on the way
+      out.push(copyAs(acc, acc.interval, acc.bucketStart));
+      for (let j = 1; j < this.levels.length; j++) {
+        const level = this.levels[j]!;
+        const start = level.bucketing.start(bucketStart);
+        const key = `${j}\u0000${symbol}\u0000${start}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (!openBySymbol) {
+          openBySymbol = new Map();
+          for (const b of base.openBars()) {
+            const list = openBySymbol.get(b.symbol);
+            if (list) list.push(b);
+            else openBySymbol.set(b.symbol, [b]);
+          }
+        }
+        const rolled = level.get(symbol, start);
+        let live: BarAcc | undefined = rolled && copyAs(rolled, level.interval.name, start);
+        for (const b of openBySymbol.get(symbol) ?? []) {
+          if (level.bucketing.start(b.bucketStart) !== start) continue;
+          if (live) mergeAcc(live, b);
+          else live = copyAs(b, level.interval.name, start);
+        }
+        if (live) out.push(live);
+      }
+    }
+    this.touched.clear();
+    return out;
   }
 
   markDurable(): void {

@@ -1,37 +1,90 @@
-// The gateway: one uWebSockets.js app serving live bars over WebSocket, health, metrics and the chart page.
+// The gateway: one uWebSockets.js app serving live bars, trades and signals over WebSocket, REST history
+// and quotes, health, metrics and the chart page. Auth, limits and CORS guard every data route.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
-import type { HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
-import { TickEngineError } from '../errors.js';
+import { BadRequestError, TickEngineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { registry, wsClosed, wsConnections, wsMessages } from '../metrics.js';
+import {
+  authFailures,
+  registry,
+  sendLatency,
+  wsBackpressureClosed,
+  wsBytes,
+  wsClosed,
+  wsConflated,
+  wsConnections,
+  wsDropped,
+  wsMessages,
+  wsSubscriptions,
+} from '../metrics.js';
 import { projectRoot } from '../paths.js';
 import type { Bar } from '../aggregate/bar.js';
-import { BarsFeed } from './bars-feed.js';
+import type { Signal } from '../aggregate/signals.js';
+import type { Tick } from '../ingest/tick.js';
+import { schema } from '../stream/schemas.js';
+import { encode } from '../stream/serde.js';
+import { Admission, AuthError, Authenticator, type Principal } from './auth.js';
 import { encodeCursor, parseBarsQuery } from './bars-query.js';
+import { Cors } from './cors.js';
+import { GatewayFeed } from './feed.js';
 import { BarHistory } from './history.js';
+import { errorReply, json, readBody, readRequest, writeReply, type Reply, type RequestInfo } from './http.js';
 import { openApiDocument } from './openapi.js';
-import { Streams } from './streams.js';
-import { barTopic, parseRequest, serializeAck, serializeBarMessage, serializeBarsPage, serializeError, serializeSnapshot } from './protocol.js';
+import { Outbox, type Kind, type OutMessage } from './outbox.js';
+import {
+  parseRequest,
+  requestId,
+  serializeAck,
+  serializeBarMessage,
+  serializeBarsPage,
+  serializeError,
+  serializeQuote,
+  serializeQuotes,
+  serializeSignalMessage,
+  serializeSnapshot,
+  serializeTradeMessage,
+  type Channel,
+  type Quote,
+  type SubscribeRequest,
+} from './protocol.js';
+import { authOptionsFromConfig } from './auth-config.js';
+import { Streams, streamKey } from './streams.js';
+import { Subscriptions } from './subscriptions.js';
+import { isPattern, validatePattern, compileSymbolPatterns } from './symbol-pattern.js';
 import { loadUws } from './uws.js';
 
-interface Conn {
+/** One WebSocket connection (uWS user data). */
+interface Client {
   id: number;
+  principal: Principal;
+  encoding: 'json' | 'avro';
+  release: () => void;
+  outbox?: Outbox;
+  entitled(symbol: string): boolean;
 }
+
+const MAX_QUOTES = 1000;
+const MAX_BODY = 256 * 1024;
 
 export class Gateway {
   private app: TemplatedApp | undefined;
   private listenSocket: us_listen_socket | undefined;
-  private feed: BarsFeed;
+  private readonly feed: GatewayFeed;
   private readonly history: BarHistory;
   private readonly streams: Streams;
-  private readonly symbols = new Set<string>();
+  private readonly subs = new Subscriptions<Client>();
   private readonly intervals: ReadonlySet<string>;
+  private readonly auth: Authenticator;
+  private readonly admission = new Admission();
+  private readonly cors: Cors;
   private nextConnId = 1;
-  private readonly open = new Set<WebSocket<Conn>>();
+  private readonly open = new Set<WebSocket<Client>>();
+  /** Clients with messages queued in the current round. */
+  private readonly dirty = new Set<Client>();
   private ready = false;
   /** The bound port (useful with TE_GATEWAY_PORT=0). */
   port = 0;
@@ -42,9 +95,17 @@ export class Gateway {
     private readonly log: Logger,
   ) {
     this.intervals = new Set(config.intervals.map((i) => i.name));
-    this.feed = new BarsFeed(config, kafka, log, (bar) => this.publishBar(bar));
+    this.feed = new GatewayFeed(config, kafka, log, {
+      bar: (b, raw, ts) => this.onBar(b, raw, ts),
+      update: (b, raw, ts) => this.onUpdate(b, raw, ts),
+      signal: (s, raw, ts) => this.onSignal(s, raw, ts),
+      trade: (t, raw, ts) => this.onTrade(t, raw, ts),
+      batchEnd: () => this.flush(),
+    });
     this.history = new BarHistory(config);
     this.streams = new Streams(config.snapshotBars);
+    this.auth = new Authenticator(authOptionsFromConfig(config));
+    this.cors = new Cors(config.corsOrigins);
   }
 
   get url(): string {
@@ -57,56 +118,87 @@ export class Gateway {
     const page = readFileSync(join(root, 'src/gateway/public/index.html'));
     const chartsJs = readFileSync(join(dirname(fileURLToPath(import.meta.resolve('lightweight-charts'))), 'lightweight-charts.standalone.production.js'));
     const openapi = JSON.stringify(openApiDocument([...this.intervals]));
+    const compression = { off: uws.DISABLED, shared: uws.SHARED_COMPRESSOR, dedicated: uws.DEDICATED_COMPRESSOR_32KB }[this.config.wsCompression as 'off'];
     const app = uws.App();
     this.app = app;
+    const text = (type: string, body: Buffer | string) => (res: HttpResponse) => writeReply(res, { status: 200, body, type });
     app
-      .ws<Conn>('/ws', {
-        compression: uws.DISABLED,
+      .ws<Client>('/ws', {
+        compression,
         maxPayloadLength: 64 * 1024,
         idleTimeout: 60,
-        // Past this many buffered bytes a client is disconnected, never silently skipped: a connected client
-        // misses no final bar, and the server holds at most this much per connection.
-        maxBackpressure: this.config.wsMaxBufferBytes,
-        closeOnBackpressureLimit: 1,
+        // Our outbox enforces the hard limit with a close reason; uWS' own limit sits above it as a backstop.
+        maxBackpressure: this.config.wsMaxBufferBytes + 4 * 1024 * 1024,
+        closeOnBackpressureLimit: 0,
         sendPingsAutomatically: true,
-        upgrade: (res, req, ctx) => {
-          res.upgrade<Conn>(
-            { id: this.nextConnId++ },
-            req.getHeader('sec-websocket-key'),
-            req.getHeader('sec-websocket-protocol'),
-            req.getHeader('sec-websocket-extensions'),
-            ctx,
-          );
-        },
+        upgrade: (res, req, ctx) => this.onUpgrade(res, req, ctx),
         open: (ws) => {
+          const c = ws.getUserData();
+          c.outbox = new Outbox(ws, this.config.wsSoftLimitBytes, this.config.wsMaxBufferBytes, compression !== uws.DISABLED, {
+            sent: (m, bytes, now) => {
+              wsMessages.inc({ channel: m.channel });
+              wsBytes.inc({ channel: m.channel }, bytes);
+              if (m.srcTs > 0) sendLatency.observe({ channel: m.channel }, Math.max(0, now - m.srcTs) / 1000);
+            },
+            conflated: () => wsConflated.inc(),
+            dropped: (m) => wsDropped.inc({ channel: m.channel }),
+            closedForBackpressure: (buffered) => {
+              wsBackpressureClosed.inc();
+              this.log.warn({ conn: c.id, principal: c.principal.id, buffered }, 'client closed for backpressure');
+            },
+          });
           this.open.add(ws);
           wsConnections.inc();
         },
-        message: (ws, data) => this.onMessage(ws, Buffer.from(data).toString('utf8')),
+        message: (ws, data, isBinary) => this.onMessage(ws.getUserData(), data, isBinary),
+        drain: (ws) => ws.getUserData().outbox?.drain(),
         close: (ws, code) => {
+          const c = ws.getUserData();
           this.open.delete(ws);
+          if (c.outbox) c.outbox.closed = true;
+          const before = this.subs.size;
+          this.subs.removeClient(c);
+          wsSubscriptions.dec(before - this.subs.size);
+          this.dirty.delete(c);
+          c.release();
           wsConnections.dec();
           wsClosed.inc({ code: String(code) });
         },
       })
-      .get('/', (res) => this.send(res, '200 OK', 'text/html; charset=utf-8', page))
-      .get('/vendor/lightweight-charts.js', (res) => this.send(res, '200 OK', 'application/javascript', chartsJs))
-      .get('/health', (res) => this.json(res, '200 OK', { status: 'ok' }))
-      .get('/ready', (res) => (this.ready ? this.json(res, '200 OK', { status: 'ready' }) : this.json(res, '503 Service Unavailable', { status: 'starting' })))
-      .get('/api/v1/instruments', (res) => this.json(res, '200 OK', { intervals: [...this.intervals], symbols: [...this.symbols].sort() }))
-      .get('/openapi.json', (res) => this.send(res, '200 OK', 'application/json', openapi))
-      .get('/api/v1/bars/:symbol', (res, req) => this.onBars(res, req.getParameter(0), req.getQuery() ?? ''))
+      .get('/', text('text/html; charset=utf-8', page))
+      .get('/vendor/lightweight-charts.js', text('application/javascript', chartsJs))
+      .get('/health', (res) => writeReply(res, json(200, { status: 'ok' })))
+      .get('/ready', (res) => writeReply(res, this.ready ? json(200, { status: 'ready' }) : json(503, { status: 'starting' })))
+      .get('/openapi.json', (res, req) => writeReply(res, { status: 200, body: openapi, type: 'application/json' }, this.cors.headers(req.getHeader('origin'))))
       .get('/metrics', (res) => {
         let aborted = false;
         res.onAborted(() => (aborted = true));
         registry.metrics().then(
-          (text) => !aborted && res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', registry.contentType).end(text)),
-          (err: unknown) => !aborted && res.cork(() => this.json(res, '500 Internal Server Error', { code: 'TE_METRICS', message: String(err) })),
+          (body) => !aborted && writeReply(res, { status: 200, body, type: registry.contentType }),
+          (err: unknown) => !aborted && writeReply(res, json(500, { code: 'TE_METRICS', message: String(err) })),
         );
       })
-      .any('/*', (res, req) =>
-        this.json(res, '404 Not Found', { code: 'TE_NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` }),
-      );
+      .get(
+        '/api/v1/instruments',
+        this.route(0, (_r, p) => this.instruments(p)),
+      )
+      .get(
+        '/api/v1/bars/:symbol',
+        this.route(1, (r, p) => this.bars(r, p)),
+      )
+      .get(
+        '/api/v1/quote/:symbol',
+        this.route(1, (r, p) => this.quote(r.params[0]!, p)),
+      )
+      .post(
+        '/api/v1/quotes',
+        this.route(0, (r, p, body) => this.quotes(body!, p), true),
+      )
+      .options('/*', (res, req) => {
+        const h = this.cors.preflight(req.getHeader('origin'));
+        writeReply(res, { status: 204, body: '' }, h);
+      })
+      .any('/*', (res, req) => writeReply(res, json(404, { code: 'TE_NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` })));
 
     await new Promise<void>((resolve, reject) => {
       app.listen(this.config.gatewayHost, this.config.gatewayPort, (sock) => {
@@ -119,84 +211,310 @@ export class Gateway {
     });
     await this.feed.start();
     this.ready = true;
-    this.log.info({ url: this.url }, 'gateway listening');
+    this.log.info({ url: this.url, auth: this.config.authEnabled, compression: this.config.wsCompression }, 'gateway listening');
   }
 
-  /** GET /api/v1/bars/:symbol?interval&from&to&limit&cursor — history from the configured store, paginated. */
-  private onBars(res: HttpResponse, symbol: string, query: string): void {
-    let q;
+  // ---------------------------------------------------------------------------------------------- auth
+
+  /** Who is calling, and may they make one more request now. Throws AuthError (counted). */
+  private async admit(r: RequestInfo): Promise<Principal> {
     try {
-      q = parseBarsQuery(symbol, query, this.intervals);
+      const p = await this.auth.authenticate(r.credentials);
+      if (this.config.authEnabled) this.admission.allowRequest(p);
+      return p;
     } catch (err) {
-      const e = err as TickEngineError;
-      return this.json(res, '400 Bad Request', { code: e.code, message: e.message });
+      if (err instanceof AuthError) authFailures.inc({ reason: err.reason });
+      throw err;
+    }
+  }
+
+  /**
+   * A REST route: reads the request synchronously, authenticates, runs the handler, and writes one JSON
+   * reply with CORS headers. Nothing of the answer is written before auth has passed.
+   */
+  private route(nParams: number, handler: (r: RequestInfo, p: Principal, body?: Buffer) => Promise<Reply> | Reply, withBody = false) {
+    return (res: HttpResponse, req: HttpRequest) => {
+      const r = readRequest(req, nParams);
+      const body = withBody ? readBody(res, MAX_BODY) : undefined;
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      const cors = this.cors.headers(r.origin);
+      (async () => handler(r, await this.admit(r), body && (await body)))()
+        .catch((err: unknown) => {
+          if (!(err instanceof TickEngineError)) this.log.error({ err, url: r.url }, 'request failed');
+          return errorReply(err);
+        })
+        .then((reply) => !aborted && writeReply(res, reply, cors));
+    };
+  }
+
+  private onUpgrade(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
+    const r = readRequest(req);
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const encoding = new URLSearchParams(r.query).get('encoding') ?? 'json';
+    if (encoding !== 'json' && encoding !== 'avro')
+      return writeReply(res, json(400, { code: 'TE_BAD_REQUEST', message: `encoding must be json or avro (got ${JSON.stringify(encoding)})` }));
+    if (!this.cors.allows(r.origin, r.host)) {
+      authFailures.inc({ reason: 'origin' });
+      return writeReply(res, json(403, { code: 'TE_FORBIDDEN', message: `origin ${r.origin} is not allowed (TE_CORS_ORIGINS)` }));
     }
     let aborted = false;
     res.onAborted(() => (aborted = true));
-    this.history.bars(q).then(
-      ({ bars, next }) => {
-        if (aborted) return;
-        res.cork(() =>
-          res
-            .writeStatus('200 OK')
-            .writeHeader('content-type', 'application/json')
-            .end(serializeBarsPage({ symbol: q.symbol, interval: q.interval, bars, next: next === undefined ? null : encodeCursor(next) })),
-        );
+    this.admit(r).then(
+      (principal) => {
+        let release: () => void = () => {};
+        if (this.config.authEnabled) {
+          try {
+            release = this.admission.acquireConnection(principal);
+          } catch (err) {
+            authFailures.inc({ reason: (err as AuthError).reason ?? 'over_limit' });
+            if (!aborted) writeReply(res, errorReply(err));
+            return;
+          }
+        }
+        if (aborted) return release();
+        const client: Client = { id: this.nextConnId++, principal, encoding, release, entitled: (s) => principal.entitled(s) };
+        res.cork(() => res.upgrade<Client>(client, key, protocol, extensions, ctx));
       },
-      (err: unknown) => {
-        const e = err as TickEngineError;
-        this.log.error({ err }, 'history query failed');
-        if (!aborted) res.cork(() => this.json(res, '503 Service Unavailable', { code: e.code ?? 'TE_STORE_UNAVAILABLE', message: e.message }));
-      },
+      (err: unknown) => !aborted && writeReply(res, errorReply(err)),
     );
   }
 
-  private onMessage(ws: WebSocket<Conn>, text: string): void {
-    let req;
+  // ---------------------------------------------------------------------------------------------- WebSocket requests
+
+  private onMessage(c: Client, data: ArrayBuffer, isBinary: boolean): void {
+    const reply = (s: string) => this.pushControl(c, s);
+    let id: string | undefined;
     try {
-      req = parseRequest(text, this.intervals);
+      if (isBinary) throw new BadRequestError('requests are JSON text frames');
+      const text = Buffer.from(data).toString('utf8');
+      try {
+        id = requestId(JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        // parseRequest says what is wrong
+      }
+      if (this.config.authEnabled) this.admission.allowRequest(c.principal);
+      const req = parseRequest(text, this.intervals);
+      if (req.op === 'ping') reply(req.id === undefined ? '{"type":"pong"}' : JSON.stringify({ type: 'pong', id: req.id }));
+      else if (req.op === 'subscribe') this.subscribe(c, req);
+      else this.unsubscribe(c, req);
     } catch (err) {
       const e = err as TickEngineError;
-      ws.send(serializeError({ type: 'error', code: e.code ?? 'TE_BAD_REQUEST', message: e.message }));
-      return;
+      if (err instanceof AuthError) authFailures.inc({ reason: err.reason });
+      else if (!(err instanceof TickEngineError)) this.log.error({ err }, 'request failed');
+      reply(serializeError({ type: 'error', id, code: e.code ?? 'TE_INTERNAL', message: e.message }));
     }
-    if (req.op === 'ping') {
-      ws.send('{"type":"pong"}');
-      return;
-    }
-    for (const s of req.symbols) {
-      const topic = barTopic(req.interval, s);
-      if (req.op === 'subscribe') ws.subscribe(topic);
-      else ws.unsubscribe(topic);
-    }
-    ws.send(serializeAck({ type: req.op === 'subscribe' ? 'subscribed' : 'unsubscribed', channel: 'bars', interval: req.interval, symbols: req.symbols }));
-    if (req.op !== 'subscribe') return;
-    const states = req.symbols.includes('*')
-      ? this.streams.ofInterval(req.interval)
-      : req.symbols.map((sym) => this.streams.get(req.interval, sym) ?? { symbol: sym, interval: req.interval, seq: 0, bars: [] });
-    for (const st of states)
-      ws.send(serializeSnapshot({ type: 'snapshot', channel: 'bars', symbol: st.symbol, interval: st.interval, seq: st.seq, bars: st.bars }));
+    this.flush();
   }
 
-  private publishBar(bar: Bar): void {
-    const app = this.app;
-    if (!app) return;
-    this.symbols.add(bar.symbol);
-    // Recording and publishing happen in one synchronous step, as do subscribing and sending a snapshot:
-    // a subscriber's snapshot ends exactly where its first delta begins.
-    const seq = this.streams.record(bar);
-    const msg = serializeBarMessage({ type: 'bar', seq, bar });
-    app.publish(barTopic(bar.interval, bar.symbol), msg);
-    app.publish(barTopic(bar.interval, '*'), msg);
-    wsMessages.inc();
+  private subscribe(c: Client, req: SubscribeRequest): void {
+    const { channel, interval } = req;
+    const denied = req.symbols.filter((s) => !isPattern(s) && !c.entitled(s));
+    if (denied.length) {
+      throw new AuthError(403, 'not_entitled', `not entitled to ${denied.slice(0, 5).join(', ')}${denied.length > 5 ? ', …' : ''}`);
+    }
+    const fresh = req.symbols.filter((s) => !this.subs.has(c, channel, interval, s));
+    if (this.config.authEnabled) this.admission.checkSubscriptions(c.principal, this.subs.count(c) + fresh.length);
+    for (const s of fresh) this.subs.add(c, channel, interval, s);
+    wsSubscriptions.inc(fresh.length);
+    this.pushControl(c, serializeAck({ type: 'subscribed', id: req.id, channel, interval, symbols: req.symbols }));
+    // Subscribing and taking the snapshot happen in this one synchronous step, as do recording and
+    // publishing a delta: a snapshot ends exactly where the first delta begins.
+    const exact = req.symbols.filter((s) => !isPattern(s));
+    const patterns = req.symbols.filter(isPattern);
+    const match = patterns.length ? compileSymbolPatterns(patterns) : undefined;
+    const wanted = (sym: string) => exact.includes(sym) || (match !== undefined && match(sym) && c.entitled(sym));
+    if (channel === 'bars') {
+      const known = [...this.streams.bars.values()].filter((s) => s.interval === interval && wanted(s.symbol));
+      for (const sym of exact) if (!this.streams.bars.has(streamKey('bars', interval, sym))) known.push(this.streams.barStream(interval!, sym));
+      for (const s of known.sort(bySymbol))
+        this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, interval, seq: s.seq, bars: s.bars, open: s.open ?? null }));
+    } else if (channel === 'signals') {
+      const known = [...this.streams.signals.values()].filter((s) => s.interval === interval && wanted(s.symbol));
+      for (const sym of exact) if (!this.streams.signals.has(streamKey('signals', interval, sym))) known.push(this.streams.signalStream(interval!, sym));
+      for (const s of known.sort(bySymbol))
+        this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, interval, seq: s.seq, signals: s.signals }));
+    } else {
+      const known = [...this.streams.trades.values()].filter((s) => wanted(s.symbol));
+      for (const sym of exact) if (!this.streams.trades.has(streamKey('trades', undefined, sym))) known.push(this.streams.tradeStream(sym));
+      for (const s of known.sort(bySymbol))
+        this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, seq: s.seq, trades: s.last ? [s.last] : [] }));
+    }
   }
 
-  private send(res: HttpResponse, status: string, type: string, body: Buffer | string): void {
-    res.cork(() => res.writeStatus(status).writeHeader('content-type', type).end(body));
+  private unsubscribe(c: Client, req: SubscribeRequest): void {
+    let n = 0;
+    for (const s of req.symbols) if (this.subs.remove(c, req.channel, req.interval, s)) n++;
+    wsSubscriptions.dec(n);
+    this.pushControl(c, serializeAck({ type: 'unsubscribed', id: req.id, channel: req.channel, interval: req.interval, symbols: req.symbols }));
   }
 
-  private json(res: HttpResponse, status: string, body: unknown): void {
-    this.send(res, status, 'application/json', JSON.stringify(body));
+  private pushControl(c: Client, data: string): void {
+    if (c.outbox?.push({ kind: 'control', channel: 'control', stream: '', bucket: 0, data, binary: false, srcTs: 0 })) this.dirty.add(c);
+  }
+
+  // ---------------------------------------------------------------------------------------------- publishing
+
+  /** Queue one delta for every subscriber of its stream; serialized at most once per encoding. */
+  private fanout(
+    channel: Channel,
+    interval: string | undefined,
+    symbol: string,
+    kind: Kind,
+    bucket: number,
+    srcTs: number,
+    toJson: () => string,
+    toAvro: () => Uint8Array,
+  ): void {
+    const subscribers = this.subs.subscribers(channel, interval, symbol);
+    if (subscribers.length === 0) return;
+    const stream = streamKey(channel, interval, symbol);
+    let asJson: OutMessage | undefined;
+    let asAvro: OutMessage | undefined;
+    for (const c of subscribers) {
+      const m =
+        c.encoding === 'avro'
+          ? (asAvro ??= { kind, channel, stream, bucket, data: toAvro(), binary: true, srcTs })
+          : (asJson ??= { kind, channel, stream, bucket, data: toJson(), binary: false, srcTs });
+      if (c.outbox?.push(m)) this.dirty.add(c);
+    }
+  }
+
+  private frame(type: 'BAR' | 'UPDATE' | 'TRADE' | 'SIGNAL', seq: number, ts: number, payload: Buffer): Uint8Array {
+    return encode(schema('frame'), { type, seq, ts, payload });
+  }
+
+  private onBar(bar: Bar, raw: Buffer, srcTs: number): void {
+    const seq = this.streams.recordBar(bar);
+    const ts = Date.now();
+    this.fanout(
+      'bars',
+      bar.interval,
+      bar.symbol,
+      'final',
+      bar.bucketStart,
+      srcTs,
+      () => serializeBarMessage({ type: 'bar', seq, ts, bar }),
+      () => this.frame('BAR', seq, ts, raw),
+    );
+  }
+
+  private onUpdate(bar: Bar, raw: Buffer, srcTs: number): void {
+    if (!this.streams.recordUpdate(bar)) return;
+    const seq = this.streams.barStream(bar.interval, bar.symbol).seq;
+    const ts = Date.now();
+    this.fanout(
+      'bars',
+      bar.interval,
+      bar.symbol,
+      'update',
+      bar.bucketStart,
+      srcTs,
+      () => serializeBarMessage({ type: 'update', seq, ts, bar }),
+      () => this.frame('UPDATE', seq, ts, raw),
+    );
+  }
+
+  private onSignal(signal: Signal, raw: Buffer, srcTs: number): void {
+    const seq = this.streams.recordSignal(signal);
+    const ts = Date.now();
+    this.fanout(
+      'signals',
+      signal.interval,
+      signal.symbol,
+      'final',
+      signal.barTime,
+      srcTs,
+      () => serializeSignalMessage({ type: 'signal', seq, ts, signal }),
+      () => this.frame('SIGNAL', seq, ts, raw),
+    );
+  }
+
+  private onTrade(trade: Tick, raw: Buffer, srcTs: number): void {
+    const seq = this.streams.recordTrade(trade);
+    const ts = Date.now();
+    this.fanout(
+      'trades',
+      undefined,
+      trade.symbol,
+      'trade',
+      trade.eventTime,
+      srcTs,
+      () => serializeTradeMessage({ type: 'trade', seq, ts, trade }),
+      () => this.frame('TRADE', seq, ts, raw),
+    );
+  }
+
+  private flush(): void {
+    const now = Date.now();
+    for (const c of this.dirty) c.outbox?.flush(now);
+    this.dirty.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------------- REST
+
+  private instruments(p: Principal): Reply {
+    const symbols = [...this.streams.symbols].filter((s) => p.entitled(s)).sort();
+    return json(200, { intervals: [...this.intervals], symbols });
+  }
+
+  private async bars(r: RequestInfo, p: Principal): Promise<Reply> {
+    const q = parseBarsQuery(r.params[0]!, r.query, this.intervals);
+    this.entitle(p, [q.symbol]);
+    const { bars, next } = await this.history.bars(q).catch((err: unknown) => {
+      this.log.error({ err }, 'history query failed');
+      const e = err as TickEngineError;
+      throw Object.assign(new TickEngineError(e.code ?? 'TE_STORE_UNAVAILABLE', e.message), { status: 503 });
+    });
+    return {
+      status: 200,
+      type: 'application/json',
+      body: serializeBarsPage({ symbol: q.symbol, interval: q.interval, bars, next: next === undefined ? null : encodeCursor(next) }),
+    };
+  }
+
+  private quoteOf(symbol: string): Quote {
+    const bars: Record<string, Bar | null> = {};
+    for (const iv of this.intervals) bars[iv] = this.streams.currentBar(iv, symbol);
+    return { symbol, lastTrade: this.streams.trades.get(streamKey('trades', undefined, symbol))?.last ?? null, bars };
+  }
+
+  private quote(symbol: string, p: Principal): Reply {
+    checkSymbol(symbol);
+    this.entitle(p, [symbol]);
+    if (!this.streams.symbols.has(symbol))
+      throw Object.assign(new TickEngineError('TE_UNKNOWN_SYMBOL', `no data for symbol ${symbol} since the gateway started`), { status: 404 });
+    return { status: 200, type: 'application/json', body: serializeQuote(this.quoteOf(symbol)) };
+  }
+
+  private quotes(body: Buffer, p: Principal): Reply {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new BadRequestError('body must be JSON: {"symbols":["BTC-USD", ...]}');
+    }
+    const symbols = (parsed as { symbols?: unknown } | null)?.symbols;
+    if (!Array.isArray(symbols) || symbols.length === 0 || symbols.length > MAX_QUOTES)
+      throw new BadRequestError(`symbols must be a non-empty list of at most ${MAX_QUOTES} symbols`);
+    for (const s of symbols) checkSymbol(s);
+    const list = [...new Set(symbols as string[])];
+    this.entitle(p, list);
+    const known = list.filter((s) => this.streams.symbols.has(s));
+    return {
+      status: 200,
+      type: 'application/json',
+      body: serializeQuotes({ quotes: known.map((s) => this.quoteOf(s)), unknown: list.filter((s) => !this.streams.symbols.has(s)) }),
+    };
+  }
+
+  private entitle(p: Principal, symbols: string[]): void {
+    const denied = symbols.filter((s) => !p.entitled(s));
+    if (denied.length === 0) return;
+    authFailures.inc({ reason: 'not_entitled' });
+    throw new AuthError(403, 'not_entitled', `not entitled to ${denied.slice(0, 5).join(', ')}${denied.length > 5 ? ', …' : ''}`);
   }
 
   async stop(): Promise<void> {
@@ -209,4 +527,13 @@ export class Gateway {
     await this.history.close();
     this.log.info('gateway stopped');
   }
+}
+
+const bySymbol = (a: { symbol: string }, b: { symbol: string }) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
+
+/** A single symbol (not a pattern), valid as a stream name. */
+function checkSymbol(s: unknown): asserts s is string {
+  if (typeof s !== 'string') throw new BadRequestError(`symbol ${JSON.stringify(s)} is not a string`);
+  validatePattern(s);
+  if (isPattern(s)) throw new BadRequestError(`symbol ${JSON.stringify(s)} must be a symbol, not a pattern`);
 }

@@ -1,39 +1,64 @@
-// Per-stream (symbol, interval) state of the gateway: a sequence number per published bar version and the
-// last N final bars, so a subscriber gets a snapshot and then deltas with nothing missed in between.
+// Per-stream state of the gateway: a sequence number per published delta and the recent history, so a
+// subscriber gets a snapshot and then deltas with nothing missed in between. Streams are
+// (bars, interval, symbol), (signals, interval, symbol) and (trades, symbol).
 import type { Bar } from '../aggregate/bar.js';
+import type { Signal } from '../aggregate/signals.js';
+import type { Tick } from '../ingest/tick.js';
+import type { Channel } from './protocol.js';
 
-export interface StreamState {
+export interface BarStream {
   symbol: string;
   interval: string;
-  /** Sequence number of the last bar version published on this stream (0 before the first). */
+  /** Sequence number of the last final bar version published (0 before the first). */
   seq: number;
-  /** Latest version of the last N bars, ascending by bucket start. */
+  /** Latest version of the last N final bars, ascending by bucket start. */
   bars: Bar[];
+  /** The bar in progress: newer than every final bar, else undefined. */
+  open: Bar | undefined;
+  /** Bucket start of the newest final bar (kept even with TE_SNAPSHOT_BARS=0). */
+  lastFinal: number;
+}
+
+export interface SignalStream {
+  symbol: string;
+  interval: string;
+  seq: number;
+  signals: Signal[];
+}
+
+export interface TradeStream {
+  symbol: string;
+  seq: number;
+  last: Tick | undefined;
+}
+
+/** The key of a stream: also the key of its subscriptions. */
+export function streamKey(channel: Channel, interval: string | undefined, symbol: string): string {
+  return `${channel}\u0000${interval ?? ''}\u0000${symbol}`;
 }
 
 export class Streams {
-  private readonly streams = new Map<string, StreamState>();
+  readonly bars = new Map<string, BarStream>();
+  readonly signals = new Map<string, SignalStream>();
+  readonly trades = new Map<string, TradeStream>();
+  /** Every symbol seen on any stream. */
+  readonly symbols = new Set<string>();
 
-  constructor(private readonly snapshotBars: number) {}
+  constructor(private readonly keep: number) {}
 
-  private key(interval: string, symbol: string): string {
-    return `${interval}\u0000${symbol}`;
+  barStream(interval: string, symbol: string): BarStream {
+    const k = streamKey('bars', interval, symbol);
+    let s = this.bars.get(k);
+    if (!s) {
+      this.bars.set(k, (s = { symbol, interval, seq: 0, bars: [], open: undefined, lastFinal: -Infinity }));
+      this.symbols.add(symbol);
+    }
+    return s;
   }
 
-  get(interval: string, symbol: string): StreamState | undefined {
-    return this.streams.get(this.key(interval, symbol));
-  }
-
-  /** Every stream of an interval (for '*' subscriptions), by symbol. */
-  ofInterval(interval: string): StreamState[] {
-    return [...this.streams.values()].filter((s) => s.interval === interval).sort((a, b) => (a.symbol < b.symbol ? -1 : 1));
-  }
-
-  /** Record a published bar version; returns its sequence number on the stream. */
-  record(bar: Bar): number {
-    const k = this.key(bar.interval, bar.symbol);
-    let s = this.streams.get(k);
-    if (!s) this.streams.set(k, (s = { symbol: bar.symbol, interval: bar.interval, seq: 0, bars: [] }));
+  /** Record a final bar version; returns its sequence number on the stream. */
+  recordBar(bar: Bar): number {
+    const s = this.barStream(bar.interval, bar.symbol);
     s.seq++;
     const bars = s.bars;
     // Usually the newest bucket; a revision replaces its bucket's bar wherever it is.
@@ -43,8 +68,61 @@ export class Streams {
       if (bar.revision >= bars[i]!.revision) bars[i] = bar;
     } else {
       bars.splice(i + 1, 0, bar);
-      if (bars.length > this.snapshotBars) bars.shift();
+      while (bars.length > this.keep) bars.shift();
     }
+    if (bar.bucketStart > s.lastFinal) s.lastFinal = bar.bucketStart;
+    if (s.open && s.open.bucketStart <= bar.bucketStart) s.open = undefined;
     return s.seq;
+  }
+
+  /**
+   * Record an in-progress bar. False when it is stale — its bucket already has a final version (updates and
+   * final bars travel on different topics, so an update may arrive after its bar closed) — or older than the
+   * open bar held.
+   */
+  recordUpdate(bar: Bar): boolean {
+    const s = this.barStream(bar.interval, bar.symbol);
+    if (bar.bucketStart <= s.lastFinal) return false;
+    if (s.open && (bar.bucketStart < s.open.bucketStart || (bar.bucketStart === s.open.bucketStart && bar.tradeCount < s.open.tradeCount))) return false;
+    s.open = bar;
+    return true;
+  }
+
+  signalStream(interval: string, symbol: string): SignalStream {
+    const k = streamKey('signals', interval, symbol);
+    let s = this.signals.get(k);
+    if (!s) this.signals.set(k, (s = { symbol, interval, seq: 0, signals: [] }));
+    return s;
+  }
+
+  recordSignal(sig: Signal): number {
+    const s = this.signalStream(sig.interval, sig.symbol);
+    s.signals.push(sig);
+    if (s.signals.length > this.keep) s.signals.shift();
+    return ++s.seq;
+  }
+
+  tradeStream(symbol: string): TradeStream {
+    const k = streamKey('trades', undefined, symbol);
+    let s = this.trades.get(k);
+    if (!s) {
+      this.trades.set(k, (s = { symbol, seq: 0, last: undefined }));
+      this.symbols.add(symbol);
+    }
+    return s;
+  }
+
+  recordTrade(t: Tick): number {
+    const s = this.tradeStream(t.symbol);
+    // Ticks arrive out of order within the feed's jitter: the quote keeps the latest by event time.
+    if (!s.last || t.eventTime >= s.last.eventTime) s.last = t;
+    return ++s.seq;
+  }
+
+  /** The current bar of a stream: in progress, else the last final one. */
+  currentBar(interval: string, symbol: string): Bar | null {
+    const s = this.bars.get(streamKey('bars', interval, symbol));
+    if (!s) return null;
+    return s.open ?? s.bars[s.bars.length - 1] ?? null;
   }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { projectRoot } from '../paths.js';
 
-export type SchemaName = 'tick' | 'bar' | 'signal';
+export type SchemaName = 'tick' | 'bar' | 'signal' | 'frame';
 
 export interface RegisteredSchema {
   id: number;

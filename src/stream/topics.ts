@@ -7,7 +7,7 @@ export async function ensureTopics(kafka: Kafka, config: Config): Promise<void> 
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [config.topicTicks, config.topicBars, config.topicSignals, config.topicDlq].filter((t) => !existing.has(t));
+    const wanted = [config.topicTicks, config.topicBars, config.topicBarsLive, config.topicSignals, config.topicDlq].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
@@ -15,6 +15,8 @@ export async function ensureTopics(kafka: Kafka, config: Config): Promise<void> 
         topic,
         numPartitions: topic === config.topicDlq ? 1 : config.ticksPartitions,
         replicationFactor: 1,
+        // In-progress updates are superseded within seconds: keep an hour, not the broker's week.
+        configEntries: topic === config.topicBarsLive ? [{ name: 'retention.ms', value: '3600000' }] : [],
       })),
     });
   } finally {

@@ -13,6 +13,19 @@ t.same(parseRequest('{"op":"subscribe","channel":"bars","interval":"1s","symbols
 });
 t.same(parseRequest('{"op":"subscribe","interval":"1m","symbols":"*"}', intervals), { op: 'subscribe', channel: 'bars', interval: '1m', symbols: ['*'] });
 t.same(parseRequest('{"op":"ping"}', intervals), { op: 'ping' });
+t.same(parseRequest('{"op":"ping","id":7}', intervals), { op: 'ping', id: '7' });
+t.same(parseRequest('{"op":"subscribe","id":"a1","channel":"trades","symbols":["BTC-*","ETH-USD","ETH-USD"]}', intervals), {
+  op: 'subscribe',
+  id: 'a1',
+  channel: 'trades',
+  symbols: ['BTC-*', 'ETH-USD'],
+});
+t.same(parseRequest('{"op":"unsubscribe","channel":"signals","interval":"1m","symbols":["?TC-USD"]}', intervals), {
+  op: 'unsubscribe',
+  channel: 'signals',
+  interval: '1m',
+  symbols: ['?TC-USD'],
+});
 
 for (const [text, re] of [
   ['nope', /not valid JSON/],
@@ -20,8 +33,12 @@ for (const [text, re] of [
   ['{"op":"dance"}', /op must be/],
   ['{"op":"subscribe","interval":"2h","symbols":["A"]}', /interval must be one of 1s, 1m/],
   ['{"op":"subscribe","interval":"1s","symbols":[]}', /symbols/],
-  ['{"op":"subscribe","interval":"1s","symbols":[""]}', /not a valid symbol/],
-  ['{"op":"subscribe","channel":"trades","interval":"1s","symbols":["A"]}', /channel/],
+  ['{"op":"subscribe","interval":"1s","symbols":[""]}', /empty/],
+  ['{"op":"subscribe","interval":"1s","symbols":[7]}', /not a string/],
+  ['{"op":"subscribe","interval":"1s","symbols":["a/b"]}', /\//],
+  ['{"op":"subscribe","channel":"trades","interval":"1s","symbols":["A"]}', /takes no interval/],
+  ['{"op":"subscribe","channel":"quotes","interval":"1s","symbols":["A"]}', /channel must be one of bars, trades, signals/],
+  ['{"op":"subscribe","channel":"signals","symbols":["A"]}', /interval must be one of/],
 ] as const) {
   t.throws(() => parseRequest(text, intervals), { code: 'TE_BAD_REQUEST', message: re }, text);
 }
@@ -44,7 +61,7 @@ const bar: Bar = {
   revision: 0,
   final: true,
 };
-t.same(JSON.parse(serializeBarMessage({ type: 'bar', seq: 7, bar })), { type: 'bar', seq: 7, bar }, 'doubles survive JSON exactly');
+t.same(JSON.parse(serializeBarMessage({ type: 'bar', seq: 7, ts: 1.5, bar })), { type: 'bar', seq: 7, ts: 1.5, bar }, 'doubles survive JSON exactly');
 t.same(JSON.parse(serializeError({ type: 'error', code: 'TE_BAD_REQUEST', message: 'x "quoted"' })), {
   type: 'error',
   code: 'TE_BAD_REQUEST',

@@ -69,6 +69,8 @@ export interface OracleOptions {
   allowedLateness?: number;
   /** Bucket [start, end) of t for an interval, when not fixed widths from the epoch (zoned days). */
   bucketOf?: (interval: string, t: number) => { start: number; end: number } | undefined;
+  /** Also return the bars still open at the end (final: false), as in-progress bars. */
+  includeOpen?: boolean;
 }
 
 export interface OracleResult {
@@ -130,7 +132,7 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
   const finalBars: OracleBar[] = [];
   for (const g of groups.values()) {
     const wm = watermarks.get(g.ticks[0]!.partition)!;
-    if (g.end > wm) continue;
+    if (g.end > wm && !opts.includeOpen) continue;
     const sorted = [...g.ticks].sort((a, b) => a.eventTime - b.eventTime || (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
     const volume = exactSumOracle(sorted.map((t) => t.size));
     const quoteVolume = exactSumOracle(sorted.map((t) => t.price * t.size));
@@ -151,7 +153,7 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
       lastEventTime: sorted[sorted.length - 1]!.eventTime,
       // One revision per tick that arrived after this bar had closed.
       revision: sorted.filter((t) => arrivedAt.has(t) && g.end <= arrivedAt.get(t)!).length,
-      final: true,
+      final: g.end <= wm,
     });
   }
   return { finalBars, late, revised, watermarks };

@@ -16,14 +16,14 @@ export class KafkaBarSink implements BarSink {
 
   async init(): Promise<void> {}
 
-  async write(bars: Bar[]): Promise<void> {
+  async write(bars: Bar[], sourceTs?: number): Promise<void> {
     if (bars.length === 0) return;
     const s = schema('bar');
     try {
       await sendChunked(
         this.producer,
         this.topic,
-        bars.map((b) => ({ key: b.symbol, value: encode(s, b) })),
+        bars.map((b) => ({ key: b.symbol, value: encode(s, b), timestamp: sourceTs === undefined ? undefined : String(sourceTs) })),
       );
     } catch (err) {
       throw new SinkError(this.name, `produce of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });

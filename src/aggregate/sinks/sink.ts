@@ -5,7 +5,10 @@ export interface BarSink {
   readonly name: string;
   /** Create tables if needed; detect capabilities. */
   init(): Promise<void>;
-  /** Upsert bars; resolves only once they are durable. Must be idempotent. */
-  write(bars: Bar[]): Promise<void>;
+  /**
+   * Upsert bars; resolves only once they are durable. Must be idempotent.
+   * `sourceTs`: Kafka timestamp (ms) of the tick that closed them, for sinks that carry record timestamps.
+   */
+  write(bars: Bar[], sourceTs?: number): Promise<void>;
   close(): Promise<void>;
 }

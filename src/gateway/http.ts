@@ -1,0 +1,102 @@
+// Small HTTP helpers over uWebSockets.js: read what a handler needs from the request synchronously (uWS
+// requests are only valid until the first await), read a bounded body, write a reply once, corked.
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { BadRequestError, TickEngineError } from '../errors.js';
+import type { Credentials } from './auth.js';
+
+export interface RequestInfo {
+  method: string;
+  url: string;
+  query: string;
+  params: string[];
+  origin: string;
+  host: string;
+  credentials: Credentials;
+}
+
+export interface Reply {
+  status: number;
+  body: string | Buffer;
+  type?: string;
+  headers?: Record<string, string>;
+}
+
+const STATUS: Record<number, string> = {
+  200: '200 OK',
+  204: '204 No Content',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+export function readRequest(req: HttpRequest, nParams = 0): RequestInfo {
+  const query = req.getQuery() ?? '';
+  const q = new URLSearchParams(query);
+  const params: string[] = [];
+  for (let i = 0; i < nParams; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''));
+  return {
+    method: req.getMethod().toUpperCase(),
+    url: req.getUrl(),
+    query,
+    params,
+    origin: req.getHeader('origin'),
+    host: req.getHeader('host'),
+    credentials: {
+      authorization: req.getHeader('authorization') || undefined,
+      apiKey: req.getHeader('x-api-key') || q.get('apikey') || undefined,
+      token: q.get('token') || undefined,
+    },
+  };
+}
+
+export function json(status: number, body: unknown, headers?: Record<string, string>): Reply {
+  return { status, body: typeof body === 'string' ? body : JSON.stringify(body), type: 'application/json', headers };
+}
+
+/** The JSON error reply for any error: TickEngineErrors keep their code and a status by kind. */
+export function errorReply(err: unknown): Reply {
+  const e = err as TickEngineError & { status?: number };
+  if (e instanceof TickEngineError) {
+    const status = e.status ?? (e.code === 'TE_BAD_REQUEST' ? 400 : e.code === 'TE_NOT_FOUND' || e.code === 'TE_UNKNOWN_SYMBOL' ? 404 : 503);
+    return json(status, { code: e.code, message: e.message });
+  }
+  return json(500, { code: 'TE_INTERNAL', message: 'internal error' });
+}
+
+export function writeReply(res: HttpResponse, r: Reply, extra?: Record<string, string>): void {
+  res.cork(() => {
+    res.writeStatus(STATUS[r.status] ?? `${r.status} Status`);
+    if (r.type) res.writeHeader('content-type', r.type);
+    for (const [k, v] of Object.entries({ ...extra, ...r.headers })) res.writeHeader(k, v);
+    res.end(r.body);
+  });
+}
+
+/** Collect the request body (must be called before the handler's first await); rejects past `limit` bytes. */
+export function readBody(res: HttpResponse, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    res.onData((chunk, last) => {
+      if (failed) return;
+      size += chunk.byteLength;
+      if (size > limit) {
+        failed = true;
+        const e = new BadRequestError(`request body is larger than ${limit} bytes`) as BadRequestError & { status: number };
+        e.status = 413;
+        return reject(e);
+      }
+      // uWS reuses the chunk's memory after the callback: copy it.
+      chunks.push(Buffer.from(Buffer.from(chunk)));
+      if (last) resolve(Buffer.concat(chunks));
+    });
+  });
+}

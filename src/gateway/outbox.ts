@@ -1,0 +1,148 @@
+// The per-connection backpressure policy: what a client gets when it reads slower than data flows.
+//
+//   buffered ≤ soft limit   everything is sent, in order;
+//   buffered > soft limit   in-progress bar updates are conflated to the latest per stream (sent on drain),
+//                           trades are dropped (counted; the trade seq shows the gap);
+//   final bars, signals and control messages are never dropped: one that would take the buffer past the
+//   hard limit closes the client with 1008 and a reason instead, so a connected client has every final bar.
+//
+// "buffered" is what the socket has not yet written (uWS getBufferedAmount) plus what this outbox queued
+// in the current round. Messages queue during a round (a Kafka batch) and go out in one corked write.
+import type { Channel } from './protocol.js';
+
+export type Kind = 'final' | 'update' | 'trade' | 'control';
+
+export interface OutMessage {
+  kind: Kind;
+  channel: Channel | 'control';
+  /** Stream key (conflation is per stream); '' for control messages. */
+  stream: string;
+  /** Bars: bucket start, so a final bar supersedes a conflated update of the same or an older bucket. */
+  bucket: number;
+  data: string | Uint8Array;
+  binary: boolean;
+  /** Kafka timestamp (ms) of the tick behind the message, for the tick-to-send histogram; 0 = none. */
+  srcTs: number;
+}
+
+/** What the outbox needs of a uWS WebSocket. */
+export interface SocketLike {
+  getBufferedAmount(): number;
+  /** 0 sent, 1 buffered (backpressure), 2 dropped. */
+  send(data: string | Uint8Array, isBinary: boolean, compress: boolean): number;
+  cork(cb: () => void): void;
+  end(code: number, reason: string): void;
+}
+
+export interface OutboxEvents {
+  sent(m: OutMessage, bytes: number, now: number): void;
+  conflated(): void;
+  dropped(m: OutMessage): void;
+  closedForBackpressure(buffered: number): void;
+}
+
+export const BACKPRESSURE_CLOSE_CODE = 1008;
+
+const size = (d: string | Uint8Array): number => (typeof d === 'string' ? Buffer.byteLength(d) : d.byteLength);
+
+export class Outbox {
+  private queue: OutMessage[] = [];
+  private queuedBytes = 0;
+  /** Latest update per stream held back while the client is past the soft limit. */
+  private readonly held = new Map<string, OutMessage>();
+  closed = false;
+
+  constructor(
+    private readonly ws: SocketLike,
+    private readonly soft: number,
+    private readonly hard: number,
+    private readonly compress: boolean,
+    private readonly events: OutboxEvents,
+  ) {}
+
+  get buffered(): number {
+    return this.ws.getBufferedAmount() + this.queuedBytes;
+  }
+
+  /** Queue a message under the policy; returns true when something was queued (the caller flushes). */
+  push(m: OutMessage): boolean {
+    if (this.closed) return false;
+    const buffered = this.buffered;
+    switch (m.kind) {
+      case 'update': {
+        if (buffered <= this.soft && !this.held.has(m.stream)) return this.enqueue(m);
+        if (this.held.has(m.stream)) this.events.conflated();
+        // Re-inserted at the end: held updates go out in the order their streams last changed.
+        this.held.delete(m.stream);
+        this.held.set(m.stream, m);
+        return false;
+      }
+      case 'trade':
+        if (buffered > this.soft) {
+          this.events.dropped(m);
+          return false;
+        }
+        return this.enqueue(m);
+      default: {
+        const bytes = size(m.data);
+        if (buffered + bytes > this.hard) {
+          this.close(buffered + bytes);
+          return false;
+        }
+        if (m.kind === 'final') {
+          const h = this.held.get(m.stream);
+          if (h && h.bucket <= m.bucket) this.held.delete(m.stream);
+        }
+        return this.enqueue(m, bytes);
+      }
+    }
+  }
+
+  private enqueue(m: OutMessage, bytes = size(m.data)): true {
+    this.queue.push(m);
+    this.queuedBytes += bytes;
+    return true;
+  }
+
+  /** Write the queued messages in one corked batch. */
+  flush(now = Date.now()): void {
+    if (this.closed || this.queue.length === 0) return;
+    const q = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.ws.cork(() => {
+      for (const m of q) {
+        if (this.ws.send(m.data, m.binary, this.compress) === 2) {
+          // uWS dropped it: only possible past its own maxBackpressure, which sits above our hard limit.
+          this.close(this.ws.getBufferedAmount());
+          return;
+        }
+        this.events.sent(m, size(m.data), now);
+      }
+    });
+  }
+
+  /** The socket drained some: release held updates while under the soft limit. */
+  drain(now = Date.now()): void {
+    if (this.closed || this.held.size === 0) return;
+    for (const [k, m] of this.held) {
+      if (this.buffered > this.soft) break;
+      this.held.delete(k);
+      this.enqueue(m);
+    }
+    this.flush(now);
+  }
+
+  get heldUpdates(): number {
+    return this.held.size;
+  }
+
+  private close(buffered: number): void {
+    this.closed = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.held.clear();
+    this.events.closedForBackpressure(buffered);
+    this.ws.end(BACKPRESSURE_CLOSE_CODE, `backpressure: ${buffered} bytes unsent would pass the limit of ${this.hard}; reconnect and resubscribe`);
+  }
+}
