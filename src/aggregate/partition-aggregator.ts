@@ -151,8 +151,8 @@ export class PartitionAggregator {
   }
 
   /**
-   * In-progress bars for live charts: for every open base bar that took ticks since the last call, its
-   * current state at every interval. A larger interval's open bar holds only closed base bars (roll-ups), so
+   * In-progress bars for live charts: for every symbol with an open base bar that took ticks since the last
+   * call, the current state of the newest such bar at every interval. A larger interval's open bar holds only closed base bars (roll-ups), so
    * its in-progress state is that bar plus the open base bars inside its bucket. Copies, never state itself.
    */
   liveBars(): BarAcc[] {
@@ -161,7 +161,13 @@ export class PartitionAggregator {
     const out: BarAcc[] = [];
     const seen = new Set<string>();
     let openBySymbol: Map<string, BarAcc[]> | undefined;
+    // One update per (symbol, interval) per call: the newest base bucket that took ticks (with out-of-order
+    // ticks an older one may have too; its final bar follows soon, and larger intervals include it anyway).
+    const newest = new Map<string, number>();
     for (const { symbol, bucketStart } of this.touched.values()) {
+      if (base.get(symbol, bucketStart) && bucketStart > (newest.get(symbol) ?? -Infinity)) newest.set(symbol, bucketStart);
+    }
+    for (const [symbol, bucketStart] of newest) {
       const acc = base.get(symbol, bucketStart);
       if (!acc) continue; // closed since: its final version is on the way
       out.push(copyAs(acc, acc.interval, acc.bucketStart));

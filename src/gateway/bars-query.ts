@@ -1,4 +1,5 @@
 // GET /api/v1/bars/:symbol parameters: parsed and validated into a history query, or a BadRequestError.
+import { isPattern, validatePattern } from './symbol-pattern.js';
 import { BadRequestError } from '../errors.js';
 import type { HistoryQuery } from './history.js';
 
@@ -33,14 +34,16 @@ function decodeCursor(raw: string): number {
 }
 
 /** `query` is the raw query string (without '?'). */
+/** `symbol`: the path parameter, already percent-decoded. */
 export function parseBarsQuery(symbol: string, query: string, intervals: ReadonlySet<string>): HistoryQuery {
   const params = new URLSearchParams(query);
   for (const key of params.keys()) {
     if (!['interval', 'from', 'to', 'limit', 'cursor'].includes(key))
       throw new BadRequestError(`unknown parameter '${key}' (interval, from, to, limit, cursor)`);
   }
-  const sym = decodeURIComponent(symbol);
-  if (sym.length === 0 || sym.length > 64) throw new BadRequestError('symbol must be 1..64 characters');
+  const sym = symbol;
+  validatePattern(sym);
+  if (isPattern(sym)) throw new BadRequestError(`symbol ${JSON.stringify(sym)} must be a symbol, not a pattern`);
   const interval = params.get('interval');
   if (!interval) throw new BadRequestError(`interval is required: one of ${[...intervals].join(', ')}`);
   if (!intervals.has(interval)) throw new BadRequestError(`interval must be one of ${[...intervals].join(', ')} (got '${interval}')`);

@@ -40,7 +40,15 @@ export function readRequest(req: HttpRequest, nParams = 0): RequestInfo {
   const query = req.getQuery() ?? '';
   const q = new URLSearchParams(query);
   const params: string[] = [];
-  for (let i = 0; i < nParams; i++) params.push(decodeURIComponent(req.getParameter(i) ?? ''));
+  for (let i = 0; i < nParams; i++) {
+    const raw = req.getParameter(i) ?? '';
+    try {
+      params.push(decodeURIComponent(raw));
+    } catch {
+      // Malformed percent-encoding: a 400 for the handler to give, not an exception out of a uWS callback.
+      params.push('\u0000' + raw);
+    }
+  }
   return {
     method: req.getMethod().toUpperCase(),
     url: req.getUrl(),
