@@ -7,7 +7,8 @@
 //   hard limit closes the client with 1008 and a reason instead, so a connected client has every final bar.
 //
 // "buffered" is what the socket has not yet written (uWS getBufferedAmount) plus what this outbox queued
-// in the current round. Messages queue during a round (a Kafka batch) and go out in one corked write.
+// in the current round. Messages queue during a round (a Kafka batch) and go out in corked writes, at the
+// end of the round or whenever a quarter of the soft limit is queued.
 import type { Channel } from './protocol.js';
 
 export type Kind = 'final' | 'update' | 'trade' | 'control';
@@ -50,6 +51,7 @@ export class Outbox {
   private queuedBytes = 0;
   /** Latest update per stream held back while the client is past the soft limit. */
   private readonly held = new Map<string, OutMessage>();
+  private readonly flushAt: number;
   closed = false;
 
   constructor(
@@ -58,7 +60,9 @@ export class Outbox {
     private readonly hard: number,
     private readonly compress: boolean,
     private readonly events: OutboxEvents,
-  ) {}
+  ) {
+    this.flushAt = Math.max(4096, Math.min(soft / 4, 64 * 1024));
+  }
 
   get buffered(): number {
     return this.ws.getBufferedAmount() + this.queuedBytes;
@@ -101,6 +105,9 @@ export class Outbox {
   private enqueue(m: OutMessage, bytes = size(m.data)): true {
     this.queue.push(m);
     this.queuedBytes += bytes;
+    // A big round (a Kafka batch after a pause) goes out in slices: queued bytes count toward the limits, and
+    // a client that reads fine must not look slow because the socket has not been given the data yet.
+    if (this.queuedBytes >= this.flushAt) this.flush();
     return true;
   }
 

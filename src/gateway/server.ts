@@ -236,6 +236,8 @@ export class Gateway {
     return (res: HttpResponse, req: HttpRequest) => {
       const r = readRequest(req, nParams);
       const body = withBody ? readBody(res, MAX_BODY) : undefined;
+      // When auth fails first the body is never awaited: its own rejection (too large) must not go unhandled.
+      body?.catch(() => {});
       let aborted = false;
       res.onAborted(() => (aborted = true));
       const cors = this.cors.headers(r.origin);
@@ -328,17 +330,20 @@ export class Gateway {
     const wanted = (sym: string) => exact.includes(sym) || (match !== undefined && match(sym) && c.entitled(sym));
     if (channel === 'bars') {
       const known = [...this.streams.bars.values()].filter((s) => s.interval === interval && wanted(s.symbol));
-      for (const sym of exact) if (!this.streams.bars.has(streamKey('bars', interval, sym))) known.push(this.streams.barStream(interval!, sym));
+      for (const sym of exact)
+        if (!this.streams.bars.has(streamKey('bars', interval, sym)))
+          known.push({ symbol: sym, interval: interval!, seq: 0, bars: [], open: undefined, lastFinal: -Infinity });
       for (const s of known.sort(bySymbol))
         this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, interval, seq: s.seq, bars: s.bars, open: s.open ?? null }));
     } else if (channel === 'signals') {
       const known = [...this.streams.signals.values()].filter((s) => s.interval === interval && wanted(s.symbol));
-      for (const sym of exact) if (!this.streams.signals.has(streamKey('signals', interval, sym))) known.push(this.streams.signalStream(interval!, sym));
+      for (const sym of exact)
+        if (!this.streams.signals.has(streamKey('signals', interval, sym))) known.push({ symbol: sym, interval: interval!, seq: 0, signals: [] });
       for (const s of known.sort(bySymbol))
         this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, interval, seq: s.seq, signals: s.signals }));
     } else {
       const known = [...this.streams.trades.values()].filter((s) => wanted(s.symbol));
-      for (const sym of exact) if (!this.streams.trades.has(streamKey('trades', undefined, sym))) known.push(this.streams.tradeStream(sym));
+      for (const sym of exact) if (!this.streams.trades.has(streamKey('trades', undefined, sym))) known.push({ symbol: sym, seq: 0, last: undefined });
       for (const s of known.sort(bySymbol))
         this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, seq: s.seq, trades: s.last ? [s.last] : [] }));
     }
@@ -351,8 +356,13 @@ export class Gateway {
     this.pushControl(c, serializeAck({ type: 'unsubscribed', id: req.id, channel: req.channel, interval: req.interval, symbols: req.symbols }));
   }
 
+  /**
+   * Control messages (acks, snapshots, errors) go out at once rather than at the end of the round: a
+   * subscription to '*' can bring megabytes of snapshots, which the socket takes as they come, where queued
+   * together they would count against the hard limit all at the same time.
+   */
   private pushControl(c: Client, data: string): void {
-    if (c.outbox?.push({ kind: 'control', channel: 'control', stream: '', bucket: 0, data, binary: false, srcTs: 0 })) this.dirty.add(c);
+    if (c.outbox?.push({ kind: 'control', channel: 'control', stream: '', bucket: 0, data, binary: false, srcTs: 0 })) c.outbox.flush();
   }
 
   // ---------------------------------------------------------------------------------------------- publishing

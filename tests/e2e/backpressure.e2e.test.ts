@@ -1,73 +1,218 @@
-// A client that stops reading is disconnected once its buffer passes the hard limit — never silently
-// skipped — while a client that keeps reading still gets every bar with consecutive sequence numbers.
+// Guarantee 6 on the real pipeline: many clients at full rate, a quarter of which never read. The fast ones
+// keep their latency near the unloaded figure and miss nothing; the slow ones get conflated updates and
+// dropped trades past the soft limit, then are closed with 1008 and a reason past the hard limit; the
+// gateway's memory stays bounded.
 import t from 'tap';
 import WebSocket from 'ws';
 import { runCli, startEngine } from '../helpers/cli.js';
 import { freePort, testEnv } from '../helpers/env.js';
-import { waitFor } from '../helpers/stores.js';
 
-async function metric(port: number, name: string): Promise<number> {
+const FAST = Number(process.env.TE_BP_FAST ?? 9);
+const SLOW = Math.round(FAST / 3); // a quarter of all clients
+const BASELINE_S = Number(process.env.TE_BP_BASELINE_S ?? 20);
+const LOADED_S = Number(process.env.TE_BP_LOADED_S ?? 60);
+const RATE = Number(process.env.TE_BP_RATE ?? 500);
+const SOFT = 64 * 1024;
+const HARD = 256 * 1024;
+/** The bound the gateway's RSS must stay under, whatever the slow clients do. */
+const RSS_BOUND_MB = 400;
+
+async function metrics(port: number): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const out = new Map<string, number>();
+  for (const l of text.split('\n')) {
+    if (!l || l.startsWith('#')) continue;
+    const i = l.lastIndexOf(' ');
+    out.set(l.slice(0, i), Number(l.slice(i + 1)));
+  }
+  return out;
+}
+const sum = (m: Map<string, number>, prefix: string) => [...m].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-t.test('slow client closed past the hard limit, fast client gapless', async (t) => {
+interface Fast {
+  ws: WebSocket;
+  /** Trade latencies (ms from the feed's ingest time to receipt), per phase. */
+  latency: number[][];
+  gaps: number;
+  bars: number;
+  trades: number;
+}
+
+const SUBSCRIBE = [
+  { op: 'subscribe', channel: 'trades', symbols: '*' },
+  { op: 'subscribe', channel: 'bars', interval: '1s', symbols: '*' },
+];
+
+function connect(port: number): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { perMessageDeflate: false });
+    ws.once('open', () => {
+      for (const s of SUBSCRIBE) ws.send(JSON.stringify(s));
+      resolve(ws);
+    });
+    ws.once('error', reject);
+  });
+}
+
+t.test(`${FAST} fast and ${SLOW} never-reading clients at ${RATE} ticks/s`, async (t) => {
   const port = await freePort();
   const env = testEnv({
-    TE_SIM_START: '2024-02-01T00:00:00Z',
-    TE_SIM_SPEED: '20',
-    TE_SIM_DURATION_S: '1200', // up to a minute of heavy flow: loopback socket buffers hold megabytes first
-    TE_SIM_RATE: '600',
+    TE_SIM_START: 'now',
+    TE_SIM_SPEED: '1',
+    TE_SIM_RATE: String(RATE),
+    TE_SIM_SYMBOLS: '50',
+    TE_IDLE_CLOSE_MS: '1000',
     TE_INTERVALS: '1s,1m',
     TE_SINKS: 'postgres',
-    TE_WS_MAX_BUFFER_BYTES: '65536',
+    TE_WS_SOFT_LIMIT_BYTES: String(SOFT),
+    TE_WS_MAX_BUFFER_BYTES: String(HARD),
     TE_GATEWAY_PORT: String(port),
   });
-  await startEngine(t, env, port);
-
-  const open = (subscribe: string) =>
-    new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-      ws.once('open', () => {
-        ws.send(subscribe);
-        resolve(ws);
-      });
-      ws.once('error', reject);
-    });
-  const fast = await open('{"op":"subscribe","channel":"bars","interval":"1s","symbols":"*"}');
-  const expect = new Map<string, number>();
-  let gaps = 0;
-  let received = 0;
-  fast.on('message', (data) => {
-    const m = JSON.parse(String(data)) as { type: string; seq?: number; bar?: { symbol: string } };
-    if (m.type !== 'bar') return;
-    const k = m.bar!.symbol;
-    if (expect.has(k) && expect.get(k) !== m.seq) gaps++;
-    expect.set(k, m.seq! + 1);
-    received++;
-  });
-  const slow = await open('{"op":"subscribe","channel":"bars","interval":"1s","symbols":"*"}');
-  // Stop reading: the kernel buffers fill, then the gateway's buffer for this client grows.
-  (slow as unknown as { _socket: { pause(): void } })._socket.pause();
-  t.equal(await metric(port, 'tick_engine_ws_connections'), 2, 'two clients connected');
-
+  const { gateway } = await startEngine(t, env, port);
   const ingest = runCli(['ingest'], env);
-  const closed = await waitFor(
-    () => metric(port, 'tick_engine_ws_closed_total'),
-    (n) => n >= 1,
-    60_000,
-    500,
+  t.teardown(() => ingest.stop());
+
+  let phase = -1; // -1 warm-up, 0 baseline, 1 loaded
+  let loadedAt = 0;
+  /** Fast clients' trade latencies in 10 s windows of the loaded phase. */
+  const windows: number[][] = [];
+  const fast: Fast[] = [];
+  for (let i = 0; i < FAST; i++) {
+    const f: Fast = { ws: await connect(port), latency: [[], []], gaps: 0, bars: 0, trades: 0 };
+    const next = new Map<string, number>();
+    f.ws.on('message', (data) => {
+      const now = Date.now();
+      // Read the few fields needed without a full JSON.parse: the test process must keep up with the flow.
+      const text = String(data);
+      const head = /^\{"type":"(\w+)","seq":(\d+)/.exec(text);
+      if (!head || (head[1] !== 'trade' && head[1] !== 'bar')) return;
+      const symbol = /"symbol":"([^"]+)"/.exec(text)![1]!;
+      const seq = Number(head[2]);
+      const stream = `${head[1]}|${symbol}`;
+      if (head[1] === 'trade') {
+        f.trades++;
+        if (phase === 0 || phase === 1) {
+          const ms = now - Number(/"ingestTime":(\d+)/.exec(text)![1]) / 1000;
+          f.latency[phase]!.push(ms);
+          if (phase === 1) (windows[Math.floor((now - loadedAt) / 10_000)] ??= []).push(ms);
+        }
+      } else f.bars++;
+      if (next.has(stream) && next.get(stream) !== seq) f.gaps++;
+      next.set(stream, seq + 1);
+    });
+    fast.push(f);
+  }
+  t.teardown(() => {
+    for (const f of fast) f.ws.terminate();
+  });
+
+  let peakRss = 0;
+  const rssTimer = setInterval(() => {
+    metrics(port)
+      .then((m) => (peakRss = Math.max(peakRss, m.get('tick_engine_process_resident_memory_bytes') ?? 0)))
+      .catch(() => {});
+  }, 1000);
+  t.teardown(() => clearInterval(rssTimer));
+
+  await new Promise((r) => setTimeout(r, 8000)); // warm-up: feed, aggregator and gateway at full flow
+  phase = 0;
+  await new Promise((r) => setTimeout(r, BASELINE_S * 1000));
+  const baselineRss = peakRss;
+
+  // A quarter of the clients subscribe to everything too, then never read again.
+  const slow: { ws: WebSocket; closed?: { code: number; reason: string } }[] = [];
+  for (let i = 0; i < SLOW; i++) {
+    const ws = await connect(port);
+    const s: (typeof slow)[number] = { ws };
+    ws.on('close', (code, reason) => (s.closed = { code, reason: String(reason) }));
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    slow.push(s);
+  }
+  t.teardown(() => {
+    for (const s of slow) s.ws.terminate();
+  });
+  phase = 1;
+  loadedAt = Date.now();
+  const closedAt: number[] = [];
+  for (const s of slow) s.ws.once('close', () => closedAt.push(Date.now() - loadedAt));
+  await new Promise((r) => setTimeout(r, LOADED_S * 1000));
+  phase = 2;
+  const m = await metrics(port);
+
+  const [p50a, p99a] = [
+    percentile(
+      fast.flatMap((f) => f.latency[0]!),
+      50,
+    ),
+    percentile(
+      fast.flatMap((f) => f.latency[0]!),
+      99,
+    ),
+  ];
+  const [p50b, p99b] = [
+    percentile(
+      fast.flatMap((f) => f.latency[1]!),
+      50,
+    ),
+    percentile(
+      fast.flatMap((f) => f.latency[1]!),
+      99,
+    ),
+  ];
+  const samples = fast.reduce((n, f) => n + f.latency[1]!.length, 0);
+  t.comment(
+    `fast clients, trade latency from feed to client: without slow clients p50 ${p50a.toFixed(1)} ms p99 ${p99a.toFixed(1)} ms; ` +
+      `with ${SLOW} slow clients p50 ${p50b.toFixed(1)} ms p99 ${p99b.toFixed(1)} ms (${samples} samples over ${LOADED_S} s)`,
   );
-  t.equal(closed, 1, 'the gateway closed the client that stopped reading');
-  t.equal(await metric(port, 'tick_engine_ws_connections'), 1, 'the reading client is still connected');
-  await new Promise((r) => setTimeout(r, 2000)); // the reading client keeps receiving afterwards
-  t.equal(await ingest.stop(), 0, 'feed stops cleanly');
-  await new Promise((r) => setTimeout(r, 2000));
-  t.ok(received > 3000, `the reading client received ${received} bars`);
-  t.equal(gaps, 0, 'with consecutive sequence numbers on every stream');
-  fast.close();
-  slow.terminate();
+  t.comment(`fast p99 per 10 s of the loaded phase: ${windows.map((w) => percentile(w, 99).toFixed(0)).join(', ')} ms`);
+  t.comment(`gateway peak RSS ${(peakRss / 1e6).toFixed(0)} MB (${(baselineRss / 1e6).toFixed(0)} MB before the slow clients)`);
+  t.comment(
+    `conflated ${sum(m, 'tick_engine_ws_conflated_total')}, dropped trades ${sum(m, 'tick_engine_ws_dropped_total{channel="trades"}')}, ` +
+      `closed for backpressure ${sum(m, 'tick_engine_ws_backpressure_closed_total')}`,
+  );
+
+  t.ok(samples > FAST * LOADED_S * RATE * 0.5, `the fast clients kept receiving trades (${samples})`);
+  t.equal(
+    fast.reduce((n, f) => n + f.gaps, 0),
+    0,
+    'no fast client missed a trade or a final bar: every seq consecutive',
+  );
+  t.ok(
+    fast.every((f) => f.bars > 0 && f.ws.readyState === WebSocket.OPEN),
+    'every fast client is still connected and got bars',
+  );
+  // Near the unloaded figure. The bound is loose on purpose (CI shares 2 cores among Kafka, PostgreSQL, the
+  // aggregator, the feed, the gateway and these clients); the figures above are what to read, and
+  // `npm run bench` is where speed is measured. A regression to seconds of latency fails here.
+  t.ok(p99b <= 3 * p99a + 100, `fast p99 with slow clients ${p99b.toFixed(1)} ms stays near ${p99a.toFixed(1)} ms without (bound 3× + 100 ms)`);
+  t.ok(peakRss < RSS_BOUND_MB * 1e6, `gateway peak RSS ${(peakRss / 1e6).toFixed(0)} MB < ${RSS_BOUND_MB} MB`);
+
+  t.equal(sum(m, 'tick_engine_ws_backpressure_closed_total'), SLOW, 'every slow client was closed for backpressure, and no fast one');
+  t.equal(sum(m, 'tick_engine_ws_closed_total{code="1008"}'), SLOW, 'with close code 1008');
+  t.ok(sum(m, 'tick_engine_ws_conflated_total') > 0, 'past the soft limit, in-progress updates were conflated first');
+  t.ok(sum(m, 'tick_engine_ws_dropped_total{channel="trades"}') > 0, 'and trades dropped');
+  t.equal(sum(m, 'tick_engine_ws_dropped_total{channel="bars"}'), 0, 'no final bar was ever dropped');
+  t.equal(m.get('tick_engine_ws_connections'), FAST, 'the fast clients are the ones left');
+  t.match(gateway.output(), /client closed for backpressure/, 'the gateway logged each close');
+
+  // The slow clients read again: what reached them before the close ends with the close frame and its reason.
+  for (const s of slow) (s.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  await new Promise((r) => setTimeout(r, 3000));
+  const seen = slow.map((s) => s.closed);
+  t.comment(`slow clients saw: ${JSON.stringify(seen.map((c) => c && { code: c.code, reason: c.reason.slice(0, 40) }))}`);
+  t.ok(
+    seen.every((c) => c !== undefined),
+    'every slow client is disconnected',
+  );
+  t.ok(
+    seen.every((c) => (c!.code === 1008 ? /^backpressure: \d+ bytes unsent would pass the limit of 262144; reconnect/.test(c!.reason) : c!.code === 1006)),
+    // A client that never reads cannot receive a close frame queued behind what it did not read: when it reads
+    // again it gets 1008 and the reason if the server still held the connection, else the connection is gone.
+    'with 1008 and the reason if the close frame could still reach it, else 1006',
+  );
 });
