@@ -1,6 +1,7 @@
 // The one configuration object: every key declared once with its env name, flag, default and doc; validated at start.
 import { ConfigError } from './errors.js';
 import { parseInterval } from './aggregate/interval.js';
+import { SignalRules } from './aggregate/signal-rules.js';
 
 type Kind = 'string' | 'optional' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time' | 'origin' | 'zone';
 
@@ -66,6 +67,12 @@ export const CONFIG_SPEC = {
     doc: 'consumer group session timeout: how soon the partitions of a dead aggregator move to the others',
   },
   intervals: { env: 'TE_INTERVALS', kind: 'intervals', default: '1s,1m', doc: 'bar intervals (s, m, h, d units), each a multiple of the first' },
+  signals: {
+    env: 'TE_SIGNALS',
+    kind: 'string',
+    default: '*@*=sma_cross,macd_cross,rsi_zone,bollinger_breakout',
+    doc: "which signals run where: rules 'pattern@interval=name,name;...' (first match wins; 'off' = none). Names: sma_cross, macd_cross, rsi_zone, bollinger_breakout",
+  },
   maxOutOfOrderMs: {
     env: 'TE_MAX_OUT_OF_ORDER_MS',
     kind: 'int',
@@ -366,6 +373,14 @@ export interface LoadOptions {
 
 /** Checks that involve several keys. */
 function crossCheck(c: Config): void {
+  try {
+    SignalRules.parse(
+      c.signals,
+      c.intervals.map((i) => i.name),
+    );
+  } catch (err) {
+    throw new ConfigError('TE_SIGNALS', (err as Error).message);
+  }
   if (c.authEnabled && !c.jwtHs256Secret && !c.jwtRs256PublicKeyFile && !c.apiKeysFile)
     throw new ConfigError('TE_AUTH', 'is on but no credential source is set: set TE_JWT_HS256_SECRET, TE_JWT_RS256_PUBLIC_KEY_FILE or TE_API_KEYS_FILE');
   if (c.jwtHs256Secret && Buffer.byteLength(c.jwtHs256Secret) < 32)

@@ -42,6 +42,12 @@ t.test('bad values fail naming the key as the user wrote it', async (t) => {
     [{ TE_DAILY_TIMEZONE: 'Mars/Olympus' }, {}, 'TE_DAILY_TIMEZONE'],
     [{ TE_DAILY_TIMEZONE: 'Europe/Paris', TE_INTERVALS: '1d' }, {}, 'TE_DAILY_TIMEZONE'],
     [{ TE_BUCKET_ORIGIN: 'noon' }, {}, 'TE_BUCKET_ORIGIN'],
+    [{ TE_SIGNALS: '*@5m=sma_cross' }, {}, 'TE_SIGNALS'],
+    [{ TE_SIGNALS: 'BTC-*@*=moon' }, {}, 'TE_SIGNALS'],
+    [{ TE_AUTH: 'true' }, {}, 'TE_AUTH'],
+    [{ TE_AUTH: 'true', TE_JWT_HS256_SECRET: 'short' }, {}, 'TE_JWT_HS256_SECRET'],
+    [{ TE_WS_SOFT_LIMIT_BYTES: '1000000', TE_WS_MAX_BUFFER_BYTES: '100000' }, {}, 'TE_WS_SOFT_LIMIT_BYTES'],
+    [{ TE_WS_COMPRESSION: 'zip' }, {}, 'TE_WS_COMPRESSION'],
   ];
   for (const [env, flags, key] of cases) {
     try {

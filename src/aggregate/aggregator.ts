@@ -9,6 +9,7 @@ import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
 import { sendChunked } from '../stream/send.js';
 import { SignalEngine } from './signals.js';
+import { SignalRules } from './signal-rules.js';
 import { Serial } from '../serial.js';
 import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
 import { ensureTopics } from '../stream/topics.js';
@@ -55,12 +56,14 @@ export class Aggregator {
   private liveSending = false;
   private readonly maxOutOfOrder: number;
   private readonly allowedLateness: number;
+  private readonly signalRules: SignalRules;
 
   constructor(config: Config, deps: AggregatorDeps) {
     this.config = config;
     this.deps = deps;
     this.maxOutOfOrder = config.maxOutOfOrderMs * 1000;
     this.allowedLateness = config.allowedLatenessMs * 1000;
+    this.signalRules = SignalRules.parse(config.signals);
   }
 
   async start(): Promise<void> {
@@ -142,7 +145,7 @@ export class Aggregator {
         agg: PartitionAggregator.fromConfig(this.config, meta),
         lastBatchAt: Date.now(),
         serial: new Serial(),
-        signals: new SignalEngine(),
+        signals: new SignalEngine(this.signalRules),
         lastTickTs: Date.now(),
       };
       if (meta) this.deps.log.info({ partition, checkpoint: meta }, 'restored partition state from the committed checkpoint');

@@ -2,6 +2,7 @@
 // RSI(14) entering 70/30, close breaking out of Bollinger(20, 2). Each bar is used once, at its first final
 // version and in bucket order, so the same bars give the same signals (revisions do not re-run indicators).
 import type { Bar } from './bar.js';
+import { SignalRules, type SignalName } from './signal-rules.js';
 import { Bollinger, Macd, Rsi, Sma, crossing, rsiZoneCrossing, type CrossDirection } from './indicators/index.js';
 
 export interface Signal {
@@ -15,6 +16,8 @@ export interface Signal {
 }
 
 interface StreamIndicators {
+  /** The signals configured for this stream; none → indicators are not computed. */
+  names: ReadonlySet<SignalName>;
   lastBucket: number;
   fast: Sma;
   slow: Sma;
@@ -29,6 +32,8 @@ const dir = (d: CrossDirection | undefined): 'UP' | 'DOWN' | undefined => (d ===
 export class SignalEngine {
   private readonly streams = new Map<string, StreamIndicators>();
 
+  constructor(private readonly rules: SignalRules = SignalRules.all()) {}
+
   /** Feed final bars (any order of streams); returns the signals they trigger. */
   onBars(bars: Bar[]): Signal[] {
     const out: Signal[] = [];
@@ -39,6 +44,7 @@ export class SignalEngine {
         this.streams.set(
           key,
           (s = {
+            names: this.rules.select(bar.symbol, bar.interval),
             lastBucket: -Infinity,
             fast: new Sma(10),
             slow: new Sma(30),
@@ -48,7 +54,7 @@ export class SignalEngine {
             prev: {},
           }),
         );
-      if (bar.bucketStart <= s.lastBucket) continue; // a revision, or a bar seen already
+      if (bar.bucketStart <= s.lastBucket || s.names.size === 0) continue; // a revision, a bar seen already, or no signals wanted
       s.lastBucket = bar.bucketStart;
       const c = bar.close;
       const fast = s.fast.update(c);
@@ -59,7 +65,7 @@ export class SignalEngine {
       const p = s.prev;
       const emit = (name: Signal['name'], d: CrossDirection | undefined, values: number[]) => {
         const direction = dir(d);
-        if (direction) out.push({ symbol: bar.symbol, interval: bar.interval, barTime: bar.bucketStart, name, direction, values });
+        if (direction && s.names.has(name)) out.push({ symbol: bar.symbol, interval: bar.interval, barTime: bar.bucketStart, name, direction, values });
       };
       emit('sma_cross', crossing(p.fast, p.slow, fast, slow), [fast!, slow!]);
       emit('macd_cross', crossing(p.macd, p.signal, m?.macd, m?.signal), [m?.macd ?? NaN, m?.signal ?? NaN]);

@@ -3,7 +3,7 @@
 import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { ConfigError, TickEngineError } from '../errors.js';
-import { compileSymbolPatterns, validatePattern } from './symbol-pattern.js';
+import { compileSymbolPatterns, validatePattern } from '../symbol-pattern.js';
 
 export interface Limits {
   maxConnections: number;

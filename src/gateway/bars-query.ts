@@ -1,5 +1,5 @@
 // GET /api/v1/bars/:symbol parameters: parsed and validated into a history query, or a BadRequestError.
-import { isPattern, validatePattern } from './symbol-pattern.js';
+import { isPattern, validatePattern } from '../symbol-pattern.js';
 import { BadRequestError } from '../errors.js';
 import type { HistoryQuery } from './history.js';
 

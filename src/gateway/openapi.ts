@@ -2,7 +2,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { BAR_JSON_SCHEMA, QUOTE_JSON_SCHEMA, TRADE_JSON_SCHEMA } from './protocol.js';
 import { MAX_LIMIT } from './bars-query.js';
-import { MAX_PATTERN_LENGTH } from './symbol-pattern.js';
+import { MAX_PATTERN_LENGTH } from '../symbol-pattern.js';
 
 /** Limits of POST /api/v1/quotes: the values server.ts enforces (MAX_QUOTES, MAX_BODY). */
 const MAX_QUOTES = 1000;

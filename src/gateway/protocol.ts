@@ -4,7 +4,7 @@ import { BadRequestError } from '../errors.js';
 import { BAR_FIELDS, type Bar } from '../aggregate/bar.js';
 import type { Signal } from '../aggregate/signals.js';
 import type { Tick } from '../ingest/tick.js';
-import { validatePattern } from './symbol-pattern.js';
+import { validatePattern } from '../symbol-pattern.js';
 
 export const CHANNELS = ['bars', 'trades', 'signals'] as const;
 export type Channel = (typeof CHANNELS)[number];

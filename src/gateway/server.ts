@@ -54,7 +54,7 @@ import {
 import { authOptionsFromConfig } from './auth-config.js';
 import { Streams, streamKey } from './streams.js';
 import { Subscriptions } from './subscriptions.js';
-import { isPattern, validatePattern, compileSymbolPatterns } from './symbol-pattern.js';
+import { isPattern, validatePattern, compileSymbolPatterns } from '../symbol-pattern.js';
 import { loadUws } from './uws.js';
 
 /** One WebSocket connection (uWS user data). */

@@ -1,7 +1,7 @@
 // Who receives a stream: exact-symbol subscriptions, plus pattern subscriptions ('*', 'BTC-*') resolved
 // once per stream and cached until subscriptions change. A pattern only ever yields streams the client is
 // entitled to; exact symbols are checked when subscribing.
-import { compileSymbolPatterns, isPattern } from './symbol-pattern.js';
+import { compileSymbolPatterns, isPattern } from '../symbol-pattern.js';
 import { streamKey } from './streams.js';
 import type { Channel } from './protocol.js';
 

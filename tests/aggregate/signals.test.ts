@@ -4,6 +4,7 @@ import t from 'tap';
 import type { Bar } from '../../src/aggregate/bar.js';
 import { Bollinger, Macd, Rsi, Sma } from '../../src/aggregate/indicators/index.js';
 import { SignalEngine, type Signal } from '../../src/aggregate/signals.js';
+import { SignalRules } from '../../src/aggregate/signal-rules.js';
 import { Prng } from '../../src/ingest/prng.js';
 
 function bars(symbol: string, n: number, seed: number): Bar[] {
@@ -103,4 +104,37 @@ t.test('signals equal the reference loop, whatever the batching and interleaving
     i += n;
   }
   t.same(sorted(got), sorted(expected), 'same signals, same values');
+});
+
+t.test('per-pattern and per-interval rules: each stream gets exactly its configured signals', async (t) => {
+  const a = bars('A', 1500, 1);
+  const b = bars('B', 1500, 2);
+  const c = bars('C', 1500, 3);
+  // First match wins: A gets two kinds; C's rule is for another interval, so C, like B, falls to the last rule.
+  const rules = SignalRules.parse('A@*=sma_cross,rsi_zone;C@1s=sma_cross;*@1m=macd_cross', ['1s', '1m']);
+  const got = new SignalEngine(rules).onBars([...a, ...b, ...c]);
+  const want = [
+    ...expectedSignals(a).filter((x) => x.name === 'sma_cross' || x.name === 'rsi_zone'),
+    ...expectedSignals(b).filter((x) => x.name === 'macd_cross'),
+    ...expectedSignals(c).filter((x) => x.name === 'macd_cross'),
+  ];
+  t.ok(want.length > 50, `${want.length} signals expected`);
+  t.same(sorted(got), sorted(want), 'only the configured signals, same values');
+  t.same(new SignalEngine(SignalRules.parse('off')).onBars(a), [], "'off': none");
+  t.same(new SignalEngine(SignalRules.parse('A@1s=sma_cross')).onBars(a), [], 'a rule for another interval does not apply');
+});
+
+t.test('signal rules: parsing and errors', async (t) => {
+  const r = SignalRules.parse(' BTC-*@1m = sma_cross , macd_cross ; *@* = rsi_zone ', ['1s', '1m']);
+  t.same([...r.select('BTC-USD', '1m')], ['sma_cross', 'macd_cross']);
+  t.same([...r.select('BTC-USD', '1s')], ['rsi_zone']);
+  t.same([...r.select('ETH-USD', '1m')], ['rsi_zone']);
+  t.same([...SignalRules.parse('off').select('A', '1s')], []);
+  for (const [text, re] of [
+    ['A=sma_cross', /is not pattern@interval=name/],
+    ['A@1s=wobble', /unknown signal 'wobble'/],
+    ['A@5m=sma_cross', /interval 5m is not one of 1s, 1m/],
+    ['A/B@1s=sma_cross', /must not contain '\/'/],
+  ] as const)
+    t.throws(() => SignalRules.parse(text, ['1s', '1m']), { message: re }, text);
 });

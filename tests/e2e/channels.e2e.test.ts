@@ -9,10 +9,10 @@ import type { Tick } from '../../src/ingest/tick.js';
 import { createKafka } from '../../src/stream/kafka.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode } from '../../src/stream/serde.js';
-import { runCli, startEngine } from '../helpers/cli.js';
+import { runCli, startEngine, waitHttpOk } from '../helpers/cli.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
 import { readTopic } from '../helpers/stores.js';
-import { diffRecords } from '../helpers/compare.js';
+import { canonical, diffRecords } from '../helpers/compare.js';
 
 interface Msg {
   type: string;
@@ -74,6 +74,11 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
   });
   const config = testConfig(env);
   await startEngine(t, env, port);
+  // Scale-out: a second gateway instance on the same topics serves the same streams.
+  const port2 = await freePort();
+  const gateway2 = runCli(['gateway'], { ...env, TE_GATEWAY_PORT: String(port2) });
+  t.teardown(() => gateway2.stop());
+  await waitHttpOk(`http://127.0.0.1:${port2}/ready`, gateway2);
   const url = `ws://127.0.0.1:${port}/ws`;
   const J = await client(url, { perMessageDeflate: true }, [
     { op: 'subscribe', channel: 'bars', interval: '1s', symbols: '*' },
@@ -85,8 +90,13 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
     { op: 'subscribe', channel: 'trades', symbols: ['BTC-USD'] },
   ]);
   const P = await client(url, { perMessageDeflate: false }, [{ op: 'subscribe', channel: 'bars', interval: '1s', symbols: ['BTC-USD'] }]);
+  const J2 = await client(`ws://127.0.0.1:${port2}/ws`, {}, [
+    { op: 'subscribe', channel: 'bars', interval: '1s', symbols: '*' },
+    { op: 'subscribe', channel: 'trades', symbols: ['BTC-*', 'ETH-USD'] },
+    { op: 'subscribe', channel: 'signals', interval: '1s', symbols: '*' },
+  ]);
   t.teardown(() => {
-    for (const c of [J, A, P]) c.ws.terminate();
+    for (const c of [J, A, P, J2]) c.ws.terminate();
   });
   t.match(J.ws.extensions, /permessage-deflate/, 'permessage-deflate negotiated with the client that offers it');
   t.equal(P.ws.extensions, '', 'and not with the one that does not');
@@ -98,7 +108,7 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
   let last = -1;
   for (;;) {
     await new Promise((r) => setTimeout(r, 3000));
-    const n = J.json.length + A.frames.length;
+    const n = J.json.length + A.frames.length + J2.json.length;
     if (n === last) break;
     last = n;
   }
@@ -241,6 +251,16 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
     ),
     [],
     'an uncompressed client gets the same bars',
+  );
+
+  // The second instance delivered the same deltas, with the same sequence numbers (both started before the feed).
+  const deltas = (xs: Msg[]) =>
+    xs.filter((m) => ['bar', 'trade', 'signal'].includes(m.type)).map((m) => ({ type: m.type, seq: m.seq, x: m.bar ?? m.trade ?? m.signal }));
+  const deltaId = (d: ReturnType<typeof deltas>[number]) => `${d.type}|${canonical(d.x)}`;
+  t.same(
+    diffRecords(deltas(J2.json), deltas(J.json), deltaId),
+    [],
+    `a second gateway instance served the same ${deltas(J.json).length} bars, trades and signals with the same seqs`,
   );
 
   // Quotes: the last trade by event time and the current bar of each interval.

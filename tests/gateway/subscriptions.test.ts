@@ -2,7 +2,7 @@
 // the client is entitled to, and removal (one subscription, or all of a closing client) leaves nothing behind.
 import t from 'tap';
 import { Subscriptions } from '../../src/gateway/subscriptions.js';
-import { compileSymbolPatterns } from '../../src/gateway/symbol-pattern.js';
+import { compileSymbolPatterns } from '../../src/symbol-pattern.js';
 
 const client = (name: string, ...entitled: string[]) => ({ name, entitled: compileSymbolPatterns(entitled.length ? entitled : ['*']) });
 const names = (cs: { name: string }[]) => cs.map((c) => c.name).sort();

@@ -1,7 +1,7 @@
 // Symbol entitlement patterns: '*' is any run of characters (possibly empty), '?' exactly one, everything else literal.
 // Matching is case-sensitive and whole-string. Wildcard patterns use a backtracking-bounded matcher rather than a
 // RegExp: a pattern such as '*a*a*a*b' is O(pattern × symbol) here, where a regex could backtrack exponentially.
-import { BadRequestError } from '../errors.js';
+import { BadRequestError } from './errors.js';
 
 export const MAX_PATTERN_LENGTH = 64;
 

@@ -1,6 +1,6 @@
 // Symbol patterns: '*' any run, '?' one character, everything else literal (regex metacharacters included).
 import t from 'tap';
-import { compileSymbolPatterns, isPattern, validatePattern } from '../../src/gateway/symbol-pattern.js';
+import { compileSymbolPatterns, isPattern, validatePattern } from '../src/symbol-pattern.js';
 
 t.test('isPattern', async (t) => {
   t.equal(isPattern('BTC-USD'), false);
