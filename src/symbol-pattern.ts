@@ -10,12 +10,16 @@ export function isPattern(s: string): boolean {
   return s.includes('*') || s.includes('?');
 }
 
-/** Throws BadRequestError unless `p` is a usable pattern: non-empty, at most 64 characters, no '/', whitespace or control characters. */
+/**
+ * Throws BadRequestError unless `p` is a usable pattern: non-empty, at most 64 characters, no whitespace or
+ * control characters. '/' is allowed: FX and crypto venues name pairs 'EUR/USD' (REST paths carry it
+ * percent-encoded).
+ */
 export function validatePattern(p: string): void {
   if (typeof p !== 'string' || p.length === 0) throw new BadRequestError('symbol pattern must be a non-empty string');
   if (p.length > MAX_PATTERN_LENGTH) throw new BadRequestError(`symbol pattern is longer than ${MAX_PATTERN_LENGTH} characters`);
-  // '/' would let a pattern reach into URL paths (REST routes are /bars/:symbol); control characters break logs.
-  if (/[/\s\p{Cc}]/u.test(p)) throw new BadRequestError(`symbol pattern ${JSON.stringify(p)} must not contain '/', whitespace or control characters`);
+  // Whitespace hides in logs and URLs; control characters break logs.
+  if (/[\s\p{Cc}]/u.test(p)) throw new BadRequestError(`symbol pattern ${JSON.stringify(p)} must not contain whitespace or control characters`);
 }
 
 /**

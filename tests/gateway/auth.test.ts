@@ -198,7 +198,7 @@ t.test('entitlements from the symbols claim', async (t) => {
     ['missing claim', {}, ['symbols']],
     ['not an array', { symbols: '*' }, []],
     ['non-string item', { symbols: ['BTC-*', 1] }, []],
-    ['invalid pattern', { symbols: ['BTC-*', 'BTC/USD'] }, []],
+    ['invalid pattern', { symbols: ['BTC-*', 'BTC USD'] }, []],
     ['empty pattern', { symbols: [''] }, []],
   ] satisfies [string, JWTPayload, SignOpts['omit']][]) {
     const p = await principal(claims, omit);
@@ -342,7 +342,7 @@ t.test('parseApiKeys', async (t) => {
     ],
     ['symbols missing', JSON.stringify([{ id: 'a', key: 'k', symbols: undefined }]), /symbols must be an array/],
     ['symbols not strings', JSON.stringify([{ ...ok, symbols: [1] }]), /symbols must contain only strings/],
-    ['invalid pattern', JSON.stringify([{ ...ok, symbols: ['BTC/USD'] }]), /symbols: symbol pattern "BTC\/USD" must not contain/],
+    ['invalid pattern', JSON.stringify([{ ...ok, symbols: ['BTC USD'] }]), /symbols: symbol pattern "BTC USD" must not contain/],
     ['unknown field', JSON.stringify([{ ...ok, sha265: sha }]), /unknown field "sha265"/],
     ['limits not an object', JSON.stringify([{ ...ok, limits: 5 }]), /limits must be an object/],
     ['negative limit', JSON.stringify([{ ...ok, limits: { maxConnections: -1 } }]), /limits\.maxConnections must be a positive number/],
