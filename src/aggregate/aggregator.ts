@@ -260,6 +260,7 @@ export class Aggregator {
       }
       const signals = st.signals.onBars(bars);
       if (signals.length) {
+        await Promise.all(this.sinks.filter((s) => s.writeSignals).map((s) => this.sinkSerial.get(s)!.run(() => s.writeSignals!(signals))));
         const s = schema('signal');
         await sendChunked(
           this.producer!,

@@ -14,7 +14,7 @@ import { SignalEngine } from '../../src/aggregate/signals.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
 import { runCli, startEngine } from '../helpers/cli.js';
 import { diffBars, offlineBars, type OracleBar, type OracleTick } from '../helpers/oracle.js';
-import { questDbCount, readPgBars, readQuestDbBars, readTopic, waitFor, withPg } from '../helpers/stores.js';
+import { questDbCount, readPgBars, readPgSignals, readQuestDbBars, readQuestDbSignals, readTopic, waitFor, withPg } from '../helpers/stores.js';
 
 // Independent Avro readers straight from the .avsc files (what any downstream consumer would do).
 const avsc = (name: string) => avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/${name}.avsc`, 'utf8')));
@@ -208,6 +208,18 @@ for (const sc of scenarios)
       const norm = (xs: Record<string, unknown>[]) => xs.map((x) => JSON.stringify([x.symbol, x.interval, x.barTime, x.name, x.direction, x.values])).sort();
       t.ok(want.length > 50, `${want.length} signals expected`);
       t.same(norm(got), norm(want as unknown as Record<string, unknown>[]), 'signals topic = signals over the offline bars (Avro, wire format)');
+      // And stored, once each, in every store.
+      const wanted = norm(want as unknown as Record<string, unknown>[]);
+      const table = `${config.barsTable}_signals`;
+      t.same(norm((await readPgSignals(config.pgUrl, table)) as unknown as Record<string, unknown>[]), wanted, 'PostgreSQL signals = the same signals');
+      t.same(norm((await readPgSignals(config.tsdbUrl, table)) as unknown as Record<string, unknown>[]), wanted, 'TimescaleDB signals = the same signals');
+      // QuestDB applies WAL writes asynchronously: wait for the count to settle first.
+      const quest = await waitFor(
+        () => readQuestDbSignals(config.questdbPgUrl, table),
+        (xs) => xs.length >= want.length,
+        30_000,
+      );
+      t.same(norm(quest as unknown as Record<string, unknown>[]), wanted, 'QuestDB signals = the same signals');
     }
 
     // Replay the same ticks from Kafka, twice: byte-identical output, and the same bars as the live run.

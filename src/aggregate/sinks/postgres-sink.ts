@@ -4,6 +4,7 @@ import { SinkError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { microsToDay, microsToIso } from '../../time.js';
 import type { Bar } from '../bar.js';
+import type { Signal } from '../signals.js';
 import type { BarSink } from './sink.js';
 
 export interface PostgresSinkOptions {
@@ -33,6 +34,16 @@ const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, o
     first_event_time = EXCLUDED.first_event_time, last_event_time = EXCLUDED.last_event_time,
     revision = EXCLUDED.revision, final = EXCLUDED.final, updated_at = now()
   WHERE ${t}.revision <= EXCLUDED.revision`;
+
+const SIGNAL_COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bar_time timestamptz NOT NULL, name text NOT NULL,
+  direction text NOT NULL, vals double precision[] NOT NULL, PRIMARY KEY (symbol, bar_interval, bar_time, name)`;
+
+const UPSERT_SIGNALS = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bar_time, name, direction, vals)
+  SELECT s, i, b, n, d, ARRAY(SELECT jsonb_array_elements_text(v)::float8) FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[]) AS x(s, i, b, n, d, v)
+  ON CONFLICT (symbol, bar_interval, bar_time, name) DO UPDATE SET direction = EXCLUDED.direction, vals = EXCLUDED.vals`;
+
+/** The signals table that goes with a bars table. */
+export const signalsTable = (barsTable: string): string => `${barsTable}_signals`;
 
 export class PostgresSink implements BarSink {
   readonly name: string;
@@ -72,6 +83,7 @@ export class PostgresSink implements BarSink {
         await this.pool.query(`CREATE INDEX IF NOT EXISTS ${this.table}_bucket_brin ON ${this.table} USING brin (bucket)`);
         this.mode = 'partitioned';
       }
+      await this.pool.query(`CREATE TABLE IF NOT EXISTS ${signalsTable(this.table)} (${SIGNAL_COLUMNS})`);
       this.log.info({ sink: this.name, mode: this.mode, table: this.table }, 'bar table ready');
     } catch (err) {
       throw new SinkError(this.name, `cannot prepare table ${this.table}: ${(err as Error).message}`, { cause: err });
@@ -119,6 +131,20 @@ export class PostgresSink implements BarSink {
       await this.pool.query(UPSERT(this.table), cols);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async writeSignals(signals: Signal[]): Promise<void> {
+    if (signals.length === 0) return;
+    try {
+      const cols: unknown[][] = [[], [], [], [], [], []];
+      for (const x of signals) {
+        const row = [x.symbol, x.interval, microsToIso(x.barTime), x.name, x.direction, JSON.stringify(x.values)];
+        for (let i = 0; i < 6; i++) cols[i]!.push(row[i]);
+      }
+      await this.pool.query(UPSERT_SIGNALS(signalsTable(this.table)), cols);
+    } catch (err) {
+      throw new SinkError(this.name, `upsert of ${signals.length} signals failed: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -3,6 +3,7 @@ import { Sender } from '@questdb/nodejs-client';
 import { SinkError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Bar } from '../bar.js';
+import type { Signal } from '../signals.js';
 import type { BarSink } from './sink.js';
 
 export interface QuestDbSinkOptions {
@@ -39,6 +40,11 @@ export class QuestDbSink implements BarSink {
         `CREATE TABLE IF NOT EXISTS ${t} (symbol SYMBOL, bar_interval SYMBOL, bucket TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE,
           volume DOUBLE, quote_volume DOUBLE, vwap DOUBLE, trade_count LONG, buy_volume DOUBLE, first_event_time TIMESTAMP, last_event_time TIMESTAMP,
           revision INT, final BOOLEAN) TIMESTAMP(bucket) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bucket, symbol, bar_interval)`,
+      );
+      await questdbExec(
+        this.opts.httpUrl,
+        `CREATE TABLE IF NOT EXISTS ${t}_signals (symbol SYMBOL, bar_interval SYMBOL, bar_time TIMESTAMP, name SYMBOL, direction SYMBOL,
+          value1 DOUBLE, value2 DOUBLE, value3 DOUBLE) TIMESTAMP(bar_time) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bar_time, symbol, bar_interval, name)`,
       );
       const u = new URL(this.opts.httpUrl);
       this.sender ??= await Sender.fromConfig(`http::addr=${u.hostname}:${u.port || 9000};auto_flush=off;protocol_version=2;retry_timeout=10000`);
@@ -77,6 +83,27 @@ export class QuestDbSink implements BarSink {
       await s.flush();
     } catch (err) {
       throw new SinkError(this.name, `ILP write of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Signals into `<table>_signals`; values in value1..value3 (a signal has one to three, named in the docs). */
+  async writeSignals(signals: Signal[]): Promise<void> {
+    if (signals.length === 0) return;
+    const s = this.sender;
+    if (!s) throw new SinkError(this.name, 'write before init');
+    try {
+      for (const x of signals) {
+        s.table(`${this.opts.table}_signals`)
+          .symbol('symbol', x.symbol)
+          .symbol('bar_interval', x.interval)
+          .symbol('name', x.name)
+          .symbol('direction', x.direction);
+        x.values.forEach((v, i) => s.floatColumn(`value${i + 1}`, v));
+        await s.at(BigInt(x.barTime), 'us');
+      }
+      await s.flush();
+    } catch (err) {
+      throw new SinkError(this.name, `ILP write of ${signals.length} signals failed: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -1,5 +1,6 @@
 // What a store of final bars offers the aggregator: idempotent upserts on the bar identity.
 import type { Bar } from '../bar.js';
+import type { Signal } from '../signals.js';
 
 export interface BarSink {
   readonly name: string;
@@ -10,5 +11,7 @@ export interface BarSink {
    * `sourceTs`: Kafka timestamp (ms) of the tick that closed them, for sinks that carry record timestamps.
    */
   write(bars: Bar[], sourceTs?: number): Promise<void>;
+  /** Stores that keep signals too: idempotent on (symbol, interval, bar time, name). */
+  writeSignals?(signals: Signal[]): Promise<void>;
   close(): Promise<void>;
 }
