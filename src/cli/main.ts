@@ -23,6 +23,10 @@ const AGG_KEYS = [
   'maxOutOfOrderMs',
   'allowedLatenessMs',
   'idleCloseMs',
+  'liveUpdateMs',
+  'topicBarsLive',
+  'topicSignals',
+  'signals',
   'aggWorkers',
   'sinks',
   'barsTable',
@@ -30,7 +34,26 @@ const AGG_KEYS = [
   'tsdbUrl',
   'questdbHttp',
 ] as const;
-const GW_KEYS = ['gatewayHost', 'gatewayPort'] as const;
+const GW_KEYS = [
+  'gatewayHost',
+  'gatewayPort',
+  'historyStore',
+  'snapshotBars',
+  'wsSoftLimitBytes',
+  'wsMaxBufferBytes',
+  'wsCompression',
+  'gatewayTrades',
+  'authEnabled',
+  'jwtHs256Secret',
+  'jwtRs256PublicKeyFile',
+  'jwtAudience',
+  'jwtIssuer',
+  'apiKeysFile',
+  'limitConnections',
+  'limitSubscriptions',
+  'limitRps',
+  'corsOrigins',
+] as const;
 
 interface Command {
   summary: string;
@@ -80,9 +103,9 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   gateway: {
-    summary: 'serve live bars over WebSocket, /health, /metrics and the chart page',
+    summary: 'serve live bars, trades and signals over WebSocket, REST history and quotes, /health, /metrics and the chart page',
     usage: 'gateway [--gateway-port 8088]',
-    keys: [...GW_KEYS, 'intervals', 'kafkaBrokers', 'topicBars'],
+    keys: [...GW_KEYS, 'intervals', 'kafkaBrokers', 'topicBars', 'topicBarsLive', 'topicSignals', 'topicTicks'],
     run: async (config) => {
       const log = logger('gateway');
       const gw = new Gateway(config, createKafka(config, 'gateway'), log);
