@@ -57,8 +57,23 @@ export class SinkError extends TickEngineError {
 
 /** A gateway request was malformed; sent back to the client with this code. */
 export class BadRequestError extends TickEngineError {
+  /** The HTTP status when it answers a request. */
+  readonly status: number = 400;
   constructor(message: string) {
     super('TE_BAD_REQUEST', message);
+  }
+}
+
+/** A request body past the size limit: still a bad request, answered 413. */
+export class PayloadTooLargeError extends BadRequestError {
+  override readonly status: number = 413;
+}
+
+/** A symbol the gateway has no data for (since it started). */
+export class UnknownSymbolError extends TickEngineError {
+  readonly status = 404;
+  constructor(symbol: string) {
+    super('TE_UNKNOWN_SYMBOL', `no data for symbol ${symbol} since the gateway started`);
   }
 }
 

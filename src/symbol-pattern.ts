@@ -69,3 +69,10 @@ function globMatch(p: readonly string[], s: readonly string[]): boolean {
   while (p[pi] === '*') pi++;
   return pi === p.length;
 }
+
+/** A single symbol (not a pattern), valid as a stream name; throws BadRequestError otherwise. */
+export function validateSymbol(s: unknown): asserts s is string {
+  if (typeof s !== 'string') throw new BadRequestError(`symbol ${JSON.stringify(s)} is not a string`);
+  validatePattern(s);
+  if (isPattern(s)) throw new BadRequestError(`symbol ${JSON.stringify(s)} must be a symbol, not a pattern`);
+}

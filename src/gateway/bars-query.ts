@@ -1,5 +1,5 @@
 // GET /api/v1/bars/:symbol parameters: parsed and validated into a history query, or a BadRequestError.
-import { isPattern, validatePattern } from '../symbol-pattern.js';
+import { validateSymbol } from '../symbol-pattern.js';
 import { BadRequestError } from '../errors.js';
 import type { HistoryQuery } from './history.js';
 
@@ -42,8 +42,7 @@ export function parseBarsQuery(symbol: string, query: string, intervals: Readonl
       throw new BadRequestError(`unknown parameter '${key}' (interval, from, to, limit, cursor)`);
   }
   const sym = symbol;
-  validatePattern(sym);
-  if (isPattern(sym)) throw new BadRequestError(`symbol ${JSON.stringify(sym)} must be a symbol, not a pattern`);
+  validateSymbol(sym);
   const interval = params.get('interval');
   if (!interval) throw new BadRequestError(`interval is required: one of ${[...intervals].join(', ')}`);
   if (!intervals.has(interval)) throw new BadRequestError(`interval must be one of ${[...intervals].join(', ')} (got '${interval}')`);

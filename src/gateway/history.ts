@@ -19,6 +19,7 @@ export interface HistoryQuery {
 
 /** The store answered with an error or not at all: 503 for the client, never a 5xx that blames them. */
 export class StoreUnavailableError extends TickEngineError {
+  readonly status = 503;
   constructor(store: string, cause: unknown) {
     super('TE_STORE_UNAVAILABLE', `${store} could not answer the history query: ${(cause as Error).message}`, { cause });
   }

@@ -1,7 +1,7 @@
 // Small HTTP helpers over uWebSockets.js: read what a handler needs from the request synchronously (uWS
 // requests are only valid until the first await), read a bounded body, write a reply once, corked.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { BadRequestError, TickEngineError } from '../errors.js';
+import { PayloadTooLargeError, TickEngineError } from '../errors.js';
 import type { Credentials } from './auth.js';
 
 export interface RequestInfo {
@@ -68,12 +68,11 @@ export function json(status: number, body: unknown, headers?: Record<string, str
   return { status, body: typeof body === 'string' ? body : JSON.stringify(body), type: 'application/json', headers };
 }
 
-/** The JSON error reply for any error: TickEngineErrors keep their code and a status by kind. */
+/** The JSON error reply for any error: TickEngineErrors keep their code and their class's status (503 if none). */
 export function errorReply(err: unknown): Reply {
   const e = err as TickEngineError & { status?: number };
   if (e instanceof TickEngineError) {
-    const status = e.status ?? (e.code === 'TE_BAD_REQUEST' ? 400 : e.code === 'TE_NOT_FOUND' || e.code === 'TE_UNKNOWN_SYMBOL' ? 404 : 503);
-    return json(status, { code: e.code, message: e.message });
+    return json(e.status ?? 503, { code: e.code, message: e.message });
   }
   return json(500, { code: 'TE_INTERNAL', message: 'internal error' });
 }
@@ -98,12 +97,10 @@ export function readBody(res: HttpResponse, limit: number): Promise<Buffer> {
       size += chunk.byteLength;
       if (size > limit) {
         failed = true;
-        const e = new BadRequestError(`request body is larger than ${limit} bytes`) as BadRequestError & { status: number };
-        e.status = 413;
-        return reject(e);
+        return reject(new PayloadTooLargeError(`request body is larger than ${limit} bytes`));
       }
       // uWS reuses the chunk's memory after the callback: copy it.
-      chunks.push(Buffer.from(Buffer.from(chunk)));
+      chunks.push(Buffer.copyBytesFrom(new Uint8Array(chunk)));
       if (last) resolve(Buffer.concat(chunks));
     });
   });

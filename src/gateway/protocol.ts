@@ -197,8 +197,8 @@ export function requestId(m: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** Parse and validate one client text frame; throws BadRequestError with what is wrong. */
-export function parseRequest(text: string, intervals: ReadonlySet<string>): ClientRequest {
+/** One client text frame as a JSON object; throws BadRequestError otherwise. */
+export function parseMessage(text: string): Record<string, unknown> {
   let msg: unknown;
   try {
     msg = JSON.parse(text);
@@ -206,7 +206,16 @@ export function parseRequest(text: string, intervals: ReadonlySet<string>): Clie
     throw new BadRequestError('message is not valid JSON');
   }
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new BadRequestError('message must be a JSON object');
-  const m = msg as Record<string, unknown>;
+  return msg as Record<string, unknown>;
+}
+
+/** Parse and validate one client text frame; throws BadRequestError with what is wrong. */
+export function parseRequest(text: string, intervals: ReadonlySet<string>): ClientRequest {
+  return validateRequest(parseMessage(text), intervals);
+}
+
+/** Validate a parsed client message; throws BadRequestError with what is wrong. */
+export function validateRequest(m: Record<string, unknown>, intervals: ReadonlySet<string>): ClientRequest {
   const id = requestId(m);
   if (m.op === 'ping') return id === undefined ? { op: 'ping' } : { op: 'ping', id };
   if (m.op !== 'subscribe' && m.op !== 'unsubscribe') throw new BadRequestError(`op must be subscribe, unsubscribe or ping (got ${JSON.stringify(m.op)})`);

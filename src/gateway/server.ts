@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
-import { BadRequestError, TickEngineError } from '../errors.js';
+import { BadRequestError, TickEngineError, UnknownSymbolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   authFailures,
@@ -36,8 +36,9 @@ import { errorReply, json, readBody, readRequest, writeReply, type Reply, type R
 import { openApiDocument } from './openapi.js';
 import { Outbox, type Kind, type OutMessage } from './outbox.js';
 import {
-  parseRequest,
+  parseMessage,
   requestId,
+  validateRequest,
   serializeAck,
   serializeBarMessage,
   serializeBarsPage,
@@ -54,8 +55,26 @@ import {
 import { authOptionsFromConfig } from './auth-config.js';
 import { Streams, streamKey } from './streams.js';
 import { Subscriptions } from './subscriptions.js';
-import { isPattern, validatePattern, compileSymbolPatterns } from '../symbol-pattern.js';
+import { compileSymbolPatterns, isPattern, validateSymbol } from '../symbol-pattern.js';
 import { loadUws } from './uws.js';
+
+/** One delta of one stream, as the feed hands it over. */
+interface Delta {
+  channel: Channel;
+  interval: string | undefined;
+  symbol: string;
+  kind: Kind;
+  /** Its type in an Avro frame (schemas/ws-frame.avsc). */
+  frame: 'BAR' | 'UPDATE' | 'TRADE' | 'SIGNAL';
+  /** Bars: bucket start (conflation); otherwise event or bar time. */
+  bucket: number;
+  seq: number;
+  /** The Kafka record value (wire format), the payload of an Avro frame. */
+  raw: Buffer;
+  /** Kafka timestamp of the tick behind it (ms). */
+  srcTs: number;
+  json: (ts: number) => string;
+}
 
 /** One WebSocket connection (uWS user data). */
 interface Client {
@@ -64,7 +83,6 @@ interface Client {
   encoding: 'json' | 'avro';
   release: () => void;
   outbox?: Outbox;
-  entitled(symbol: string): boolean;
 }
 
 const MAX_QUOTES = 1000;
@@ -76,7 +94,7 @@ export class Gateway {
   private readonly feed: GatewayFeed;
   private readonly history: BarHistory;
   private readonly streams: Streams;
-  private readonly subs = new Subscriptions<Client>();
+  private readonly subs = new Subscriptions<Client>((c, symbol) => c.principal.entitled(symbol));
   private readonly intervals: ReadonlySet<string>;
   private readonly auth: Authenticator;
   private readonly admission = new Admission();
@@ -216,16 +234,18 @@ export class Gateway {
 
   // ---------------------------------------------------------------------------------------------- auth
 
-  /** Who is calling, and may they make one more request now. Throws AuthError (counted). */
+  /** Who is calling, and may they make one more request now. Throws AuthError. */
   private async admit(r: RequestInfo): Promise<Principal> {
-    try {
-      const p = await this.auth.authenticate(r.credentials);
-      if (this.config.authEnabled) this.admission.allowRequest(p);
-      return p;
-    } catch (err) {
-      if (err instanceof AuthError) authFailures.inc({ reason: err.reason });
-      throw err;
-    }
+    const p = await this.auth.authenticate(r.credentials);
+    if (this.config.authEnabled) this.admission.allowRequest(p);
+    return p;
+  }
+
+  /** The error reply to a request or upgrade; every refusal by auth or limits is counted here, once. */
+  private refuse(err: unknown, url: string): Reply {
+    if (err instanceof AuthError) authFailures.inc({ reason: err.reason });
+    else if (!(err instanceof TickEngineError)) this.log.error({ err, url }, 'request failed');
+    return errorReply(err);
   }
 
   /**
@@ -242,10 +262,7 @@ export class Gateway {
       res.onAborted(() => (aborted = true));
       const cors = this.cors.headers(r.origin);
       (async () => handler(r, await this.admit(r), body && (await body)))()
-        .catch((err: unknown) => {
-          if (!(err instanceof TickEngineError)) this.log.error({ err, url: r.url }, 'request failed');
-          return errorReply(err);
-        })
+        .catch((err: unknown) => this.refuse(err, r.url))
         .then((reply) => !aborted && writeReply(res, reply, cors));
     };
   }
@@ -271,16 +288,19 @@ export class Gateway {
           try {
             release = this.admission.acquireConnection(principal);
           } catch (err) {
-            authFailures.inc({ reason: (err as AuthError).reason ?? 'over_limit' });
-            if (!aborted) writeReply(res, errorReply(err));
+            const reply = this.refuse(err, r.url);
+            if (!aborted) writeReply(res, reply);
             return;
           }
         }
         if (aborted) return release();
-        const client: Client = { id: this.nextConnId++, principal, encoding, release, entitled: (s) => principal.entitled(s) };
+        const client: Client = { id: this.nextConnId++, principal, encoding, release };
         res.cork(() => res.upgrade<Client>(client, key, protocol, extensions, ctx));
       },
-      (err: unknown) => !aborted && writeReply(res, errorReply(err)),
+      (err: unknown) => {
+        const reply = this.refuse(err, r.url);
+        if (!aborted) writeReply(res, reply);
+      },
     );
   }
 
@@ -291,14 +311,19 @@ export class Gateway {
     let id: string | undefined;
     try {
       if (isBinary) throw new BadRequestError('requests are JSON text frames');
-      const text = Buffer.from(data).toString('utf8');
+      let msg: Record<string, unknown> | undefined;
+      let invalid: unknown;
       try {
-        id = requestId(JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        // parseRequest says what is wrong
+        const parsed = parseMessage(Buffer.from(data).toString('utf8'));
+        id = requestId(parsed);
+        msg = parsed;
+      } catch (err) {
+        invalid = err;
       }
+      // Even a malformed message counts against the rate limit.
       if (this.config.authEnabled) this.admission.allowRequest(c.principal);
-      const req = parseRequest(text, this.intervals);
+      if (!msg) throw invalid;
+      const req = validateRequest(msg, this.intervals);
       if (req.op === 'ping') reply(req.id === undefined ? '{"type":"pong"}' : JSON.stringify({ type: 'pong', id: req.id }));
       else if (req.op === 'subscribe') this.subscribe(c, req);
       else this.unsubscribe(c, req);
@@ -313,10 +338,8 @@ export class Gateway {
 
   private subscribe(c: Client, req: SubscribeRequest): void {
     const { channel, interval } = req;
-    const denied = req.symbols.filter((s) => !isPattern(s) && !c.entitled(s));
-    if (denied.length) {
-      throw new AuthError(403, 'not_entitled', `not entitled to ${denied.slice(0, 5).join(', ')}${denied.length > 5 ? ', …' : ''}`);
-    }
+    const exact = req.symbols.filter((s) => !isPattern(s));
+    entitle(c.principal, exact);
     const fresh = req.symbols.filter((s) => !this.subs.has(c, channel, interval, s));
     if (this.config.authEnabled) this.admission.checkSubscriptions(c.principal, this.subs.count(c) + fresh.length);
     for (const s of fresh) this.subs.add(c, channel, interval, s);
@@ -324,29 +347,13 @@ export class Gateway {
     this.pushControl(c, serializeAck({ type: 'subscribed', id: req.id, channel, interval, symbols: req.symbols }));
     // Subscribing and taking the snapshot happen in this one synchronous step, as do recording and
     // publishing a delta: a snapshot ends exactly where the first delta begins.
-    const exact = req.symbols.filter((s) => !isPattern(s));
     const patterns = req.symbols.filter(isPattern);
-    const match = patterns.length ? compileSymbolPatterns(patterns) : undefined;
-    const wanted = (sym: string) => exact.includes(sym) || (match !== undefined && match(sym) && c.entitled(sym));
-    if (channel === 'bars') {
-      const known = [...this.streams.bars.values()].filter((s) => s.interval === interval && wanted(s.symbol));
-      for (const sym of exact)
-        if (!this.streams.bars.has(streamKey('bars', interval, sym)))
-          known.push({ symbol: sym, interval: interval!, seq: 0, bars: [], open: undefined, lastFinal: -Infinity });
-      for (const s of known.sort(bySymbol))
-        this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, interval, seq: s.seq, bars: s.bars, open: s.open ?? null }));
-    } else if (channel === 'signals') {
-      const known = [...this.streams.signals.values()].filter((s) => s.interval === interval && wanted(s.symbol));
-      for (const sym of exact)
-        if (!this.streams.signals.has(streamKey('signals', interval, sym))) known.push({ symbol: sym, interval: interval!, seq: 0, signals: [] });
-      for (const s of known.sort(bySymbol))
-        this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, interval, seq: s.seq, signals: s.signals }));
-    } else {
-      const known = [...this.streams.trades.values()].filter((s) => wanted(s.symbol));
-      for (const sym of exact) if (!this.streams.trades.has(streamKey('trades', undefined, sym))) known.push({ symbol: sym, seq: 0, last: undefined });
-      for (const s of known.sort(bySymbol))
-        this.pushControl(c, serializeSnapshot({ type: 'snapshot', channel, symbol: s.symbol, seq: s.seq, trades: s.last ? [s.last] : [] }));
+    const symbols = new Set(exact);
+    if (patterns.length) {
+      const match = compileSymbolPatterns(patterns);
+      for (const sym of this.streams.symbolsOf(channel, interval)) if (match(sym) && c.principal.entitled(sym)) symbols.add(sym);
     }
+    for (const sym of [...symbols].sort()) this.pushControl(c, serializeSnapshot(this.streams.snapshot(channel, interval, sym)));
   }
 
   private unsubscribe(c: Client, req: SubscribeRequest): void {
@@ -368,93 +375,78 @@ export class Gateway {
   // ---------------------------------------------------------------------------------------------- publishing
 
   /** Queue one delta for every subscriber of its stream; serialized at most once per encoding. */
-  private fanout(
-    channel: Channel,
-    interval: string | undefined,
-    symbol: string,
-    kind: Kind,
-    bucket: number,
-    srcTs: number,
-    toJson: () => string,
-    toAvro: () => Uint8Array,
-  ): void {
-    const subscribers = this.subs.subscribers(channel, interval, symbol);
+  private deliver(d: Delta): void {
+    const subscribers = this.subs.subscribers(d.channel, d.interval, d.symbol);
     if (subscribers.length === 0) return;
-    const stream = streamKey(channel, interval, symbol);
+    const ts = Date.now();
+    const base = { kind: d.kind, channel: d.channel, stream: streamKey(d.channel, d.interval, d.symbol), bucket: d.bucket, srcTs: d.srcTs };
     let asJson: OutMessage | undefined;
     let asAvro: OutMessage | undefined;
     for (const c of subscribers) {
       const m =
         c.encoding === 'avro'
-          ? (asAvro ??= { kind, channel, stream, bucket, data: toAvro(), binary: true, srcTs })
-          : (asJson ??= { kind, channel, stream, bucket, data: toJson(), binary: false, srcTs });
+          ? (asAvro ??= { ...base, data: encode(schema('frame'), { type: d.frame, seq: d.seq, ts, payload: d.raw }), binary: true })
+          : (asJson ??= { ...base, data: d.json(ts), binary: false });
       if (c.outbox?.push(m)) this.dirty.add(c);
     }
   }
 
-  private frame(type: 'BAR' | 'UPDATE' | 'TRADE' | 'SIGNAL', seq: number, ts: number, payload: Buffer): Uint8Array {
-    return encode(schema('frame'), { type, seq, ts, payload });
-  }
-
   private onBar(bar: Bar, raw: Buffer, srcTs: number): void {
     const seq = this.streams.recordBar(bar);
-    const ts = Date.now();
-    this.fanout(
-      'bars',
-      bar.interval,
-      bar.symbol,
-      'final',
-      bar.bucketStart,
-      srcTs,
-      () => serializeBarMessage({ type: 'bar', seq, ts, bar }),
-      () => this.frame('BAR', seq, ts, raw),
-    );
+    const json = (ts: number) => serializeBarMessage({ type: 'bar', seq, ts, bar });
+    this.deliver({ channel: 'bars', interval: bar.interval, symbol: bar.symbol, kind: 'final', frame: 'BAR', bucket: bar.bucketStart, seq, raw, srcTs, json });
   }
 
   private onUpdate(bar: Bar, raw: Buffer, srcTs: number): void {
-    if (!this.streams.recordUpdate(bar)) return;
-    const seq = this.streams.barStream(bar.interval, bar.symbol).seq;
-    const ts = Date.now();
-    this.fanout(
-      'bars',
-      bar.interval,
-      bar.symbol,
-      'update',
-      bar.bucketStart,
+    const seq = this.streams.recordUpdate(bar);
+    if (seq === undefined) return;
+    const json = (ts: number) => serializeBarMessage({ type: 'update', seq, ts, bar });
+    this.deliver({
+      channel: 'bars',
+      interval: bar.interval,
+      symbol: bar.symbol,
+      kind: 'update',
+      frame: 'UPDATE',
+      bucket: bar.bucketStart,
+      seq,
+      raw,
       srcTs,
-      () => serializeBarMessage({ type: 'update', seq, ts, bar }),
-      () => this.frame('UPDATE', seq, ts, raw),
-    );
+      json,
+    });
   }
 
   private onSignal(signal: Signal, raw: Buffer, srcTs: number): void {
     const seq = this.streams.recordSignal(signal);
-    const ts = Date.now();
-    this.fanout(
-      'signals',
-      signal.interval,
-      signal.symbol,
-      'final',
-      signal.barTime,
+    const json = (ts: number) => serializeSignalMessage({ type: 'signal', seq, ts, signal });
+    this.deliver({
+      channel: 'signals',
+      interval: signal.interval,
+      symbol: signal.symbol,
+      kind: 'final',
+      frame: 'SIGNAL',
+      bucket: signal.barTime,
+      seq,
+      raw,
       srcTs,
-      () => serializeSignalMessage({ type: 'signal', seq, ts, signal }),
-      () => this.frame('SIGNAL', seq, ts, raw),
-    );
+      json,
+    });
   }
 
   private onTrade(trade: Tick, raw: Buffer, srcTs: number): void {
     const seq = this.streams.recordTrade(trade);
-    const ts = Date.now();
-    this.fanout(
-      'trades',
-      undefined,
-      trade.symbol,
-      'trade',
-      trade.eventTime,
+    const json = (ts: number) => serializeTradeMessage({ type: 'trade', seq, ts, trade });
+    this.deliver({
+      channel: 'trades',
+      interval: undefined,
+      symbol: trade.symbol,
+      kind: 'trade',
+      frame: 'TRADE',
+      bucket: trade.eventTime,
+      seq,
+      raw,
       srcTs,
-      () => serializeTradeMessage({ type: 'trade', seq, ts, trade }),
-      () => this.frame('TRADE', seq, ts, raw),
-    );
+      json,
+    });
   }
 
   private flush(): void {
@@ -472,11 +464,10 @@ export class Gateway {
 
   private async bars(r: RequestInfo, p: Principal): Promise<Reply> {
     const q = parseBarsQuery(r.params[0]!, r.query, this.intervals);
-    this.entitle(p, [q.symbol]);
+    entitle(p, [q.symbol]);
     const { bars, next } = await this.history.bars(q).catch((err: unknown) => {
       this.log.error({ err }, 'history query failed');
-      const e = err as TickEngineError;
-      throw Object.assign(new TickEngineError(e.code ?? 'TE_STORE_UNAVAILABLE', e.message), { status: 503 });
+      throw err;
     });
     return {
       status: 200,
@@ -492,10 +483,9 @@ export class Gateway {
   }
 
   private quote(symbol: string, p: Principal): Reply {
-    checkSymbol(symbol);
-    this.entitle(p, [symbol]);
-    if (!this.streams.symbols.has(symbol))
-      throw Object.assign(new TickEngineError('TE_UNKNOWN_SYMBOL', `no data for symbol ${symbol} since the gateway started`), { status: 404 });
+    validateSymbol(symbol);
+    entitle(p, [symbol]);
+    if (!this.streams.symbols.has(symbol)) throw new UnknownSymbolError(symbol);
     return { status: 200, type: 'application/json', body: serializeQuote(this.quoteOf(symbol)) };
   }
 
@@ -509,22 +499,15 @@ export class Gateway {
     const symbols = (parsed as { symbols?: unknown } | null)?.symbols;
     if (!Array.isArray(symbols) || symbols.length === 0 || symbols.length > MAX_QUOTES)
       throw new BadRequestError(`symbols must be a non-empty list of at most ${MAX_QUOTES} symbols`);
-    for (const s of symbols) checkSymbol(s);
+    for (const s of symbols) validateSymbol(s);
     const list = [...new Set(symbols as string[])];
-    this.entitle(p, list);
+    entitle(p, list);
     const known = list.filter((s) => this.streams.symbols.has(s));
     return {
       status: 200,
       type: 'application/json',
       body: serializeQuotes({ quotes: known.map((s) => this.quoteOf(s)), unknown: list.filter((s) => !this.streams.symbols.has(s)) }),
     };
-  }
-
-  private entitle(p: Principal, symbols: string[]): void {
-    const denied = symbols.filter((s) => !p.entitled(s));
-    if (denied.length === 0) return;
-    authFailures.inc({ reason: 'not_entitled' });
-    throw new AuthError(403, 'not_entitled', `not entitled to ${denied.slice(0, 5).join(', ')}${denied.length > 5 ? ', …' : ''}`);
   }
 
   async stop(): Promise<void> {
@@ -539,11 +522,8 @@ export class Gateway {
   }
 }
 
-const bySymbol = (a: { symbol: string }, b: { symbol: string }) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
-
-/** A single symbol (not a pattern), valid as a stream name. */
-function checkSymbol(s: unknown): asserts s is string {
-  if (typeof s !== 'string') throw new BadRequestError(`symbol ${JSON.stringify(s)} is not a string`);
-  validatePattern(s);
-  if (isPattern(s)) throw new BadRequestError(`symbol ${JSON.stringify(s)} must be a symbol, not a pattern`);
+/** Throws 403 naming (up to five of) the symbols the principal is not entitled to. */
+function entitle(p: Principal, symbols: string[]): void {
+  const denied = symbols.filter((s) => !p.entitled(s));
+  if (denied.length) throw new AuthError(403, 'not_entitled', `not entitled to ${denied.slice(0, 5).join(', ')}${denied.length > 5 ? ', …' : ''}`);
 }

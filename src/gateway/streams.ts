@@ -4,7 +4,7 @@
 import type { Bar } from '../aggregate/bar.js';
 import type { Signal } from '../aggregate/signals.js';
 import type { Tick } from '../ingest/tick.js';
-import type { Channel } from './protocol.js';
+import type { Channel, Snapshot } from './protocol.js';
 
 export interface BarStream {
   symbol: string;
@@ -76,16 +76,16 @@ export class Streams {
   }
 
   /**
-   * Record an in-progress bar. False when it is stale — its bucket already has a final version (updates and
-   * final bars travel on different topics, so an update may arrive after its bar closed) — or older than the
-   * open bar held.
+   * Record an in-progress bar; returns the stream's seq (that of its last final bar). Undefined when it is
+   * stale — its bucket already has a final version (updates and final bars travel on different topics, so an
+   * update may arrive after its bar closed) — or older than the open bar held.
    */
-  recordUpdate(bar: Bar): boolean {
+  recordUpdate(bar: Bar): number | undefined {
     const s = this.barStream(bar.interval, bar.symbol);
-    if (bar.bucketStart <= s.lastFinal) return false;
-    if (s.open && (bar.bucketStart < s.open.bucketStart || (bar.bucketStart === s.open.bucketStart && bar.tradeCount < s.open.tradeCount))) return false;
+    if (bar.bucketStart <= s.lastFinal) return undefined;
+    if (s.open && (bar.bucketStart < s.open.bucketStart || (bar.bucketStart === s.open.bucketStart && bar.tradeCount < s.open.tradeCount))) return undefined;
     s.open = bar;
-    return true;
+    return s.seq;
   }
 
   signalStream(interval: string, symbol: string): SignalStream {
@@ -117,6 +117,30 @@ export class Streams {
     // Ticks arrive out of order within the feed's jitter: the quote keeps the latest by event time.
     if (!s.last || t.eventTime >= s.last.eventTime) s.last = t;
     return ++s.seq;
+  }
+
+  /** The snapshot of one stream: empty (seq 0) for a stream the gateway has not seen. */
+  snapshot(channel: Channel, interval: string | undefined, symbol: string): Snapshot {
+    const key = streamKey(channel, interval, symbol);
+    if (channel === 'bars') {
+      const s = this.bars.get(key);
+      return { type: 'snapshot', channel, symbol, interval, seq: s?.seq ?? 0, bars: s?.bars ?? [], open: s?.open ?? null };
+    }
+    if (channel === 'signals') {
+      const s = this.signals.get(key);
+      return { type: 'snapshot', channel, symbol, interval, seq: s?.seq ?? 0, signals: s?.signals ?? [] };
+    }
+    const s = this.trades.get(key);
+    return { type: 'snapshot', channel, symbol, seq: s?.seq ?? 0, trades: s?.last ? [s.last] : [] };
+  }
+
+  /** The symbols that have a stream on a channel (and interval). */
+  symbolsOf(channel: Channel, interval: string | undefined): string[] {
+    const all: Iterable<{ symbol: string; interval?: string }> =
+      channel === 'bars' ? this.bars.values() : channel === 'signals' ? this.signals.values() : this.trades.values();
+    const out: string[] = [];
+    for (const s of all) if (s.interval === interval) out.push(s.symbol);
+    return out;
   }
 
   /** The current bar of a stream: in progress, else the last final one. */

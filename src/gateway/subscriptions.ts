@@ -5,16 +5,12 @@ import { compileSymbolPatterns, isPattern } from '../symbol-pattern.js';
 import { streamKey } from './streams.js';
 import type { Channel } from './protocol.js';
 
-export interface Subscriber {
-  entitled(symbol: string): boolean;
-}
-
 interface PatternSub {
   pattern: string;
   match: (symbol: string) => boolean;
 }
 
-export class Subscriptions<C extends Subscriber> {
+export class Subscriptions<C> {
   private readonly exact = new Map<string, Set<C>>();
   /** channel\0interval → client → its patterns there. */
   private readonly patterns = new Map<string, Map<C, PatternSub[]>>();
@@ -22,6 +18,9 @@ export class Subscriptions<C extends Subscriber> {
   /** Every subscription of a client, for counting and for removal on close. */
   private readonly byClient = new Map<C, Set<string>>();
   size = 0;
+
+  /** `entitled`: whether a client may receive a symbol (patterns only ever yield those). */
+  constructor(private readonly entitled: (c: C, symbol: string) => boolean = () => true) {}
 
   private static id(channel: Channel, interval: string | undefined, symbol: string): string {
     return streamKey(channel, interval, symbol);
@@ -97,7 +96,7 @@ export class Subscriptions<C extends Subscriber> {
     if (out) return out;
     const set = new Set(this.exact.get(id));
     const m = this.patterns.get(`${channel}\u0000${interval ?? ''}`);
-    if (m) for (const [c, list] of m) if (!set.has(c) && c.entitled(symbol) && list.some((p) => p.match(symbol))) set.add(c);
+    if (m) for (const [c, list] of m) if (!set.has(c) && this.entitled(c, symbol) && list.some((p) => p.match(symbol))) set.add(c);
     out = [...set];
     this.resolved.set(id, out);
     return out;
