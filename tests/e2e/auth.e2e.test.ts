@@ -12,7 +12,8 @@ import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { runCli, startEngine } from '../helpers/cli.js';
-import { freePort, testEnv } from '../helpers/env.js';
+import { freePort, liveEnv } from '../helpers/env.js';
+import { scrapeMetrics } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/stores.js';
 
 const AUDIENCE = 'tick-engine-e2e';
@@ -173,16 +174,16 @@ function checkRefusal(t: Test, r: Refusal, status: number, code: string, label: 
 
 /** tick_engine_auth_failures_total by reason. */
 async function authFailures(base: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${base}/metrics`)).text();
   const out = new Map<string, number>();
-  for (const m of text.matchAll(/^tick_engine_auth_failures_total\{reason="([^"]+)"\} (\S+)$/gm)) out.set(m[1]!, Number(m[2]));
+  for (const [k, v] of await scrapeMetrics(base)) {
+    const m = /^tick_engine_auth_failures_total\{reason="([^"]+)"\}$/.exec(k);
+    if (m) out.set(m[1]!, v);
+  }
   return out;
 }
 
 async function gauge(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? NaN : Number(line.split(' ').pop());
+  return (await scrapeMetrics(base)).get(name) ?? NaN;
 }
 
 t.test('gateway auth, entitlements, limits and CORS with live data', async (t) => {
@@ -216,12 +217,9 @@ t.test('gateway auth, entitlements, limits and CORS with live data', async (t) =
     new SignJWT({ aud: AUDIENCE, iss: ISSUER, iat: now(), exp: now() + 600, ...claims }).setProtectedHeader({ alg, typ: 'JWT' }).sign(key);
 
   const port = await freePort();
-  const env = testEnv({
-    TE_SIM_START: 'now',
-    TE_SIM_SPEED: '1',
+  const env = liveEnv({
     TE_SIM_RATE: '300',
     TE_SIM_SYMBOLS: '10',
-    TE_IDLE_CLOSE_MS: '1000',
     TE_INTERVALS: '1s,1m',
     TE_SINKS: 'postgres',
     TE_GATEWAY_PORT: String(port),

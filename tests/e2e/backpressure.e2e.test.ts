@@ -5,7 +5,8 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import { runCli, startEngine } from '../helpers/cli.js';
-import { freePort, testEnv } from '../helpers/env.js';
+import { freePort, liveEnv } from '../helpers/env.js';
+import { scrapeMetrics, sumMetric } from '../helpers/metrics.js';
 
 const FAST = Number(process.env.TE_BP_FAST ?? 9);
 const SLOW = Math.round(FAST / 3); // a quarter of all clients
@@ -16,18 +17,6 @@ const SOFT = 64 * 1024;
 const HARD = 256 * 1024;
 /** The bound the gateway's RSS must stay under, whatever the slow clients do. */
 const RSS_BOUND_MB = 400;
-
-async function metrics(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const l of text.split('\n')) {
-    if (!l || l.startsWith('#')) continue;
-    const i = l.lastIndexOf(' ');
-    out.set(l.slice(0, i), Number(l.slice(i + 1)));
-  }
-  return out;
-}
-const sum = (m: Map<string, number>, prefix: string) => [...m].filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -61,12 +50,9 @@ function connect(port: number): Promise<WebSocket> {
 
 t.test(`${FAST} fast and ${SLOW} never-reading clients at ${RATE} ticks/s`, async (t) => {
   const port = await freePort();
-  const env = testEnv({
-    TE_SIM_START: 'now',
-    TE_SIM_SPEED: '1',
+  const env = liveEnv({
     TE_SIM_RATE: String(RATE),
     TE_SIM_SYMBOLS: '50',
-    TE_IDLE_CLOSE_MS: '1000',
     TE_INTERVALS: '1s,1m',
     TE_SINKS: 'postgres',
     TE_WS_SOFT_LIMIT_BYTES: String(SOFT),
@@ -113,7 +99,7 @@ t.test(`${FAST} fast and ${SLOW} never-reading clients at ${RATE} ticks/s`, asyn
 
   let peakRss = 0;
   const rssTimer = setInterval(() => {
-    metrics(port)
+    scrapeMetrics(`http://127.0.0.1:${port}`)
       .then((m) => (peakRss = Math.max(peakRss, m.get('tick_engine_process_resident_memory_bytes') ?? 0)))
       .catch(() => {});
   }, 1000);
@@ -142,7 +128,7 @@ t.test(`${FAST} fast and ${SLOW} never-reading clients at ${RATE} ticks/s`, asyn
   for (const s of slow) s.ws.once('close', () => closedAt.push(Date.now() - loadedAt));
   await new Promise((r) => setTimeout(r, LOADED_S * 1000));
   phase = 2;
-  const m = await metrics(port);
+  const m = await scrapeMetrics(`http://127.0.0.1:${port}`);
 
   const [p50a, p99a] = [
     percentile(
@@ -172,8 +158,8 @@ t.test(`${FAST} fast and ${SLOW} never-reading clients at ${RATE} ticks/s`, asyn
   t.comment(`fast p99 per 10 s of the loaded phase: ${windows.map((w) => percentile(w, 99).toFixed(0)).join(', ')} ms`);
   t.comment(`gateway peak RSS ${(peakRss / 1e6).toFixed(0)} MB (${(baselineRss / 1e6).toFixed(0)} MB before the slow clients)`);
   t.comment(
-    `conflated ${sum(m, 'tick_engine_ws_conflated_total')}, dropped trades ${sum(m, 'tick_engine_ws_dropped_total{channel="trades"}')}, ` +
-      `closed for backpressure ${sum(m, 'tick_engine_ws_backpressure_closed_total')}`,
+    `conflated ${sumMetric(m, 'tick_engine_ws_conflated_total')}, dropped trades ${sumMetric(m, 'tick_engine_ws_dropped_total{channel="trades"}')}, ` +
+      `closed for backpressure ${sumMetric(m, 'tick_engine_ws_backpressure_closed_total')}`,
   );
 
   t.ok(samples > FAST * LOADED_S * RATE * 0.5, `the fast clients kept receiving trades (${samples})`);
@@ -192,11 +178,11 @@ t.test(`${FAST} fast and ${SLOW} never-reading clients at ${RATE} ticks/s`, asyn
   t.ok(p99b <= 3 * p99a + 100, `fast p99 with slow clients ${p99b.toFixed(1)} ms stays near ${p99a.toFixed(1)} ms without (bound 3× + 100 ms)`);
   t.ok(peakRss < RSS_BOUND_MB * 1e6, `gateway peak RSS ${(peakRss / 1e6).toFixed(0)} MB < ${RSS_BOUND_MB} MB`);
 
-  t.equal(sum(m, 'tick_engine_ws_backpressure_closed_total'), SLOW, 'every slow client was closed for backpressure, and no fast one');
-  t.equal(sum(m, 'tick_engine_ws_closed_total{code="1008"}'), SLOW, 'with close code 1008');
-  t.ok(sum(m, 'tick_engine_ws_conflated_total') > 0, 'past the soft limit, in-progress updates were conflated first');
-  t.ok(sum(m, 'tick_engine_ws_dropped_total{channel="trades"}') > 0, 'and trades dropped');
-  t.equal(sum(m, 'tick_engine_ws_dropped_total{channel="bars"}'), 0, 'no final bar was ever dropped');
+  t.equal(sumMetric(m, 'tick_engine_ws_backpressure_closed_total'), SLOW, 'every slow client was closed for backpressure, and no fast one');
+  t.equal(sumMetric(m, 'tick_engine_ws_closed_total{code="1008"}'), SLOW, 'with close code 1008');
+  t.ok(sumMetric(m, 'tick_engine_ws_conflated_total') > 0, 'past the soft limit, in-progress updates were conflated first');
+  t.ok(sumMetric(m, 'tick_engine_ws_dropped_total{channel="trades"}') > 0, 'and trades dropped');
+  t.equal(sumMetric(m, 'tick_engine_ws_dropped_total{channel="bars"}'), 0, 'no final bar was ever dropped');
   t.equal(m.get('tick_engine_ws_connections'), FAST, 'the fast clients are the ones left');
   t.match(gateway.output(), /client closed for backpressure/, 'the gateway logged each close');
 

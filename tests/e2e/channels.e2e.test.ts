@@ -12,6 +12,7 @@ import { decode } from '../../src/stream/serde.js';
 import { runCli, startEngine, waitHttpOk } from '../helpers/cli.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
 import { readTopic } from '../helpers/stores.js';
+import { scrapeMetrics } from '../helpers/metrics.js';
 import { canonical, diffRecords } from '../helpers/compare.js';
 
 interface Msg {
@@ -296,14 +297,9 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
   const unknown = await fetch(`${base}/quote/NOPE-1`);
   t.same([unknown.status, ((await unknown.json()) as { code: string }).code], [404, 'TE_UNKNOWN_SYMBOL'], 'an unknown symbol: 404');
 
-  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const metrics = await scrapeMetrics(`http://127.0.0.1:${port}`);
   for (const name of ['tick_engine_ws_bytes_sent_total{channel="trades"}', 'tick_engine_tick_to_send_seconds_count{channel="bars"}']) {
-    const v = Number(
-      metrics
-        .split('\n')
-        .find((l) => l.startsWith(name))
-        ?.split(' ')[1],
-    );
+    const v = metrics.get(name) ?? NaN;
     t.ok(v > 0, `${name} = ${v}`);
   }
 });

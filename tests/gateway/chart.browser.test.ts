@@ -5,7 +5,7 @@ import t from 'tap';
 import { chromium } from 'playwright-core';
 import { projectRoot } from '../../src/paths.js';
 import { runCli, waitHttpOk } from '../helpers/cli.js';
-import { freePort, testEnv } from '../helpers/env.js';
+import { freePort, liveEnv } from '../helpers/env.js';
 import { waitFor } from '../helpers/stores.js';
 
 const CHROMIUM = process.env.TE_CHROMIUM ?? '/usr/bin/chromium';
@@ -13,12 +13,9 @@ const CHROMIUM = process.env.TE_CHROMIUM ?? '/usr/bin/chromium';
 t.test('candles draw and update as ticks flow; signal markers; scrolling back loads history', async (t) => {
   const port = await freePort();
   // Live mode, as in the demo: the feed runs on the wall clock; quiet partitions close on the idle timer.
-  const env = testEnv({
-    TE_SIM_START: 'now',
-    TE_SIM_SPEED: '1',
+  const env = liveEnv({
     TE_SIM_RATE: '300',
     TE_SIM_SYMBOLS: '10',
-    TE_IDLE_CLOSE_MS: '1000',
     TE_GATEWAY_PORT: String(port),
     TE_SINKS: 'postgres',
   });

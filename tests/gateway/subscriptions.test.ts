@@ -8,7 +8,7 @@ const client = (name: string, ...entitled: string[]) => ({ name, entitled: compi
 const names = (cs: { name: string }[]) => cs.map((c) => c.name).sort();
 
 t.test('exact, pattern and entitlement', async (t) => {
-  const subs = new Subscriptions<ReturnType<typeof client>>();
+  const subs = new Subscriptions<ReturnType<typeof client>>((c, symbol) => c.entitled(symbol));
   const a = client('a');
   const b = client('b', 'BTC-*');
   const c = client('c', 'ETH-USD');

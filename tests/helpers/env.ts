@@ -34,6 +34,11 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
   };
 }
 
+/** testEnv for live mode, as in the demo: the feed on the wall clock, quiet partitions closed by the idle timer. */
+export function liveEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return testEnv({ TE_SIM_START: 'now', TE_SIM_SPEED: '1', TE_IDLE_CLOSE_MS: '1000', ...overrides });
+}
+
 /** The validated config for a test environment. */
 export function testConfig(env: Record<string, string> = testEnv()): Config {
   return loadConfig({ env });

@@ -126,20 +126,17 @@ export interface StoredSignal {
   values: number[];
 }
 
+function rowToSignal(r: { symbol: string; bar_interval: string; bar_us: string; name: string; direction: string }, values: number[]): StoredSignal {
+  return { symbol: r.symbol, interval: r.bar_interval, barTime: Number(r.bar_us), name: r.name, direction: r.direction, values: values.map(Number) };
+}
+
 /** Every signal in a PostgreSQL or TimescaleDB signals table. */
 export function readPgSignals(url: string, table: string): Promise<StoredSignal[]> {
   return withPg(url, async (c) => {
     const { rows } = await c.query<{ symbol: string; bar_interval: string; bar_us: string; name: string; direction: string; vals: number[] }>(
       `SELECT symbol, bar_interval, (extract(epoch from bar_time) * 1000000)::bigint AS bar_us, name, direction, vals FROM ${table}`,
     );
-    return rows.map((r) => ({
-      symbol: r.symbol,
-      interval: r.bar_interval,
-      barTime: Number(r.bar_us),
-      name: r.name,
-      direction: r.direction,
-      values: r.vals.map(Number),
-    }));
+    return rows.map((r) => rowToSignal(r, r.vals));
   });
 }
 
@@ -156,13 +153,11 @@ export function readQuestDbSignals(pgUrl: string, table: string): Promise<Stored
       value2: number | null;
       value3: number | null;
     }>(`SELECT symbol, bar_interval, cast(bar_time AS long) AS bar_us, name, direction, value1, value2, value3 FROM ${table}`);
-    return rows.map((r) => ({
-      symbol: r.symbol,
-      interval: r.bar_interval,
-      barTime: Number(r.bar_us),
-      name: r.name,
-      direction: r.direction,
-      values: [r.value1, r.value2, r.value3].filter((v): v is number => v !== null).map(Number),
-    }));
+    return rows.map((r) =>
+      rowToSignal(
+        r,
+        [r.value1, r.value2, r.value3].filter((v): v is number => v !== null),
+      ),
+    );
   });
 }
