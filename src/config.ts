@@ -66,7 +66,33 @@ export const CONFIG_SPEC = {
     max: 300_000,
     doc: 'consumer group session timeout: how soon the partitions of a dead aggregator move to the others',
   },
-  intervals: { env: 'TE_INTERVALS', kind: 'intervals', default: '1s,1m', doc: 'bar intervals (s, m, h, d units), each a multiple of the first' },
+  intervals: {
+    env: 'TE_INTERVALS',
+    kind: 'intervals',
+    default: '1s,5s,15s,1m,5m,15m,1h,4h,1d',
+    doc: 'bar intervals (s, m, h, d units), each a multiple of the first; the first is built from ticks, the others roll up from it',
+  },
+  emptyBars: {
+    env: 'TE_EMPTY_BARS',
+    kind: 'string',
+    default: 'skip',
+    doc: "an interval in which a symbol had no trade: 'skip' (no bar) or 'flat' (a bar at the previous close, zero volume, once the symbol has traded)",
+    choices: ['skip', 'flat'],
+  },
+  topicState: {
+    env: 'TE_TOPIC_STATE',
+    kind: 'string',
+    default: 'ticks.agg-state',
+    doc: 'compacted topic of aggregator state snapshots (roll-ups, indicators, last closes), so a restart replays minutes of ticks, not a day',
+  },
+  stateSnapshotMs: {
+    env: 'TE_STATE_SNAPSHOT_MS',
+    kind: 'int',
+    default: '30000',
+    min: 0,
+    max: 3_600_000,
+    doc: "how often each partition's aggregation state is snapshotted to TE_TOPIC_STATE (a restart replays about this much plus the base interval); 0 = never (a restart replays back to the oldest open bar of the largest interval)",
+  },
   signals: {
     env: 'TE_SIGNALS',
     kind: 'string',
@@ -386,6 +412,11 @@ function crossCheck(c: Config): void {
   if (c.jwtHs256Secret && Buffer.byteLength(c.jwtHs256Secret) < 32)
     throw new ConfigError('TE_JWT_HS256_SECRET', 'must be at least 32 bytes (RFC 7518 asks for a key as long as the hash)');
   if (c.wsSoftLimitBytes >= c.wsMaxBufferBytes) throw new ConfigError('TE_WS_SOFT_LIMIT_BYTES', `must be below TE_WS_MAX_BUFFER_BYTES (${c.wsMaxBufferBytes})`);
+  if (c.emptyBars === 'flat' && c.stateSnapshotMs === 0)
+    throw new ConfigError(
+      'TE_EMPTY_BARS',
+      "'flat' needs state snapshots (TE_STATE_SNAPSHOT_MS > 0): the previous close of a quiet symbol must survive restarts",
+    );
   if (c.dailyTimezone !== 'UTC' && c.intervals[0]!.name === '1d')
     throw new ConfigError('TE_DAILY_TIMEZONE', 'needs a base interval below 1d (the first of TE_INTERVALS), so days roll up from it');
 }

@@ -55,6 +55,13 @@ export class SinkError extends TickEngineError {
   }
 }
 
+/** A state snapshot a checkpoint refers to cannot be read back (incomplete, or not in a known format). */
+export class StateRestoreError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TE_STATE_RESTORE', message, options);
+  }
+}
+
 /** A gateway request was malformed; sent back to the client with this code. */
 export class BadRequestError extends TickEngineError {
   /** The HTTP status when it answers a request. */

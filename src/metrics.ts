@@ -18,6 +18,17 @@ export const barsOut = new Counter({
   labelNames: ['interval'],
   registers: [registry],
 });
+export const snapshotsOut = new Counter({
+  name: 'tick_engine_state_snapshots_total',
+  help: 'Aggregator state snapshots stored in the state topic',
+  registers: [registry],
+});
+export const snapshotBytes = new Histogram({
+  name: 'tick_engine_state_snapshot_bytes',
+  help: 'Size of each aggregator state snapshot before compression',
+  buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 1e8],
+  registers: [registry],
+});
 export const batchSeconds = new Histogram({
   name: 'tick_engine_batch_seconds',
   help: 'Aggregator batch latency: fetch to commit',

@@ -6,10 +6,24 @@ import { ConfigError } from '../src/errors.js';
 t.test('defaults are valid and typed', async (t) => {
   const c = loadConfig({ env: {} });
   t.same(c.kafkaBrokers, ['127.0.0.1:19092']);
-  t.same(c.intervals, [
-    { name: '1s', micros: 1e6 },
-    { name: '1m', micros: 60e6 },
-  ]);
+  t.same(
+    c.intervals.map((i) => [i.name, i.micros]),
+    [
+      ['1s', 1e6],
+      ['5s', 5e6],
+      ['15s', 15e6],
+      ['1m', 60e6],
+      ['5m', 300e6],
+      ['15m', 900e6],
+      ['1h', 3600e6],
+      ['4h', 4 * 3600e6],
+      ['1d', 86400e6],
+    ],
+    'every interval from 1s to 1d by default',
+  );
+  t.equal(c.emptyBars, 'skip');
+  t.throws(() => loadConfig({ env: { TE_EMPTY_BARS: 'zero' } }), { code: 'TE_CONFIG', message: /TE_EMPTY_BARS/ });
+  t.throws(() => loadConfig({ env: { TE_EMPTY_BARS: 'flat', TE_STATE_SNAPSHOT_MS: '0' } }), { code: 'TE_CONFIG', message: /TE_EMPTY_BARS/ });
   t.equal(c.simSymbols, 50);
   t.ok(Object.isFrozen(c));
 });
@@ -42,7 +56,7 @@ t.test('bad values fail naming the key as the user wrote it', async (t) => {
     [{ TE_DAILY_TIMEZONE: 'Mars/Olympus' }, {}, 'TE_DAILY_TIMEZONE'],
     [{ TE_DAILY_TIMEZONE: 'Europe/Paris', TE_INTERVALS: '1d' }, {}, 'TE_DAILY_TIMEZONE'],
     [{ TE_BUCKET_ORIGIN: 'noon' }, {}, 'TE_BUCKET_ORIGIN'],
-    [{ TE_SIGNALS: '*@5m=sma_cross' }, {}, 'TE_SIGNALS'],
+    [{ TE_SIGNALS: '*@2m=sma_cross' }, {}, 'TE_SIGNALS'],
     [{ TE_SIGNALS: 'BTC-*@*=moon' }, {}, 'TE_SIGNALS'],
     [{ TE_AUTH: 'true' }, {}, 'TE_AUTH'],
     [{ TE_AUTH: 'true', TE_JWT_HS256_SECRET: 'short' }, {}, 'TE_JWT_HS256_SECRET'],

@@ -4,7 +4,19 @@ import { Piscina } from 'piscina';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { barsOut, batchSeconds, consumerLag, lateTicksRevising, liveUpdatesOut, revisionsOut, signalsOut, ticksIn, watermarkLag } from '../metrics.js';
+import {
+  snapshotBytes,
+  snapshotsOut,
+  barsOut,
+  batchSeconds,
+  consumerLag,
+  lateTicksRevising,
+  liveUpdatesOut,
+  revisionsOut,
+  signalsOut,
+  ticksIn,
+  watermarkLag,
+} from '../metrics.js';
 import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
 import { sendChunked } from '../stream/send.js';
@@ -15,7 +27,9 @@ import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
 import { ensureTopics } from '../stream/topics.js';
 import { compareBars, type Bar } from './bar.js';
 import { toBar } from './ohlcv.js';
-import { parseCheckpoint, PartitionAggregator } from './partition-aggregator.js';
+import { parseCheckpoint, PartitionAggregator, type SnapshotRef } from './partition-aggregator.js';
+import { decodeSnapshot, encodeSnapshot } from './state-snapshot.js';
+import { StateStore } from '../stream/state-store.js';
 import { packBatch, type BatchInput, type BatchOutput } from './pre-aggregate.js';
 import { KafkaBarSink } from './sinks/kafka-sink.js';
 import type { BarSink } from './sinks/sink.js';
@@ -27,8 +41,12 @@ interface PartitionState {
   lastBatchAt: number;
   /** Everything that touches this partition's state runs here, in order. */
   serial: Serial;
-  /** Indicators of this partition's streams (restart cold: not part of the checkpoint). */
+  /** Indicators of this partition's streams (in the state snapshot). */
   signals: SignalEngine;
+  /** The snapshot the committed checkpoint refers to, if any. */
+  snap: SnapshotRef | undefined;
+  /** Wall-clock ms of the last snapshot (or of the restore). */
+  snapshotAt: number;
   /** Kafka timestamp (ms) of the newest tick processed: carried by the bars it closes or updates. */
   lastTickTs: number;
 }
@@ -51,6 +69,7 @@ export class Aggregator {
   private pool: Piscina | undefined;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
+  private stateStore: StateStore | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
   private liveSending = false;
@@ -78,6 +97,7 @@ export class Aggregator {
     this.producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.sinks = [...deps.sinks, new KafkaBarSink(this.producer, config.topicBars)];
+    this.stateStore = new StateStore(deps.kafka, this.producer, config.topicState, config.aggGroupId);
     for (const s of this.sinks) {
       await s.init();
       this.sinkSerial.set(s, new Serial());
@@ -140,15 +160,24 @@ export class Aggregator {
     try {
       const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
       const meta = parseCheckpoint(committed?.partitions.find((p) => p.partition === partition)?.metadata);
+      const snapshot = meta?.snap ? decodeSnapshot(await this.stateStore!.load(partition, meta.snap)) : undefined;
       st = {
         partition,
-        agg: PartitionAggregator.fromConfig(this.config, meta),
+        agg: PartitionAggregator.fromConfig(this.config, meta, snapshot?.agg),
         lastBatchAt: Date.now(),
         serial: new Serial(),
         signals: new SignalEngine(this.signalRules),
         lastTickTs: Date.now(),
+        snap: meta?.snap,
+        // Without a snapshot to restore from, take one at the first commit: no checkpoint without one.
+        snapshotAt: meta?.snap ? Date.now() : 0,
       };
-      if (meta) this.deps.log.info({ partition, checkpoint: meta }, 'restored partition state from the committed checkpoint');
+      if (snapshot) st.signals.restore(snapshot.signals);
+      if (meta)
+        this.deps.log.info(
+          { partition, checkpoint: meta, snapshotBars: snapshot?.agg.levels.reduce((n, l) => n + l.open.length + l.revisable.length, 0) },
+          'restored partition state from the committed checkpoint',
+        );
     } finally {
       await admin.disconnect();
     }
@@ -251,6 +280,11 @@ export class Aggregator {
    */
   private async closeAndCommit(st: PartitionState, sourceTs = Date.now()): Promise<void> {
     const closed = st.agg.closeFinal();
+    // Indicators run on each bar's first final version. After a restore, bars published before it are
+    // recomputed: the restored indicators take them, but their signals were published already.
+    const versions = st.agg.takeFirstVersions();
+    if (versions.resumed.length) st.signals.onBars(versions.resumed);
+    const signals = st.signals.onBars(versions.fresh);
     if (closed.length) {
       const bars: Bar[] = closed.map((acc) => toBar(acc, true)).sort(compareBars);
       await Promise.all(this.sinks.map((s) => this.sinkSerial.get(s)!.run(() => s.write(bars, sourceTs))));
@@ -258,7 +292,6 @@ export class Aggregator {
         barsOut.inc({ interval: b.interval });
         if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
       }
-      const signals = st.signals.onBars(bars);
       if (signals.length) {
         await Promise.all(this.sinks.filter((s) => s.writeSignals).map((s) => this.sinkSerial.get(s)!.run(() => s.writeSignals!(signals))));
         const s = schema('signal');
@@ -273,11 +306,47 @@ export class Aggregator {
     st.agg.markDurable();
     const wm = st.agg.watermark;
     if (Number.isFinite(wm)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - wm / 1e6);
+    if (this.partitions.get(st.partition) !== st) return;
+    const previous = st.snap;
+    await this.maybeSnapshot(st);
     const cp = st.agg.checkpoint();
-    if (!cp || this.partitions.get(st.partition) !== st) return;
+    if (!cp) return;
     await this.consumer!.commitOffsets([
-      { topic: this.config.topicTicks, partition: st.partition, offset: String(cp.offset), metadata: JSON.stringify(cp.meta) },
+      {
+        topic: this.config.topicTicks,
+        partition: st.partition,
+        offset: String(cp.offset),
+        metadata: JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta),
+      },
     ]);
+    if (previous && previous !== st.snap) {
+      // The committed checkpoint no longer refers to it. A failure here only leaves garbage in the topic.
+      await this.stateStore!.drop(st.partition, previous).catch((err: unknown) =>
+        this.deps.log.warn({ err, partition: st.partition, snapshot: previous.id }, 'superseded state snapshot not tombstoned'),
+      );
+    }
+  }
+
+  /**
+   * Every TE_STATE_SNAPSHOT_MS: store the partition's state (larger intervals, flat-bar state, indicators), so the
+   * checkpoint can point at the base interval's replay point instead of the oldest open bar of the largest interval.
+   */
+  private async maybeSnapshot(st: PartitionState): Promise<void> {
+    const every = this.config.stateSnapshotMs;
+    if (every <= 0 || Date.now() - st.snapshotAt < every || !st.agg.canSnapshot) return;
+    const started = process.hrtime.bigint();
+    const state = st.agg.snapshot();
+    const payload = encodeSnapshot(state, st.signals.state());
+    const ref = await this.stateStore!.save(st.partition, payload);
+    st.agg.pinTo(state);
+    st.snap = ref;
+    st.snapshotAt = Date.now();
+    snapshotsOut.inc();
+    snapshotBytes.observe(payload.length);
+    this.deps.log.debug(
+      { partition: st.partition, bytes: payload.length, chunks: ref.chunks, replayFrom: state.from, seconds: Number(process.hrtime.bigint() - started) / 1e9 },
+      'state snapshot stored',
+    );
   }
 
   async stop(): Promise<void> {

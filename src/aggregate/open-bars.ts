@@ -30,6 +30,12 @@ export class OpenBars {
     return this.bars.get(`${symbol}\u0000${bucketStart}`);
   }
 
+  /** Whether bucket (symbol, bucketStart) holds trades: an open bar or a closed one still revisable. */
+  has(symbol: string, bucketStart: number): boolean {
+    const k = `${symbol}\u0000${bucketStart}`;
+    return this.bars.has(k) || this.revisable.has(k);
+  }
+
   /** Every open (not yet closed) bar. */
   openBars(): IterableIterator<BarAcc> {
     return this.bars.values();
@@ -51,8 +57,9 @@ export class OpenBars {
   /**
    * A late tick for a bar that was still open when the tick arrived: merge it wherever the bar is now.
    * Returns the bar when it has closed since (it must be published with the tick in it), else undefined.
+   * `prior`: the revision a bar created here starts from (that of a flat bar it replaces).
    */
-  absorb(symbol: string, bucketStart: number, tick: BarAcc, watermark: number): BarAcc | undefined {
+  absorb(symbol: string, bucketStart: number, tick: BarAcc, watermark: number, prior = 0): BarAcc | undefined {
     const key = `${symbol}\u0000${bucketStart}`;
     const closed = this.revisable.get(key);
     if (closed) {
@@ -65,6 +72,7 @@ export class OpenBars {
       return undefined;
     }
     const acc = copyAs(tick, this.interval.name, bucketStart);
+    acc.revision = prior;
     // The bucket may have closed in this very step (its only tick being this one): keep it revisable and publish it.
     if (this.bucketing.end(bucketStart) <= watermark) {
       if (this.allowedLateness > 0) this.revisable.set(key, acc);
@@ -78,11 +86,14 @@ export class OpenBars {
    * A late tick (as a one-tick partial) for the bar (symbol, bucketStart), which was closed when the tick
    * arrived: merge it in and count a revision. Returns the revised bar (created if the bucket was empty).
    */
-  revise(symbol: string, bucketStart: number, tick: BarAcc, offset: number): BarAcc {
+  revise(symbol: string, bucketStart: number, tick: BarAcc, offset: number, prior = 0): BarAcc {
     const key = `${symbol}\u0000${bucketStart}`;
     let acc = this.revisable.get(key) ?? this.bars.get(key);
     if (acc) mergeAcc(acc, tick);
-    else this.revisable.set(key, (acc = copyAs(tick, this.interval.name, bucketStart)));
+    else {
+      this.revisable.set(key, (acc = copyAs(tick, this.interval.name, bucketStart)));
+      acc.revision = prior;
+    }
     acc.revision++;
     acc.revisedAt = Math.max(acc.revisedAt, offset);
     return acc;
@@ -106,6 +117,16 @@ export class OpenBars {
       }
     }
     return out;
+  }
+
+  /** Plain data of every bar, for state snapshots. */
+  state(): { open: BarAcc[]; revisable: BarAcc[] } {
+    return { open: [...this.bars.values()], revisable: [...this.revisable.values()] };
+  }
+
+  restore(s: { open: BarAcc[]; revisable: BarAcc[] }): void {
+    for (const acc of s.open) this.bars.set(`${acc.symbol}\u0000${acc.bucketStart}`, acc);
+    for (const acc of s.revisable) this.revisable.set(`${acc.symbol}\u0000${acc.bucketStart}`, acc);
   }
 
   /** The open bar holding the lowest source offset (and the watermark before it), or undefined when none is open. */

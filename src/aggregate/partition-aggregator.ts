@@ -1,31 +1,66 @@
 // The state machine of one source partition: fold batch results in, close final bars, checkpoint, restore.
 //
 // Exactly-once effect rests on the checkpoint committed with each offset (as Kafka offset metadata):
-//   offset      lowest offset any open bar still needs (a restart re-reads from here),
+//   offset      where a restart re-reads from,
 //   wm          the watermark just before that offset (the replay recomputes the same watermark path,
 //               so the same ticks are late and the same bars close),
 //   durable     the watermark up to which every closed bar is already in every sink,
-//   hi          the next offset after the highest one ever processed.
+//   hi          the next offset after the highest one ever processed,
+//   snap        (optional) the state snapshot the restart starts from.
 // After a restart, bars ending at or before `durable` are not emitted again (they were recomputed from a
 // suffix of their ticks only), and rejects below `hi` are not dead-lettered twice.
+//
+// Without a snapshot, `offset` is the lowest offset any open bar of any interval still needs, so a 1d interval
+// would hold it back a whole day. With one (see `snapshot`), the larger intervals' open bars, the flat-bar state
+// and the indicators come from the snapshot, and `offset` is where the *base* interval's open bars start when
+// it was taken: a restart replays that much. During that replay the restored state already holds everything
+// the snapshot saw: base bars ending at or before the snapshot's watermark are not rolled up again, and late
+// ticks below the snapshot's `hi` are not applied again to the larger intervals or to the flat bars.
 import type { Config, IntervalSpec } from '../config.js';
 import type { BarAcc } from './ohlcv.js';
-import { mergeAcc } from './ohlcv.js';
+import { mergeAcc, toBar } from './ohlcv.js';
+import type { Bar } from './bar.js';
 import { copyAs, OpenBars } from './open-bars.js';
 import type { BatchOutput, LateTick, Reject } from './pre-aggregate.js';
 import { bucketingsFor, type Bucketing } from './bucketing.js';
+import { FlatFill, type FlatFillState } from './flat-fill.js';
+
+/** Where a snapshot lives (the state store's reference), carried in the checkpoint. */
+export interface SnapshotRef {
+  id: string;
+  /** Offset of the snapshot's first record in the state topic. */
+  offset: number;
+  chunks: number;
+}
 
 export interface CheckpointMeta {
-  v: 1;
+  v: 1 | 2;
   /** null stands for -Infinity (JSON has no infinities). */
   wm: number | null;
   durable: number | null;
   hi: number;
+  snap?: SnapshotRef;
 }
 
 export interface Checkpoint {
   offset: number;
   meta: CheckpointMeta;
+}
+
+/** The aggregation state of a partition at a durable point: what a restart needs besides the base interval's ticks. */
+export interface AggState {
+  v: 1;
+  /** Next offset after the highest processed when taken. */
+  hi: number;
+  /** Watermark when taken; every bar ending at or before it was durable. */
+  wm: number;
+  /** Where the base interval's open (and still revisable) bars start, and the watermark before it. */
+  from: number;
+  fromWm: number;
+  /** Bars of every interval but the base one (index 0 is empty). */
+  levels: { open: BarAcc[]; revisable: BarAcc[] }[];
+  /** Flat-bar state of every interval, when that policy is on. */
+  fills?: FlatFillState[];
 }
 
 const fromJson = (x: number | null): number => (x === null ? -Infinity : x);
@@ -35,10 +70,17 @@ export function parseCheckpoint(metadata: string | null | undefined): Checkpoint
   if (!metadata) return undefined;
   try {
     const m = JSON.parse(metadata) as CheckpointMeta;
-    return m && m.v === 1 && typeof m.hi === 'number' ? m : undefined;
+    return m && (m.v === 1 || m.v === 2) && typeof m.hi === 'number' ? m : undefined;
   } catch {
     return undefined;
   }
+}
+
+export interface PartitionOptions {
+  /** The empty-interval policy: flat bars at the previous close. */
+  flat?: boolean;
+  /** The snapshot the checkpoint refers to. */
+  snapshot?: AggState;
 }
 
 export class PartitionAggregator {
@@ -58,27 +100,49 @@ export class PartitionAggregator {
   /** Late ticks of the batches applied since the last closeFinal, in offset order. */
   private pendingLate: LateTick[] = [];
   private readonly allowedLateness: number;
+  /** Flat-bar state per interval (empty-interval policy 'flat'), else undefined. */
+  private readonly fills: FlatFill[] | undefined;
+  /** The restored snapshot's hi and watermark (-1 / -Infinity without one). */
+  private readonly snapHi: number;
+  private readonly snapWm: number;
+  /** Once a snapshot is taken (or restored): the replay point it needs, committed until the next one. */
+  private pinned: { from: number; fromWm: number } | undefined;
+  /** First final versions of the bars closed since the last takeFirstVersions. */
+  private readonly firstVersions = new Map<BarAcc, { bar: Bar; published: boolean }>();
 
-  constructor(intervals: IntervalSpec[], restored?: CheckpointMeta, allowedLateness = 0, bucketings?: Bucketing[]) {
+  constructor(intervals: IntervalSpec[], restored?: CheckpointMeta, allowedLateness = 0, bucketings?: Bucketing[], opts: PartitionOptions = {}) {
     this.allowedLateness = allowedLateness;
     this.levels = intervals.map((iv, i) => new OpenBars(iv, allowedLateness, bucketings?.[i]));
+    this.fills = opts.flat ? this.levels.map((l) => new FlatFill(l.interval.name, l.bucketing)) : undefined;
     this.watermark = restored ? fromJson(restored.wm) : -Infinity;
     this.durableThrough = restored ? fromJson(restored.durable) : -Infinity;
     this.replayUntil = restored ? restored.hi : -1;
+    const snap = opts.snapshot;
+    this.snapHi = snap ? snap.hi : -1;
+    this.snapWm = snap ? snap.wm : -Infinity;
+    if (snap) {
+      for (let j = 1; j < this.levels.length; j++) {
+        const l = snap.levels[j];
+        if (l) this.levels[j]!.restore(l);
+      }
+      if (this.fills && snap.fills) this.fills.forEach((f, i) => snap.fills![i] && f.restore(snap.fills![i]!));
+      this.pinned = { from: snap.from, fromWm: snap.fromWm };
+    }
   }
 
-  /** The state for a partition as the configuration asks (intervals, lateness, origin, daily zone). */
-  static fromConfig(config: Config, restored?: CheckpointMeta): PartitionAggregator {
+  /** The state for a partition as the configuration asks (intervals, lateness, origin, daily zone, empty bars). */
+  static fromConfig(config: Config, restored?: CheckpointMeta, snapshot?: AggState): PartitionAggregator {
     return new PartitionAggregator(
       config.intervals,
       restored,
       config.allowedLatenessMs * 1000,
       bucketingsFor(config.intervals, { origin: config.bucketOrigin, dailyZone: config.dailyTimezone }),
+      { flat: config.emptyBars === 'flat', snapshot },
     );
   }
 
   get openBars(): number {
-    return this.levels.reduce((n, l) => n + l.size, 0);
+    return this.levels.reduce((n, l) => n + l.size, 0) + (this.fills?.reduce((n, f) => n + f.size, 0) ?? 0);
   }
 
   /** The interval ticks are aggregated at (the workers' unit of work). */
@@ -108,46 +172,95 @@ export class PartitionAggregator {
 
   /**
    * Advance the state to the watermark and return the bars to publish, each once with its latest revision:
-   *  1. close the bars the watermark passed, rolling each closed base bar up into every larger interval
-   *     (exact partial sums, so a rolled-up bar equals the bar computed from its ticks directly);
-   *  2. apply the pending late ticks in offset order: a level whose bar had closed when the tick arrived
-   *     gets a revision, a level still open then just takes the tick;
-   *  3. forget closed bars past the allowed lateness.
+   *  1. late ticks whose bar (at some interval) was still open when they arrived join that open bar;
+   *  2. close the bars the watermark passed, rolling each closed base bar up into every larger interval
+   *     (exact partial sums, so a rolled-up bar equals the bar computed from its ticks directly), and fill the
+   *     empty buckets with flat bars when that policy is on;
+   *  3. late ticks whose bar had closed when they arrived revise it (and re-carry the flat bars after it);
+   *  4. forget closed bars past the allowed lateness.
+   * Whatever the batching, a bar's first final version holds exactly the ticks that arrived before the watermark
+   * passed its end (`takeFirstVersions`), and each later tick counts one revision.
    * Not returned: bars durable before a restart, and revisions made by records below the replay point.
    * Call `markDurable` once the returned bars are in every sink.
    */
   closeFinal(): BarAcc[] {
     const out = new Set<BarAcc>();
+    const revising: LateTick[] = [];
+    for (const late of this.pendingLate) {
+      const t = late.partial;
+      const seen = late.offset < this.snapHi; // already in the restored state, except the base interval's bars
+      let closedAtArrival = false;
+      for (let i = 0; i < this.levels.length; i++) {
+        const level = this.levels[i]!;
+        const start = level.bucketing.start(t.bucketStart);
+        if (level.bucketing.end(start) <= late.wmBefore) closedAtArrival = true;
+        else if (!seen) level.mergeOne(t.symbol, start, t, false);
+      }
+      if (closedAtArrival) revising.push(late);
+    }
     for (let i = 0; i < this.levels.length; i++) {
       const level = this.levels[i]!;
-      for (const acc of level.close(this.watermark)) {
+      const closed = level.close(this.watermark);
+      for (const acc of closed) {
+        const end = level.bucketing.end(acc.bucketStart);
         // Durable base bars still roll up: after a restart the larger open bars are rebuilt from them.
-        if (i === 0) {
+        // Not those the restored snapshot already holds.
+        if (i === 0 && end > this.snapWm) {
           for (let j = 1; j < this.levels.length; j++) {
             const up = this.levels[j]!;
             up.mergeOne(acc.symbol, up.bucketing.start(acc.bucketStart), acc, false);
           }
         }
-        if (level.bucketing.end(acc.bucketStart) > this.durableThrough) out.add(acc);
+        this.closedNow(acc, end, out);
       }
+      for (const flat of this.fills?.[i]!.close(closed, this.watermark, this.snapWm) ?? []) this.closedNow(flat, level.bucketing.end(flat.bucketStart), out);
     }
-    for (const late of this.pendingLate) {
+    for (const late of revising) {
       const t = late.partial;
-      for (const level of this.levels) {
+      const seen = late.offset < this.snapHi;
+      const fresh = late.offset >= this.replayUntil;
+      for (let i = 0; i < this.levels.length; i++) {
+        if (seen && i > 0) break;
+        const level = this.levels[i]!;
         const start = level.bucketing.start(t.bucketStart);
-        const end = level.bucketing.end(start);
-        if (end <= late.wmBefore) {
-          const acc = level.revise(t.symbol, start, t, late.offset);
-          if (late.offset >= this.replayUntil) out.add(acc);
-        } else {
-          const closedSince = level.absorb(t.symbol, start, t, this.watermark);
-          if (closedSince && (late.offset >= this.replayUntil || end > this.durableThrough)) out.add(closedSince);
+        if (level.bucketing.end(start) > late.wmBefore) continue; // joined the open bar in step 1
+        const fill = this.fills?.[i];
+        const conv = fill?.convert(t.symbol, start);
+        if (conv?.flat) out.delete(conv.flat);
+        const acc = level.revise(t.symbol, start, t, late.offset, conv?.prior);
+        if (fresh) out.add(acc);
+        if (!fill || seen) continue;
+        for (const { flat, revised } of fill.afterLate(acc, late.wmBefore, this.watermark, (b) => level.has(t.symbol, b))) {
+          const end = level.bucketing.end(flat.bucketStart);
+          if (fresh || end > this.durableThrough) out.add(flat);
+          // A flat bar that closed after this tick arrived carries it in its first version.
+          if (!revised && end > this.snapWm) this.firstVersions.set(flat, { bar: toBar(flat, true), published: end > this.durableThrough });
         }
       }
     }
     this.pendingLate = [];
     for (const level of this.levels) level.evict(this.watermark);
+    if (this.fills) for (const f of this.fills) f.evict(this.watermark, this.allowedLateness);
     return [...out];
+  }
+
+  /** A bar (real or flat) just closed: publish it unless durable already, and keep its first version. */
+  private closedNow(acc: BarAcc, end: number, out: Set<BarAcc>): void {
+    if (end > this.durableThrough) out.add(acc);
+    if (end > this.snapWm) this.firstVersions.set(acc, { bar: toBar(acc, true), published: end > this.durableThrough });
+  }
+
+  /**
+   * The first final version of every bar closed since the last call, as the indicators need them: `resumed` are
+   * those recomputed after a restore that were published before it (the restored indicators have not seen them),
+   * `fresh` the others. Revisions are not in here: indicators run once per bar, on the version that closed.
+   */
+  takeFirstVersions(): { resumed: Bar[]; fresh: Bar[] } {
+    const resumed: Bar[] = [];
+    const fresh: Bar[] = [];
+    for (const { bar, published } of this.firstVersions.values()) (published ? fresh : resumed).push(bar);
+    this.firstVersions.clear();
+    return { resumed, fresh };
   }
 
   /**
@@ -203,18 +316,59 @@ export class PartitionAggregator {
     this.durableThrough = Math.max(this.durableThrough, this.watermark);
   }
 
-  /** What to commit now, or undefined before the first record. */
-  checkpoint(): Checkpoint | undefined {
-    if (this.nextOffset < 0) return undefined;
+  /** Where a replay must start to rebuild the given levels' open and revisable bars, and the watermark before it. */
+  private lowWater(levels: OpenBars[]): { offset: number; watermark: number } {
     let low: { offset: number; watermark: number } | undefined;
-    for (const level of this.levels) {
+    for (const level of levels) {
       const l = level.lowWater();
       if (l && (!low || l.offset < low.offset)) low = l;
     }
+    return low ?? { offset: this.nextOffset, watermark: this.watermark };
+  }
+
+  /**
+   * What to commit now, or undefined before the first record. With a snapshot: the replay point it was taken
+   * with, until the next one; without: the lowest offset any open bar of any interval needs.
+   */
+  checkpoint(): Checkpoint | undefined {
+    if (this.nextOffset < 0) return undefined;
+    const low = this.pinned ? { offset: this.pinned.from, watermark: this.pinned.fromWm } : this.lowWater(this.levels);
     return {
-      offset: low ? low.offset : this.nextOffset,
+      offset: low.offset,
       // hi never goes back: a restart in the middle of a replay has still seen everything below the old hi.
-      meta: { v: 1, wm: toJson(low ? low.watermark : this.watermark), durable: toJson(this.durableThrough), hi: Math.max(this.replayUntil, this.nextOffset) },
+      meta: { v: 1, wm: toJson(low.watermark), durable: toJson(this.durableThrough), hi: Math.max(this.replayUntil, this.nextOffset) },
     };
+  }
+
+  /**
+   * Whether a snapshot may be taken now: not while replaying what a restored snapshot already holds (the larger
+   * intervals are ahead of the base one then), nor before the first record.
+   */
+  get canSnapshot(): boolean {
+    return this.nextOffset >= 0 && this.nextOffset >= this.snapHi && this.watermark >= this.snapWm;
+  }
+
+  /**
+   * The state a restart needs besides the base interval's ticks, as plain data, taken right after every closed
+   * bar was made durable (call after closeFinal and markDurable). Once it is stored, `pinTo` it.
+   */
+  snapshot(): AggState {
+    if (this.pendingLate.length) throw new Error('snapshot taken with late ticks pending: call closeFinal first');
+    if (!this.canSnapshot) throw new Error('snapshot taken while replaying what the restored one already holds');
+    const low = this.lowWater([this.levels[0]!]);
+    return {
+      v: 1,
+      hi: this.nextOffset,
+      wm: this.watermark,
+      from: low.offset,
+      fromWm: low.watermark,
+      levels: this.levels.map((l, j) => (j === 0 ? { open: [], revisable: [] } : l.state())),
+      fills: this.fills?.map((f) => f.state()),
+    };
+  }
+
+  /** A snapshot taken by `snapshot` is durable: checkpoints from now on point at its replay point. */
+  pinTo(snap: AggState): void {
+    this.pinned = { from: snap.from, fromWm: snap.fromWm };
   }
 }

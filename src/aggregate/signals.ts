@@ -4,6 +4,7 @@
 import type { Bar } from './bar.js';
 import { SignalRules, type SignalName } from './signal-rules.js';
 import { Bollinger, Macd, Rsi, Sma, crossing, rsiZoneCrossing, type CrossDirection } from './indicators/index.js';
+import { restoreInto } from './restore-into.js';
 
 export interface Signal {
   symbol: string;
@@ -27,6 +28,13 @@ interface StreamIndicators {
   prev: { fast?: number; slow?: number; macd?: number; signal?: number; rsi?: number; close?: number; upper?: number; lower?: number };
 }
 
+/** One stream's indicators as plain data (a snapshot). */
+export interface IndicatorState {
+  symbol: string;
+  interval: string;
+  data: Omit<StreamIndicators, 'names'>;
+}
+
 const dir = (d: CrossDirection | undefined): 'UP' | 'DOWN' | undefined => (d === 'up' ? 'UP' : d === 'down' ? 'DOWN' : undefined);
 
 export class SignalEngine {
@@ -34,26 +42,51 @@ export class SignalEngine {
 
   constructor(private readonly rules: SignalRules = SignalRules.all()) {}
 
+  private stream(symbol: string, interval: string): StreamIndicators {
+    const key = `${interval}\u0000${symbol}`;
+    let s = this.streams.get(key);
+    if (!s)
+      this.streams.set(
+        key,
+        (s = {
+          names: this.rules.select(symbol, interval),
+          lastBucket: -Infinity,
+          fast: new Sma(10),
+          slow: new Sma(30),
+          macd: new Macd(12, 26, 9),
+          rsi: new Rsi(14),
+          bb: new Bollinger(20, 2),
+          prev: {},
+        }),
+      );
+    return s;
+  }
+
+  /**
+   * The indicators' state, for a snapshot: plain data once structured-cloned (v8.serialize), which must happen
+   * before the next onBars. The configured signal names are not part of it: they come from the rules in force.
+   */
+  state(): IndicatorState[] {
+    const out: IndicatorState[] = [];
+    for (const [key, s] of this.streams) {
+      if (s.lastBucket === -Infinity) continue;
+      const data: Partial<StreamIndicators> = { ...s };
+      delete data.names;
+      const [interval, symbol] = key.split('\u0000') as [string, string];
+      out.push({ symbol, interval, data: data as IndicatorState['data'] });
+    }
+    return out;
+  }
+
+  restore(state: IndicatorState[]): void {
+    for (const { symbol, interval, data } of state) restoreInto(this.stream(symbol, interval), data);
+  }
+
   /** Feed final bars (any order of streams); returns the signals they trigger. */
   onBars(bars: Bar[]): Signal[] {
     const out: Signal[] = [];
     for (const bar of [...bars].sort((a, b) => a.bucketStart - b.bucketStart)) {
-      const key = `${bar.interval}\u0000${bar.symbol}`;
-      let s = this.streams.get(key);
-      if (!s)
-        this.streams.set(
-          key,
-          (s = {
-            names: this.rules.select(bar.symbol, bar.interval),
-            lastBucket: -Infinity,
-            fast: new Sma(10),
-            slow: new Sma(30),
-            macd: new Macd(12, 26, 9),
-            rsi: new Rsi(14),
-            bb: new Bollinger(20, 2),
-            prev: {},
-          }),
-        );
+      const s = this.stream(bar.symbol, bar.interval);
       if (bar.bucketStart <= s.lastBucket || s.names.size === 0) continue; // a revision, a bar seen already, or no signals wanted
       s.lastBucket = bar.bucketStart;
       const c = bar.close;

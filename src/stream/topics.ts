@@ -2,12 +2,26 @@
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 
+function topicConfig(topic: string, config: Config): { name: string; value: string }[] {
+  // In-progress updates are superseded within seconds: keep an hour, not the broker's week.
+  if (topic === config.topicBarsLive) return [{ name: 'retention.ms', value: '3600000' }];
+  // State snapshots: only the latest per key matters; hourly segments let compaction drop superseded ones.
+  if (topic === config.topicState)
+    return [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'segment.ms', value: '3600000' },
+    ];
+  return [];
+}
+
 export async function ensureTopics(kafka: Kafka, config: Config): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [config.topicTicks, config.topicBars, config.topicBarsLive, config.topicSignals, config.topicDlq].filter((t) => !existing.has(t));
+    const wanted = [config.topicTicks, config.topicBars, config.topicBarsLive, config.topicSignals, config.topicDlq, config.topicState].filter(
+      (t) => !existing.has(t),
+    );
     if (wanted.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,
@@ -15,8 +29,7 @@ export async function ensureTopics(kafka: Kafka, config: Config): Promise<void> 
         topic,
         numPartitions: topic === config.topicDlq ? 1 : config.ticksPartitions,
         replicationFactor: 1,
-        // In-progress updates are superseded within seconds: keep an hour, not the broker's week.
-        configEntries: topic === config.topicBarsLive ? [{ name: 'retention.ms', value: '3600000' }] : [],
+        configEntries: topicConfig(topic, config),
       })),
     });
   } finally {

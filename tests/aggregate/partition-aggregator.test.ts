@@ -12,6 +12,9 @@ import { Prng } from '../../src/ingest/prng.js';
 import type { Tick } from '../../src/ingest/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { encode } from '../../src/stream/serde.js';
+import { SignalEngine, type Signal } from '../../src/aggregate/signals.js';
+import { decodeSnapshot, encodeSnapshot } from '../../src/aggregate/state-snapshot.js';
+import { diffRecords } from '../helpers/compare.js';
 import { diffBars, offlineBars } from '../helpers/oracle.js';
 
 const intervals: IntervalSpec[] = [
@@ -21,31 +24,55 @@ const intervals: IntervalSpec[] = [
 ];
 const maxOutOfOrder = 400_000;
 
-function stream(seed: number, n: number): Tick[] {
-  const sim = new FeedSimulator({ symbols: 6, rate: 400, seed, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 300_000, venue: 'T' });
+function stream(seed: number, n: number, rate = 400): Tick[] {
+  const sim = new FeedSimulator({ symbols: 6, rate, seed, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 300_000, venue: 'T' });
   const ticks = Array.from({ length: n }, () => sim.next());
   // Some ticks far too late, so dead-lettering is part of what must survive crashes.
   for (let k = 37; k < n; k += 97) ticks[k] = { ...ticks[k]!, eventTime: ticks[k]!.eventTime - 3_000_000 };
   return ticks;
 }
 
-function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProbability: number, allowedLateness: number) {
+interface RunOptions {
+  /** Chance of a state snapshot at each commit (0: none, the checkpoint holds back to the largest interval). */
+  snapshotProbability?: number;
+  flat?: boolean;
+  /** Chance of a crash before each batch. */
+  crashChance?: number;
+}
+
+function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProbability: number, allowedLateness: number, opts: RunOptions = {}) {
   const s = schema('tick');
   const values = ticks.map((x) => encode(s, x));
   const rng = new Prng(seed);
   const store = new Map<string, Bar>();
   const emissions = new Map<string, number>();
+  const signals = new Map<string, Signal>();
   const dlq: number[] = [];
-  let committed: Checkpoint | undefined;
-  let agg = new PartitionAggregator(intervals, undefined, allowedLateness);
+  let committed: { cp: Checkpoint; snapshot?: Buffer } | undefined;
+  let snapshot: Buffer | undefined;
+  const make = () => {
+    const snap = committed?.snapshot && decodeSnapshot(committed.snapshot);
+    const agg = new PartitionAggregator(intervals, committed && parseCheckpoint(JSON.stringify(committed.cp.meta)), allowedLateness, undefined, {
+      flat: opts.flat,
+      snapshot: snap?.agg,
+    });
+    const engine = new SignalEngine();
+    if (snap) engine.restore(snap.signals);
+    return { agg, engine };
+  };
+  let { agg, engine } = make();
   let pos = 0;
   let crashed = 0;
+  let replayed = 0;
   while (pos < ticks.length) {
-    if (crashed < crashes && rng.next() < 0.15) {
-      // SIGKILL: in-memory state gone; resume from the committed offset with the committed checkpoint.
+    if (crashed < crashes && rng.next() < (opts.crashChance ?? 0.15)) {
+      // SIGKILL: in-memory state gone; resume from the committed offset with the committed checkpoint (and snapshot).
       crashed++;
-      agg = new PartitionAggregator(intervals, committed && parseCheckpoint(JSON.stringify(committed.meta)), allowedLateness);
-      pos = committed ? committed.offset : 0;
+      ({ agg, engine } = make());
+      snapshot = committed?.snapshot;
+      const from = committed ? committed.cp.offset : 0;
+      replayed += pos - from;
+      pos = from;
       continue;
     }
     const n = 1 + rng.int(300);
@@ -55,16 +82,32 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     const out = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness, origin: 0 });
     for (const r of agg.apply(out, offsets, end - 1)) dlq.push(offsets[r.index]!);
     // A crash may also hit between writing bars and committing: then the bars are durable, the commit is not.
-    for (const acc of agg.closeFinal()) {
-      const bar = toBar(acc, true);
+    const bars = agg.closeFinal().map((acc) => toBar(acc, true));
+    for (const bar of bars) {
       store.set(barKey(bar), bar);
       emissions.set(barKey(bar), (emissions.get(barKey(bar)) ?? 0) + 1);
     }
+    const versions = agg.takeFirstVersions();
+    engine.onBars(versions.resumed);
+    for (const x of engine.onBars(versions.fresh)) signals.set(`${x.symbol}|${x.interval}|${x.barTime}|${x.name}`, x);
     agg.markDurable();
-    if (rng.next() < commitProbability) committed = agg.checkpoint();
+    // As the aggregator does: a snapshot is stored, then pinned, then committed with the checkpoint; the first
+    // one as soon as possible, so no checkpoint without a snapshot is ever committed.
+    const p = opts.snapshotProbability ?? 0;
+    if (p > 0 && agg.canSnapshot && (!snapshot || rng.next() < p)) {
+      const state = agg.snapshot();
+      snapshot = encodeSnapshot(state, engine.state());
+      agg.pinTo(state);
+    }
+    if (rng.next() < commitProbability) committed = { cp: agg.checkpoint()!, snapshot };
     pos = end;
   }
-  return { store, emissions, dlq, crashed };
+  return { store, emissions, dlq, crashed, signals, replayed };
+}
+
+/** The signals of an uninterrupted run over the same ticks. */
+function signalsWithoutCrashes(ticks: Tick[], allowedLateness: number, opts: RunOptions): Map<string, Signal> {
+  return runWithCrashes(ticks, 1, 0, 1, allowedLateness, opts).signals;
 }
 
 for (const seed of [1, 2, 3, 4]) {
@@ -95,6 +138,57 @@ for (const seed of [1, 2, 3, 4]) {
         t.comment(`${expected.finalBars.length} bars, ${late.length} dropped, ${expected.revised.length} revising; ${reemitted} bars emitted more than once`);
       });
     }
+  }
+}
+
+for (const seed of [5, 6, 7]) {
+  for (const allowedLateness of [0, 2_500_000]) {
+    t.test(`seed ${seed}, lateness ${allowedLateness / 1e6} s, state snapshots: crashes anywhere, bars and signals exact, shorter replays`, async (t) => {
+      const ticks = stream(seed, 12000, 60); // 200 s: enough 1s bars for every indicator to warm up
+      const withSnapshots = runWithCrashes(ticks, seed * 17, 25, 0.8, allowedLateness, { snapshotProbability: 0.3, crashChance: 0.3 });
+      const without = runWithCrashes(ticks, seed * 17, 25, 0.8, allowedLateness);
+      t.ok(withSnapshots.crashed >= 10, `${withSnapshots.crashed} crashes`);
+      const expected = offlineBars(
+        ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
+        { intervals, maxOutOfOrder, allowedLateness },
+      );
+      t.same(diffBars([...withSnapshots.store.values()], expected.finalBars), [], 'the stores end with exactly the offline bars, revisions included');
+      const reference = signalsWithoutCrashes(ticks, allowedLateness, {});
+      t.ok(reference.size > 20, `${reference.size} signals without crashes`);
+      t.same(
+        diffRecords([...withSnapshots.signals.values()], [...reference.values()], (x) => `${x.symbol}|${x.interval}|${x.barTime}|${x.name}`),
+        [],
+        'restored indicators give exactly the signals of a run without crashes',
+      );
+      t.ok(
+        withSnapshots.replayed < without.replayed,
+        `ticks re-read after crashes: ${withSnapshots.replayed} with snapshots, ${without.replayed} without (the 1m bars hold the checkpoint back)`,
+      );
+    });
+  }
+}
+
+for (const seed of [8, 9]) {
+  for (const allowedLateness of [0, 2_500_000]) {
+    t.test(`seed ${seed}, lateness ${allowedLateness / 1e6} s, flat bars, state snapshots: crashes anywhere, bars exact`, async (t) => {
+      const ticks = stream(seed, 4000, 5); // ~1 tick per symbol per second: many empty 1s and some empty 5s buckets
+      const run = runWithCrashes(ticks, seed * 13, 25, 0.8, allowedLateness, { snapshotProbability: 0.3, flat: true, crashChance: 0.3 });
+      t.ok(run.crashed >= 10, `${run.crashed} crashes`);
+      const expected = offlineBars(
+        ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
+        { intervals, maxOutOfOrder, allowedLateness, emptyBars: 'flat' },
+      );
+      const flats = expected.finalBars.filter((b) => b.tradeCount === 0);
+      t.ok(flats.length > 100, `${flats.length} flat bars of ${expected.finalBars.length}`);
+      if (allowedLateness > 0) t.ok(flats.some((b) => b.revision > 0) && expected.revised.length > 10, 'late ticks revise flat bars too');
+      t.same(diffBars([...run.store.values()], expected.finalBars), [], 'the stores end with exactly the offline bars, flat ones and revisions included');
+      const uninterrupted = runWithCrashes(ticks, 1, 0, 1, allowedLateness, { flat: true });
+      t.same(
+        diffRecords([...run.signals.values()], [...uninterrupted.signals.values()], (x) => `${x.symbol}|${x.interval}|${x.barTime}|${x.name}`),
+        [],
+        'signals as without crashes',
+      );
+    });
   }
 }
 
@@ -149,7 +243,8 @@ t.test('revisions: each late tick within the lateness bumps every closed level o
 t.test('checkpoint metadata: strict parsing', async (t) => {
   t.equal(parseCheckpoint(undefined), undefined);
   t.equal(parseCheckpoint('not json'), undefined);
-  t.equal(parseCheckpoint('{"v":2,"hi":1}'), undefined);
+  t.equal(parseCheckpoint('{"v":3,"hi":1}'), undefined);
+  t.equal(parseCheckpoint('{"v":2,"wm":1}'), undefined);
   t.same(parseCheckpoint('{"v":1,"wm":null,"durable":5,"hi":9}'), { v: 1, wm: null, durable: 5, hi: 9 });
 });
 

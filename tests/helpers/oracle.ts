@@ -71,6 +71,8 @@ export interface OracleOptions {
   bucketOf?: (interval: string, t: number) => { start: number; end: number } | undefined;
   /** Also return the bars still open at the end (final: false), as in-progress bars. */
   includeOpen?: boolean;
+  /** 'flat': after a symbol's first bar, every closed bucket without trades gets a bar at the previous close. */
+  emptyBars?: 'skip' | 'flat';
 }
 
 export interface OracleResult {
@@ -156,7 +158,90 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
       final: g.end <= wm,
     });
   }
+  if (opts.emptyBars === 'flat') addFlatBars(finalBars, accepted, revised, arrivedAt, watermarks, opts);
   return { finalBars, late, revised, watermarks };
+}
+
+/**
+ * The flat bars of every (symbol, interval) from its first bar to its partition's watermark, carrying the close
+ * (and the time of the trade that set it) of the latest bar before them. Revisions: a late tick t counts for
+ * every bucket c after its own bucket that had closed when t arrived, provided no bucket between them (c
+ * included) held trades when t arrived; that is when t changed what c carried (or made c a flat bar at all).
+ */
+function addFlatBars(
+  bars: OracleBar[],
+  accepted: OracleTick[],
+  revised: OracleTick[],
+  arrivedAt: Map<OracleTick, number>,
+  watermarks: Map<number, number>,
+  opts: OracleOptions,
+): void {
+  const span = (iv: { name: string; micros: number }, t: number) => {
+    const custom = opts.bucketOf?.(iv.name, t);
+    if (custom) return custom;
+    const start = floorBucket(t, iv.micros);
+    return { start, end: start + iv.micros };
+  };
+  const partitionOf = new Map(accepted.map((t) => [t.symbol, t.partition]));
+  for (const iv of opts.intervals) {
+    // When each bucket first held trades (lowest offset of an accepted tick in it), per symbol.
+    const realSince = new Map<string, number>();
+    for (const t of accepted) {
+      const k = `${t.symbol}|${span(iv, t.eventTime).start}`;
+      realSince.set(k, Math.min(realSince.get(k) ?? Infinity, t.offset));
+    }
+    const lateBySymbol = new Map<string, OracleTick[]>();
+    for (const t of revised) lateBySymbol.set(t.symbol, [...(lateBySymbol.get(t.symbol) ?? []), t]);
+    const revisionsFrom = (symbol: string, c: { start: number; end: number }): number => {
+      let n = 0;
+      for (const t of lateBySymbol.get(symbol) ?? []) {
+        const b = span(iv, t.eventTime);
+        if (b.start >= c.start || arrivedAt.get(t)! < c.end) continue;
+        let blocked = false;
+        for (let q = span(iv, b.end); q.start <= c.start; q = span(iv, q.end)) {
+          if ((realSince.get(`${symbol}|${q.start}`) ?? Infinity) < t.offset) {
+            blocked = true;
+            break;
+          }
+        }
+        if (!blocked) n++;
+      }
+      return n;
+    };
+    const bySymbol = new Map<string, OracleBar[]>();
+    for (const b of bars) if (b.interval === iv.name && b.final) bySymbol.set(b.symbol, [...(bySymbol.get(b.symbol) ?? []), b]);
+    for (const [symbol, list] of bySymbol) {
+      const wm = watermarks.get(partitionOf.get(symbol)!)!;
+      const real = new Map(list.map((b) => [b.bucketStart, b]));
+      let carry = list.reduce((a, b) => (b.bucketStart < a.bucketStart ? b : a));
+      for (let c = span(iv, carry.bucketStart); c.end <= wm; c = span(iv, c.end)) {
+        const r = real.get(c.start);
+        if (r) {
+          if (r !== carry) r.revision += revisionsFrom(symbol, c);
+          carry = r;
+          continue;
+        }
+        bars.push({
+          symbol,
+          interval: iv.name,
+          bucketStart: c.start,
+          open: carry.close,
+          high: carry.close,
+          low: carry.close,
+          close: carry.close,
+          volume: 0,
+          quoteVolume: 0,
+          vwap: carry.close,
+          tradeCount: 0,
+          buyVolume: 0,
+          firstEventTime: carry.lastEventTime,
+          lastEventTime: carry.lastEventTime,
+          revision: revisionsFrom(symbol, c),
+          final: true,
+        });
+      }
+    }
+  }
 }
 
 export function barId(b: { symbol: string; interval: string; bucketStart: number }): string {

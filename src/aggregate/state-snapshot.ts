@@ -1,0 +1,29 @@
+// What a partition's state snapshot holds and its byte format: the aggregation state (larger intervals' bars,
+// flat-bar state) and the indicators, structured-cloned with v8.serialize (keeps -Infinity, NaN and undefined,
+// which the state is full of; Node reads older versions of the format). A version field guards the layout.
+import { deserialize, serialize } from 'node:v8';
+import { StateRestoreError } from '../errors.js';
+import type { AggState } from './partition-aggregator.js';
+import type { IndicatorState } from './signals.js';
+
+export interface PartitionSnapshot {
+  v: 1;
+  agg: AggState;
+  signals: IndicatorState[];
+}
+
+export function encodeSnapshot(agg: AggState, signals: IndicatorState[]): Buffer {
+  const s: PartitionSnapshot = { v: 1, agg, signals };
+  return serialize(s);
+}
+
+export function decodeSnapshot(buf: Buffer): PartitionSnapshot {
+  let s: PartitionSnapshot;
+  try {
+    s = deserialize(buf) as PartitionSnapshot;
+  } catch (err) {
+    throw new StateRestoreError(`state snapshot does not deserialize: ${(err as Error).message}`, { cause: err });
+  }
+  if (!s || s.v !== 1 || !s.agg || s.agg.v !== 1) throw new StateRestoreError(`state snapshot has an unknown format version (${String(s?.v)})`);
+  return s;
+}
