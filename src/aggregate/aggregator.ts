@@ -51,6 +51,16 @@ interface PartitionState {
   lastTickTs: number;
 }
 
+const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+
+/** The kafkajs protocol error in `err`'s cause chain that means this member lost its place in the group, if any. */
+function membershipError(err: unknown): Error | undefined {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type && MEMBERSHIP_ERRORS.has(e.type)) return e as Error;
+  }
+  return undefined;
+}
+
 export interface AggregatorDeps {
   kafka: Kafka;
   sinks: BarSink[];
@@ -152,11 +162,13 @@ export class Aggregator {
   }
 
   /** The partition's state, restored from the checkpoint committed with its offset when first seen. */
-  private async state(topic: string, partition: number): Promise<PartitionState> {
+  private async state(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<PartitionState> {
     let st = this.partitions.get(partition);
     if (st) return st;
     const admin = this.deps.kafka.admin();
     await admin.connect();
+    // Loading a snapshot takes seconds: keep the group membership alive meanwhile.
+    const beat = setInterval(() => void heartbeat().catch((err: unknown) => this.deps.log.warn({ err, partition }, 'heartbeat during restore failed')), 1000);
     try {
       const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
       const meta = parseCheckpoint(committed?.partitions.find((p) => p.partition === partition)?.metadata);
@@ -179,6 +191,7 @@ export class Aggregator {
           'restored partition state from the committed checkpoint',
         );
     } finally {
+      clearInterval(beat);
       await admin.disconnect();
     }
     this.partitions.set(partition, st);
@@ -188,7 +201,7 @@ export class Aggregator {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const started = process.hrtime.bigint();
-    const st = await this.state(batch.topic, batch.partition);
+    const st = await this.state(batch.topic, batch.partition, heartbeat);
     await st.serial.run(async () => {
       const msgs = batch.messages;
       const offsets = msgs.map((m) => Number(m.offset));
@@ -311,14 +324,20 @@ export class Aggregator {
     await this.maybeSnapshot(st);
     const cp = st.agg.checkpoint();
     if (!cp) return;
-    await this.consumer!.commitOffsets([
-      {
-        topic: this.config.topicTicks,
-        partition: st.partition,
-        offset: String(cp.offset),
-        metadata: JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta),
-      },
-    ]);
+    try {
+      await this.consumer!.commitOffsets([
+        {
+          topic: this.config.topicTicks,
+          partition: st.partition,
+          offset: String(cp.offset),
+          metadata: JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta),
+        },
+      ]);
+    } catch (err) {
+      // Thrown out of a batch, kafkajs rejoins the group on a membership error, but only when it sees the
+      // protocol error itself, not wrapped in its retrier's non-retriable error (it would stop consuming).
+      throw membershipError(err) ?? err;
+    }
     if (previous && previous !== st.snap) {
       // The committed checkpoint no longer refers to it. A failure here only leaves garbage in the topic.
       await this.stateStore!.drop(st.partition, previous).catch((err: unknown) =>

@@ -240,6 +240,54 @@ t.test('revisions: each late tick within the lateness bumps every closed level o
   t.same([minute.revision, minute.tradeCount, minute.high], [0, 4, 99]);
 });
 
+t.test('flat bars: the previous close at zero volume; a late tick re-carries the flat bars after it', async (t) => {
+  const s = schema('tick');
+  const agg = new PartitionAggregator(intervals, undefined, 10_000_000, undefined, { flat: true });
+  const base = Date.parse('2024-01-01T00:00:00Z') * 1000;
+  const mk = (sec: number, id: string, price: number): Tick => ({
+    venue: 'V',
+    symbol: 'A',
+    eventTime: base + sec * 1e6,
+    price,
+    size: 2,
+    side: 'SELL',
+    tradeId: id,
+    ingestTime: 0,
+  });
+  let offset = 0;
+  const feed = (ticks: Tick[]) => {
+    const offsets = ticks.map(() => offset++);
+    const out = preAggregate({
+      ...packBatch(
+        ticks.map((x) => encode(s, x)),
+        offsets,
+      ),
+      interval: agg.baseInterval,
+      watermark: agg.watermark,
+      maxOutOfOrder: 0,
+      allowedLateness: 10_000_000,
+      origin: 0,
+    });
+    agg.apply(out, offsets, offsets[offsets.length - 1]!);
+    const bars = agg.closeFinal().map((a) => toBar(a, true));
+    agg.markDurable();
+    return bars
+      .filter((b) => b.interval === '1s')
+      .map((b) => `${(b.bucketStart - base) / 1e6}:c${b.close}:v${b.volume}:n${b.tradeCount}:r${b.revision}`)
+      .sort();
+  };
+  t.same(feed([mk(0.5, '1', 10)]), [], 'nothing closed yet');
+  t.same(feed([mk(3.2, '2', 12)]), ['0:c10:v2:n1:r0', '1:c10:v0:n0:r0', '2:c10:v0:n0:r0'], 'the empty seconds 1 and 2 carry the close of second 0');
+  t.same(
+    feed([mk(1.5, '3', 11)]),
+    ['1:c11:v2:n1:r1', '2:c11:v0:n0:r1'],
+    'a late tick in second 1: a real bar now (revision 1 after the flat one), and second 2 carries its close (revision 1)',
+  );
+  t.same(feed([mk(5.1, '4', 13)]), ['3:c12:v2:n1:r0', '4:c12:v0:n0:r0'], 'then on as before');
+  const flat = agg.closeFinal();
+  t.same(flat, [], 'nothing twice');
+});
+
 t.test('checkpoint metadata: strict parsing', async (t) => {
   t.equal(parseCheckpoint(undefined), undefined);
   t.equal(parseCheckpoint('not json'), undefined);
