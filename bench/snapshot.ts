@@ -90,7 +90,7 @@ const result = {
   snapshotBytes: payload.length,
   snapshotGzipBytes: gzipped,
   largerIntervalBars: state.levels.reduce((n, l) => n + l.open.length + l.revisable.length, 0),
-  indicatorStreams: decoded.signals.length,
+  indicatorStreams: decoded.signals.keys.length,
   encodeMs: Math.round(encodeMs),
   restoreMs: Math.round(restoreMs),
   restartWithSnapshot: { ticksReRead: TICKS - state.from, seconds: Number(withSeconds.toFixed(2)) },

@@ -4,7 +4,8 @@
 import type { Bar } from './bar.js';
 import { SignalRules, type SignalName } from './signal-rules.js';
 import { Bollinger, Macd, Rsi, Sma, crossing, rsiZoneCrossing, type CrossDirection } from './indicators/index.js';
-import { restoreInto } from './restore-into.js';
+import { RingBuffer } from './indicators/ring-buffer.js';
+import { orNaN, orUndefined } from './indicators/indicator.js';
 
 export interface Signal {
   symbol: string;
@@ -25,15 +26,22 @@ interface StreamIndicators {
   macd: Macd;
   rsi: Rsi;
   bb: Bollinger;
+  /** The last closes, as many as the longest window: the SMA and Bollinger windows are suffixes of it (snapshots). */
+  closes: RingBuffer;
   prev: { fast?: number; slow?: number; macd?: number; signal?: number; rsi?: number; close?: number; upper?: number; lower?: number };
 }
 
-/** One stream's indicators as plain data (a snapshot). */
+/** Every stream's indicators, for a snapshot: stream keys and a fixed number of doubles per stream. */
 export interface IndicatorState {
-  symbol: string;
-  interval: string;
-  data: Omit<StreamIndicators, 'names'>;
+  /** `interval NUL symbol` per stream. */
+  keys: string[];
+  data: Float64Array;
 }
+
+/** The SMA and Bollinger windows are rebuilt from the last closes; MACD and RSI save their few numbers. */
+const WINDOW = 30;
+const PREV = ['fast', 'slow', 'macd', 'signal', 'rsi', 'close', 'upper', 'lower'] as const;
+const STRIDE = 2 + WINDOW + PREV.length + new Macd(12, 26, 9).stateSize + new Rsi(14).stateSize;
 
 const dir = (d: CrossDirection | undefined): 'UP' | 'DOWN' | undefined => (d === 'up' ? 'UP' : d === 'down' ? 'DOWN' : undefined);
 
@@ -56,30 +64,48 @@ export class SignalEngine {
           macd: new Macd(12, 26, 9),
           rsi: new Rsi(14),
           bb: new Bollinger(20, 2),
+          closes: new RingBuffer(WINDOW),
           prev: {},
         }),
       );
     return s;
   }
 
-  /**
-   * The indicators' state, for a snapshot: plain data once structured-cloned (v8.serialize), which must happen
-   * before the next onBars. The configured signal names are not part of it: they come from the rules in force.
-   */
-  state(): IndicatorState[] {
-    const out: IndicatorState[] = [];
+  /** The indicators' state, for a snapshot. The configured signal names are not in it: the rules in force decide. */
+  state(): IndicatorState {
+    const keys: string[] = [];
+    const out: number[] = [];
     for (const [key, s] of this.streams) {
       if (s.lastBucket === -Infinity) continue;
-      const data: Partial<StreamIndicators> = { ...s };
-      delete data.names;
-      const [interval, symbol] = key.split('\u0000') as [string, string];
-      out.push({ symbol, interval, data: data as IndicatorState['data'] });
+      keys.push(key);
+      out.push(s.lastBucket, s.closes.size);
+      for (let i = 0; i < WINDOW; i++) out.push(i < s.closes.size ? s.closes.at(i)! : NaN);
+      for (const k of PREV) out.push(orNaN(s.prev[k]));
+      s.macd.saveState(out);
+      s.rsi.saveState(out);
     }
-    return out;
+    return { keys, data: Float64Array.from(out) };
   }
 
-  restore(state: IndicatorState[]): void {
-    for (const { symbol, interval, data } of state) restoreInto(this.stream(symbol, interval), data);
+  restore(state: IndicatorState): void {
+    state.keys.forEach((key, n) => {
+      const [interval, symbol] = key.split('\u0000') as [string, string];
+      const s = this.stream(symbol, interval);
+      const a = state.data;
+      let i = n * STRIDE;
+      s.lastBucket = a[i++]!;
+      const count = a[i++]!;
+      for (let k = 0; k < count; k++) {
+        const c = a[i + k]!;
+        s.closes.push(c);
+        s.fast.update(c);
+        s.slow.update(c);
+        s.bb.update(c);
+      }
+      i += WINDOW;
+      for (const k of PREV) s.prev[k] = orUndefined(a[i++]!);
+      i = s.rsi.loadState(a, s.macd.loadState(a, i));
+    });
   }
 
   /** Feed final bars (any order of streams); returns the signals they trigger. */
@@ -90,6 +116,7 @@ export class SignalEngine {
       if (bar.bucketStart <= s.lastBucket || s.names.size === 0) continue; // a revision, a bar seen already, or no signals wanted
       s.lastBucket = bar.bucketStart;
       const c = bar.close;
+      s.closes.push(c);
       const fast = s.fast.update(c);
       const slow = s.slow.update(c);
       const m = s.macd.update(c);

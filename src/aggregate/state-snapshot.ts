@@ -9,10 +9,10 @@ import type { IndicatorState } from './signals.js';
 export interface PartitionSnapshot {
   v: 1;
   agg: AggState;
-  signals: IndicatorState[];
+  signals: IndicatorState;
 }
 
-export function encodeSnapshot(agg: AggState, signals: IndicatorState[]): Buffer {
+export function encodeSnapshot(agg: AggState, signals: IndicatorState): Buffer {
   const s: PartitionSnapshot = { v: 1, agg, signals };
   return serialize(s);
 }

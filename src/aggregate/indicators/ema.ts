@@ -5,9 +5,10 @@
 // ema += (close − ema) × alpha, written in TA-Lib's operation order. Other libraries seed with the first close
 // (pandas ewm(adjust=False)) or weight the whole history (adjust=True); their early values differ from these by an
 // amount that decays like (1 − alpha)^k, so compare after a few multiples of n or with the same seeding.
-import { requireFinite, requirePeriod, type Indicator } from './indicator.js';
+import { orNaN, orUndefined, requireFinite, requirePeriod, type Indicator, type Persistent } from './indicator.js';
 
-export class Ema implements Indicator<number, number> {
+export class Ema implements Indicator<number, number>, Persistent {
+  readonly stateSize = 3;
   readonly alpha: number;
   /** Plain left-to-right sum of the seed closes: n terms once, never a running error, and TA-Lib's exact arithmetic. */
   private seedSum = 0;
@@ -29,5 +30,16 @@ export class Ema implements Indicator<number, number> {
     this.seedSum += close;
     if (++this.seen < this.period) return undefined;
     return (this.value = this.seedSum / this.period);
+  }
+
+  saveState(out: number[]): void {
+    out.push(this.seedSum, this.seen, orNaN(this.value));
+  }
+
+  loadState(a: ArrayLike<number>, i: number): number {
+    this.seedSum = a[i]!;
+    this.seen = a[i + 1]!;
+    this.value = orUndefined(a[i + 2]!);
+    return i + 3;
   }
 }

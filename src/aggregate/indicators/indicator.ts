@@ -20,6 +20,21 @@ export function requireFinite(x: number, what: string): number {
   return x;
 }
 
+/**
+ * Indicator state as a fixed number of doubles, for state snapshots: `undefined` is written as NaN, which no
+ * state ever holds (inputs are finite), so the two never mix.
+ */
+export interface Persistent {
+  /** How many numbers `saveState` writes. */
+  readonly stateSize: number;
+  saveState(out: number[]): void;
+  /** Reads what `saveState` wrote, starting at `i`; returns the index after it. */
+  loadState(a: ArrayLike<number>, i: number): number;
+}
+
+export const orNaN = (x: number | undefined): number => (x === undefined ? NaN : x);
+export const orUndefined = (x: number): number | undefined => (Number.isNaN(x) ? undefined : x);
+
 /** Periods are whole bar counts; `min` is the smallest that still defines the indicator. */
 export function requirePeriod(n: number, min: number, what: string): number {
   if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}, got ${n}`);

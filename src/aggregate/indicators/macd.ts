@@ -8,7 +8,7 @@
 // exists: the first output is on close slow + signal − 1 (the 34th for 12/26/9), all three values at once, as in TA-Lib.
 import { InvalidArgumentError } from '../../errors.js';
 import { Ema } from './ema.js';
-import { requireFinite, requirePeriod, type Indicator } from './indicator.js';
+import { requireFinite, requirePeriod, type Indicator, type Persistent } from './indicator.js';
 
 export interface MacdValue {
   macd: number;
@@ -16,7 +16,8 @@ export interface MacdValue {
   histogram: number;
 }
 
-export class Macd implements Indicator<number, MacdValue> {
+export class Macd implements Indicator<number, MacdValue>, Persistent {
+  readonly stateSize = 13;
   private readonly fastEma: Ema;
   private readonly slowEma: Ema;
   private readonly signalEma: Ema;
@@ -55,5 +56,20 @@ export class Macd implements Indicator<number, MacdValue> {
     const signal = this.signalEma.update(macd);
     if (signal === undefined) return undefined;
     return (this.value = { macd, signal, histogram: macd - signal });
+  }
+
+  saveState(out: number[]): void {
+    this.fastEma.saveState(out);
+    this.slowEma.saveState(out);
+    this.signalEma.saveState(out);
+    const v = this.value;
+    out.push(this.skip, v ? v.macd : NaN, v ? v.signal : NaN, v ? v.histogram : NaN);
+  }
+
+  loadState(a: ArrayLike<number>, i: number): number {
+    i = this.signalEma.loadState(a, this.slowEma.loadState(a, this.fastEma.loadState(a, i)));
+    this.skip = a[i]!;
+    this.value = Number.isNaN(a[i + 1]!) ? undefined : { macd: a[i + 1]!, signal: a[i + 2]!, histogram: a[i + 3]! };
+    return i + 4;
   }
 }

@@ -6,9 +6,10 @@
 // One deliberate difference: when both averages are exactly 0 (a perfectly flat window) this returns 50, neutral,
 // where TA-Lib returns 0; TA-Lib also returns 0 whenever avgGain + avgLoss < 1e-8, a scale-dependent cut-off that
 // would flatten instruments whose price moves are that small (prices near 1e-6), so this uses exact zero. Nothing else differs.
-import { requireFinite, requirePeriod, type Indicator } from './indicator.js';
+import { orNaN, orUndefined, requireFinite, requirePeriod, type Indicator, type Persistent } from './indicator.js';
 
-export class Rsi implements Indicator<number, number> {
+export class Rsi implements Indicator<number, number>, Persistent {
+  readonly stateSize = 7;
   private prevClose: number | undefined;
   private gainSum = 0;
   private lossSum = 0;
@@ -47,5 +48,20 @@ export class Rsi implements Indicator<number, number> {
     }
     const total = this.avgGain + this.avgLoss;
     return (this.value = total === 0 ? 50 : 100 * (this.avgGain / total));
+  }
+
+  saveState(out: number[]): void {
+    out.push(orNaN(this.prevClose), this.gainSum, this.lossSum, this.changes, orNaN(this.avgGain), this.avgLoss, orNaN(this.value));
+  }
+
+  loadState(a: ArrayLike<number>, i: number): number {
+    this.prevClose = orUndefined(a[i]!);
+    this.gainSum = a[i + 1]!;
+    this.lossSum = a[i + 2]!;
+    this.changes = a[i + 3]!;
+    this.avgGain = orUndefined(a[i + 4]!);
+    this.avgLoss = a[i + 5]!;
+    this.value = orUndefined(a[i + 6]!);
+    return i + 7;
   }
 }
