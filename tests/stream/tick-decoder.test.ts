@@ -125,6 +125,13 @@ const EDGE_LONGS = [
   2 ** 27,
   2 ** 28,
   -(2 ** 28),
+  // Around 2^52, where the decoder leaves its fast path for avsc's double arithmetic.
+  2 ** 52 - 1,
+  2 ** 52,
+  2 ** 52 + 1,
+  -(2 ** 52) + 1,
+  -(2 ** 52),
+  -(2 ** 52) - 1,
   2 ** 31,
   -(2 ** 31),
   2 ** 40 + 3,
