@@ -19,10 +19,10 @@ async function run(symbols: number) {
   const samples: { ticks: number; rssMb: number; heapMb: number }[] = [];
   const every = TICKS / 6;
   async function* source(): AsyncGenerator<ReplayPartition> {
-    async function* records() {
-      for (let i = 0; i < TICKS; i++) yield { offset: i, tick: sim.next() };
+    async function* batches() {
+      for (let i = 0; i < TICKS; i += 1000) yield Array.from({ length: Math.min(1000, TICKS - i) }, (_, k) => ({ offset: i + k, tick: sim.next() }));
     }
-    yield { partition: 0, records: records() };
+    yield { partition: 0, batches: batches() };
   }
   let next = every;
   const t0 = performance.now();

@@ -3,8 +3,7 @@ import type { RejectCode } from '../errors.js';
 import type { IntervalSpec } from '../config.js';
 import type { Tick } from '../ingest/tick.js';
 import { tickProblem } from '../ingest/validate.js';
-import { schema } from '../stream/schemas.js';
-import { decode } from '../stream/serde.js';
+import { emptyTick, TickDecoder } from '../stream/tick-decoder.js';
 import { bucketStart } from './bucket.js';
 import { addTick, newAcc, type BarAcc } from './ohlcv.js';
 import { advance, isLate } from './watermark.js';
@@ -76,37 +75,66 @@ export function packBatch(values: (Buffer | null)[], offsets: number[]): PackedB
 
 export type FoldParams = Omit<BatchInput, keyof PackedBatch>;
 
+/** The base bars of one symbol in a batch: the one its last tick went to, and all of them once there are two. */
+interface SymbolBars {
+  start: number;
+  acc: BarAcc;
+  /** Every bar of the symbol by bucket start; created when a second bucket appears (usually never). */
+  byStart: Map<number, BarAcc> | undefined;
+}
+
 /**
  * Folds ticks, in offset order, into partial bars of the base interval: validation, the per-tick watermark,
- * lateness. Shared by the worker path (raw Kafka batches) and replay from files (parsed ticks).
+ * lateness. Shared by the worker path (raw Kafka batches) and replay (Kafka records or parsed ticks).
  */
 export class TickFolder {
-  private readonly byKey = new Map<string, BarAcc>();
+  /** Per symbol, then per bucket: most ticks go to the same bar as their symbol's previous tick. */
+  private readonly bySymbol = new Map<string, SymbolBars>();
+  /** The partial bars in the order they were created (the order results are merged in). */
+  private readonly partials: BarAcc[] = [];
   private readonly rejects: Reject[] = [];
   private readonly late: LateTick[] = [];
   private wm: number;
   private accepted = 0;
   private readonly base: number;
   private readonly name: string;
+  /**
+   * Whether bucket arithmetic is exact integer arithmetic (integer origin and width; event times are
+   * validated integers below 2^53): then a time inside the symbol's last bucket is known to be in it
+   * without computing bucketStart.
+   */
+  private readonly exact: boolean;
+  /** The tick decodeInto fills: TickFolder keeps field values, never the object. */
+  private readonly scratch = emptyTick();
 
   constructor(private readonly p: FoldParams) {
     this.wm = p.watermark;
     this.base = p.interval.micros;
     this.name = p.interval.name;
+    this.exact = Number.isSafeInteger(p.origin) && Number.isSafeInteger(this.base);
   }
 
   reject(index: number, code: Reject['code'], reason: string): void {
     this.rejects.push({ index, code, reason });
   }
 
-  /** Add one decoded tick; `index` is its position in the batch (for rejects). */
+  /** Decode the wire-format record in bytes [start, end) of `buf` (null: a null value) and add its tick. */
+  addRecord(decoder: TickDecoder, buf: Buffer | null, start: number, end: number, index: number, offset: number): void {
+    const problem = decoder.decodeInto(buf, start, end, this.scratch);
+    if (problem !== null) return this.reject(index, 'TE_DECODE', problem);
+    this.add(this.scratch, index, offset);
+  }
+
+  /** Add one decoded tick; `index` is its position in the batch (for rejects). Keeps no reference to `tick`. */
   add(tick: Tick, index: number, offset: number): void {
     const problem = tickProblem(tick);
     if (problem) return this.reject(index, 'TE_INVALID_TICK', problem);
     const base = this.base;
     const wm = this.wm;
-    const baseStart = bucketStart(tick.eventTime, base, this.p.origin);
-    if (isLate(tick.eventTime, baseStart, base, wm)) {
+    const t = tick.eventTime;
+    const sym = this.bySymbol.get(tick.symbol);
+    const baseStart = sym !== undefined && this.exact && t >= sym.start && t - sym.start < base ? sym.start : bucketStart(t, base, this.p.origin);
+    if (isLate(t, baseStart, base, wm)) {
       if (baseStart + base + this.p.allowedLateness > wm) {
         // Its bar closed, but recently enough: it revises the bar (in offset order, on the owning thread).
         this.late.push({ partial: newAcc(tick.symbol, this.name, baseStart, tick, offset, wm), wmBefore: wm, offset });
@@ -116,40 +144,51 @@ export class TickFolder {
       return this.reject(
         index,
         'TE_LATE_TICK',
-        `event time ${tick.eventTime} is behind watermark ${wm} by more than the allowed lateness of ${this.p.allowedLateness} µs after its ${this.name} bar starting ${baseStart} closed`,
+        `event time ${t} is behind watermark ${wm} by more than the allowed lateness of ${this.p.allowedLateness} µs after its ${this.name} bar starting ${baseStart} closed`,
       );
     }
-    this.wm = advance(wm, tick.eventTime, this.p.maxOutOfOrder);
-    const key = `${tick.symbol}\u0000${baseStart}`;
-    const acc = this.byKey.get(key);
-    if (acc) addTick(acc, tick, offset, wm);
-    else this.byKey.set(key, newAcc(tick.symbol, this.name, baseStart, tick, offset, wm));
+    this.wm = advance(wm, t, this.p.maxOutOfOrder);
+    if (sym === undefined) {
+      const acc = newAcc(tick.symbol, this.name, baseStart, tick, offset, wm);
+      this.bySymbol.set(tick.symbol, { start: baseStart, acc, byStart: undefined });
+      this.partials.push(acc);
+    } else if (sym.start === baseStart) {
+      addTick(sym.acc, tick, offset, wm);
+    } else {
+      const byStart = (sym.byStart ??= new Map([[sym.start, sym.acc]]));
+      let acc = byStart.get(baseStart);
+      if (acc) addTick(acc, tick, offset, wm);
+      else {
+        acc = newAcc(tick.symbol, this.name, baseStart, tick, offset, wm);
+        byStart.set(baseStart, acc);
+        this.partials.push(acc);
+      }
+      sym.start = baseStart;
+      sym.acc = acc;
+    }
     this.accepted++;
   }
 
   result(): BatchOutput {
-    return { partials: [...this.byKey.values()], late: this.late, rejects: this.rejects, watermark: this.wm, accepted: this.accepted };
+    return { partials: this.partials, late: this.late, rejects: this.rejects, watermark: this.wm, accepted: this.accepted };
   }
 }
 
+let decoder: TickDecoder | undefined;
+
 /** The worker task: decode a packed batch of wire-format records and fold its ticks. */
 export function preAggregate(input: BatchInput): BatchOutput {
-  const tickSchema = schema('tick');
+  decoder ??= new TickDecoder();
   const folder = new TickFolder(input);
   const buf = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
   let pos = 0;
   for (let i = 0; i < input.lengths.length; i++) {
     const len = input.lengths[i]!;
-    const value = len < 0 ? null : buf.subarray(pos, pos + len);
-    if (len > 0) pos += len;
-    let tick: Tick;
-    try {
-      tick = decode<Tick>(tickSchema, value);
-    } catch (err) {
-      folder.reject(i, 'TE_DECODE', (err as Error).message);
-      continue;
+    if (len < 0) folder.addRecord(decoder, null, 0, 0, i, input.offsets[i]!);
+    else {
+      folder.addRecord(decoder, buf, pos, pos + len, i, input.offsets[i]!);
+      pos += len;
     }
-    folder.add(tick, i, input.offsets[i]!);
   }
   return folder.result();
 }

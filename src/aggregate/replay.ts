@@ -2,12 +2,11 @@
 // partition after another, in fixed-size chunks, so the same ticks always give the same bars, byte for byte.
 import type { Config } from '../config.js';
 import type { Tick } from '../ingest/tick.js';
-import { schema } from '../stream/schemas.js';
-import { decode } from '../stream/serde.js';
+import { TickDecoder } from '../stream/tick-decoder.js';
 import type { Bar } from './bar.js';
 import { toBar } from './ohlcv.js';
 import { PartitionAggregator } from './partition-aggregator.js';
-import { TickFolder } from './pre-aggregate.js';
+import { TickFolder, type PackedBatch } from './pre-aggregate.js';
 
 /** One record of the source: a raw wire-format value (Kafka) or an already parsed tick (file). */
 export interface ReplayRecord {
@@ -20,8 +19,16 @@ export interface ReplayRecord {
 
 export interface ReplayPartition {
   partition: number;
-  records: AsyncIterable<ReplayRecord>;
+  /**
+   * The partition's records in offset order, in batches of any size (a Kafka fetch, a run of file lines):
+   * replay re-cuts them into chunks of REPLAY_CHUNK, so the batching never changes the output. Batches,
+   * not single records, because an async iteration step per record would cost more than aggregating it.
+   */
+  batches: AsyncIterable<ReplayBatch>;
 }
+
+/** Parsed records (files, tests), or raw wire-format values packed back to back (Kafka: no object per record). */
+export type ReplayBatch = ReplayRecord[] | PackedBatch;
 
 export interface ReplayStats {
   records: number;
@@ -43,48 +50,61 @@ export async function replay(
   onBars: (bars: Bar[]) => void | Promise<void>,
   onProgress?: (records: number) => void,
 ): Promise<ReplayStats> {
-  const tickSchema = schema('tick');
+  const decoder = new TickDecoder();
   const stats: ReplayStats = { records: 0, accepted: 0, rejected: {}, bars: 0 };
+  const offsets = new Float64Array(REPLAY_CHUNK);
   for await (const part of partitions) {
     const agg = PartitionAggregator.fromConfig(config);
-    let chunk: ReplayRecord[] = [];
+    // The chunk being folded: records go straight into the folder (made with the watermark the previous
+    // chunk left), so a chunk is never held as records.
+    let folder: TickFolder | undefined;
+    let n = 0;
     const flush = async () => {
-      if (chunk.length === 0) return;
-      const folder = new TickFolder({
-        interval: agg.baseInterval,
-        watermark: agg.watermark,
-        maxOutOfOrder: config.maxOutOfOrderMs * 1000,
-        allowedLateness: config.allowedLatenessMs * 1000,
-        origin: config.bucketOrigin,
-      });
-      const offsets = new Float64Array(chunk.length);
-      chunk.forEach((r, i) => {
-        offsets[i] = r.offset;
-        if (r.error !== undefined) return folder.reject(i, 'TE_DECODE', r.error);
-        let tick = r.tick;
-        if (!tick) {
-          try {
-            tick = decode<Tick>(tickSchema, r.value ?? null);
-          } catch (err) {
-            return folder.reject(i, 'TE_DECODE', (err as Error).message);
-          }
-        }
-        folder.add(tick, i, r.offset);
-      });
+      if (!folder) return;
       const out = folder.result();
-      agg.apply(out, offsets, offsets[offsets.length - 1]!);
-      stats.records += chunk.length;
+      agg.apply(out, offsets.subarray(0, n), offsets[n - 1]!);
+      stats.records += n;
       stats.accepted += out.accepted;
       for (const r of out.rejects) stats.rejected[r.code] = (stats.rejected[r.code] ?? 0) + 1;
       const bars = agg.closeFinal().map((a) => toBar(a, true));
       stats.bars += bars.length;
+      folder = undefined;
+      n = 0;
       if (bars.length) await onBars(bars);
       onProgress?.(stats.records);
-      chunk = [];
     };
-    for await (const r of part.records) {
-      chunk.push(r);
-      if (chunk.length === REPLAY_CHUNK) await flush();
+    for await (const batch of part.batches) {
+      const packed = Array.isArray(batch) ? undefined : batch;
+      const records = Array.isArray(batch) ? batch : undefined;
+      const buf = packed && Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
+      const count = packed ? packed.lengths.length : records!.length;
+      let pos = 0;
+      for (let i = 0; i < count; i++) {
+        folder ??= new TickFolder({
+          interval: agg.baseInterval,
+          watermark: agg.watermark,
+          maxOutOfOrder: config.maxOutOfOrderMs * 1000,
+          allowedLateness: config.allowedLatenessMs * 1000,
+          origin: config.bucketOrigin,
+        });
+        if (packed) {
+          const len = packed.lengths[i]!;
+          const offset = packed.offsets[i]!;
+          offsets[n] = offset;
+          if (len < 0) folder.addRecord(decoder, null, 0, 0, n, offset);
+          else {
+            folder.addRecord(decoder, buf!, pos, pos + len, n, offset);
+            pos += len;
+          }
+        } else {
+          const r = records![i]!;
+          offsets[n] = r.offset;
+          if (r.error !== undefined) folder.reject(n, 'TE_DECODE', r.error);
+          else if (r.tick) folder.add(r.tick, n, r.offset);
+          else folder.addRecord(decoder, r.value ?? null, 0, r.value ? r.value.length : 0, n, r.offset);
+        }
+        if (++n === REPLAY_CHUNK) await flush();
+      }
     }
     await flush();
   }

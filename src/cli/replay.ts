@@ -28,19 +28,25 @@ async function* kafkaPartitions(config: Config, from: { offset?: number; time?: 
     })
     .sort((a, b) => a.partition - b.partition);
   setTotal(ranges.reduce((n, r) => n + Math.max(0, r.to - r.from), 0));
-  for (const r of ranges) {
-    async function* records(): AsyncGenerator<ReplayRecord> {
-      for await (const m of readPartition(kafka, config.topicTicks, r.partition, r.from, r.to)) yield { offset: Number(m.offset), value: m.value };
-    }
-    yield { partition: r.partition, records: records() };
-  }
+  for (const r of ranges) yield { partition: r.partition, batches: readPartition(kafka, config.topicTicks, r.partition, r.from, r.to) };
 }
 
+/** CSV lines handed to replay at a time. */
+const FILE_BATCH = 1024;
+
 async function* filePartitions(path: string): AsyncGenerator<ReplayPartition> {
-  async function* records(): AsyncGenerator<ReplayRecord> {
-    for await (const r of readCsvTicks(path)) yield r.tick ? { offset: r.line, tick: r.tick } : { offset: r.line, error: r.error! };
+  async function* batches(): AsyncGenerator<ReplayRecord[]> {
+    let batch: ReplayRecord[] = [];
+    for await (const r of readCsvTicks(path)) {
+      batch.push(r.tick ? { offset: r.line, tick: r.tick } : { offset: r.line, error: r.error! });
+      if (batch.length === FILE_BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
   }
-  yield { partition: 0, records: records() };
+  yield { partition: 0, batches: batches() };
 }
 
 export async function runReplay(config: Config, options: Map<string, string | boolean>): Promise<number> {

@@ -60,3 +60,33 @@ t.test('mixed signs and magnitudes', async (t) => {
   }
   t.pass('200 rounds');
 });
+
+t.test('exactAdd leaves exactly the partials of the textbook form (truncate, then push)', async (t) => {
+  // The reference: Shewchuk's grow-expansion as first written here. exactAdd now avoids resizing the array
+  // when it can; the partials themselves (not only the rounded value) must stay the same.
+  const reference = (p: number[], x: number) => {
+    let i = 0;
+    for (const v of [...p]) {
+      let y = v;
+      if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x];
+      const hi = x + y;
+      const lo = y - (hi - x);
+      if (lo !== 0) p[i++] = lo;
+      x = hi;
+    }
+    p.length = i;
+    p.push(x);
+  };
+  const rng = new Prng(21);
+  for (let round = 0; round < 500; round++) {
+    const a = exactSum();
+    const b: number[] = [];
+    for (let k = 0; k < 60; k++) {
+      const x = rng.next() < 0.1 ? -b.reduce((s, v) => s + v, 0) : (rng.next() - 0.4) * 2 ** (rng.int(80) - 40);
+      exactAdd(a, x);
+      reference(b, x);
+      if (a.length !== b.length || a.some((v, i) => !Object.is(v, b[i]))) return t.fail(`round ${round}, add ${k}: [${a.join()}] vs [${b.join()}]`);
+    }
+  }
+  t.pass('500 rounds of 60 additions, partial for partial');
+});

@@ -1,0 +1,196 @@
+// A decoder for exactly one schema, schemas/tick.avsc, in the schema-registry wire format (magic byte 0,
+// 4-byte big-endian schema id, Avro body). It replaces avsc on the aggregation hot path.
+//
+// Contract: for every byte string it accepts exactly the records `decode(schema('tick'), buf)` (serde.ts)
+// accepts, with the same field values, and rejects the others (tests/stream/tick-decoder.test.ts checks
+// this against avsc on random, edge-case, truncated and corrupted records). In particular:
+//   - longs are read with avsc's own varint arithmetic (exact up to 2^28 in int32 math, then in doubles),
+//     so over-long and non-canonical encodings give avsc's value; a timestamp outside ±(2^53 − 2), which a
+//     double cannot hold exactly, is rejected as avsc's long type rejects it ("potential precision loss");
+//   - string lengths and the enum index use the same varint without that check (as avsc); a negative or
+//     too long string length, or an enum index other than 0, 1, 2, rejects the record;
+//   - strings decode as Buffer#toString('utf8') does (invalid UTF-8 becomes U+FFFD, as with avsc);
+//   - doubles are the little-endian IEEE bytes as they are: NaN, ±Infinity and -0 pass through (validation
+//     rejects them later, not decoding).
+// Reasons are worded like serde.ts's where the failure is the same; a record that is broken in several
+// ways reports the first problem met reading it in field order.
+import { DecodeError } from '../errors.js';
+import type { Side, Tick } from '../ingest/tick.js';
+import { schema } from './schemas.js';
+import { StringInterner, utf8String } from './wire-strings.js';
+
+const HEADER = 5;
+/** avsc's bound for a long it returns as a number (isSafeLong in avsc/lib/types.js). */
+const MAX_SAFE_LONG = 9007199254740990;
+const SIDES: readonly Side[] = ['BUY', 'SELL', 'UNKNOWN'];
+
+/** A blank tick for decodeInto to fill (one per decoder loop: the strings it holds are never mutated). */
+export function emptyTick(): Tick {
+  return { venue: '', symbol: '', eventTime: 0, price: 0, size: 0, side: 'UNKNOWN', tradeId: '', ingestTime: 0 };
+}
+
+export class TickDecoder {
+  /** Read position in the current record. */
+  private pos = 0;
+  /** End (exclusive) of the current record. */
+  private end = 0;
+  /** Why the current record failed; set by the field readers when they return their failure value. */
+  private problem = '';
+  private readonly interner = new StringInterner();
+  private readonly f64 = new Float64Array(1);
+  private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+  private readonly littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+  /** @param schemaId the registered id of the tick schema (schemas/index.json), checked on every record. */
+  constructor(readonly schemaId: number = schema('tick').id) {}
+
+  /** Decode and return a new Tick; throws DecodeError with the reason when `decode()` would. */
+  decode(buf: Buffer | null): Tick {
+    const out = emptyTick();
+    const problem = this.decodeInto(buf, 0, buf ? buf.length : 0, out);
+    if (problem !== null) throw new DecodeError(problem);
+    return out;
+  }
+
+  /**
+   * Decode the record in bytes [start, end) of `buf` (null: a null Kafka value) into `out`, allocation-free
+   * apart from the tradeId string. Returns null on success, else the reason (`out` is then left as it was).
+   */
+  decodeInto(buf: Buffer | null, start: number, end: number, out: Tick): string | null {
+    if (!buf || end - start < HEADER) return headerProblem(buf ? end - start : 0);
+    if (buf[start] !== 0) return `unknown magic byte ${buf[start]} (expected 0)`;
+    const id = buf[start + 1]! * 0x1000000 + ((buf[start + 2]! << 16) | (buf[start + 3]! << 8) | buf[start + 4]!);
+    if (id !== this.schemaId) return `schema id ${id} is not the tick schema (id ${this.schemaId})`;
+    this.pos = start + HEADER;
+    this.end = end;
+    const venue = this.string(buf, true);
+    if (venue === undefined) return this.problem;
+    const symbol = this.string(buf, true);
+    if (symbol === undefined) return this.problem;
+    const eventTime = this.timestamp(buf);
+    if (eventTime === undefined) return this.problem;
+    const price = this.double(buf);
+    if (price === undefined) return this.problem;
+    const size = this.double(buf);
+    if (size === undefined) return this.problem;
+    const sideIndex = this.long(buf);
+    if (sideIndex === undefined) return this.problem;
+    const side = sideIndex === 0 || sideIndex === 1 || sideIndex === 2 ? SIDES[sideIndex]! : undefined;
+    if (side === undefined) return `Avro body does not decode as tick: invalid dev.tickengine.v1.Side enum index: ${sideIndex}`;
+    const tradeId = this.string(buf, false);
+    if (tradeId === undefined) return this.problem;
+    const ingestTime = this.timestamp(buf);
+    if (ingestTime === undefined) return this.problem;
+    if (this.pos !== end) return `${end - this.pos} trailing bytes after the tick body`;
+    out.venue = venue;
+    out.symbol = symbol;
+    out.eventTime = eventTime;
+    out.price = price;
+    out.size = size;
+    out.side = side;
+    out.tradeId = tradeId;
+    out.ingestTime = ingestTime;
+    return null;
+  }
+
+  private truncated(): undefined {
+    this.problem = 'Avro body is truncated for tick';
+    return undefined;
+  }
+
+  /** A zigzag varint long, computed exactly as avsc's Tap#readLong does (see the header comment). */
+  private long(b: Buffer): number | undefined {
+    const end = this.end;
+    let pos = this.pos;
+    let n = 0;
+    let k = 0;
+    let byte: number;
+    let more: number;
+    do {
+      if (pos >= end) return this.truncated();
+      byte = b[pos++]!;
+      more = byte & 0x80;
+      n |= (byte & 0x7f) << k;
+      k += 7;
+    } while (more && k < 28);
+    if (!more) {
+      this.pos = pos;
+      return (n >> 1) ^ -(n & 1);
+    }
+    // Past 28 bits. Fast path for up to 25 more bits (µs timestamps need 52 in all): the rest fits an int,
+    // n + rest·2^28 < 2^53 is exact, and so is every partial sum in avsc's byte-by-byte double arithmetic
+    // below, so both give the same number.
+    let rest = 0;
+    let shift = 0;
+    let p = pos;
+    do {
+      if (p >= end) return this.truncated();
+      byte = b[p++]!;
+      rest |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80 && shift < 28);
+    if (!(byte & 0x80) && rest < 0x2000000) {
+      this.pos = p;
+      const f = n + rest * 268435456;
+      return (f % 2 ? -(f + 1) : f) / 2;
+    }
+    // Otherwise continue in double arithmetic exactly as avsc does (beyond 2^53 it rounds as avsc's does).
+    let f = n;
+    let fk = 268435456;
+    do {
+      if (pos >= end) return this.truncated();
+      byte = b[pos++]!;
+      f += (byte & 0x7f) * fk;
+      fk *= 128;
+    } while (byte & 0x80);
+    this.pos = pos;
+    return (f % 2 ? -(f + 1) : f) / 2;
+  }
+
+  /** A timestamp-micros long: avsc's long type refuses values a double cannot hold exactly. */
+  private timestamp(b: Buffer): number | undefined {
+    const v = this.long(b);
+    if (v === undefined) return undefined;
+    if (!(v >= -MAX_SAFE_LONG && v <= MAX_SAFE_LONG)) {
+      this.problem = 'Avro body does not decode as tick: potential precision loss';
+      return undefined;
+    }
+    return v;
+  }
+
+  private double(b: Buffer): number | undefined {
+    const pos = this.pos;
+    if (pos + 8 > this.end) return this.truncated();
+    const bytes = this.f64Bytes;
+    if (this.littleEndian) for (let i = 0; i < 8; i++) bytes[i] = b[pos + i]!;
+    else for (let i = 0; i < 8; i++) bytes[7 - i] = b[pos + i]!;
+    this.pos = pos + 8;
+    return this.f64[0]!;
+  }
+
+  private string(b: Buffer, intern: boolean): string | undefined {
+    const n = this.long(b);
+    if (n === undefined) return undefined;
+    const pos = this.pos;
+    // Written so that NaN (from an absurdly long varint) fails too.
+    if (!(n >= 0)) {
+      this.problem = `Avro body does not decode as tick: negative string length ${n}`;
+      return undefined;
+    }
+    if (n > this.end - pos) return this.truncated();
+    this.pos = pos + n;
+    return intern ? this.interner.get(b, pos, n) : utf8String(b, pos, n);
+  }
+}
+
+function headerProblem(length: number): string {
+  return `record of ${length} bytes is shorter than the 5-byte wire-format header`;
+}
+
+let shared: TickDecoder | undefined;
+
+/** decode(schema('tick'), buf) without avsc: the Tick, or a DecodeError with the reason. */
+export function decodeTick(buf: Buffer | null): Tick {
+  shared ??= new TickDecoder();
+  return shared.decode(buf);
+}

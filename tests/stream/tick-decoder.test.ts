@@ -1,0 +1,332 @@
+// The hand-written tick decoder against avsc (serde.decode): same accept/reject decision on every input,
+// same Tick when accepted. Random ticks, edge values, hand-built bodies, truncations and byte flips.
+import t, { type Test } from 'tap';
+import avro from 'avsc';
+import { DecodeError } from '../../src/errors.js';
+import { Prng } from '../../src/ingest/prng.js';
+import type { Tick } from '../../src/ingest/tick.js';
+import { schema } from '../../src/stream/schemas.js';
+import { decode, encode } from '../../src/stream/serde.js';
+import { decodeTick, emptyTick, TickDecoder } from '../../src/stream/tick-decoder.js';
+
+const s = schema('tick');
+const longType = avro.Type.forSchema('long');
+const stringType = avro.Type.forSchema('string');
+const doubleType = avro.Type.forSchema('double');
+
+type Outcome = { ok: true; tick: Tick } | { ok: false; reason: string };
+
+function viaAvsc(buf: Buffer | null): Outcome {
+  try {
+    return { ok: true, tick: { ...decode<Tick>(s, buf) } };
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    return { ok: false, reason: err.message };
+  }
+}
+
+function viaDecoder(dec: TickDecoder, buf: Buffer | null): Outcome {
+  try {
+    return { ok: true, tick: dec.decode(buf) };
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    return { ok: false, reason: err.message };
+  }
+}
+
+/** Field by field with Object.is (NaN equals NaN, -0 differs from 0); undefined when equal. */
+function difference(a: Tick, b: Tick): string | undefined {
+  const keys = Object.keys(a);
+  if (keys.join() !== Object.keys(b).join()) return `fields ${keys.join()} vs ${Object.keys(b).join()}`;
+  for (const k of keys as (keyof Tick)[]) if (!Object.is(a[k], b[k])) return `${k}: ${String(a[k])} vs ${String(b[k])}`;
+  return undefined;
+}
+
+/** Checks one input; returns a description of the disagreement, or undefined. */
+function disagreement(dec: TickDecoder, buf: Buffer | null): string | undefined {
+  const a = viaAvsc(buf);
+  const b = viaDecoder(dec, buf);
+  if (a.ok !== b.ok)
+    return `avsc ${a.ok ? 'accepts' : `rejects (${a.reason})`}, decoder ${b.ok ? 'accepts' : `rejects (${b.reason})`}: ${buf?.toString('hex')}`;
+  if (a.ok && b.ok) {
+    const d = difference(a.tick, b.tick);
+    if (d) return `${d}: ${buf?.toString('hex')}`;
+  }
+  return undefined;
+}
+
+/** Runs every input; one assertion for the lot (with the first few disagreements). */
+function agreeOnAll(t: Test, dec: TickDecoder, inputs: Iterable<Buffer | null>, what: string): { accepted: number; rejected: number } {
+  const bad: string[] = [];
+  let accepted = 0;
+  let rejected = 0;
+  for (const buf of inputs) {
+    const d = disagreement(dec, buf);
+    if (d && bad.length < 5) bad.push(d);
+    if (viaAvsc(buf).ok) accepted++;
+    else rejected++;
+  }
+  t.same(bad, [], `${what}: decoder agrees with avsc (${accepted} accepted, ${rejected} rejected)`);
+  return { accepted, rejected };
+}
+
+const header = (id = s.id) => {
+  const h = Buffer.alloc(5);
+  h.writeUInt32BE(id, 1);
+  return h;
+};
+const str = (x: string) => stringType.toBuffer(x);
+const lng = (x: number) => longType.toBuffer(x);
+const dbl = (x: number) => doubleType.toBuffer(x);
+/** A wire-format record from raw body parts (each a Buffer or bytes). */
+const record = (...parts: (Buffer | number[])[]) => Buffer.concat([header(), ...parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p)))]);
+
+const base: Tick = {
+  venue: 'SIM',
+  symbol: 'BTC-USD',
+  eventTime: 1_704_067_200_123_456,
+  price: 64000.01,
+  size: 0.0123,
+  side: 'SELL',
+  tradeId: '000000000042',
+  ingestTime: 1_704_067_200_200_000,
+};
+/** The body of `base` with some fields replaced by raw bytes. */
+function body(over: Partial<Record<keyof Tick, Buffer | number[]>>): Buffer {
+  const f = (k: keyof Tick, enc: () => Buffer) => over[k] ?? enc();
+  return record(
+    f('venue', () => str(base.venue)),
+    f('symbol', () => str(base.symbol)),
+    f('eventTime', () => lng(base.eventTime)),
+    f('price', () => dbl(base.price)),
+    f('size', () => dbl(base.size)),
+    f('side', () => lng(1)),
+    f('tradeId', () => str(base.tradeId)),
+    f('ingestTime', () => lng(base.ingestTime)),
+  );
+}
+
+const UNICODE = ['é', 'ß', 'Ω', '日本', '€', '😀', '\u0000', '\u007f', '\u0080', '\uffff', 'a'];
+function randomString(rng: Prng, maxLen: number): string {
+  const len = rng.int(maxLen + 1);
+  let out = '';
+  const unicode = rng.next() < 0.2;
+  for (let i = 0; i < len; i++) out += unicode && rng.next() < 0.3 ? UNICODE[rng.int(UNICODE.length)]! : String.fromCharCode(32 + rng.int(95));
+  return out;
+}
+const EDGE_LONGS = [
+  0,
+  1,
+  -1,
+  63,
+  64,
+  -64,
+  -65,
+  2 ** 27,
+  2 ** 28,
+  -(2 ** 28),
+  // Around 2^52, where the decoder leaves its fast path for avsc's double arithmetic.
+  2 ** 52 - 1,
+  2 ** 52,
+  2 ** 52 + 1,
+  -(2 ** 52) + 1,
+  -(2 ** 52),
+  -(2 ** 52) - 1,
+  2 ** 31,
+  -(2 ** 31),
+  2 ** 40 + 3,
+  9007199254740990,
+  -9007199254740990,
+  1_704_067_200_123_456,
+];
+const EDGE_DOUBLES = [0, -0, NaN, Infinity, -Infinity, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, 1e-300, 64000.01, 1];
+function randomLong(rng: Prng): number {
+  if (rng.next() < 0.3) return EDGE_LONGS[rng.int(EDGE_LONGS.length)]!;
+  const mag = 2 ** rng.int(53);
+  return Math.floor(rng.next() * mag) * (rng.next() < 0.5 ? -1 : 1) || 0;
+}
+function randomDouble(rng: Prng): number {
+  if (rng.next() < 0.2) return EDGE_DOUBLES[rng.int(EDGE_DOUBLES.length)]!;
+  return (rng.next() - 0.3) * 10 ** (rng.int(20) - 8);
+}
+function randomTick(rng: Prng, symbols: string[]): Tick {
+  return {
+    venue: rng.next() < 0.9 ? 'SIM' : randomString(rng, 40),
+    symbol: rng.next() < 0.8 ? symbols[rng.int(symbols.length)]! : randomString(rng, 70),
+    eventTime: randomLong(rng),
+    price: randomDouble(rng),
+    size: randomDouble(rng),
+    side: (['BUY', 'SELL', 'UNKNOWN'] as const)[rng.int(3)]!,
+    tradeId: rng.next() < 0.7 ? String(rng.int(1e9)).padStart(12, '0') : randomString(rng, 40),
+    ingestTime: randomLong(rng),
+  };
+}
+
+t.test('random ticks decode to the same Tick as avsc', async (t) => {
+  const rng = new Prng(20261123);
+  // Far more distinct symbols than the interner has slots: collisions must never give a wrong string.
+  const symbols = Array.from({ length: 10_000 }, (_, i) => (i % 7 === 0 ? randomString(rng, 30) : `SYM${i}`));
+  const dec = new TickDecoder();
+  const ticks = Array.from({ length: 50_000 }, () => randomTick(rng, symbols));
+  const { rejected } = agreeOnAll(
+    t,
+    dec,
+    ticks.map((x) => encode(s, x)),
+    '50,000 random ticks',
+  );
+  t.equal(rejected, 0, 'every encodable tick decodes');
+  // decodeTick (the shared instance) too.
+  t.same(difference(decodeTick(encode(s, base)), base), undefined, 'decodeTick gives the tick');
+});
+
+t.test('decodeInto reads only [start, end) of a larger buffer and reuses the output object', async (t) => {
+  const rng = new Prng(3);
+  const ticks = Array.from({ length: 200 }, () => randomTick(rng, ['A', 'B']));
+  const parts = ticks.map((x) => encode(s, x));
+  const all = Buffer.concat(parts);
+  const dec = new TickDecoder();
+  const out = emptyTick();
+  let pos = 0;
+  const bad: string[] = [];
+  parts.forEach((p, i) => {
+    const problem = dec.decodeInto(all, pos, pos + p.length, out);
+    const d = problem ?? difference({ ...out }, { ...decode<Tick>(s, p) });
+    if (d && bad.length < 3) bad.push(`record ${i}: ${d}`);
+    // One byte short, with the next record's bytes right behind it: must still be truncated.
+    if (i < parts.length - 1 && dec.decodeInto(all, pos, pos + p.length - 1, out) === null) bad.push(`record ${i} accepted one byte short`);
+    pos += p.length;
+  });
+  t.same(bad, [], 'every record decodes in place; a short range is never completed by the bytes after it');
+});
+
+t.test('edge values: longs, doubles, empty and non-ASCII strings', async (t) => {
+  const dec = new TickDecoder();
+  const inputs: Buffer[] = [];
+  for (const v of EDGE_LONGS) inputs.push(encode(s, { ...base, eventTime: v, ingestTime: -v }));
+  for (const v of EDGE_DOUBLES) for (const w of EDGE_DOUBLES) inputs.push(encode(s, { ...base, price: v, size: w }));
+  for (const x of [
+    '',
+    'a',
+    'é',
+    '日本語の銘柄',
+    '😀',
+    'x'.repeat(15),
+    'x'.repeat(16),
+    'x'.repeat(17),
+    'y'.repeat(32),
+    'y'.repeat(33),
+    'z'.repeat(300),
+    'ab\u0000cd',
+  ]) {
+    inputs.push(encode(s, { ...base, venue: x, symbol: x, tradeId: x }));
+  }
+  // Other NaN bit patterns than the canonical one: both read the bytes as they are.
+  const nan = Buffer.from([1, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
+  const negNan = Buffer.from([0, 0, 0, 0, 0, 0, 0xf8, 0xff]);
+  inputs.push(body({ price: nan, size: negNan }));
+  const { rejected } = agreeOnAll(t, dec, inputs, 'edge values');
+  t.equal(rejected, 0);
+});
+
+t.test('hand-built bodies: varints, enum indexes, string lengths, invalid UTF-8', async (t) => {
+  const dec = new TickDecoder();
+  const cases: Buffer[] = [
+    // Non-canonical (over-long) varints: avsc accepts them.
+    body({ side: [0x80, 0x00] }),
+    body({ side: [0x82, 0x80, 0x80, 0x80, 0x00] }),
+    body({ eventTime: [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00] }),
+    body({ venue: [0x86, 0x00, 0x41, 0x42, 0x43] }),
+    // Longs past 2^53: rejected as avsc's long type rejects them, at and around the bound.
+    body({ eventTime: lng(9007199254740990) }),
+    body({ eventTime: [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f] }), // zigzag 2^54 - 2 → 2^53 - 1
+    body({ eventTime: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f] }), // → -2^53
+    body({ eventTime: [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20] }), // 2^53
+    body({ ingestTime: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01] }), // 64-bit max magnitude
+    body({ ingestTime: [...Array<number>(12).fill(0xff), 0x01] }), // longer than 64 bits
+    body({ eventTime: [...Array<number>(160).fill(0x80), 0x01] }), // past double range: Infinity/NaN arithmetic
+    body({ venue: [...Array<number>(160).fill(0x80), 0x01] }),
+    body({ side: [...Array<number>(160).fill(0x80), 0x01] }),
+    // Enum indexes.
+    body({ side: lng(0) }),
+    body({ side: lng(2) }),
+    body({ side: lng(3) }),
+    body({ side: lng(-1) }),
+    body({ side: lng(2 ** 40) }),
+    // String lengths.
+    body({ symbol: lng(-1) }),
+    body({ symbol: lng(-(2 ** 40)) }),
+    body({ symbol: lng(2 ** 40) }),
+    body({ tradeId: lng(200) }),
+    body({ tradeId: [0x00] }),
+    // Invalid UTF-8: decoded with replacement characters, like Buffer#toString.
+    body({ symbol: [0x02, 0xff, 0xfe] }),
+    body({ symbol: [0x04, 0x41, 0xc3, 0x28, 0x42] }),
+    body({ tradeId: [0x06, 0xe2, 0x82, 0x41, 0x80, 0xed, 0xa0] }),
+    body({ venue: [0x08, 0xf0, 0x9f, 0x98, 0x80] }),
+    body({ venue: [0x06, 0xf0, 0x9f, 0x98] }),
+  ];
+  const { accepted, rejected } = agreeOnAll(t, dec, cases, 'hand-built bodies');
+  t.ok(accepted >= 10 && rejected >= 10, 'both outcomes are exercised');
+});
+
+t.test('every truncation of several records is rejected by both', async (t) => {
+  const rng = new Prng(9);
+  const dec = new TickDecoder();
+  const inputs: (Buffer | null)[] = [null, Buffer.alloc(0)];
+  const records = [encode(s, base), ...Array.from({ length: 6 }, () => encode(s, randomTick(rng, ['AAPL', 'MSFT'])))];
+  for (const r of records) for (let len = 0; len < r.length; len++) inputs.push(r.subarray(0, len));
+  const { accepted } = agreeOnAll(t, dec, inputs, 'every prefix');
+  t.equal(accepted, 0, 'no prefix is a record');
+  // Extra bytes after a whole record.
+  agreeOnAll(
+    t,
+    dec,
+    records.map((r) => Buffer.concat([r, Buffer.from([0])])),
+    'trailing bytes',
+  );
+});
+
+t.test('random byte flips: same decision, same value when accepted', async (t) => {
+  const rng = new Prng(77);
+  const dec = new TickDecoder();
+  const records = Array.from({ length: 40 }, () => encode(s, randomTick(rng, ['AAPL', 'MSFT', 'ÉTÉ'])));
+  function* flipped(): Generator<Buffer> {
+    for (let k = 0; k < 60_000; k++) {
+      const r = Buffer.from(records[rng.int(records.length)]!);
+      const flips = 1 + rng.int(3);
+      for (let f = 0; f < flips; f++) {
+        // Mostly the body; the header sometimes (magic byte, schema id).
+        const at = rng.next() < 0.05 ? rng.int(5) : 5 + rng.int(r.length - 5);
+        r[at] = rng.next() < 0.5 ? rng.int(256) : r[at]! ^ (1 << rng.int(8));
+      }
+      yield r;
+    }
+    // Random bodies behind a valid header.
+    for (let k = 0; k < 20_000; k++) {
+      const b = Buffer.alloc(rng.int(80));
+      for (let i = 0; i < b.length; i++) b[i] = rng.int(256);
+      yield Buffer.concat([header(), b]);
+    }
+  }
+  const { accepted, rejected } = agreeOnAll(t, dec, flipped(), '80,000 corrupted records');
+  t.ok(accepted > 1000 && rejected > 1000, 'both outcomes are exercised');
+});
+
+t.test('reasons: DecodeError (TE_DECODE) that says why', async (t) => {
+  const dec = new TickDecoder();
+  const good = encode(s, base);
+  t.throws(() => dec.decode(null), { code: 'TE_DECODE', message: /record of 0 bytes is shorter than the 5-byte/ });
+  t.throws(() => dec.decode(Buffer.from([1, 0, 0, 0, 1, 2])), { code: 'TE_DECODE', message: /unknown magic byte 1/ });
+  const wrongId = Buffer.from(good);
+  wrongId.writeUInt32BE(999, 1);
+  t.throws(() => dec.decode(wrongId), { code: 'TE_DECODE', message: `schema id 999 is not the tick schema (id ${s.id})` });
+  t.throws(() => dec.decode(good.subarray(0, good.length - 3)), { code: 'TE_DECODE', message: 'Avro body is truncated for tick' });
+  t.throws(() => dec.decode(Buffer.concat([good, Buffer.from([0, 0])])), { code: 'TE_DECODE', message: '2 trailing bytes after the tick body' });
+  t.throws(() => dec.decode(body({ side: lng(3) })), { code: 'TE_DECODE', message: /invalid dev\.tickengine\.v1\.Side enum index: 3/ });
+  t.throws(() => dec.decode(body({ symbol: lng(-2) })), { code: 'TE_DECODE', message: /negative string length -2/ });
+  t.throws(() => dec.decode(body({ eventTime: [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20] })), { code: 'TE_DECODE', message: /potential precision loss/ });
+  // The schema id is the registered one unless told otherwise.
+  t.equal(new TickDecoder().schemaId, s.id);
+  t.throws(() => new TickDecoder(s.id + 1).decode(good), { code: 'TE_DECODE', message: /schema id/ });
+  t.same(new TickDecoder().decode(good), base);
+});
