@@ -50,7 +50,31 @@ function pack(messages: KafkaMessage[], next: number, to: number): PackedBatch |
   return { data, lengths, offsets };
 }
 
-export async function* readPartition(kafka: Kafka, topic: string, partition: number, from: number, to: number): AsyncGenerator<PackedBatch> {
+/** Turns a fetched batch into what the reader yields: the messages in [from, to) at or past `next`, and the last offset taken. */
+export type BatchTaker<T> = (messages: KafkaMessage[], next: number, to: number) => { batch: T; last: number } | undefined;
+
+/** Values packed back to back (replay: the aggregation's input format). */
+export const packValues: BatchTaker<PackedBatch> = (messages, next, to) => {
+  const packed = pack(messages, next, to);
+  return packed && { batch: packed, last: packed.offsets[packed.offsets.length - 1]! };
+};
+
+/** The kafkajs messages themselves, keys included (small reads such as state snapshots). */
+export const keepMessages: BatchTaker<KafkaMessage[]> = (messages, next, to) => {
+  const kept = messages.filter((m) => Number(m.offset) >= next && Number(m.offset) < to);
+  return kept.length ? { batch: kept, last: Number(kept[kept.length - 1]!.offset) } : undefined;
+};
+
+export function readPartition(kafka: Kafka, topic: string, partition: number, from: number, to: number): AsyncGenerator<PackedBatch>;
+export function readPartition<T>(kafka: Kafka, topic: string, partition: number, from: number, to: number, take: BatchTaker<T>): AsyncGenerator<T>;
+export async function* readPartition<T>(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  from: number,
+  to: number,
+  take: BatchTaker<T> = packValues as unknown as BatchTaker<T>,
+): AsyncGenerator<T> {
   if (from >= to) return;
   const consumer = kafka.consumer({
     groupId: `replay-${randomUUID()}`,
@@ -58,7 +82,7 @@ export async function* readPartition(kafka: Kafka, topic: string, partition: num
     maxBytes: MAX_BYTES,
     maxWaitTimeInMs: 100,
   });
-  const queue: PackedBatch[] = [];
+  const queue: { batch: T; last: number }[] = [];
   /** Next offset to pack: batches are packed in eachBatch, which kafkajs calls one at a time for a partition. */
   let fetched = from;
   let wake: (() => void) | undefined;
@@ -83,10 +107,10 @@ export async function* readPartition(kafka: Kafka, topic: string, partition: num
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         if (batch.partition !== partition || closing) return;
-        const packed = pack(batch.messages, fetched, to);
-        if (!packed) return;
-        fetched = packed.offsets[packed.offsets.length - 1]! + 1;
-        queue.push(packed);
+        const taken = take(batch.messages, fetched, to);
+        if (!taken) return;
+        fetched = taken.last + 1;
+        queue.push(taken);
         signal();
         // Backpressure: do not fetch further ahead than a few batches of what replay has consumed.
         while (queue.length >= MAX_QUEUED_BATCHES && !closing) await new Promise<void>((r) => (drained = r));
@@ -101,15 +125,15 @@ export async function* readPartition(kafka: Kafka, topic: string, partition: num
     let next = from;
     while (next < to) {
       if (failure) throw failure;
-      const packed = queue.shift();
+      const taken = queue.shift();
       drained?.();
       drained = undefined;
-      if (!packed) {
+      if (!taken) {
         await new Promise<void>((r) => (wake = r));
         continue;
       }
-      next = packed.offsets[packed.offsets.length - 1]! + 1;
-      yield packed;
+      next = taken.last + 1;
+      yield taken.batch;
     }
   } finally {
     closing = true;
