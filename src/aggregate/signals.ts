@@ -47,12 +47,25 @@ const dir = (d: CrossDirection | undefined): 'UP' | 'DOWN' | undefined => (d ===
 
 export class SignalEngine {
   private readonly streams = new Map<string, StreamIndicators>();
+  /**
+   * Restored streams not used since (their offset in `restoredData`): restoring is lazy, so a restart with
+   * tens of thousands of streams does not rebuild every window before the first batch.
+   */
+  private readonly restored = new Map<string, number>();
+  private restoredData: Float64Array = new Float64Array(0);
 
   constructor(private readonly rules: SignalRules = SignalRules.all()) {}
 
   private stream(symbol: string, interval: string): StreamIndicators {
     const key = `${interval}\u0000${symbol}`;
     let s = this.streams.get(key);
+    const at = s ? undefined : this.restored.get(key);
+    if (at !== undefined) {
+      this.restored.delete(key);
+      s = this.stream(symbol, interval);
+      this.load(s, this.restoredData, at);
+      return s;
+    }
     if (!s)
       this.streams.set(
         key,
@@ -84,28 +97,36 @@ export class SignalEngine {
       s.macd.saveState(out);
       s.rsi.saveState(out);
     }
-    return { keys, data: Float64Array.from(out) };
+    const data = new Float64Array(out.length + this.restored.size * STRIDE);
+    data.set(out);
+    let i = out.length;
+    for (const [key, at] of this.restored) {
+      keys.push(key);
+      data.set(this.restoredData.subarray(at, at + STRIDE), i);
+      i += STRIDE;
+    }
+    return { keys, data };
   }
 
   restore(state: IndicatorState): void {
-    state.keys.forEach((key, n) => {
-      const [interval, symbol] = key.split('\u0000') as [string, string];
-      const s = this.stream(symbol, interval);
-      const a = state.data;
-      let i = n * STRIDE;
-      s.lastBucket = a[i++]!;
-      const count = a[i++]!;
-      for (let k = 0; k < count; k++) {
-        const c = a[i + k]!;
-        s.closes.push(c);
-        s.fast.update(c);
-        s.slow.update(c);
-        s.bb.update(c);
-      }
-      i += WINDOW;
-      for (const k of PREV) s.prev[k] = orUndefined(a[i++]!);
-      i = s.rsi.loadState(a, s.macd.loadState(a, i));
-    });
+    this.restoredData = state.data;
+    state.keys.forEach((key, n) => this.restored.set(key, n * STRIDE));
+  }
+
+  /** Rebuild one stream's indicators from its saved numbers at `i`. */
+  private load(s: StreamIndicators, a: Float64Array, i: number): void {
+    s.lastBucket = a[i++]!;
+    const count = a[i++]!;
+    for (let k = 0; k < count; k++) {
+      const c = a[i + k]!;
+      s.closes.push(c);
+      s.fast.update(c);
+      s.slow.update(c);
+      s.bb.update(c);
+    }
+    i += WINDOW;
+    for (const k of PREV) s.prev[k] = orUndefined(a[i++]!);
+    s.rsi.loadState(a, s.macd.loadState(a, i));
   }
 
   /** Feed final bars (any order of streams); returns the signals they trigger. */
