@@ -192,22 +192,23 @@ for (const seed of [8, 9]) {
   }
 }
 
-t.test('revisions: each late tick within the lateness bumps every closed level once and is re-published', async (t) => {
+const BASE = Date.parse('2024-01-01T00:00:00Z') * 1000;
+
+/** Hand-made ticks of symbol A at `sec` seconds past BASE, fed batch by batch with no out-of-orderness and 10 s of lateness. */
+function handFeed(agg: PartitionAggregator) {
   const s = schema('tick');
-  const agg = new PartitionAggregator(intervals, undefined, 10_000_000);
-  const base = Date.parse('2024-01-01T00:00:00Z') * 1000;
-  const mk = (sec: number, id: string, price: number): Tick => ({
+  let offset = 0;
+  const mk = (sec: number, id: string, price: number, side: Tick['side'] = 'BUY', size = 1): Tick => ({
     venue: 'V',
     symbol: 'A',
-    eventTime: base + sec * 1e6,
+    eventTime: BASE + sec * 1e6,
     price,
-    size: 1,
-    side: 'BUY',
+    size,
+    side,
     tradeId: id,
     ingestTime: 0,
   });
-  let offset = 0;
-  const feed = (ticks: Tick[]) => {
+  const feed = (ticks: Tick[]): Bar[] => {
     const offsets = ticks.map(() => offset++);
     const out = preAggregate({
       ...packBatch(
@@ -221,8 +222,17 @@ t.test('revisions: each late tick within the lateness bumps every closed level o
       origin: 0,
     });
     agg.apply(out, offsets, offsets[offsets.length - 1]!);
-    return agg.closeFinal().map((a) => toBar(a, true));
+    const bars = agg.closeFinal().map((a) => toBar(a, true));
+    agg.markDurable();
+    return bars;
   };
+  return { mk, feed };
+}
+
+t.test('revisions: each late tick within the lateness bumps every closed level once and is re-published', async (t) => {
+  const agg = new PartitionAggregator(intervals, undefined, 10_000_000);
+  const base = BASE;
+  const { mk, feed } = handFeed(agg);
   const first = feed([mk(0.5, '1', 10), mk(1.5, '2', 11)]); // watermark 1.5 s: closes 0–1 s
   t.same(
     first.map((b) => `${b.interval}@${(b.bucketStart - base) / 1e6}:r${b.revision}`),
@@ -241,41 +251,15 @@ t.test('revisions: each late tick within the lateness bumps every closed level o
 });
 
 t.test('flat bars: the previous close at zero volume; a late tick re-carries the flat bars after it', async (t) => {
-  const s = schema('tick');
   const agg = new PartitionAggregator(intervals, undefined, 10_000_000, undefined, { flat: true });
-  const base = Date.parse('2024-01-01T00:00:00Z') * 1000;
-  const mk = (sec: number, id: string, price: number): Tick => ({
-    venue: 'V',
-    symbol: 'A',
-    eventTime: base + sec * 1e6,
-    price,
-    size: 2,
-    side: 'SELL',
-    tradeId: id,
-    ingestTime: 0,
-  });
-  let offset = 0;
-  const feed = (ticks: Tick[]) => {
-    const offsets = ticks.map(() => offset++);
-    const out = preAggregate({
-      ...packBatch(
-        ticks.map((x) => encode(s, x)),
-        offsets,
-      ),
-      interval: agg.baseInterval,
-      watermark: agg.watermark,
-      maxOutOfOrder: 0,
-      allowedLateness: 10_000_000,
-      origin: 0,
-    });
-    agg.apply(out, offsets, offsets[offsets.length - 1]!);
-    const bars = agg.closeFinal().map((a) => toBar(a, true));
-    agg.markDurable();
-    return bars
+  const hand = handFeed(agg);
+  const mk = (sec: number, id: string, price: number) => hand.mk(sec, id, price, 'SELL', 2);
+  const feed = (ticks: Tick[]) =>
+    hand
+      .feed(ticks)
       .filter((b) => b.interval === '1s')
-      .map((b) => `${(b.bucketStart - base) / 1e6}:c${b.close}:v${b.volume}:n${b.tradeCount}:r${b.revision}`)
+      .map((b) => `${(b.bucketStart - BASE) / 1e6}:c${b.close}:v${b.volume}:n${b.tradeCount}:r${b.revision}`)
       .sort();
-  };
   t.same(feed([mk(0.5, '1', 10)]), [], 'nothing closed yet');
   t.same(feed([mk(3.2, '2', 12)]), ['0:c10:v2:n1:r0', '1:c10:v0:n0:r0', '2:c10:v0:n0:r0'], 'the empty seconds 1 and 2 carry the close of second 0');
   t.same(
