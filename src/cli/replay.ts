@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import fastJson from 'fast-json-stringify';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { readCsvTicks } from '../ingest/csv-ticks.js';
+import { readCsvTickBatches } from '../ingest/csv-tick-reader.js';
 import type { Bar } from '../aggregate/bar.js';
 import { replay, type ReplayPartition, type ReplayRecord } from '../aggregate/replay.js';
 import { BAR_JSON_SCHEMA } from '../gateway/protocol.js';
@@ -31,20 +31,9 @@ async function* kafkaPartitions(config: Config, from: { offset?: number; time?: 
   for (const r of ranges) yield { partition: r.partition, batches: readPartition(kafka, config.topicTicks, r.partition, r.from, r.to) };
 }
 
-/** CSV lines handed to replay at a time. */
-const FILE_BATCH = 1024;
-
 async function* filePartitions(path: string): AsyncGenerator<ReplayPartition> {
   async function* batches(): AsyncGenerator<ReplayRecord[]> {
-    let batch: ReplayRecord[] = [];
-    for await (const r of readCsvTicks(path)) {
-      batch.push(r.tick ? { offset: r.line, tick: r.tick } : { offset: r.line, error: r.error! });
-      if (batch.length === FILE_BATCH) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length) yield batch;
+    yield* readCsvTickBatches(path);
   }
   yield { partition: 0, batches: batches() };
 }
