@@ -1,11 +1,15 @@
 // Replay benchmark: ticks/s and peak RSS of `tick-engine replay` over a topic of N ticks, beside Kafka's
-// ConsumerPerformance reading the same topic, and the aggregation core alone in process beside a bare
-// Avro decode loop over the same records. Writes JSON to bench/results/.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// ConsumerPerformance reading the same topic; of `tick-engine replay --file` over a CSV of N ticks, beside
+// parsing that file alone; and the aggregation core alone in process beside a bare Avro decode loop over
+// the same records. Writes JSON to bench/results/.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { FeedProducer } from '../src/ingest/feed-producer.js';
 import { FeedSimulator } from '../src/ingest/simulator.js';
+import { CSV_HEADER, tickToCsv } from '../src/ingest/csv-ticks.js';
+import { readCsvTickBatches } from '../src/ingest/csv-tick-reader.js';
 import { logger } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
 import type { PackedBatch } from '../src/aggregate/pre-aggregate.js';
@@ -100,6 +104,52 @@ async function core() {
   };
 }
 
+/** Run `tick-engine <args>` to completion: wall seconds (process start included) and peak RSS. */
+async function timedReplay(args: string[], env: NodeJS.ProcessEnv): Promise<{ secs: number; rss: number }> {
+  const t0 = performance.now();
+  const proc = runCli(args, env);
+  let rss = 0;
+  const timer = setInterval(() => {
+    try {
+      rss = Math.max(rss, peakRssMb(proc.child.pid!));
+    } catch {
+      // exited
+    }
+  }, 200);
+  const code = await proc.exited;
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`replay failed:\n${proc.output()}`);
+  return { secs: (performance.now() - t0) / 1000, rss };
+}
+
+/** `tick-engine replay --file` over a CSV of N ticks, beside parsing the same file alone in process. */
+async function fromFile() {
+  const path = join(tmpdir(), `tick-engine-bench-${process.pid}.csv`);
+  const sim = new FeedSimulator({ symbols: 50, rate: 5000, seed: 7, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
+  const lines = [CSV_HEADER];
+  for (let i = 0; i < N; i++) lines.push(tickToCsv(sim.next()));
+  writeFileSync(path, lines.join('\n') + '\n');
+  lines.length = 0;
+  try {
+    const t0 = performance.now();
+    let parsed = 0;
+    for await (const batch of readCsvTickBatches(path)) parsed += batch.length;
+    const parseRate = parsed / ((performance.now() - t0) / 1000);
+    progress(`replaying ${N} ticks from ${path} with tick-engine replay --file`);
+    const { secs, rss } = await timedReplay(['replay', '--file', path, '--out', '/dev/null'], { ...process.env, TE_LOG_LEVEL: 'warn' });
+    return {
+      ticks: N,
+      seconds: Number(secs.toFixed(2)),
+      replayTicksPerSec: Math.round(N / secs),
+      peakRssMb: rss,
+      parseOnlyTicksPerSec: Math.round(parseRate),
+      ratio: Number((N / secs / parseRate).toFixed(3)),
+    };
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
 async function fromKafka() {
   // Topics, table and group of its own, as the tests get.
   const env = testEnv({
@@ -116,20 +166,7 @@ async function fromKafka() {
   const { produced } = await feed.run();
   await feed.stop();
   progress(`replaying ${produced} ticks with tick-engine replay (intervals ${config.intervals.map((i) => i.name).join(',')})`);
-  const t0 = performance.now();
-  const proc = runCli(['replay', '--out', '/dev/null'], env);
-  let rss = 0;
-  const timer = setInterval(() => {
-    try {
-      rss = Math.max(rss, peakRssMb(proc.child.pid!));
-    } catch {
-      // exited
-    }
-  }, 200);
-  const code = await proc.exited;
-  clearInterval(timer);
-  if (code !== 0) throw new Error(`replay failed:\n${proc.output()}`);
-  const secs = (performance.now() - t0) / 1000;
+  const { secs, rss } = await timedReplay(['replay', '--out', '/dev/null'], env);
   progress(`reference: ConsumerPerformance on the same topic`);
   const cons = await consumerPerf(config.kafkaBrokers.join(','), config.topicTicks, produced);
   return {
@@ -145,8 +182,9 @@ async function fromKafka() {
 async function main() {
   progress(`core: ${N} pre-encoded ticks in process`);
   const c = await core();
+  const f = await fromFile();
   const k = await fromKafka();
-  const result = { date: new Date().toISOString(), core: c, kafka: k };
+  const result = { date: new Date().toISOString(), core: c, file: f, kafka: k };
   const dir = join(projectRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `replay-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
@@ -156,6 +194,7 @@ async function main() {
       '',
       `replay core (in process, 9 intervals)  ${c.replayCoreTicksPerSec} ticks/s first run, ${c.replayCoreWarmTicksPerSec} ticks/s best of 2 more   Avro decode alone (avsc) ${c.decodeOnlyTicksPerSec} ticks/s  → ratio ${c.ratio}`,
       `tick decoder alone                      ${c.tickDecoderTicksPerSec} ticks/s`,
+      `tick-engine replay --file (CSV)        ${f.replayTicksPerSec} ticks/s (${f.ticks} ticks, ${f.seconds} s with process start, peak RSS ${f.peakRssMb} MB)   parsing the file alone ${f.parseOnlyTicksPerSec} ticks/s → ratio ${f.ratio}`,
       `tick-engine replay from Kafka          ${k.replayTicksPerSec} ticks/s (${k.ticks} ticks, ${k.seconds} s, peak RSS ${k.peakRssMb} MB)   ConsumerPerformance ${k.consumerPerfRecordsPerSec} records/s → ratio ${k.ratio}`,
       `saved ${file}`,
       '',
