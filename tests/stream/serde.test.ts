@@ -7,17 +7,9 @@ import { TICK_FIELDS, type Tick } from '../../src/ingest/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
 import { projectRoot } from '../../src/paths.js';
+import { SAMPLE_TICK } from '../helpers/sample-tick.js';
 
-const tick: Tick = {
-  venue: 'SIM',
-  symbol: 'BTC-USD',
-  eventTime: 1_704_067_200_123_456,
-  price: 64000.01,
-  size: 0.0123,
-  side: 'SELL',
-  tradeId: '000000000042',
-  ingestTime: 1_704_067_200_200_000,
-};
+const tick: Tick = { ...SAMPLE_TICK };
 
 t.test('tick round trip in the schema-registry wire format', async (t) => {
   const s = schema('tick');

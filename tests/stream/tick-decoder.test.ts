@@ -8,6 +8,7 @@ import type { Tick } from '../../src/ingest/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
 import { decodeTick, emptyTick, TickDecoder } from '../../src/stream/tick-decoder.js';
+import { SAMPLE_TICK } from '../helpers/sample-tick.js';
 
 const s = schema('tick');
 const longType = avro.Type.forSchema('long');
@@ -81,16 +82,7 @@ const dbl = (x: number) => doubleType.toBuffer(x);
 /** A wire-format record from raw body parts (each a Buffer or bytes). */
 const record = (...parts: (Buffer | number[])[]) => Buffer.concat([header(), ...parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p)))]);
 
-const base: Tick = {
-  venue: 'SIM',
-  symbol: 'BTC-USD',
-  eventTime: 1_704_067_200_123_456,
-  price: 64000.01,
-  size: 0.0123,
-  side: 'SELL',
-  tradeId: '000000000042',
-  ingestTime: 1_704_067_200_200_000,
-};
+const base: Tick = { ...SAMPLE_TICK };
 /** The body of `base` with some fields replaced by raw bytes. */
 function body(over: Partial<Record<keyof Tick, Buffer | number[]>>): Buffer {
   const f = (k: keyof Tick, enc: () => Buffer) => over[k] ?? enc();
