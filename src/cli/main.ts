@@ -165,13 +165,16 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   replay: {
-    summary: 'replay past ticks (Kafka from an offset or a time, or a CSV file) in pure event time; bars as JSON lines',
-    usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv] [--out bars.jsonl]',
+    summary: 'replay past ticks (Kafka from an offset or a time, or a CSV or Avro file) in pure event time; bars as JSON lines',
+    usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro] [--out bars.jsonl]',
     keys: ['intervals', 'maxOutOfOrderMs', 'allowedLatenessMs', 'kafkaBrokers', 'topicTicks'],
     options: {
       'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
       'from-time': ['string', 'start every partition at the first record at or after this instant'],
-      file: ['string', 'read ticks from this CSV file instead of Kafka (header venue,symbol,eventTime,price,size,side,tradeId)'],
+      file: [
+        'string',
+        'read ticks from this file instead of Kafka: CSV (header venue,symbol,eventTime,price,size,side,tradeId) or, if it ends in .avro, an Avro object container file with the tick schema (codec null or deflate)',
+      ],
       out: ['string', "write bars here (default '-': standard output); progress goes to standard error"],
     },
     run: (config, options) => runReplay(config, options),

@@ -4,6 +4,7 @@ import fastJson from 'fast-json-stringify';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { readCsvTickBatches } from '../ingest/csv-tick-reader.js';
+import { readAvroTickBatches } from '../ingest/avro-file-reader.js';
 import type { Bar } from '../aggregate/bar.js';
 import { replay, type ReplayPartition, type ReplayRecord } from '../aggregate/replay.js';
 import { BAR_JSON_SCHEMA } from '../gateway/protocol.js';
@@ -33,7 +34,7 @@ async function* kafkaPartitions(config: Config, from: { offset?: number; time?: 
 
 async function* filePartitions(path: string): AsyncGenerator<ReplayPartition> {
   async function* batches(): AsyncGenerator<ReplayRecord[]> {
-    yield* readCsvTickBatches(path);
+    yield* path.endsWith('.avro') ? readAvroTickBatches(path) : readCsvTickBatches(path);
   }
   yield { partition: 0, batches: batches() };
 }

@@ -61,8 +61,23 @@ export class TickDecoder {
     if (buf[start] !== 0) return `unknown magic byte ${buf[start]} (expected 0)`;
     const id = buf[start + 1]! * 0x1000000 + ((buf[start + 2]! << 16) | (buf[start + 3]! << 8) | buf[start + 4]!);
     if (id !== this.schemaId) return `schema id ${id} is not the tick schema (id ${this.schemaId})`;
-    this.pos = start + HEADER;
-    this.end = end;
+    const problem = this.decodeBody(buf, start + HEADER, end, out);
+    if (problem !== null) return problem;
+    if (this.next !== end) return `${end - this.next} trailing bytes after the tick body`;
+    return null;
+  }
+
+  /** After a successful decodeBody: the offset just past the body. */
+  next = 0;
+
+  /**
+   * Decode one bare Avro body (no wire-format header) starting at `start`, within [start, limit): records in an
+   * Avro container file's block follow each other, so the body ends where it ends (`next`). Returns null on
+   * success, else the reason (`out` is then left as it was).
+   */
+  decodeBody(buf: Buffer, start: number, limit: number, out: Tick): string | null {
+    this.pos = start;
+    this.end = limit;
     const venue = this.string(buf, true);
     if (venue === undefined) return this.problem;
     const symbol = this.string(buf, true);
@@ -81,7 +96,7 @@ export class TickDecoder {
     if (tradeId === undefined) return this.problem;
     const ingestTime = this.timestamp(buf);
     if (ingestTime === undefined) return this.problem;
-    if (this.pos !== end) return `${end - this.pos} trailing bytes after the tick body`;
+    this.next = this.pos;
     out.venue = venue;
     out.symbol = symbol;
     out.eventTime = eventTime;

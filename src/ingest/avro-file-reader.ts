@@ -1,0 +1,130 @@
+// Ticks from an Avro object container file (`.avro`, the format Avro tools and Kafka Connect's storage sinks
+// write): file replay's binary input. The file must carry the tick schema (schemas/tick.avsc, compared by
+// canonical form) and use the `null` or `deflate` codec. Blocks are read one at a time and their records
+// decoded with the tick decoder, straight into replay's batches.
+//
+// Container file layout (Avro specification, "Object Container Files"): magic `Obj\x01`, a metadata map
+// (`avro.schema`, `avro.codec`, …), a 16-byte sync marker; then blocks of: record count (long), byte size
+// (long), the (compressed) records back to back, the sync marker again.
+import { createReadStream } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
+import avro from 'avsc';
+import { DecodeError } from '../errors.js';
+import { schema } from '../stream/schemas.js';
+import { emptyTick, TickDecoder } from '../stream/tick-decoder.js';
+import type { CsvRecord } from './csv-tick-reader.js';
+
+const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
+const SYNC = 16;
+
+/** A zigzag varint at `pos`, or undefined when `b` ends first. Container framing values are small. */
+function readLong(b: Buffer, pos: number): { value: number; next: number } | undefined {
+  let n = 0;
+  let shift = 1;
+  for (let i = pos; i < b.length && i < pos + 10; i++) {
+    const byte = b[i]!;
+    n += (byte & 0x7f) * shift;
+    shift *= 128;
+    if ((byte & 0x80) === 0) return { value: n % 2 === 0 ? n / 2 : -(n + 1) / 2, next: i + 1 };
+  }
+  if (b.length >= pos + 10) throw new DecodeError(`over-long varint at byte ${pos}`);
+  return undefined;
+}
+
+interface Header {
+  codec: string;
+  sync: Buffer;
+  /** Where the first block starts. */
+  end: number;
+}
+
+/** The header if `b` holds all of it, else undefined. Throws DecodeError for what is not a tick file. */
+function readHeader(b: Buffer, path: string): Header | undefined {
+  if (b.length < MAGIC.length) return undefined;
+  if (!b.subarray(0, 4).equals(MAGIC)) throw new DecodeError(`${path} is not an Avro object container file (no 'Obj\\x01' magic)`);
+  const meta = new Map<string, Buffer>();
+  let pos = 4;
+  for (;;) {
+    const count = readLong(b, pos);
+    if (!count) return undefined;
+    pos = count.next;
+    if (count.value === 0) break;
+    let items = count.value;
+    if (items < 0) {
+      const size = readLong(b, pos); // a negative count is followed by the block's byte size
+      if (!size) return undefined;
+      pos = size.next;
+      items = -items;
+    }
+    for (let i = 0; i < items; i++) {
+      const klen = readLong(b, pos);
+      if (!klen || klen.next + klen.value > b.length) return undefined;
+      const key = b.toString('utf8', klen.next, klen.next + klen.value);
+      const vlen = readLong(b, klen.next + klen.value);
+      if (!vlen || vlen.next + vlen.value > b.length) return undefined;
+      meta.set(key, b.subarray(vlen.next, vlen.next + vlen.value));
+      pos = vlen.next + vlen.value;
+    }
+  }
+  if (b.length < pos + SYNC) return undefined;
+  const codec = meta.get('avro.codec')?.toString() || 'null';
+  if (codec !== 'null' && codec !== 'deflate') throw new DecodeError(`${path}: codec '${codec}' is not supported (null, deflate)`);
+  const raw = meta.get('avro.schema')?.toString();
+  let writer: avro.Type;
+  try {
+    writer = avro.Type.forSchema(JSON.parse(raw ?? 'null') as avro.Schema);
+  } catch (err) {
+    throw new DecodeError(`${path}: the file's schema does not parse: ${(err as Error).message}`, { cause: err });
+  }
+  if (!writer.equals(schema('tick').type)) throw new DecodeError(`${path}: the file's schema is not the tick schema (schemas/tick.avsc)`);
+  return { codec, sync: Buffer.from(b.subarray(pos, pos + SYNC)), end: pos + SYNC };
+}
+
+/**
+ * The file's ticks in batches (one container block each, `offset` = the record's position in the file, from 1).
+ * A record that does not decode, a bad sync marker or a truncated file is a DecodeError naming the block: in a
+ * container file, records have no boundaries of their own, so nothing after a broken record can be trusted.
+ */
+export async function* readAvroTickBatches(path: string, chunkBytes = 256 * 1024): AsyncGenerator<CsvRecord[]> {
+  const decoder = new TickDecoder();
+  let header: Header | undefined;
+  let buf: Buffer = Buffer.alloc(0);
+  let pos = 0;
+  let index = 0;
+  let block = 0;
+  const take = function* (): Generator<CsvRecord[]> {
+    for (;;) {
+      if (!header) {
+        header = readHeader(buf, path);
+        if (!header) return;
+        pos = header.end;
+      }
+      const count = readLong(buf, pos);
+      const size = count && readLong(buf, count.next);
+      if (!count || !size || size.next + size.value + SYNC > buf.length) return;
+      const dataEnd = size.next + size.value;
+      if (!buf.subarray(dataEnd, dataEnd + SYNC).equals(header.sync)) throw new DecodeError(`${path}: block ${block} does not end with the file's sync marker`);
+      const data = header.codec === 'deflate' ? inflateRawSync(buf.subarray(size.next, dataEnd)) : buf.subarray(size.next, dataEnd);
+      const out: CsvRecord[] = new Array<CsvRecord>(count.value);
+      let at = 0;
+      for (let i = 0; i < count.value; i++) {
+        const tick = emptyTick();
+        const problem = decoder.decodeBody(data, at, data.length, tick);
+        if (problem !== null) throw new DecodeError(`${path}: record ${i} of block ${block} (record ${index + 1} of the file): ${problem}`);
+        at = decoder.next;
+        out[i] = { offset: ++index, tick };
+      }
+      if (at !== data.length) throw new DecodeError(`${path}: block ${block} has ${data.length - at} bytes after its ${count.value} records`);
+      block++;
+      pos = dataEnd + SYNC;
+      yield out;
+    }
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
+    buf = pos < buf.length ? Buffer.concat([buf.subarray(pos), chunk]) : chunk;
+    pos = 0;
+    yield* take();
+  }
+  if (!header) throw new DecodeError(`${path}: the file ends inside its header`);
+  if (pos < buf.length) throw new DecodeError(`${path}: the file ends inside block ${block}`);
+}

@@ -1,0 +1,83 @@
+// Avro object container files written by avsc's own encoder (an independent writer): the reader gives back
+// exactly the ticks written, with either codec and any block and chunk size; a file that is not a tick file,
+// or is damaged, is a DecodeError that says why.
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import avro from 'avsc';
+import { readAvroTickBatches } from '../../src/ingest/avro-file-reader.js';
+import { FeedSimulator } from '../../src/ingest/simulator.js';
+import type { Tick } from '../../src/ingest/tick.js';
+import { projectRoot } from '../../src/paths.js';
+
+const tickType = avro.Type.forSchema(JSON.parse(readFileSync(join(projectRoot(), 'schemas/tick.avsc'), 'utf8')) as avro.Schema);
+const dir = mkdtempSync(join(tmpdir(), 'avro-file-'));
+
+async function write(path: string, type: avro.Type, records: unknown[], opts: { codec?: string; blockSize?: number } = {}): Promise<void> {
+  const enc = new avro.streams.BlockEncoder(type, opts);
+  const out = createWriteStream(path);
+  enc.pipe(out);
+  for (const r of records) enc.write(r);
+  enc.end();
+  await once(out, 'close');
+}
+
+async function read(path: string, chunkBytes?: number): Promise<{ offset: number; tick?: Tick }[]> {
+  const out: { offset: number; tick?: Tick }[] = [];
+  for await (const batch of readAvroTickBatches(path, chunkBytes)) out.push(...batch);
+  return out;
+}
+
+const sim = new FeedSimulator({ symbols: 20, rate: 1000, seed: 21, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 50_000, venue: 'SIM' });
+const ticks = Array.from({ length: 30_000 }, () => sim.next());
+ticks[7] = { ...ticks[7]!, symbol: 'ÄÖÜ-€', tradeId: 'é'.repeat(40) }; // non-ASCII and long strings survive too
+
+for (const codec of ['null', 'deflate']) {
+  t.test(`codec ${codec}: every tick back, in order, for any block and chunk size`, async (t) => {
+    for (const [blockSize, chunk] of [
+      [64 * 1024, 256 * 1024],
+      [1000, 333],
+    ] as const) {
+      const path = join(dir, `ticks-${codec}-${blockSize}.avro`);
+      await write(path, tickType, ticks, { codec, blockSize });
+      const got = await read(path, chunk);
+      t.equal(got.length, ticks.length, `${got.length} records (blocks of ${blockSize} bytes, chunks of ${chunk})`);
+      t.same(
+        got.map((r) => r.offset),
+        ticks.map((_, i) => i + 1),
+        'offsets are record positions from 1',
+      );
+      t.same(
+        got.map((r) => r.tick),
+        ticks,
+        'the ticks written, field for field',
+      );
+    }
+  });
+}
+
+t.test('not a tick file, or damaged: a DecodeError saying why', async (t) => {
+  const other = avro.Type.forSchema({ type: 'record', name: 'Other', fields: [{ name: 'x', type: 'int' }] });
+  const wrongSchema = join(dir, 'other.avro');
+  await write(wrongSchema, other, [{ x: 1 }]);
+  await t.rejects(read(wrongSchema), { code: 'TE_DECODE', message: /schema is not the tick schema/ });
+
+  const notAvro = join(dir, 'not.avro');
+  writeFileSync(notAvro, 'venue,symbol\n');
+  await t.rejects(read(notAvro), { code: 'TE_DECODE', message: /not an Avro object container file/ });
+
+  const good = join(dir, 'good.avro');
+  await write(good, tickType, ticks.slice(0, 2000), { blockSize: 4096 });
+  const bytes = readFileSync(good);
+  const truncated = join(dir, 'truncated.avro');
+  writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
+  await t.rejects(read(truncated), { code: 'TE_DECODE', message: /ends inside block/ });
+
+  const badSync = Buffer.from(bytes);
+  badSync[badSync.length - 1] = badSync[badSync.length - 1]! ^ 0xff; // the last block's sync marker
+  const damaged = join(dir, 'damaged.avro');
+  writeFileSync(damaged, badSync);
+  await t.rejects(read(damaged), { code: 'TE_DECODE', message: /does not end with the file's sync marker/ });
+});
