@@ -1,8 +1,10 @@
 // Replay benchmark: ticks/s and peak RSS of `tick-engine replay` over a topic of N ticks, beside Kafka's
 // ConsumerPerformance reading the same topic; of `tick-engine replay --file` over a CSV of N ticks, beside
-// parsing that file alone; and the aggregation core alone in process beside a bare Avro decode loop over
+// parsing that file alone, and over an Avro container file, beside avsc's own file decoder; and the aggregation core alone in process beside a bare Avro decode loop over
 // the same records. Writes JSON to bench/results/.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import avro from 'avsc';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
@@ -150,6 +152,37 @@ async function fromFile() {
   }
 }
 
+/** `tick-engine replay --file` over an Avro container file of N ticks, beside avsc's own file decoder reading it. */
+async function fromAvroFile() {
+  const path = join(tmpdir(), `tick-engine-bench-${process.pid}.avro`);
+  const type = schema('tick').type;
+  const sim = new FeedSimulator({ symbols: 50, rate: 5000, seed: 7, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
+  const enc = new avro.streams.BlockEncoder(type, { codec: 'null' });
+  const out = createWriteStream(path);
+  enc.pipe(out);
+  for (let i = 0; i < N; i++) if (!enc.write(sim.next())) await once(enc, 'drain');
+  enc.end();
+  await once(out, 'close');
+  try {
+    const t0 = performance.now();
+    let decoded = 0;
+    for await (const tick of avro.createFileDecoder(path) as AsyncIterable<{ price: number }>) if (tick.price >= 0) decoded++;
+    const avscRate = decoded / ((performance.now() - t0) / 1000);
+    progress(`replaying ${N} ticks from ${path} with tick-engine replay --file`);
+    const { secs, rss } = await timedReplay(['replay', '--file', path, '--out', '/dev/null'], { ...process.env, TE_LOG_LEVEL: 'warn' });
+    return {
+      ticks: N,
+      seconds: Number(secs.toFixed(2)),
+      replayTicksPerSec: Math.round(N / secs),
+      peakRssMb: rss,
+      avscFileDecoderTicksPerSec: Math.round(avscRate),
+      ratio: Number((N / secs / avscRate).toFixed(3)),
+    };
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
 async function fromKafka() {
   // Topics, table and group of its own, as the tests get.
   const env = testEnv({
@@ -183,8 +216,9 @@ async function main() {
   progress(`core: ${N} pre-encoded ticks in process`);
   const c = await core();
   const f = await fromFile();
+  const a = await fromAvroFile();
   const k = await fromKafka();
-  const result = { date: new Date().toISOString(), core: c, file: f, kafka: k };
+  const result = { date: new Date().toISOString(), core: c, file: f, avroFile: a, kafka: k };
   const dir = join(projectRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `replay-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
@@ -195,6 +229,7 @@ async function main() {
       `replay core (in process, 9 intervals)  ${c.replayCoreTicksPerSec} ticks/s first run, ${c.replayCoreWarmTicksPerSec} ticks/s best of 2 more   Avro decode alone (avsc) ${c.decodeOnlyTicksPerSec} ticks/s  → ratio ${c.ratio}`,
       `tick decoder alone                      ${c.tickDecoderTicksPerSec} ticks/s`,
       `tick-engine replay --file (CSV)        ${f.replayTicksPerSec} ticks/s (${f.ticks} ticks, ${f.seconds} s with process start, peak RSS ${f.peakRssMb} MB)   parsing the file alone ${f.parseOnlyTicksPerSec} ticks/s → ratio ${f.ratio}`,
+      `tick-engine replay --file (Avro)       ${a.replayTicksPerSec} ticks/s (${a.ticks} ticks, ${a.seconds} s with process start, peak RSS ${a.peakRssMb} MB)   avsc's file decoder alone ${a.avscFileDecoderTicksPerSec} ticks/s → ratio ${a.ratio}`,
       `tick-engine replay from Kafka          ${k.replayTicksPerSec} ticks/s (${k.ticks} ticks, ${k.seconds} s, peak RSS ${k.peakRssMb} MB)   ConsumerPerformance ${k.consumerPerfRecordsPerSec} records/s → ratio ${k.ratio}`,
       `saved ${file}`,
       '',
