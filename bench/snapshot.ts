@@ -52,7 +52,7 @@ progress(`${TICKS} ticks over ${SYMBOLS} symbols, 2,000 ticks/s of event time`);
 const sim = new FeedSimulator({ symbols: SYMBOLS, rate: 2000, seed: 3, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
 const ticks = Array.from({ length: TICKS }, () => sim.next());
 
-const agg = PartitionAggregator.fromConfig(config);
+const agg = PartitionAggregator.fromConfig(config, undefined, undefined, true);
 const engine = new SignalEngine(rules);
 let t0 = performance.now();
 aggregate(config, ticks, 0, agg, engine);
@@ -66,7 +66,7 @@ const encodeMs = performance.now() - t0;
 const gzipped = gzipSync(payload).length;
 t0 = performance.now();
 const decoded = decodeSnapshot(payload);
-const restored = PartitionAggregator.fromConfig(config, { v: 2, wm: state.fromWm, durable: state.wm, hi: state.hi }, decoded.agg);
+const restored = PartitionAggregator.fromConfig(config, { v: 2, wm: state.fromWm, durable: state.wm, hi: state.hi }, decoded.agg, true);
 const restoredEngine = new SignalEngine(rules);
 restoredEngine.restore(decoded.signals);
 const restoreMs = performance.now() - t0;
@@ -74,7 +74,7 @@ const restoreMs = performance.now() - t0;
 // Reference: the restart without a snapshot, re-reading from the largest interval's oldest open bar.
 progress(`reference: re-aggregating ${TICKS - noSnapshotFrom} ticks as a restart without a snapshot must`);
 t0 = performance.now();
-aggregate(config, ticks, noSnapshotFrom, PartitionAggregator.fromConfig(config), new SignalEngine(rules));
+aggregate(config, ticks, noSnapshotFrom, PartitionAggregator.fromConfig(config, undefined, undefined, true), new SignalEngine(rules));
 const withoutSeconds = (performance.now() - t0) / 1000;
 // With the snapshot: restore, then re-read from its replay point.
 t0 = performance.now();

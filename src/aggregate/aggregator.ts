@@ -175,7 +175,7 @@ export class Aggregator {
       const snapshot = meta?.snap ? decodeSnapshot(await this.stateStore!.load(partition, meta.snap)) : undefined;
       st = {
         partition,
-        agg: PartitionAggregator.fromConfig(this.config, meta, snapshot?.agg),
+        agg: PartitionAggregator.fromConfig(this.config, meta, snapshot?.agg, true),
         lastBatchAt: Date.now(),
         serial: new Serial(),
         signals: new SignalEngine(this.signalRules),

@@ -81,6 +81,8 @@ export interface PartitionOptions {
   flat?: boolean;
   /** The snapshot the checkpoint refers to. */
   snapshot?: AggState;
+  /** Keep each closed bar's first version for `takeFirstVersions` (the indicators need them; replay does not). */
+  firstVersions?: boolean;
 }
 
 export class PartitionAggregator {
@@ -109,11 +111,13 @@ export class PartitionAggregator {
   private pinned: { from: number; fromWm: number } | undefined;
   /** First final versions of the bars closed since the last takeFirstVersions. */
   private readonly firstVersions = new Map<BarAcc, { bar: Bar; published: boolean }>();
+  private readonly keepFirstVersions: boolean;
 
   constructor(intervals: IntervalSpec[], restored?: CheckpointMeta, allowedLateness = 0, bucketings?: Bucketing[], opts: PartitionOptions = {}) {
     this.allowedLateness = allowedLateness;
     this.levels = intervals.map((iv, i) => new OpenBars(iv, allowedLateness, bucketings?.[i]));
     this.fills = opts.flat ? this.levels.map((l) => new FlatFill(l.interval.name, l.bucketing)) : undefined;
+    this.keepFirstVersions = opts.firstVersions ?? false;
     this.watermark = restored ? fromJson(restored.wm) : -Infinity;
     this.durableThrough = restored ? fromJson(restored.durable) : -Infinity;
     this.replayUntil = restored ? restored.hi : -1;
@@ -131,13 +135,13 @@ export class PartitionAggregator {
   }
 
   /** The state for a partition as the configuration asks (intervals, lateness, origin, daily zone, empty bars). */
-  static fromConfig(config: Config, restored?: CheckpointMeta, snapshot?: AggState): PartitionAggregator {
+  static fromConfig(config: Config, restored?: CheckpointMeta, snapshot?: AggState, firstVersions = false): PartitionAggregator {
     return new PartitionAggregator(
       config.intervals,
       restored,
       config.allowedLatenessMs * 1000,
       bucketingsFor(config.intervals, { origin: config.bucketOrigin, dailyZone: config.dailyTimezone }),
-      { flat: config.emptyBars === 'flat', snapshot },
+      { flat: config.emptyBars === 'flat', snapshot, firstVersions },
     );
   }
 
@@ -234,7 +238,7 @@ export class PartitionAggregator {
           const end = level.bucketing.end(flat.bucketStart);
           if (fresh || end > this.durableThrough) out.add(flat);
           // A flat bar that closed after this tick arrived carries it in its first version.
-          if (!revised && end > this.snapWm) this.firstVersions.set(flat, { bar: toBar(flat, true), published: end > this.durableThrough });
+          if (!revised && end > this.snapWm && this.keepFirstVersions) this.firstVersions.set(flat, { bar: toBar(flat, true), published: end > this.durableThrough });
         }
       }
     }
@@ -247,7 +251,7 @@ export class PartitionAggregator {
   /** A bar (real or flat) just closed: publish it unless durable already, and keep its first version. */
   private closedNow(acc: BarAcc, end: number, out: Set<BarAcc>): void {
     if (end > this.durableThrough) out.add(acc);
-    if (end > this.snapWm) this.firstVersions.set(acc, { bar: toBar(acc, true), published: end > this.durableThrough });
+    if (end > this.snapWm && this.keepFirstVersions) this.firstVersions.set(acc, { bar: toBar(acc, true), published: end > this.durableThrough });
   }
 
   /**

@@ -125,6 +125,20 @@ export class TickFolder {
     this.add(this.scratch, index, offset);
   }
 
+  /**
+   * Decode the bare Avro body starting at `start` (records back to back, as in a container file's block) and
+   * add it; returns where the next body starts, or -1 when this one does not decode (rejected with the reason).
+   */
+  addBody(decoder: TickDecoder, buf: Buffer, start: number, limit: number, index: number, offset: number): number {
+    const problem = decoder.decodeBody(buf, start, limit, this.scratch);
+    if (problem !== null) {
+      this.reject(index, 'TE_DECODE', problem);
+      return -1;
+    }
+    this.add(this.scratch, index, offset);
+    return decoder.next;
+  }
+
   /** Add one decoded tick; `index` is its position in the batch (for rejects). Keeps no reference to `tick`. */
   add(tick: Tick, index: number, offset: number): void {
     const problem = tickProblem(tick);

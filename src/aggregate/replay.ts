@@ -27,8 +27,18 @@ export interface ReplayPartition {
   batches: AsyncIterable<ReplayBatch>;
 }
 
-/** Parsed records (files, tests), or raw wire-format values packed back to back (Kafka: no object per record). */
-export type ReplayBatch = ReplayRecord[] | PackedBatch;
+/** `count` bare Avro tick bodies back to back (an Avro container file's block), offsets from `firstOffset`. */
+export interface BodyBlock {
+  bodies: Buffer;
+  count: number;
+  firstOffset: number;
+}
+
+/**
+ * Parsed records (CSV files, tests), raw wire-format values packed back to back (Kafka), or a container file's
+ * block (Avro files): the last two without an object per record.
+ */
+export type ReplayBatch = ReplayRecord[] | PackedBatch | BodyBlock;
 
 export interface ReplayStats {
   records: number;
@@ -74,11 +84,14 @@ export async function replay(
       onProgress?.(stats.records);
     };
     for await (const batch of part.batches) {
-      const packed = Array.isArray(batch) ? undefined : batch;
       const records = Array.isArray(batch) ? batch : undefined;
+      const packed = !records && 'lengths' in batch ? batch : undefined;
+      const block = !records && !packed ? (batch as BodyBlock) : undefined;
       const buf = packed && Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
-      const count = packed ? packed.lengths.length : records!.length;
+      const count = packed ? packed.lengths.length : records ? records.length : block!.count;
       let pos = 0;
+      /** In a block, the record that did not decode: the ones after it cannot be found. */
+      let broken = -1;
       for (let i = 0; i < count; i++) {
         folder ??= new TickFolder({
           interval: agg.baseInterval,
@@ -87,7 +100,15 @@ export async function replay(
           allowedLateness: config.allowedLatenessMs * 1000,
           origin: config.bucketOrigin,
         });
-        if (packed) {
+        if (block) {
+          const offset = block.firstOffset + i;
+          offsets[n] = offset;
+          if (broken >= 0) folder.reject(n, 'TE_DECODE', `follows record ${broken} of its container block, which does not decode`);
+          else {
+            pos = folder.addBody(decoder, block.bodies, pos, block.bodies.length, n, offset);
+            if (pos < 0) broken = offset;
+          }
+        } else if (packed) {
           const len = packed.lengths[i]!;
           const offset = packed.offsets[i]!;
           offsets[n] = offset;

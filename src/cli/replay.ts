@@ -4,9 +4,9 @@ import fastJson from 'fast-json-stringify';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { readCsvTickBatches } from '../ingest/csv-tick-reader.js';
-import { readAvroTickBatches } from '../ingest/avro-file-reader.js';
+import { readAvroTickBlocks } from '../ingest/avro-file-reader.js';
 import type { Bar } from '../aggregate/bar.js';
-import { replay, type ReplayPartition, type ReplayRecord } from '../aggregate/replay.js';
+import { replay, type ReplayBatch, type ReplayPartition } from '../aggregate/replay.js';
 import { BAR_JSON_SCHEMA } from '../gateway/protocol.js';
 import { createKafka } from '../stream/kafka.js';
 import { readPartition } from '../stream/partition-reader.js';
@@ -33,8 +33,8 @@ async function* kafkaPartitions(config: Config, from: { offset?: number; time?: 
 }
 
 async function* filePartitions(path: string): AsyncGenerator<ReplayPartition> {
-  async function* batches(): AsyncGenerator<ReplayRecord[]> {
-    yield* path.endsWith('.avro') ? readAvroTickBatches(path) : readCsvTickBatches(path);
+  async function* batches(): AsyncGenerator<ReplayBatch> {
+    yield* path.endsWith('.avro') ? readAvroTickBlocks(path) : readCsvTickBatches(path);
   }
   yield { partition: 0, batches: batches() };
 }

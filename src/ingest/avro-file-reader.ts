@@ -1,7 +1,7 @@
 // Ticks from an Avro object container file (`.avro`, the format Avro tools and Kafka Connect's storage sinks
 // write): file replay's binary input. The file must carry the tick schema (schemas/tick.avsc, compared by
-// canonical form) and use the `null` or `deflate` codec. Blocks are read one at a time and their records
-// decoded with the tick decoder, straight into replay's batches.
+// canonical form) and use the `null` or `deflate` codec. Blocks are read one at a time and handed to replay as
+// they are: it decodes the records in place with the tick decoder.
 //
 // Container file layout (Avro specification, "Object Container Files"): magic `Obj\x01`, a metadata map
 // (`avro.schema`, `avro.codec`, …), a 16-byte sync marker; then blocks of: record count (long), byte size
@@ -13,6 +13,7 @@ import { DecodeError } from '../errors.js';
 import { schema } from '../stream/schemas.js';
 import { emptyTick, TickDecoder } from '../stream/tick-decoder.js';
 import type { CsvRecord } from './csv-tick-reader.js';
+import type { BodyBlock } from '../aggregate/replay.js';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const SYNC = 16;
@@ -81,18 +82,17 @@ function readHeader(b: Buffer, path: string): Header | undefined {
 }
 
 /**
- * The file's ticks in batches (one container block each, `offset` = the record's position in the file, from 1).
- * A record that does not decode, a bad sync marker or a truncated file is a DecodeError naming the block: in a
- * container file, records have no boundaries of their own, so nothing after a broken record can be trusted.
+ * The file's blocks, decompressed: each `count` bare tick bodies back to back, record offsets counted from 1.
+ * Replay decodes them in place (no object per record). A bad sync marker or a truncated file is a DecodeError
+ * naming the block.
  */
-export async function* readAvroTickBatches(path: string, chunkBytes = 256 * 1024): AsyncGenerator<CsvRecord[]> {
-  const decoder = new TickDecoder();
+export async function* readAvroTickBlocks(path: string, chunkBytes = 256 * 1024): AsyncGenerator<BodyBlock> {
   let header: Header | undefined;
   let buf: Buffer = Buffer.alloc(0);
   let pos = 0;
   let index = 0;
   let block = 0;
-  const take = function* (): Generator<CsvRecord[]> {
+  const take = function* (): Generator<BodyBlock> {
     for (;;) {
       if (!header) {
         header = readHeader(buf, path);
@@ -104,17 +104,9 @@ export async function* readAvroTickBatches(path: string, chunkBytes = 256 * 1024
       if (!count || !size || size.next + size.value + SYNC > buf.length) return;
       const dataEnd = size.next + size.value;
       if (!buf.subarray(dataEnd, dataEnd + SYNC).equals(header.sync)) throw new DecodeError(`${path}: block ${block} does not end with the file's sync marker`);
-      const data = header.codec === 'deflate' ? inflateRawSync(buf.subarray(size.next, dataEnd)) : buf.subarray(size.next, dataEnd);
-      const out: CsvRecord[] = new Array<CsvRecord>(count.value);
-      let at = 0;
-      for (let i = 0; i < count.value; i++) {
-        const tick = emptyTick();
-        const problem = decoder.decodeBody(data, at, data.length, tick);
-        if (problem !== null) throw new DecodeError(`${path}: record ${i} of block ${block} (record ${index + 1} of the file): ${problem}`);
-        at = decoder.next;
-        out[i] = { offset: ++index, tick };
-      }
-      if (at !== data.length) throw new DecodeError(`${path}: block ${block} has ${data.length - at} bytes after its ${count.value} records`);
+      const bodies = header.codec === 'deflate' ? inflateRawSync(buf.subarray(size.next, dataEnd)) : buf.subarray(size.next, dataEnd);
+      const out: BodyBlock = { bodies, count: count.value, firstOffset: index + 1 };
+      index += count.value;
       block++;
       pos = dataEnd + SYNC;
       yield out;
@@ -127,4 +119,27 @@ export async function* readAvroTickBatches(path: string, chunkBytes = 256 * 1024
   }
   if (!header) throw new DecodeError(`${path}: the file ends inside its header`);
   if (pos < buf.length) throw new DecodeError(`${path}: the file ends inside block ${block}`);
+}
+
+/**
+ * The file's ticks decoded, in batches of one block (tools and tests; replay takes the blocks themselves).
+ * A record that does not decode is a DecodeError naming it: nothing after it in its block can be found.
+ */
+export async function* readAvroTickBatches(path: string, chunkBytes?: number): AsyncGenerator<CsvRecord[]> {
+  const decoder = new TickDecoder();
+  let block = 0;
+  for await (const b of readAvroTickBlocks(path, chunkBytes)) {
+    const out: CsvRecord[] = [];
+    let at = 0;
+    for (let i = 0; i < b.count; i++) {
+      const tick = emptyTick();
+      const problem = decoder.decodeBody(b.bodies, at, b.bodies.length, tick);
+      if (problem !== null) throw new DecodeError(`${path}: record ${i} of block ${block} (record ${b.firstOffset + i} of the file): ${problem}`);
+      at = decoder.next;
+      out.push({ offset: b.firstOffset + i, tick });
+    }
+    if (at !== b.bodies.length) throw new DecodeError(`${path}: block ${block} has ${b.bodies.length - at} bytes after its ${b.count} records`);
+    block++;
+    yield out;
+  }
 }

@@ -55,6 +55,7 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     const agg = new PartitionAggregator(intervals, committed && parseCheckpoint(JSON.stringify(committed.cp.meta)), allowedLateness, undefined, {
       flat: opts.flat,
       snapshot: snap?.agg,
+      firstVersions: true,
     });
     const engine = new SignalEngine();
     if (snap) engine.restore(snap.signals);
