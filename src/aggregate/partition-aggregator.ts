@@ -238,7 +238,8 @@ export class PartitionAggregator {
           const end = level.bucketing.end(flat.bucketStart);
           if (fresh || end > this.durableThrough) out.add(flat);
           // A flat bar that closed after this tick arrived carries it in its first version.
-          if (!revised && end > this.snapWm && this.keepFirstVersions) this.firstVersions.set(flat, { bar: toBar(flat, true), published: end > this.durableThrough });
+          if (!revised && end > this.snapWm && this.keepFirstVersions)
+            this.firstVersions.set(flat, { bar: toBar(flat, true), published: end > this.durableThrough });
         }
       }
     }
