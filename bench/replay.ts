@@ -36,7 +36,7 @@ function peakRssMb(pid: number): number {
 
 async function core() {
   // Pre-encoded wire-format records, back to back in one buffer (so the records themselves cost little RSS).
-  const sim = new FeedSimulator({ symbols: 50, rate: 5000, seed: 7, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
+  const sim = simulated();
   const s = schema('tick');
   const parts: Buffer[] = [];
   for (let i = 0; i < N; i++) parts.push(encode(s, sim.next()));
@@ -124,19 +124,20 @@ async function timedReplay(args: string[], env: NodeJS.ProcessEnv): Promise<{ se
   return { secs: (performance.now() - t0) / 1000, rss };
 }
 
-/** `tick-engine replay --file` over a CSV of N ticks, beside parsing the same file alone in process. */
-async function fromFile() {
-  const path = join(tmpdir(), `tick-engine-bench-${process.pid}.csv`);
-  const sim = new FeedSimulator({ symbols: 50, rate: 5000, seed: 7, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
-  const lines = [CSV_HEADER];
-  for (let i = 0; i < N; i++) lines.push(tickToCsv(sim.next()));
-  writeFileSync(path, lines.join('\n') + '\n');
-  lines.length = 0;
+/** The bench's simulated ticks (the same N as the other measurements). */
+function simulated(): FeedSimulator {
+  return new FeedSimulator({ symbols: 50, rate: 5000, seed: 7, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
+}
+
+/**
+ * `tick-engine replay --file` over a file of N ticks that `write` makes, beside `reference`, which reads the
+ * same file alone in process and returns ticks/s.
+ */
+async function fileReplay(ext: string, write: (path: string) => Promise<void>, reference: (path: string) => Promise<number>) {
+  const path = join(tmpdir(), `tick-engine-bench-${process.pid}.${ext}`);
+  await write(path);
   try {
-    const t0 = performance.now();
-    let parsed = 0;
-    for await (const batch of readCsvTickBatches(path)) parsed += batch.length;
-    const parseRate = parsed / ((performance.now() - t0) / 1000);
+    const referenceRate = await reference(path);
     progress(`replaying ${N} ticks from ${path} with tick-engine replay --file`);
     const { secs, rss } = await timedReplay(['replay', '--file', path, '--out', '/dev/null'], { ...process.env, TE_LOG_LEVEL: 'warn' });
     return {
@@ -144,44 +145,50 @@ async function fromFile() {
       seconds: Number(secs.toFixed(2)),
       replayTicksPerSec: Math.round(N / secs),
       peakRssMb: rss,
-      parseOnlyTicksPerSec: Math.round(parseRate),
-      ratio: Number((N / secs / parseRate).toFixed(3)),
+      referenceTicksPerSec: Math.round(referenceRate),
+      ratio: Number((N / secs / referenceRate).toFixed(3)),
     };
   } finally {
     rmSync(path, { force: true });
   }
 }
 
-/** `tick-engine replay --file` over an Avro container file of N ticks, beside avsc's own file decoder reading it. */
-async function fromAvroFile() {
-  const path = join(tmpdir(), `tick-engine-bench-${process.pid}.avro`);
-  const type = schema('tick').type;
-  const sim = new FeedSimulator({ symbols: 50, rate: 5000, seed: 7, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
-  const enc = new avro.streams.BlockEncoder(type, { codec: 'null' });
-  const out = createWriteStream(path);
-  enc.pipe(out);
-  for (let i = 0; i < N; i++) if (!enc.write(sim.next())) await once(enc, 'drain');
-  enc.end();
-  await once(out, 'close');
-  try {
-    const t0 = performance.now();
-    let decoded = 0;
-    for await (const tick of avro.createFileDecoder(path) as AsyncIterable<{ price: number }>) if (tick.price >= 0) decoded++;
-    const avscRate = decoded / ((performance.now() - t0) / 1000);
-    progress(`replaying ${N} ticks from ${path} with tick-engine replay --file`);
-    const { secs, rss } = await timedReplay(['replay', '--file', path, '--out', '/dev/null'], { ...process.env, TE_LOG_LEVEL: 'warn' });
-    return {
-      ticks: N,
-      seconds: Number(secs.toFixed(2)),
-      replayTicksPerSec: Math.round(N / secs),
-      peakRssMb: rss,
-      avscFileDecoderTicksPerSec: Math.round(avscRate),
-      ratio: Number((N / secs / avscRate).toFixed(3)),
-    };
-  } finally {
-    rmSync(path, { force: true });
-  }
+/** Ticks/s of reading `records` to the end. */
+async function rate(records: AsyncIterable<{ length?: number }>, count: (x: { length?: number }) => number): Promise<number> {
+  const t0 = performance.now();
+  let n = 0;
+  for await (const x of records) n += count(x);
+  return n / ((performance.now() - t0) / 1000);
 }
+
+/** CSV, beside parsing the same file alone in process. */
+const fromCsvFile = () =>
+  fileReplay(
+    'csv',
+    async (path) => {
+      const sim = simulated();
+      const lines = [CSV_HEADER];
+      for (let i = 0; i < N; i++) lines.push(tickToCsv(sim.next()));
+      writeFileSync(path, lines.join('\n') + '\n');
+    },
+    (path) => rate(readCsvTickBatches(path), (batch) => batch.length!),
+  );
+
+/** An Avro container file (written by avsc), beside avsc's own file decoder reading it. */
+const fromAvroFile = () =>
+  fileReplay(
+    'avro',
+    async (path) => {
+      const sim = simulated();
+      const enc = new avro.streams.BlockEncoder(schema('tick').type, { codec: 'null' });
+      const out = createWriteStream(path);
+      enc.pipe(out);
+      for (let i = 0; i < N; i++) if (!enc.write(sim.next())) await once(enc, 'drain');
+      enc.end();
+      await once(out, 'close');
+    },
+    (path) => rate(avro.createFileDecoder(path) as AsyncIterable<object>, () => 1),
+  );
 
 async function fromKafka() {
   // Topics, table and group of its own, as the tests get.
@@ -215,7 +222,7 @@ async function fromKafka() {
 async function main() {
   progress(`core: ${N} pre-encoded ticks in process`);
   const c = await core();
-  const f = await fromFile();
+  const f = await fromCsvFile();
   const a = await fromAvroFile();
   const k = await fromKafka();
   const result = { date: new Date().toISOString(), core: c, file: f, avroFile: a, kafka: k };
@@ -228,8 +235,8 @@ async function main() {
       '',
       `replay core (in process, 9 intervals)  ${c.replayCoreTicksPerSec} ticks/s first run, ${c.replayCoreWarmTicksPerSec} ticks/s best of 2 more   Avro decode alone (avsc) ${c.decodeOnlyTicksPerSec} ticks/s  → ratio ${c.ratio}`,
       `tick decoder alone                      ${c.tickDecoderTicksPerSec} ticks/s`,
-      `tick-engine replay --file (CSV)        ${f.replayTicksPerSec} ticks/s (${f.ticks} ticks, ${f.seconds} s with process start, peak RSS ${f.peakRssMb} MB)   parsing the file alone ${f.parseOnlyTicksPerSec} ticks/s → ratio ${f.ratio}`,
-      `tick-engine replay --file (Avro)       ${a.replayTicksPerSec} ticks/s (${a.ticks} ticks, ${a.seconds} s with process start, peak RSS ${a.peakRssMb} MB)   avsc's file decoder alone ${a.avscFileDecoderTicksPerSec} ticks/s → ratio ${a.ratio}`,
+      `tick-engine replay --file (CSV)        ${f.replayTicksPerSec} ticks/s (${f.ticks} ticks, ${f.seconds} s with process start, peak RSS ${f.peakRssMb} MB)   parsing the file alone ${f.referenceTicksPerSec} ticks/s → ratio ${f.ratio}`,
+      `tick-engine replay --file (Avro)       ${a.replayTicksPerSec} ticks/s (${a.ticks} ticks, ${a.seconds} s with process start, peak RSS ${a.peakRssMb} MB)   avsc's file decoder alone ${a.referenceTicksPerSec} ticks/s → ratio ${a.ratio}`,
       `tick-engine replay from Kafka          ${k.replayTicksPerSec} ticks/s (${k.ticks} ticks, ${k.seconds} s, peak RSS ${k.peakRssMb} MB)   ConsumerPerformance ${k.consumerPerfRecordsPerSec} records/s → ratio ${k.ratio}`,
       `saved ${file}`,
       '',
