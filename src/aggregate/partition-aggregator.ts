@@ -24,6 +24,7 @@ import { copyAs, OpenBars } from './open-bars.js';
 import type { BatchOutput, LateTick, Reject } from './pre-aggregate.js';
 import { bucketingsFor, type Bucketing } from './bucketing.js';
 import { FlatFill, type FlatFillState } from './flat-fill.js';
+import { StateRestoreError } from '../errors.js';
 
 /** Where a snapshot lives (the state store's reference), carried in the checkpoint. */
 export interface SnapshotRef {
@@ -57,6 +58,8 @@ export interface AggState {
   /** Where the base interval's open (and still revisable) bars start, and the watermark before it. */
   from: number;
   fromWm: number;
+  /** The intervals it was taken with, smallest first: a restore with others is refused. */
+  intervals: string[];
   /** Bars of every interval but the base one (index 0 is empty). */
   levels: { open: BarAcc[]; revisable: BarAcc[] }[];
   /** Flat-bar state of every interval, when that policy is on. */
@@ -122,6 +125,17 @@ export class PartitionAggregator {
     this.durableThrough = restored ? fromJson(restored.durable) : -Infinity;
     this.replayUntil = restored ? restored.hi : -1;
     const snap = opts.snapshot;
+    if (snap) {
+      const now = intervals.map((i) => i.name).join(',');
+      if (snap.intervals.join(',') !== now)
+        throw new StateRestoreError(
+          `the state snapshot was taken with intervals ${snap.intervals.join(',')}, but TE_INTERVALS is ${now}: set them back, or start the aggregator group afresh (new TE_AGG_GROUP, or reset its offsets)`,
+        );
+      if (Boolean(snap.fills) !== Boolean(opts.flat))
+        throw new StateRestoreError(
+          `the state snapshot was taken with TE_EMPTY_BARS=${snap.fills ? 'flat' : 'skip'}, now ${opts.flat ? 'flat' : 'skip'}: set it back, or start the aggregator group afresh`,
+        );
+    }
     this.snapHi = snap ? snap.hi : -1;
     this.snapWm = snap ? snap.wm : -Infinity;
     if (snap) {
@@ -367,6 +381,7 @@ export class PartitionAggregator {
       wm: this.watermark,
       from: low.offset,
       fromWm: low.watermark,
+      intervals: this.levels.map((l) => l.interval.name),
       levels: this.levels.map((l, j) => (j === 0 ? { open: [], revisable: [] } : l.state())),
       fills: this.fills?.map((f) => f.state()),
     };

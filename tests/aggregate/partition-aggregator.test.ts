@@ -273,6 +273,22 @@ t.test('flat bars: the previous close at zero volume; a late tick re-carries the
   t.same(flat, [], 'nothing twice');
 });
 
+t.test('a snapshot taken with other intervals or another empty-bar policy is refused, naming the setting', async (t) => {
+  const agg = new PartitionAggregator(intervals, undefined, 0);
+  handFeed(agg).feed([handFeed(agg).mk(0.5, '1', 10)]);
+  const snap = agg.snapshot();
+  t.same(snap.intervals, ['1s', '5s', '1m']);
+  t.throws(() => new PartitionAggregator(intervals.slice(0, 2), undefined, 0, undefined, { snapshot: snap }), {
+    code: 'TE_STATE_RESTORE',
+    message: /intervals 1s,5s,1m, but TE_INTERVALS is 1s,5s/,
+  });
+  t.throws(() => new PartitionAggregator(intervals, undefined, 0, undefined, { snapshot: snap, flat: true }), {
+    code: 'TE_STATE_RESTORE',
+    message: /TE_EMPTY_BARS=skip, now flat/,
+  });
+  t.doesNotThrow(() => new PartitionAggregator(intervals, undefined, 0, undefined, { snapshot: snap }), 'the same settings restore');
+});
+
 t.test('checkpoint metadata: strict parsing', async (t) => {
   t.equal(parseCheckpoint(undefined), undefined);
   t.equal(parseCheckpoint('not json'), undefined);
