@@ -163,6 +163,11 @@ export class PartitionAggregator {
     return this.levels.reduce((n, l) => n + l.size, 0) + (this.fills?.reduce((n, f) => n + f.size, 0) ?? 0);
   }
 
+  /** Open base bars with ticks not yet in an in-progress update: bounded by the open bars, whoever asks. */
+  get pendingLiveUpdates(): number {
+    return this.touched.size;
+  }
+
   /** The interval ticks are aggregated at (the workers' unit of work). */
   get baseInterval(): IntervalSpec {
     return this.levels[0]!.interval;
@@ -258,6 +263,10 @@ export class PartitionAggregator {
       }
     }
     this.pendingLate = [];
+    // Closed base bars need no in-progress update: without this, a caller that never asks for them (replay,
+    // TE_LIVE_UPDATE_MS=0) would keep one entry per base bar for ever.
+    const base = this.levels[0]!;
+    for (const [key, t] of this.touched) if (base.bucketing.end(t.bucketStart) <= this.watermark) this.touched.delete(key);
     for (const level of this.levels) level.evict(this.watermark);
     if (this.fills) for (const f of this.fills) f.evict(this.watermark, this.allowedLateness);
     return [...out];

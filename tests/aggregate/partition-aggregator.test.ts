@@ -289,6 +289,17 @@ t.test('a snapshot taken with other intervals or another empty-bar policy is ref
   t.doesNotThrow(() => new PartitionAggregator(intervals, undefined, 0, undefined, { snapshot: snap }), 'the same settings restore');
 });
 
+t.test('state stays bounded when nobody asks for in-progress bars (replay, TE_LIVE_UPDATE_MS=0)', async (t) => {
+  const agg = new PartitionAggregator(intervals, undefined, 0);
+  const { mk, feed } = handFeed(agg);
+  let most = 0;
+  for (let sec = 0; sec < 600; sec++) {
+    feed([mk(sec + 0.1, `a${sec}`, 10 + (sec % 7)), mk(sec + 0.6, `b${sec}`, 11)]);
+    most = Math.max(most, agg.pendingLiveUpdates);
+  }
+  t.ok(most <= 2, `at most ${most} base bars waiting for an update over 600 seconds of ticks (only the open ones)`);
+});
+
 t.test('checkpoint metadata: strict parsing', async (t) => {
   t.equal(parseCheckpoint(undefined), undefined);
   t.equal(parseCheckpoint('not json'), undefined);
