@@ -1,7 +1,7 @@
 // The gateway's channels on the real pipeline, each checked against what is on Kafka: trades equal the ticks
 // topic, final bars the bars topic, signals the signals topic, in-progress updates stay within their final
 // bar; Avro frames carry the same records as JSON; permessage-deflate is negotiated; quotes match the streams.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import type { Bar } from '../../src/aggregate/bar.js';
 import type { Signal } from '../../src/aggregate/signals.js';
@@ -54,6 +54,20 @@ function gaps(msgs: Msg[], streamOf: (m: Msg) => string): number {
     next.set(s, m.seq! + 1);
   }
   return n;
+}
+
+/** A channel's messages carry exactly `want` (every field, by `id`), with consecutive seqs per stream. */
+function sameStream<T>(
+  t: Test,
+  msgs: Msg[],
+  payload: (m: Msg) => T,
+  want: T[],
+  id: (x: T) => string,
+  streamOf: (m: Msg) => string,
+  what: { all: string; seq: string },
+): void {
+  t.same(diffRecords(msgs.map(payload), want, id), [], what.all);
+  t.equal(gaps(msgs, streamOf), 0, what.seq);
 }
 
 t.test('trades, bars, updates and signals equal the topics; Avro and deflate; quotes', async (t) => {
@@ -127,38 +141,34 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
   const wanted = ticks.filter((x) => x.symbol.startsWith('BTC-') || x.symbol === 'ETH-USD');
   t.ok(wanted.length > 1000, `${wanted.length} ticks of BTC-* and ETH-USD on the topic`);
   const tradeId = (x: Tick) => `${x.symbol}|${x.tradeId}`;
-  t.same(
-    diffRecords(
-      trades.map((m) => m.trade!),
-      wanted,
-      tradeId,
-    ),
-    [],
-    'the trades channel delivered every tick of the subscribed symbols and patterns, and nothing else',
-  );
-  t.equal(
-    gaps(trades, (m) => m.trade!.symbol),
-    0,
-    'trade seq numbers are consecutive per symbol',
+  sameStream(
+    t,
+    trades,
+    (m) => m.trade!,
+    wanted,
+    tradeId,
+    (m) => m.trade!.symbol,
+    {
+      all: 'the trades channel delivered every tick of the subscribed symbols and patterns, and nothing else',
+      seq: 'trade seq numbers are consecutive per symbol',
+    },
   );
 
   // Final bars: exactly the bars topic (1s), gapless per stream.
   const bars = J.json.filter((m) => m.type === 'bar');
   t.ok(finals.length > 500, `${finals.length} final 1s bars on the topic`);
   const version = (b: Bar) => `${key(b)}|r${b.revision}`;
-  t.same(
-    diffRecords(
-      bars.map((m) => m.bar!),
-      finals,
-      version,
-    ),
-    [],
-    'every final bar version on the topic, as bar messages',
-  );
-  t.equal(
-    gaps(bars, (m) => key({ ...m.bar!, bucketStart: 0 })),
-    0,
-    'bar seq numbers are consecutive per stream',
+  sameStream(
+    t,
+    bars,
+    (m) => m.bar!,
+    finals,
+    version,
+    (m) => key({ ...m.bar!, bucketStart: 0 }),
+    {
+      all: 'every final bar version on the topic, as bar messages',
+      seq: 'bar seq numbers are consecutive per stream',
+    },
   );
 
   // In-progress updates: never final, never after their bucket's final bar, always within it.
@@ -198,19 +208,17 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
   const sigs = J.json.filter((m) => m.type === 'signal');
   t.ok(signals.length > 10, `${signals.length} signals on the topic`);
   const sigKey = (s: Signal) => `${s.symbol}|${s.barTime}|${s.name}`;
-  t.same(
-    diffRecords(
-      sigs.map((m) => m.signal!),
-      signals,
-      sigKey,
-    ),
-    [],
-    'every signal, as signal messages',
-  );
-  t.equal(
-    gaps(sigs, (m) => m.signal!.symbol),
-    0,
-    'signal seq numbers are consecutive per stream',
+  sameStream(
+    t,
+    sigs,
+    (m) => m.signal!,
+    signals,
+    sigKey,
+    (m) => m.signal!.symbol,
+    {
+      all: 'every signal, as signal messages',
+      seq: 'signal seq numbers are consecutive per stream',
+    },
   );
 
   // Avro frames: the same records and sequence numbers as the JSON messages.
