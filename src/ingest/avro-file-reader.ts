@@ -4,8 +4,9 @@
 // they are: it decodes the records in place with the tick decoder.
 //
 // Container file layout (Avro specification, "Object Container Files"): magic `Obj\x01`, a metadata map
-// (`avro.schema`, `avro.codec`, …), a 16-byte sync marker; then blocks of: record count (long), byte size
-// (long), the (compressed) records back to back, the sync marker again.
+// (`avro.schema`, `avro.codec`, …), a 16-byte sync marker — read with avsc, as a record of the spec's header
+// schema; then blocks of: record count (long), byte size (long), the (compressed) records back to back, the
+// sync marker again — framed here, so the records themselves go to the tick decoder without avsc.
 import { createReadStream } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import avro from 'avsc';
@@ -17,19 +18,22 @@ import type { BodyBlock } from '../aggregate/replay.js';
 
 const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
 const SYNC = 16;
+/** The header's own schema, as the specification gives it: decoding it with avsc reads the metadata map. */
+const HEADER = avro.Type.forSchema({
+  type: 'record',
+  name: 'org.apache.avro.file.Header',
+  fields: [
+    { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
+    { name: 'meta', type: { type: 'map', values: 'bytes' } },
+    { name: 'sync', type: { type: 'fixed', name: 'Sync', size: SYNC } },
+  ],
+});
+const LONG = avro.Type.forSchema('long');
 
-/** A zigzag varint at `pos`, or undefined when `b` ends first. Container framing values are small. */
+/** A long at `pos`, or undefined when `b` ends first (avsc reports that as offset -1). */
 function readLong(b: Buffer, pos: number): { value: number; next: number } | undefined {
-  let n = 0;
-  let shift = 1;
-  for (let i = pos; i < b.length && i < pos + 10; i++) {
-    const byte = b[i]!;
-    n += (byte & 0x7f) * shift;
-    shift *= 128;
-    if ((byte & 0x80) === 0) return { value: n % 2 === 0 ? n / 2 : -(n + 1) / 2, next: i + 1 };
-  }
-  if (b.length >= pos + 10) throw new DecodeError(`over-long varint at byte ${pos}`);
-  return undefined;
+  const r = LONG.decode(b, pos);
+  return r.offset < 0 ? undefined : { value: r.value as number, next: r.offset };
 }
 
 interface Header {
@@ -43,42 +47,18 @@ interface Header {
 function readHeader(b: Buffer, path: string): Header | undefined {
   if (b.length < MAGIC.length) return undefined;
   if (!b.subarray(0, 4).equals(MAGIC)) throw new DecodeError(`${path} is not an Avro object container file (no 'Obj\\x01' magic)`);
-  const meta = new Map<string, Buffer>();
-  let pos = 4;
-  for (;;) {
-    const count = readLong(b, pos);
-    if (!count) return undefined;
-    pos = count.next;
-    if (count.value === 0) break;
-    let items = count.value;
-    if (items < 0) {
-      const size = readLong(b, pos); // a negative count is followed by the block's byte size
-      if (!size) return undefined;
-      pos = size.next;
-      items = -items;
-    }
-    for (let i = 0; i < items; i++) {
-      const klen = readLong(b, pos);
-      if (!klen || klen.next + klen.value > b.length) return undefined;
-      const key = b.toString('utf8', klen.next, klen.next + klen.value);
-      const vlen = readLong(b, klen.next + klen.value);
-      if (!vlen || vlen.next + vlen.value > b.length) return undefined;
-      meta.set(key, b.subarray(vlen.next, vlen.next + vlen.value));
-      pos = vlen.next + vlen.value;
-    }
-  }
-  if (b.length < pos + SYNC) return undefined;
-  const codec = meta.get('avro.codec')?.toString() || 'null';
+  const { value, offset } = HEADER.decode(b, 0) as { value: { meta: Record<string, Buffer>; sync: Buffer }; offset: number };
+  if (offset < 0) return undefined;
+  const codec = value.meta['avro.codec']?.toString() || 'null';
   if (codec !== 'null' && codec !== 'deflate') throw new DecodeError(`${path}: codec '${codec}' is not supported (null, deflate)`);
-  const raw = meta.get('avro.schema')?.toString();
   let writer: avro.Type;
   try {
-    writer = avro.Type.forSchema(JSON.parse(raw ?? 'null') as avro.Schema);
+    writer = avro.Type.forSchema(JSON.parse(value.meta['avro.schema']?.toString() ?? 'null') as avro.Schema);
   } catch (err) {
     throw new DecodeError(`${path}: the file's schema does not parse: ${(err as Error).message}`, { cause: err });
   }
   if (!writer.equals(schema('tick').type)) throw new DecodeError(`${path}: the file's schema is not the tick schema (schemas/tick.avsc)`);
-  return { codec, sync: Buffer.from(b.subarray(pos, pos + SYNC)), end: pos + SYNC };
+  return { codec, sync: Buffer.from(value.sync), end: offset };
 }
 
 /**

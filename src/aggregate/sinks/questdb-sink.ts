@@ -55,55 +55,51 @@ export class QuestDbSink implements BarSink {
   }
 
   async write(bars: Bar[]): Promise<void> {
-    if (bars.length === 0) return;
-    const s = this.sender;
-    if (!s) throw new SinkError(this.name, 'write before init');
-    try {
-      for (const b of bars) {
-        await s
-          .table(this.opts.table)
-          .symbol('symbol', b.symbol)
-          .symbol('bar_interval', b.interval)
-          .floatColumn('open', b.open)
-          .floatColumn('high', b.high)
-          .floatColumn('low', b.low)
-          .floatColumn('close', b.close)
-          .floatColumn('volume', b.volume)
-          .floatColumn('quote_volume', b.quoteVolume)
-          .floatColumn('vwap', b.vwap)
-          .intColumn('trade_count', b.tradeCount)
-          .floatColumn('buy_volume', b.buyVolume)
-          .timestampColumn('first_event_time', BigInt(b.firstEventTime), 'us')
-          .timestampColumn('last_event_time', BigInt(b.lastEventTime), 'us')
-          .intColumn('revision', b.revision)
-          .booleanColumn('final', b.final)
-          .at(BigInt(b.bucketStart), 'us');
-      }
-      // One HTTP request per batch: QuestDB commits it as one transaction before answering.
-      await s.flush();
-    } catch (err) {
-      throw new SinkError(this.name, `ILP write of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
-    }
+    await this.send(bars, 'bars', async (s, b) => {
+      await s
+        .table(this.opts.table)
+        .symbol('symbol', b.symbol)
+        .symbol('bar_interval', b.interval)
+        .floatColumn('open', b.open)
+        .floatColumn('high', b.high)
+        .floatColumn('low', b.low)
+        .floatColumn('close', b.close)
+        .floatColumn('volume', b.volume)
+        .floatColumn('quote_volume', b.quoteVolume)
+        .floatColumn('vwap', b.vwap)
+        .intColumn('trade_count', b.tradeCount)
+        .floatColumn('buy_volume', b.buyVolume)
+        .timestampColumn('first_event_time', BigInt(b.firstEventTime), 'us')
+        .timestampColumn('last_event_time', BigInt(b.lastEventTime), 'us')
+        .intColumn('revision', b.revision)
+        .booleanColumn('final', b.final)
+        .at(BigInt(b.bucketStart), 'us');
+    });
   }
 
   /** Signals into `<table>_signals`; values in value1..value3 (a signal has one to three, named in the docs). */
   async writeSignals(signals: Signal[]): Promise<void> {
-    if (signals.length === 0) return;
+    await this.send(signals, 'signals', async (s, x) => {
+      s.table(`${this.opts.table}_signals`)
+        .symbol('symbol', x.symbol)
+        .symbol('bar_interval', x.interval)
+        .symbol('name', x.name)
+        .symbol('direction', x.direction);
+      x.values.forEach((v, i) => s.floatColumn(`value${i + 1}`, v));
+      await s.at(BigInt(x.barTime), 'us');
+    });
+  }
+
+  /** Rows through ILP, then one flush: one HTTP request per batch, which QuestDB commits as one transaction before answering. */
+  private async send<T>(rows: T[], what: string, row: (s: Sender, x: T) => Promise<void>): Promise<void> {
+    if (rows.length === 0) return;
     const s = this.sender;
     if (!s) throw new SinkError(this.name, 'write before init');
     try {
-      for (const x of signals) {
-        s.table(`${this.opts.table}_signals`)
-          .symbol('symbol', x.symbol)
-          .symbol('bar_interval', x.interval)
-          .symbol('name', x.name)
-          .symbol('direction', x.direction);
-        x.values.forEach((v, i) => s.floatColumn(`value${i + 1}`, v));
-        await s.at(BigInt(x.barTime), 'us');
-      }
+      for (const x of rows) await row(s, x);
       await s.flush();
     } catch (err) {
-      throw new SinkError(this.name, `ILP write of ${signals.length} signals failed: ${(err as Error).message}`, { cause: err });
+      throw new SinkError(this.name, `ILP write of ${rows.length} ${what} failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
