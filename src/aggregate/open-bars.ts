@@ -55,34 +55,6 @@ export class OpenBars {
   }
 
   /**
-   * A late tick for a bar that was still open when the tick arrived: merge it wherever the bar is now.
-   * Returns the bar when it has closed since (it must be published with the tick in it), else undefined.
-   * `prior`: the revision a bar created here starts from (that of a flat bar it replaces).
-   */
-  absorb(symbol: string, bucketStart: number, tick: BarAcc, watermark: number, prior = 0): BarAcc | undefined {
-    const key = `${symbol}\u0000${bucketStart}`;
-    const closed = this.revisable.get(key);
-    if (closed) {
-      mergeAcc(closed, tick);
-      return closed;
-    }
-    const open = this.bars.get(key);
-    if (open) {
-      mergeAcc(open, tick);
-      return undefined;
-    }
-    const acc = copyAs(tick, this.interval.name, bucketStart);
-    acc.revision = prior;
-    // The bucket may have closed in this very step (its only tick being this one): keep it revisable and publish it.
-    if (this.bucketing.end(bucketStart) <= watermark) {
-      if (this.allowedLateness > 0) this.revisable.set(key, acc);
-      return acc;
-    }
-    this.bars.set(key, acc);
-    return undefined;
-  }
-
-  /**
    * A late tick (as a one-tick partial) for the bar (symbol, bucketStart), which was closed when the tick
    * arrived: merge it in and count a revision. Returns the revised bar (created if the bucket was empty).
    */

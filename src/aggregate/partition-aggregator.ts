@@ -257,8 +257,7 @@ export class PartitionAggregator {
           const end = level.bucketing.end(flat.bucketStart);
           if (fresh || end > this.durableThrough) out.add(flat);
           // A flat bar that closed after this tick arrived carries it in its first version.
-          if (!revised && end > this.snapWm && this.keepFirstVersions)
-            this.firstVersions.set(flat, { bar: toBar(flat, true), published: end > this.durableThrough });
+          if (!revised) this.keepFirstVersion(flat, end);
         }
       }
     }
@@ -275,7 +274,12 @@ export class PartitionAggregator {
   /** A bar (real or flat) just closed: publish it unless durable already, and keep its first version. */
   private closedNow(acc: BarAcc, end: number, out: Set<BarAcc>): void {
     if (end > this.durableThrough) out.add(acc);
-    if (end > this.snapWm && this.keepFirstVersions) this.firstVersions.set(acc, { bar: toBar(acc, true), published: end > this.durableThrough });
+    this.keepFirstVersion(acc, end);
+  }
+
+  /** Record (or update) the version of `acc` the indicators take, when they are kept and not already in a restored snapshot. */
+  private keepFirstVersion(acc: BarAcc, end: number): void {
+    if (this.keepFirstVersions && end > this.snapWm) this.firstVersions.set(acc, { bar: toBar(acc, true), published: end > this.durableThrough });
   }
 
   /**
