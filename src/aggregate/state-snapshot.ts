@@ -25,5 +25,11 @@ export function decodeSnapshot(buf: Buffer): PartitionSnapshot {
     throw new StateRestoreError(`state snapshot does not deserialize: ${(err as Error).message}`, { cause: err });
   }
   if (!s || s.v !== 1 || !s.agg || s.agg.v !== 1) throw new StateRestoreError(`state snapshot has an unknown format version (${String(s?.v)})`);
+  // Snapshots written before the layout gained a field cannot be checked against the configuration: refuse them
+  // with what to do rather than fail somewhere inside the restore.
+  if (!Array.isArray(s.agg.intervals) || !Array.isArray(s.agg.levels) || !s.signals || !Array.isArray(s.signals.keys))
+    throw new StateRestoreError(
+      'state snapshot was written by an older version of the aggregator (no interval list or indicator rows): start the aggregator group afresh (a new TE_AGG_GROUP, or reset its offsets)',
+    );
   return s;
 }
