@@ -30,6 +30,7 @@ import { toBar } from './ohlcv.js';
 import { parseCheckpoint, PartitionAggregator, type SnapshotRef } from './partition-aggregator.js';
 import { decodeSnapshot, encodeSnapshot } from './state-snapshot.js';
 import { StateStore } from '../stream/state-store.js';
+import { StateRestoreError } from '../errors.js';
 import { packBatch, type BatchInput, type BatchOutput } from './pre-aggregate.js';
 import { KafkaBarSink } from './sinks/kafka-sink.js';
 import type { BarSink } from './sinks/sink.js';
@@ -201,7 +202,17 @@ export class Aggregator {
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const started = process.hrtime.bigint();
-    const st = await this.state(batch.topic, batch.partition, heartbeat);
+    let st: PartitionState;
+    try {
+      st = await this.state(batch.topic, batch.partition, heartbeat);
+    } catch (err) {
+      // State that cannot be restored will not restore on a retry either: stop with the reason.
+      if (err instanceof StateRestoreError) {
+        this.deps.log.fatal({ err, partition: batch.partition }, 'cannot restore the partition state');
+        this.deps.onFatal?.(err);
+      }
+      throw err;
+    }
     await st.serial.run(async () => {
       const msgs = batch.messages;
       const offsets = msgs.map((m) => Number(m.offset));
