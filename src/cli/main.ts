@@ -1,18 +1,15 @@
 #!/usr/bin/env node
 // tick-engine <command>: the one CLI (local stack, feed, aggregator, gateway, demo).
-import { Aggregator } from '../aggregate/aggregator.js';
-import { createSinks } from '../aggregate/sinks/create-sinks.js';
+// Each command imports what it runs when it runs (kafkajs, uWebSockets.js, pg, … take a while to load), so
+// `--help`, `config` and a file replay start in a fraction of the time.
 import { configMarkdown, loadConfig, type Config } from '../config.js';
 import { TickEngineError } from '../errors.js';
-import { FeedProducer } from '../ingest/feed-producer.js';
 import { logger, rootLogger } from '../log.js';
-import { createKafka } from '../stream/kafka.js';
-import { Gateway } from '../gateway/server.js';
 import { configHelp, parseCommandArgs, type CommandOptions } from './args.js';
 import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
-import { runStack } from './stack.js';
-import { runReplay } from './replay.js';
-import { startMetricsServer } from '../metrics-server.js';
+
+const runStack = async (action: 'up' | 'down' | 'status') => (await import('./stack.js')).runStack(action);
+const createKafka = async (config: Config, clientId: string) => (await import('../stream/kafka.js')).createKafka(config, clientId);
 
 const FEED_KEYS = ['simSymbols', 'simRate', 'simSeed', 'simStart', 'simSpeed', 'simDurationS', 'simJitterMs', 'simVenue'] as const;
 const KAFKA_KEYS = ['kafkaBrokers', 'topicTicks', 'topicBars', 'topicDlq', 'ticksPartitions'] as const;
@@ -73,7 +70,8 @@ const COMMANDS: Record<string, Command> = {
     keys: [...FEED_KEYS, ...KAFKA_KEYS],
     run: async (config) => {
       const log = logger('ingest');
-      const feed = new FeedProducer(config, createKafka(config, 'ingest'), log);
+      const { FeedProducer } = await import('../ingest/feed-producer.js');
+      const feed = new FeedProducer(config, await createKafka(config, 'ingest'), log);
       await feed.start();
       const abort = new AbortController();
       const done = onShutdown(log, [{ name: 'feed', stop: async () => abort.abort() }]);
@@ -89,9 +87,11 @@ const COMMANDS: Record<string, Command> = {
     keys: [...AGG_KEYS, ...KAFKA_KEYS],
     run: async (config) => {
       const log = logger('aggregate');
-      const agg = new Aggregator(config, { kafka: createKafka(config, 'aggregate'), sinks: createSinks(config, log), log, onFatal: fatal(log) });
+      const [{ Aggregator }, { createSinks }] = await Promise.all([import('../aggregate/aggregator.js'), import('../aggregate/sinks/create-sinks.js')]);
+      const agg = new Aggregator(config, { kafka: await createKafka(config, 'aggregate'), sinks: createSinks(config, log), log, onFatal: fatal(log) });
       const parts: Stoppable[] = [];
       if (config.metricsPort > 0) {
+        const { startMetricsServer } = await import('../metrics-server.js');
         const metrics = await startMetricsServer(config.gatewayHost, config.metricsPort);
         parts.push({ name: 'metrics', stop: () => metrics.stop() });
         log.info({ url: `http://${config.gatewayHost}:${metrics.port}/metrics` }, 'metrics');
@@ -108,7 +108,8 @@ const COMMANDS: Record<string, Command> = {
     keys: [...GW_KEYS, 'intervals', 'kafkaBrokers', 'topicBars', 'topicBarsLive', 'topicSignals', 'topicTicks'],
     run: async (config) => {
       const log = logger('gateway');
-      const gw = new Gateway(config, createKafka(config, 'gateway'), log);
+      const { Gateway } = await import('../gateway/server.js');
+      const gw = new Gateway(config, await createKafka(config, 'gateway'), log);
       await gw.start();
       await onShutdown(log, [{ name: 'gateway', stop: () => gw.stop() }]);
       return 0;
@@ -127,19 +128,25 @@ const COMMANDS: Record<string, Command> = {
       const stopStack = async () => {
         if (!options.has('keep-stack')) await runStack('down');
       };
+      const [{ Aggregator }, { createSinks }, { Gateway }, { FeedProducer }] = await Promise.all([
+        import('../aggregate/aggregator.js'),
+        import('../aggregate/sinks/create-sinks.js'),
+        import('../gateway/server.js'),
+        import('../ingest/feed-producer.js'),
+      ]);
       try {
         const agg = new Aggregator(config, {
-          kafka: createKafka(config, 'aggregate'),
+          kafka: await createKafka(config, 'aggregate'),
           sinks: createSinks(config, log),
           log: logger('aggregate'),
           onFatal: fatal(log),
         });
         await agg.start();
         parts.push({ name: 'aggregator', stop: () => agg.stop() });
-        const gw = new Gateway(config, createKafka(config, 'gateway'), logger('gateway'));
+        const gw = new Gateway(config, await createKafka(config, 'gateway'), logger('gateway'));
         await gw.start();
         parts.push({ name: 'gateway', stop: () => gw.stop() });
-        const feed = new FeedProducer(config, createKafka(config, 'ingest'), logger('ingest'));
+        const feed = new FeedProducer(config, await createKafka(config, 'ingest'), logger('ingest'));
         await feed.start();
         const abort = new AbortController();
         parts.push({
@@ -177,7 +184,7 @@ const COMMANDS: Record<string, Command> = {
       ],
       out: ['string', "write bars here (default '-': standard output); progress goes to standard error"],
     },
-    run: (config, options) => runReplay(config, options),
+    run: async (config, options) => (await import('./replay.js')).runReplay(config, options),
   },
   config: {
     summary: 'print the configuration keys, their env names, flags and defaults (Markdown)',
