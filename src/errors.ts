@@ -84,6 +84,13 @@ export class UnknownSymbolError extends TickEngineError {
   }
 }
 
+/** Reading a topic over replay's own fetch path failed: a broker error code, a lost connection, a record batch it cannot read. */
+export class KafkaReadError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TE_KAFKA_READ', message, options);
+  }
+}
+
 /** The uWebSockets.js native binary could not be loaded (we never run on its `ws` fallback). */
 export class NativeLoadError extends TickEngineError {
   constructor(message: string, options?: { cause?: unknown }) {

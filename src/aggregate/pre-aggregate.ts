@@ -15,6 +15,8 @@ export interface PackedBatch {
   lengths: Int32Array;
   /** Source offset of each record. */
   offsets: Float64Array;
+  /** Where each value starts in `data`; absent: back to back from 0. */
+  starts?: Int32Array;
 }
 
 export interface BatchInput extends PackedBatch {
@@ -195,11 +197,13 @@ export function preAggregate(input: BatchInput): BatchOutput {
   decoder ??= new TickDecoder();
   const folder = new TickFolder(input);
   const buf = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
+  const starts = input.starts;
   let pos = 0;
   for (let i = 0; i < input.lengths.length; i++) {
     const len = input.lengths[i]!;
     if (len < 0) folder.addRecord(decoder, null, 0, 0, i, input.offsets[i]!);
     else {
+      if (starts) pos = starts[i]!;
       folder.addRecord(decoder, buf, pos, pos + len, i, input.offsets[i]!);
       pos += len;
     }

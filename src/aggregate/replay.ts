@@ -35,8 +35,8 @@ export interface BodyBlock {
 }
 
 /**
- * Parsed records (CSV files, tests), raw wire-format values packed back to back (Kafka), or a container file's
- * block (Avro files): the last two without an object per record.
+ * Parsed records (CSV files, tests), raw wire-format values (Kafka: where they lie in a fetch response), or a
+ * container file's block (Avro files): the last two without an object per record.
  */
 export type ReplayBatch = ReplayRecord[] | PackedBatch | BodyBlock;
 
@@ -114,6 +114,7 @@ export async function replay(
           offsets[n] = offset;
           if (len < 0) folder.addRecord(decoder, null, 0, 0, n, offset);
           else {
+            if (packed.starts) pos = packed.starts[i]!;
             folder.addRecord(decoder, buf!, pos, pos + len, n, offset);
             pos += len;
           }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Bar } from '../../src/aggregate/bar.js';
 import { replay, type ReplayPartition, type ReplayRecord } from '../../src/aggregate/replay.js';
+import type { PackedBatch } from '../../src/aggregate/pre-aggregate.js';
 import { loadConfig } from '../../src/config.js';
 import { CSV_HEADER, tickToCsv } from '../../src/ingest/csv-ticks.js';
 import { readCsvTicks } from '../../src/ingest/csv-tick-reader.js';
@@ -111,6 +112,41 @@ t.test('wire-format records (the Kafka path) give the same bars as parsed ticks;
   const b = await replay(config, source(true, 333), (x) => void raw.push(...x));
   t.equal(JSON.stringify(raw), JSON.stringify(parsed), 'identical bar versions in identical order');
   t.same(b, a, 'identical stats');
+  // Values where they lie in a fetch response (PackedBatch with starts): other bytes between them, one null value.
+  const inPlace = (batchSize: number): AsyncIterable<ReplayPartition> =>
+    (async function* () {
+      async function* batches(): AsyncGenerator<PackedBatch> {
+        for (let i = 0; i < ticks.length; i += batchSize) {
+          const n = Math.min(batchSize, ticks.length - i);
+          const parts: Buffer[] = [];
+          const starts = new Int32Array(n);
+          const lengths = new Int32Array(n);
+          let pos = 0;
+          for (let k = 0; k < n; k++) {
+            const offset = i + k;
+            const gap = Buffer.alloc(1 + (offset % 7), 0xee);
+            const value = offset === 7 ? null : bad.has(offset) ? Buffer.from([0, 0, 0, 0, 9]) : encode(s, ticks[offset]!);
+            parts.push(gap);
+            pos += gap.length;
+            starts[k] = pos;
+            lengths[k] = value ? value.length : -1;
+            if (value) parts.push(value);
+            pos += value?.length ?? 0;
+          }
+          yield { data: Buffer.concat(parts), starts, lengths, offsets: Float64Array.from({ length: n }, (_, k) => i + k) };
+        }
+      }
+      yield { partition: 0, batches: batches() };
+    })();
+  const inPlaceBars: Bar[] = [];
+  const c = await replay(config, inPlace(2500), (x) => void inPlaceBars.push(...x));
+  const withoutSeven = (bars: Bar[]) => bars.filter((x) => x.symbol !== ticks[7]!.symbol);
+  t.equal(
+    JSON.stringify(withoutSeven(inPlaceBars)),
+    JSON.stringify(withoutSeven(raw)),
+    'values read in place: the same bars (symbols other than the nulled tick’s)',
+  );
+  t.equal(c.rejected.TE_DECODE, bad.size + 1, 'the null value is a TE_DECODE reject too');
   t.equal(b.rejected.TE_DECODE, bad.size, 'undecodable values are counted as TE_DECODE');
   t.ok(raw.length > 1000, `${raw.length} bar versions`);
 });
