@@ -82,6 +82,12 @@ export function addTick(acc: BarAcc, t: TradeLike, offset: number, wmBefore: num
     acc.closeTime = t.eventTime;
     acc.closeId = t.tradeId;
   }
+  addTrade(acc, t, offset, wmBefore);
+}
+
+/** What a tick adds to a bar besides open and close: high, low, the sums, the count, the earliest offset. */
+export function addTrade(acc: BarAcc, t: TradeLike, offset: number, wmBefore: number): void {
+  const p = t.price;
   if (p > acc.high) acc.high = p;
   if (p < acc.low) acc.low = p;
   exactAdd(acc.volume, t.size);

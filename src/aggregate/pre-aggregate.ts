@@ -5,7 +5,8 @@ import type { Tick } from '../ingest/tick.js';
 import { tickProblem } from '../ingest/validate.js';
 import { emptyTick, TickDecoder } from '../stream/tick-decoder.js';
 import { bucketStart } from './bucket.js';
-import { addTick, newAcc, type BarAcc } from './ohlcv.js';
+import { addTick, addTrade, newAcc, type BarAcc } from './ohlcv.js';
+import { utf8String } from '../stream/wire-strings.js';
 import { advance, isLate } from './watermark.js';
 
 export interface PackedBatch {
@@ -83,6 +84,13 @@ interface SymbolBars {
   acc: BarAcc;
   /** Every bar of the symbol by bucket start; created when a second bucket appears (usually never). */
   byStart: Map<number, BarAcc> | undefined;
+  /**
+   * When set, acc.closeId is stale: the last trade's id is bytes [closeIdPos, +closeIdLen) of this buffer,
+   * built into a string only when needed (a tie, another bar of the symbol, the result).
+   */
+  closeIdBuf: Buffer | undefined;
+  closeIdPos: number;
+  closeIdLen: number;
 }
 
 /**
@@ -108,6 +116,14 @@ export class TickFolder {
   private readonly exact: boolean;
   /** The tick decodeInto fills: TickFolder keeps field values, never the object. */
   private readonly scratch = emptyTick();
+  /**
+   * The current tick's trade id when the decoder left it unbuilt (see TickDecoder's lazyTradeId): bytes
+   * [idPos, idPos + idLen) of idBuf. Most ticks of a bar are neither its first nor its last trade for long, so
+   * most ids never become strings.
+   */
+  private idBuf: Buffer | undefined;
+  private idPos = 0;
+  private idLen = 0;
 
   constructor(private readonly p: FoldParams) {
     this.wm = p.watermark;
@@ -124,7 +140,30 @@ export class TickFolder {
   addRecord(decoder: TickDecoder, buf: Buffer | null, start: number, end: number, index: number, offset: number): void {
     const problem = decoder.decodeInto(buf, start, end, this.scratch);
     if (problem !== null) return this.reject(index, 'TE_DECODE', problem);
+    this.takeLazyId(decoder, buf!);
     this.add(this.scratch, index, offset);
+    this.idBuf = undefined;
+  }
+
+  private takeLazyId(decoder: TickDecoder, buf: Buffer): void {
+    if (!decoder.idLazy) return;
+    this.idBuf = buf;
+    this.idPos = decoder.idPos;
+    this.idLen = decoder.idLen;
+  }
+
+  /** The current tick's trade id as a string, built now if the decoder left it unbuilt. */
+  private materialize(tick: Tick): void {
+    if (this.idBuf === undefined) return;
+    tick.tradeId = utf8String(this.idBuf, this.idPos, this.idLen);
+    this.idBuf = undefined;
+  }
+
+  /** Build the symbol's open bar's close id if it is still bytes. */
+  private settle(sym: SymbolBars): void {
+    if (sym.closeIdBuf === undefined) return;
+    sym.acc.closeId = utf8String(sym.closeIdBuf, sym.closeIdPos, sym.closeIdLen);
+    sym.closeIdBuf = undefined;
   }
 
   /**
@@ -137,7 +176,9 @@ export class TickFolder {
       this.reject(index, 'TE_DECODE', problem);
       return -1;
     }
+    this.takeLazyId(decoder, buf);
     this.add(this.scratch, index, offset);
+    this.idBuf = undefined;
     return decoder.next;
   }
 
@@ -151,6 +192,7 @@ export class TickFolder {
     const sym = this.bySymbol.get(tick.symbol);
     const baseStart = sym !== undefined && this.exact && t >= sym.start && t - sym.start < base ? sym.start : bucketStart(t, base, this.p.origin);
     if (isLate(t, baseStart, base, wm)) {
+      this.materialize(tick);
       if (baseStart + base + this.p.allowedLateness > wm) {
         // Its bar closed, but recently enough: it revises the bar (in offset order, on the owning thread).
         this.late.push({ partial: newAcc(tick.symbol, this.name, baseStart, tick, offset, wm), wmBefore: wm, offset });
@@ -165,12 +207,30 @@ export class TickFolder {
     }
     this.wm = advance(wm, t, this.p.maxOutOfOrder);
     if (sym === undefined) {
+      this.materialize(tick);
       const acc = newAcc(tick.symbol, this.name, baseStart, tick, offset, wm);
-      this.bySymbol.set(tick.symbol, { start: baseStart, acc, byStart: undefined });
+      this.bySymbol.set(tick.symbol, { start: baseStart, acc, byStart: undefined, closeIdBuf: undefined, closeIdPos: 0, closeIdLen: 0 });
       this.partials.push(acc);
     } else if (sym.start === baseStart) {
-      addTick(sym.acc, tick, offset, wm);
+      const acc = sym.acc;
+      if (this.idBuf !== undefined && t > acc.closeTime) {
+        // The usual case: the bar's new last trade. Its id stays bytes until something needs it.
+        acc.close = tick.price;
+        acc.closeTime = t;
+        sym.closeIdBuf = this.idBuf;
+        sym.closeIdPos = this.idPos;
+        sym.closeIdLen = this.idLen;
+        addTrade(acc, tick, offset, wm);
+      } else if (this.idBuf !== undefined && t > acc.openTime && t < acc.closeTime) {
+        addTrade(acc, tick, offset, wm); // neither first nor last: the id is not needed
+      } else {
+        this.settle(sym);
+        this.materialize(tick);
+        addTick(acc, tick, offset, wm);
+      }
     } else {
+      this.settle(sym);
+      this.materialize(tick);
       const byStart = (sym.byStart ??= new Map([[sym.start, sym.acc]]));
       let acc = byStart.get(baseStart);
       if (acc) addTick(acc, tick, offset, wm);
@@ -186,6 +246,7 @@ export class TickFolder {
   }
 
   result(): BatchOutput {
+    for (const sym of this.bySymbol.values()) this.settle(sym);
     return { partials: this.partials, late: this.late, rejects: this.rejects, watermark: this.wm, accepted: this.accepted };
   }
 }
@@ -194,7 +255,7 @@ let decoder: TickDecoder | undefined;
 
 /** The worker task: decode a packed batch of wire-format records and fold its ticks. */
 export function preAggregate(input: BatchInput): BatchOutput {
-  decoder ??= new TickDecoder();
+  decoder ??= new TickDecoder(undefined, true);
   const folder = new TickFolder(input);
   const buf = Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength);
   const starts = input.starts;

@@ -17,12 +17,18 @@
 import { DecodeError } from '../errors.js';
 import type { Side, Tick } from '../ingest/tick.js';
 import { schema } from './schemas.js';
-import { StringInterner, utf8String } from './wire-strings.js';
+import { isAscii, StringInterner, utf8String } from './wire-strings.js';
 
 const HEADER = 5;
 /** avsc's bound for a long it returns as a number (isSafeLong in avsc/lib/types.js). */
 const MAX_SAFE_LONG = 9007199254740990;
 const SIDES: readonly Side[] = ['BUY', 'SELL', 'UNKNOWN'];
+
+/**
+ * What a decoder with `lazyTradeId` puts in Tick.tradeId when it leaves the string unbuilt (`idLazy`): one
+ * character, so validation passes; the id itself is bytes [idPos, idPos + idLen) of the record's buffer.
+ */
+export const LAZY_TRADE_ID = '\u0000';
 
 /** A blank tick for decodeInto to fill (one per decoder loop: the strings it holds are never mutated). */
 export function emptyTick(): Tick {
@@ -41,8 +47,23 @@ export class TickDecoder {
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
   private readonly littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-  /** @param schemaId the registered id of the tick schema (schemas/index.json), checked on every record. */
-  constructor(readonly schemaId: number = schema('tick').id) {}
+  /**
+   * After a decode with `lazyTradeId`: whether the trade id was left unbuilt, and where its bytes are.
+   * Only ids of 1–128 ASCII bytes are (their string has as many characters, so validation is unchanged).
+   */
+  idLazy = false;
+  idPos = 0;
+  idLen = 0;
+
+  /**
+   * @param schemaId the registered id of the tick schema (schemas/index.json), checked on every record.
+   * @param lazyTradeId leave the trade id unbuilt where possible (see idLazy): aggregation needs it only to
+   *   break event-time ties and for a bar's first and last trade, so TickFolder builds it when it does.
+   */
+  constructor(
+    readonly schemaId: number = schema('tick').id,
+    private readonly lazyTradeId = false,
+  ) {}
 
   /** Decode and return a new Tick; throws DecodeError with the reason when `decode()` would. */
   decode(buf: Buffer | null): Tick {
@@ -92,7 +113,7 @@ export class TickDecoder {
     if (sideIndex === undefined) return this.problem;
     const side = sideIndex === 0 || sideIndex === 1 || sideIndex === 2 ? SIDES[sideIndex]! : undefined;
     if (side === undefined) return `Avro body does not decode as tick: invalid dev.tickengine.v1.Side enum index: ${sideIndex}`;
-    const tradeId = this.string(buf, false);
+    const tradeId = this.lazyTradeId ? this.tradeId(buf) : this.string(buf, false);
     if (tradeId === undefined) return this.problem;
     const ingestTime = this.timestamp(buf);
     if (ingestTime === undefined) return this.problem;
@@ -183,18 +204,40 @@ export class TickDecoder {
     return this.f64[0]!;
   }
 
+  /** The trade id: LAZY_TRADE_ID with idLazy set (its bytes in idPos/idLen), or, for what is not plain ASCII of 1–128 bytes, the string. */
+  private tradeId(b: Buffer): string | undefined {
+    const pos = this.span(b);
+    if (pos < 0) return undefined;
+    const n = this.pos - pos;
+    this.idLazy = n >= 1 && n <= 128 && isAscii(b, pos, n);
+    if (!this.idLazy) return utf8String(b, pos, n);
+    this.idPos = pos;
+    this.idLen = n;
+    return LAZY_TRADE_ID;
+  }
+
   private string(b: Buffer, intern: boolean): string | undefined {
+    const pos = this.span(b);
+    if (pos < 0) return undefined;
+    return intern ? this.interner.get(b, pos, this.pos - pos) : utf8String(b, pos, this.pos - pos);
+  }
+
+  /** A string's length and bytes: returns where the bytes start (`pos` is then past them), or -1 (problem set). */
+  private span(b: Buffer): number {
     const n = this.long(b);
-    if (n === undefined) return undefined;
+    if (n === undefined) return -1;
     const pos = this.pos;
     // Written so that NaN (from an absurdly long varint) fails too.
     if (!(n >= 0)) {
       this.problem = `Avro body does not decode as tick: negative string length ${n}`;
-      return undefined;
+      return -1;
     }
-    if (n > this.end - pos) return this.truncated();
+    if (n > this.end - pos) {
+      this.truncated();
+      return -1;
+    }
     this.pos = pos + n;
-    return intern ? this.interner.get(b, pos, n) : utf8String(b, pos, n);
+    return pos;
   }
 }
 

@@ -17,7 +17,8 @@ export function utf8String(b: Buffer, s: number, n: number): string {
   return b.toString('utf8', s, s + n);
 }
 
-function isAscii(b: Buffer, s: number, n: number): boolean {
+/** Whether bytes [s, s + n) of `b` are all ASCII. */
+export function isAscii(b: Buffer, s: number, n: number): boolean {
   let or = 0;
   for (let i = s; i < s + n; i++) or |= b[i]!;
   return or < 0x80;
