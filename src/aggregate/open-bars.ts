@@ -4,10 +4,49 @@ import type { IntervalSpec } from '../config.js';
 import { mergeAcc, type BarAcc } from './ohlcv.js';
 import { fixedBucketing, type Bucketing } from './bucketing.js';
 
+/**
+ * Bars by symbol, then by bucket start: a lookup costs two hash probes and builds no key (a composite string
+ * key, with the bucket start formatted into it, cost as much as the merge itself).
+ */
+class BarTable {
+  private readonly bySymbol = new Map<string, Map<number, BarAcc>>();
+  size = 0;
+
+  get(symbol: string, bucketStart: number): BarAcc | undefined {
+    return this.bySymbol.get(symbol)?.get(bucketStart);
+  }
+
+  set(acc: BarAcc): void {
+    let buckets = this.bySymbol.get(acc.symbol);
+    if (!buckets) this.bySymbol.set(acc.symbol, (buckets = new Map()));
+    if (!buckets.has(acc.bucketStart)) this.size++;
+    buckets.set(acc.bucketStart, acc);
+  }
+
+  /** Remove and return the bars for which `take` is true. */
+  removeWhere(take: (acc: BarAcc) => boolean): BarAcc[] {
+    const out: BarAcc[] = [];
+    for (const [symbol, buckets] of this.bySymbol) {
+      for (const [start, acc] of buckets) {
+        if (!take(acc)) continue;
+        out.push(acc);
+        buckets.delete(start);
+      }
+      if (buckets.size === 0) this.bySymbol.delete(symbol);
+    }
+    this.size -= out.length;
+    return out;
+  }
+
+  *values(): IterableIterator<BarAcc> {
+    for (const buckets of this.bySymbol.values()) yield* buckets.values();
+  }
+}
+
 export class OpenBars {
-  private readonly bars = new Map<string, BarAcc>();
+  private readonly bars = new BarTable();
   /** Closed bars a late tick may still revise, until the watermark passes end + allowed lateness. */
-  private readonly revisable = new Map<string, BarAcc>();
+  private readonly revisable = new BarTable();
   readonly interval: IntervalSpec;
 
   readonly bucketing: Bucketing;
@@ -27,13 +66,12 @@ export class OpenBars {
 
   /** The open bar (symbol, bucketStart), if any. */
   get(symbol: string, bucketStart: number): BarAcc | undefined {
-    return this.bars.get(`${symbol}\u0000${bucketStart}`);
+    return this.bars.get(symbol, bucketStart);
   }
 
   /** Whether bucket (symbol, bucketStart) holds trades: an open bar or a closed one still revisable. */
   has(symbol: string, bucketStart: number): boolean {
-    const k = `${symbol}\u0000${bucketStart}`;
-    return this.bars.has(k) || this.revisable.has(k);
+    return this.bars.get(symbol, bucketStart) !== undefined || this.revisable.get(symbol, bucketStart) !== undefined;
   }
 
   /** Every open (not yet closed) bar. */
@@ -48,10 +86,9 @@ export class OpenBars {
 
   /** Merge `p` into the bar (symbol, bucketStart) of this interval; copies `p` unless `adopt`. */
   mergeOne(symbol: string, bucketStart: number, p: BarAcc, adopt: boolean): void {
-    const key = `${symbol}\u0000${bucketStart}`;
-    const acc = this.bars.get(key);
+    const acc = this.bars.get(symbol, bucketStart);
     if (acc) mergeAcc(acc, p);
-    else this.bars.set(key, adopt ? p : copyAs(p, this.interval.name, bucketStart));
+    else this.bars.set(adopt ? p : copyAs(p, this.interval.name, bucketStart));
   }
 
   /**
@@ -59,11 +96,10 @@ export class OpenBars {
    * arrived: merge it in and count a revision. Returns the revised bar (created if the bucket was empty).
    */
   revise(symbol: string, bucketStart: number, tick: BarAcc, offset: number, prior = 0): BarAcc {
-    const key = `${symbol}\u0000${bucketStart}`;
-    let acc = this.revisable.get(key) ?? this.bars.get(key);
+    let acc = this.revisable.get(symbol, bucketStart) ?? this.bars.get(symbol, bucketStart);
     if (acc) mergeAcc(acc, tick);
     else {
-      this.revisable.set(key, (acc = copyAs(tick, this.interval.name, bucketStart)));
+      this.revisable.set((acc = copyAs(tick, this.interval.name, bucketStart)));
       acc.revision = prior;
     }
     acc.revision++;
@@ -73,21 +109,13 @@ export class OpenBars {
 
   /** Forget closed bars the watermark has taken past the allowed lateness: no tick can revise them now. */
   evict(watermark: number): void {
-    for (const [key, acc] of this.revisable) {
-      if (this.bucketing.end(acc.bucketStart) + this.allowedLateness <= watermark) this.revisable.delete(key);
-    }
+    this.revisable.removeWhere((acc) => this.bucketing.end(acc.bucketStart) + this.allowedLateness <= watermark);
   }
 
   /** Remove and return every bar whose bucket ended at or before the watermark. */
   close(watermark: number): BarAcc[] {
-    const out: BarAcc[] = [];
-    for (const [key, acc] of this.bars) {
-      if (this.bucketing.end(acc.bucketStart) <= watermark) {
-        out.push(acc);
-        this.bars.delete(key);
-        if (this.allowedLateness > 0) this.revisable.set(key, acc);
-      }
-    }
+    const out = this.bars.removeWhere((acc) => this.bucketing.end(acc.bucketStart) <= watermark);
+    if (this.allowedLateness > 0) for (const acc of out) this.revisable.set(acc);
     return out;
   }
 
@@ -97,8 +125,8 @@ export class OpenBars {
   }
 
   restore(s: { open: BarAcc[]; revisable: BarAcc[] }): void {
-    for (const acc of s.open) this.bars.set(`${acc.symbol}\u0000${acc.bucketStart}`, acc);
-    for (const acc of s.revisable) this.revisable.set(`${acc.symbol}\u0000${acc.bucketStart}`, acc);
+    for (const acc of s.open) this.bars.set(acc);
+    for (const acc of s.revisable) this.revisable.set(acc);
   }
 
   /** The open bar holding the lowest source offset (and the watermark before it), or undefined when none is open. */
