@@ -60,7 +60,7 @@ export async function replay(
   onBars: (bars: Bar[]) => void | Promise<void>,
   onProgress?: (records: number) => void,
 ): Promise<ReplayStats> {
-  const decoder = new TickDecoder();
+  const decoder = new TickDecoder(undefined, true);
   const stats: ReplayStats = { records: 0, accepted: 0, rejected: {}, bars: 0 };
   const offsets = new Float64Array(REPLAY_CHUNK);
   for await (const part of partitions) {
