@@ -1,5 +1,5 @@
-// Replay benchmark: ticks/s and peak RSS of `tick-engine replay` over a topic of N ticks, beside Kafka's
-// ConsumerPerformance reading the same topic; of `tick-engine replay --file` over a CSV of N ticks, beside
+// Replay benchmark: ticks/s and peak RSS of `tick-engine replay` over a topic of NE ticks, beside Kafka's
+// ConsumerPerformance reading the same topic; of `tick-engine replay --file` over a CSV of NE ticks, beside
 // parsing that file alone, and over an Avro container file, beside avsc's own file decoder; and the aggregation core alone in process beside a bare Avro decode loop over
 // the same records. Writes JSON to bench/results/.
 import { once } from 'node:events';
@@ -24,7 +24,10 @@ import { runCli } from '../tests/helpers/cli.js';
 import { testEnv } from '../tests/helpers/env.js';
 import { consumerPerf } from './kafka-perf.js';
 
+/** Ticks in the in-process core measurement. */
 const N = Number(process.env.BENCH_REPLAY_TICKS ?? 1_000_000);
+/** Ticks each `tick-engine replay` run reads (files, topic): enough that process start-up (~0.2 s) is not most of it. */
+const NE = Number(process.env.BENCH_REPLAY_E2E_TICKS ?? 5_000_000);
 /** Records per batch handed to replay in the core measurement: about what one 256 KiB Kafka fetch holds. */
 const REPLAY_SOURCE_BATCH = 2500;
 const progress = (m: string) => process.stderr.write(`[bench:replay] ${m}\n`);
@@ -106,8 +109,11 @@ async function core() {
   };
 }
 
-/** Run `tick-engine <args>` to completion: wall seconds (process start included) and peak RSS. */
-async function timedReplay(args: string[], env: NodeJS.ProcessEnv): Promise<{ secs: number; rss: number }> {
+/**
+ * Run `tick-engine <args>` to completion: wall seconds (process start included), peak RSS, and the CPU seconds
+ * the command reports for its whole process (all threads): records per CPU second is the per-core rate.
+ */
+async function timedReplay(args: string[], env: NodeJS.ProcessEnv): Promise<{ secs: number; rss: number; cpuSecs: number }> {
   const t0 = performance.now();
   const proc = runCli(args, env);
   let rss = 0;
@@ -121,16 +127,18 @@ async function timedReplay(args: string[], env: NodeJS.ProcessEnv): Promise<{ se
   const code = await proc.exited;
   clearInterval(timer);
   if (code !== 0) throw new Error(`replay failed:\n${proc.output()}`);
-  return { secs: (performance.now() - t0) / 1000, rss };
+  const cpu = /([\d.]+) s CPU/.exec(proc.output());
+  if (!cpu) throw new Error(`replay did not report its CPU time:\n${proc.output()}`);
+  return { secs: (performance.now() - t0) / 1000, rss, cpuSecs: Number(cpu[1]) };
 }
 
-/** The bench's simulated ticks (the same N as the other measurements). */
+/** The bench's simulated ticks (the core takes N of them, the replays NE). */
 function simulated(): FeedSimulator {
   return new FeedSimulator({ symbols: 50, rate: 5000, seed: 7, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
 }
 
 /**
- * `tick-engine replay --file` over a file of N ticks that `write` makes, beside `reference`, which reads the
+ * `tick-engine replay --file` over a file of NE ticks that `write` makes, beside `reference`, which reads the
  * same file alone in process and returns ticks/s.
  */
 async function fileReplay(ext: string, write: (path: string) => Promise<void>, reference: (path: string) => Promise<number>) {
@@ -138,15 +146,17 @@ async function fileReplay(ext: string, write: (path: string) => Promise<void>, r
   await write(path);
   try {
     const referenceRate = await reference(path);
-    progress(`replaying ${N} ticks from ${path} with tick-engine replay --file`);
-    const { secs, rss } = await timedReplay(['replay', '--file', path, '--out', '/dev/null'], { ...process.env, TE_LOG_LEVEL: 'warn' });
+    progress(`replaying ${NE} ticks from ${path} with tick-engine replay --file`);
+    const { secs, rss, cpuSecs } = await timedReplay(['replay', '--file', path, '--out', '/dev/null'], { ...process.env, TE_LOG_LEVEL: 'warn' });
     return {
-      ticks: N,
+      ticks: NE,
       seconds: Number(secs.toFixed(2)),
-      replayTicksPerSec: Math.round(N / secs),
+      replayTicksPerSec: Math.round(NE / secs),
+      cpuSeconds: cpuSecs,
+      ticksPerCpuSecond: Math.round(NE / cpuSecs),
       peakRssMb: rss,
       referenceTicksPerSec: Math.round(referenceRate),
-      ratio: Number((N / secs / referenceRate).toFixed(3)),
+      ratio: Number((NE / secs / referenceRate).toFixed(3)),
     };
   } finally {
     rmSync(path, { force: true });
@@ -168,7 +178,7 @@ const fromCsvFile = () =>
     async (path) => {
       const sim = simulated();
       const lines = [CSV_HEADER];
-      for (let i = 0; i < N; i++) lines.push(tickToCsv(sim.next()));
+      for (let i = 0; i < NE; i++) lines.push(tickToCsv(sim.next()));
       writeFileSync(path, lines.join('\n') + '\n');
     },
     (path) => rate(readCsvTickBatches(path), (batch) => batch.length!),
@@ -183,7 +193,7 @@ const fromAvroFile = () =>
       const enc = new avro.streams.BlockEncoder(schema('tick').type, { codec: 'null' });
       const out = createWriteStream(path);
       enc.pipe(out);
-      for (let i = 0; i < N; i++) if (!enc.write(sim.next())) await once(enc, 'drain');
+      for (let i = 0; i < NE; i++) if (!enc.write(sim.next())) await once(enc, 'drain');
       enc.end();
       await once(out, 'close');
     },
@@ -196,23 +206,25 @@ async function fromKafka() {
     TE_SIM_START: '2024-01-01T00:00:00Z',
     TE_SIM_SPEED: '0',
     TE_SIM_RATE: '5000',
-    TE_SIM_DURATION_S: String(N / 5000 / 1.4),
+    TE_SIM_DURATION_S: String(NE / 5000 / 1.4),
     TE_LOG_LEVEL: 'warn',
   });
   const config = loadConfig({ env });
   const feed = new FeedProducer(config, createKafka(config, 'bench'), logger('bench'));
   await feed.start();
-  progress(`producing ~${N} ticks to ${config.topicTicks}`);
+  progress(`producing ~${NE} ticks to ${config.topicTicks}`);
   const { produced } = await feed.run();
   await feed.stop();
   progress(`replaying ${produced} ticks with tick-engine replay (intervals ${config.intervals.map((i) => i.name).join(',')})`);
-  const { secs, rss } = await timedReplay(['replay', '--out', '/dev/null'], env);
+  const { secs, rss, cpuSecs } = await timedReplay(['replay', '--out', '/dev/null'], env);
   progress(`reference: ConsumerPerformance on the same topic`);
   const cons = await consumerPerf(config.kafkaBrokers.join(','), config.topicTicks, produced);
   return {
     ticks: produced,
     seconds: Number(secs.toFixed(2)),
     replayTicksPerSec: Math.round(produced / secs),
+    cpuSeconds: cpuSecs,
+    ticksPerCpuSecond: Math.round(produced / cpuSecs),
     peakRssMb: rss,
     consumerPerfRecordsPerSec: Math.round(cons.recordsPerSec),
     ratio: Number((produced / secs / cons.recordsPerSec).toFixed(3)),
@@ -235,9 +247,9 @@ async function main() {
       '',
       `replay core (in process, 9 intervals)  ${c.replayCoreTicksPerSec} ticks/s first run, ${c.replayCoreWarmTicksPerSec} ticks/s best of 2 more   Avro decode alone (avsc) ${c.decodeOnlyTicksPerSec} ticks/s  → ratio ${c.ratio}`,
       `tick decoder alone                      ${c.tickDecoderTicksPerSec} ticks/s`,
-      `tick-engine replay --file (CSV)        ${f.replayTicksPerSec} ticks/s (${f.ticks} ticks, ${f.seconds} s with process start, peak RSS ${f.peakRssMb} MB)   parsing the file alone ${f.referenceTicksPerSec} ticks/s → ratio ${f.ratio}`,
-      `tick-engine replay --file (Avro)       ${a.replayTicksPerSec} ticks/s (${a.ticks} ticks, ${a.seconds} s with process start, peak RSS ${a.peakRssMb} MB)   avsc's file decoder alone ${a.referenceTicksPerSec} ticks/s → ratio ${a.ratio}`,
-      `tick-engine replay from Kafka          ${k.replayTicksPerSec} ticks/s (${k.ticks} ticks, ${k.seconds} s, peak RSS ${k.peakRssMb} MB)   ConsumerPerformance ${k.consumerPerfRecordsPerSec} records/s → ratio ${k.ratio}`,
+      `tick-engine replay --file (CSV)        ${f.replayTicksPerSec} ticks/s (${f.ticks} ticks, ${f.seconds} s with process start; ${f.ticksPerCpuSecond} per CPU second, peak RSS ${f.peakRssMb} MB)   parsing the file alone ${f.referenceTicksPerSec} ticks/s → ratio ${f.ratio}`,
+      `tick-engine replay --file (Avro)       ${a.replayTicksPerSec} ticks/s (${a.ticks} ticks, ${a.seconds} s with process start; ${a.ticksPerCpuSecond} per CPU second, peak RSS ${a.peakRssMb} MB)   avsc's file decoder alone ${a.referenceTicksPerSec} ticks/s → ratio ${a.ratio}`,
+      `tick-engine replay from Kafka          ${k.replayTicksPerSec} ticks/s (${k.ticks} ticks, ${k.seconds} s with process start; ${k.ticksPerCpuSecond} per CPU second, peak RSS ${k.peakRssMb} MB)   ConsumerPerformance ${k.consumerPerfRecordsPerSec} records/s → ratio ${k.ratio}`,
       `saved ${file}`,
       '',
     ].join('\n'),
