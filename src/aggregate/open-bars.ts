@@ -23,17 +23,17 @@ class BarTable {
     buckets.set(acc.bucketStart, acc);
   }
 
-  /** Remove and return the bars for which `take` is true. */
+  /** Remove and return the bars for which `take` is true. (forEach: a for-of over entries allocates a pair per bar.) */
   removeWhere(take: (acc: BarAcc) => boolean): BarAcc[] {
     const out: BarAcc[] = [];
-    for (const [symbol, buckets] of this.bySymbol) {
-      for (const [start, acc] of buckets) {
-        if (!take(acc)) continue;
+    this.bySymbol.forEach((buckets, symbol) => {
+      buckets.forEach((acc, start) => {
+        if (!take(acc)) return;
         out.push(acc);
         buckets.delete(start);
-      }
+      });
       if (buckets.size === 0) this.bySymbol.delete(symbol);
-    }
+    });
     this.size -= out.length;
     return out;
   }
@@ -45,6 +45,8 @@ class BarTable {
 
 export class OpenBars {
   private readonly bars = new BarTable();
+  /** The earliest bucket start among the open bars (Infinity when none): what close() checks first. */
+  private earliestOpen = Infinity;
   /** Closed bars a late tick may still revise, until the watermark passes end + allowed lateness. */
   private readonly revisable = new BarTable();
   readonly interval: IntervalSpec;
@@ -88,7 +90,10 @@ export class OpenBars {
   mergeOne(symbol: string, bucketStart: number, p: BarAcc, adopt: boolean): void {
     const acc = this.bars.get(symbol, bucketStart);
     if (acc) mergeAcc(acc, p);
-    else this.bars.set(adopt ? p : copyAs(p, this.interval.name, bucketStart));
+    else {
+      this.bars.set(adopt ? p : copyAs(p, this.interval.name, bucketStart));
+      if (bucketStart < this.earliestOpen) this.earliestOpen = bucketStart;
+    }
   }
 
   /**
@@ -114,8 +119,12 @@ export class OpenBars {
 
   /** Remove and return every bar whose bucket ended at or before the watermark. */
   close(watermark: number): BarAcc[] {
+    // Most calls close nothing (a larger interval closes once per bucket): then no bar needs looking at.
+    if (this.bars.size === 0 || this.bucketing.end(this.earliestOpen) > watermark) return [];
     const out = this.bars.removeWhere((acc) => this.bucketing.end(acc.bucketStart) <= watermark);
     if (this.allowedLateness > 0) for (const acc of out) this.revisable.set(acc);
+    this.earliestOpen = Infinity;
+    for (const acc of this.bars.values()) if (acc.bucketStart < this.earliestOpen) this.earliestOpen = acc.bucketStart;
     return out;
   }
 
@@ -125,7 +134,10 @@ export class OpenBars {
   }
 
   restore(s: { open: BarAcc[]; revisable: BarAcc[] }): void {
-    for (const acc of s.open) this.bars.set(acc);
+    for (const acc of s.open) {
+      this.bars.set(acc);
+      if (acc.bucketStart < this.earliestOpen) this.earliestOpen = acc.bucketStart;
+    }
     for (const acc of s.revisable) this.revisable.set(acc);
   }
 

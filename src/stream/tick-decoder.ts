@@ -42,6 +42,8 @@ export class TickDecoder {
   private end = 0;
   /** Why the current record failed; set by the field readers when they return their failure value. */
   private problem = '';
+  /** The last long readLong read. */
+  private value = 0;
   private readonly interner = new StringInterner();
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
@@ -103,8 +105,8 @@ export class TickDecoder {
     if (venue === undefined) return this.problem;
     const symbol = this.string(buf, true);
     if (symbol === undefined) return this.problem;
-    const eventTime = this.timestamp(buf);
-    if (eventTime === undefined) return this.problem;
+    if (!this.timestamp(buf)) return this.problem;
+    const eventTime = this.value;
     const price = this.double(buf);
     if (price === undefined) return this.problem;
     const size = this.double(buf);
@@ -115,8 +117,8 @@ export class TickDecoder {
     if (side === undefined) return `Avro body does not decode as tick: invalid dev.tickengine.v1.Side enum index: ${sideIndex}`;
     const tradeId = this.lazyTradeId ? this.tradeId(buf) : this.string(buf, false);
     if (tradeId === undefined) return this.problem;
-    const ingestTime = this.timestamp(buf);
-    if (ingestTime === undefined) return this.problem;
+    if (!this.timestamp(buf)) return this.problem;
+    const ingestTime = this.value;
     this.next = this.pos;
     out.venue = venue;
     out.symbol = symbol;
@@ -134,8 +136,17 @@ export class TickDecoder {
     return undefined;
   }
 
-  /** A zigzag varint long, computed exactly as avsc's Tap#readLong does (see the header comment). */
+  /** A varint long (string lengths, the enum index: small numbers), or undefined when truncated. */
   private long(b: Buffer): number | undefined {
+    return this.readLong(b) ? this.value : undefined;
+  }
+
+  /**
+   * A zigzag varint long into `value`, computed exactly as avsc's Tap#readLong does (see the header comment);
+   * false when truncated. Through a field, not a return value: a timestamp is no small integer, and
+   * returning it from a call V8 does not inline would allocate a number per call.
+   */
+  private readLong(b: Buffer): boolean {
     const end = this.end;
     let pos = this.pos;
     let n = 0;
@@ -143,7 +154,10 @@ export class TickDecoder {
     let byte: number;
     let more: number;
     do {
-      if (pos >= end) return this.truncated();
+      if (pos >= end) {
+        this.truncated();
+        return false;
+      }
       byte = b[pos++]!;
       more = byte & 0x80;
       n |= (byte & 0x7f) << k;
@@ -151,7 +165,8 @@ export class TickDecoder {
     } while (more && k < 28);
     if (!more) {
       this.pos = pos;
-      return (n >> 1) ^ -(n & 1);
+      this.value = (n >> 1) ^ -(n & 1);
+      return true;
     }
     // Past 28 bits. Fast path for up to 25 more bits (µs timestamps need 52 in all): the rest fits an int,
     // n + rest·2^28 < 2^53 is exact, and so is every partial sum in avsc's byte-by-byte double arithmetic
@@ -160,7 +175,10 @@ export class TickDecoder {
     let shift = 0;
     let p = pos;
     do {
-      if (p >= end) return this.truncated();
+      if (p >= end) {
+        this.truncated();
+        return false;
+      }
       byte = b[p++]!;
       rest |= (byte & 0x7f) << shift;
       shift += 7;
@@ -168,30 +186,35 @@ export class TickDecoder {
     if (!(byte & 0x80) && rest < 0x2000000) {
       this.pos = p;
       const f = n + rest * 268435456;
-      return (f % 2 ? -(f + 1) : f) / 2;
+      this.value = (f % 2 ? -(f + 1) : f) / 2;
+      return true;
     }
     // Otherwise continue in double arithmetic exactly as avsc does (beyond 2^53 it rounds as avsc's does).
     let f = n;
     let fk = 268435456;
     do {
-      if (pos >= end) return this.truncated();
+      if (pos >= end) {
+        this.truncated();
+        return false;
+      }
       byte = b[pos++]!;
       f += (byte & 0x7f) * fk;
       fk *= 128;
     } while (byte & 0x80);
     this.pos = pos;
-    return (f % 2 ? -(f + 1) : f) / 2;
+    this.value = (f % 2 ? -(f + 1) : f) / 2;
+    return true;
   }
 
-  /** A timestamp-micros long: avsc's long type refuses values a double cannot hold exactly. */
-  private timestamp(b: Buffer): number | undefined {
-    const v = this.long(b);
-    if (v === undefined) return undefined;
+  /** A timestamp-micros long into `value`: avsc's long type refuses values a double cannot hold exactly. */
+  private timestamp(b: Buffer): boolean {
+    if (!this.readLong(b)) return false;
+    const v = this.value;
     if (!(v >= -MAX_SAFE_LONG && v <= MAX_SAFE_LONG)) {
       this.problem = 'Avro body does not decode as tick: potential precision loss';
-      return undefined;
+      return false;
     }
-    return v;
+    return true;
   }
 
   private double(b: Buffer): number | undefined {
