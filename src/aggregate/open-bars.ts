@@ -5,41 +5,69 @@ import { mergeAcc, type BarAcc } from './ohlcv.js';
 import { fixedBucketing, type Bucketing } from './bucketing.js';
 
 /**
- * Bars by symbol, then by bucket start: a lookup costs two hash probes and builds no key (a composite string
- * key, with the bucket start formatted into it, cost as much as the merge itself).
+ * Bars by symbol, then by bucket start: a lookup builds no key (a composite string key, with the bucket start
+ * formatted into it, cost as much as the merge itself). A symbol with one bar in the table (the usual case)
+ * holds it directly; a map by bucket start only once it has several.
  */
 class BarTable {
-  private readonly bySymbol = new Map<string, Map<number, BarAcc>>();
+  private readonly bySymbol = new Map<string, BarAcc | Map<number, BarAcc>>();
   size = 0;
 
   get(symbol: string, bucketStart: number): BarAcc | undefined {
-    return this.bySymbol.get(symbol)?.get(bucketStart);
+    const e = this.bySymbol.get(symbol);
+    if (e === undefined) return undefined;
+    if (e instanceof Map) return e.get(bucketStart);
+    return e.bucketStart === bucketStart ? e : undefined;
   }
 
   set(acc: BarAcc): void {
-    let buckets = this.bySymbol.get(acc.symbol);
-    if (!buckets) this.bySymbol.set(acc.symbol, (buckets = new Map()));
-    if (!buckets.has(acc.bucketStart)) this.size++;
-    buckets.set(acc.bucketStart, acc);
+    const e = this.bySymbol.get(acc.symbol);
+    if (e === undefined || (!(e instanceof Map) && e.bucketStart === acc.bucketStart)) {
+      if (e === undefined) this.size++;
+      this.bySymbol.set(acc.symbol, acc);
+    } else if (e instanceof Map) {
+      if (!e.has(acc.bucketStart)) this.size++;
+      e.set(acc.bucketStart, acc);
+    } else {
+      this.size++;
+      this.bySymbol.set(
+        acc.symbol,
+        new Map([
+          [e.bucketStart, e],
+          [acc.bucketStart, acc],
+        ]),
+      );
+    }
   }
 
   /** Remove and return the bars for which `take` is true. (forEach: a for-of over entries allocates a pair per bar.) */
   removeWhere(take: (acc: BarAcc) => boolean): BarAcc[] {
     const out: BarAcc[] = [];
-    this.bySymbol.forEach((buckets, symbol) => {
-      buckets.forEach((acc, start) => {
+    this.bySymbol.forEach((e, symbol) => {
+      if (!(e instanceof Map)) {
+        if (take(e)) {
+          out.push(e);
+          this.bySymbol.delete(symbol);
+        }
+        return;
+      }
+      e.forEach((acc, start) => {
         if (!take(acc)) return;
         out.push(acc);
-        buckets.delete(start);
+        e.delete(start);
       });
-      if (buckets.size === 0) this.bySymbol.delete(symbol);
+      if (e.size === 0) this.bySymbol.delete(symbol);
+      else if (e.size === 1) this.bySymbol.set(symbol, e.values().next().value!);
     });
     this.size -= out.length;
     return out;
   }
 
   *values(): IterableIterator<BarAcc> {
-    for (const buckets of this.bySymbol.values()) yield* buckets.values();
+    for (const e of this.bySymbol.values()) {
+      if (e instanceof Map) yield* e.values();
+      else yield e;
+    }
   }
 }
 

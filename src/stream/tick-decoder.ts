@@ -42,7 +42,7 @@ export class TickDecoder {
   private end = 0;
   /** Why the current record failed; set by the field readers when they return their failure value. */
   private problem = '';
-  /** The last long readLong read. */
+  /** The last number readLong or double read. */
   private value = 0;
   private readonly interner = new StringInterner();
   private readonly f64 = new Float64Array(1);
@@ -107,10 +107,10 @@ export class TickDecoder {
     if (symbol === undefined) return this.problem;
     if (!this.timestamp(buf)) return this.problem;
     const eventTime = this.value;
-    const price = this.double(buf);
-    if (price === undefined) return this.problem;
-    const size = this.double(buf);
-    if (size === undefined) return this.problem;
+    if (!this.double(buf)) return this.problem;
+    const price = this.value;
+    if (!this.double(buf)) return this.problem;
+    const size = this.value;
     const sideIndex = this.long(buf);
     if (sideIndex === undefined) return this.problem;
     const side = sideIndex === 0 || sideIndex === 1 || sideIndex === 2 ? SIDES[sideIndex]! : undefined;
@@ -217,14 +217,19 @@ export class TickDecoder {
     return true;
   }
 
-  private double(b: Buffer): number | undefined {
+  /** A little-endian double into `value` (through the field for the reason readLong gives); false when truncated. */
+  private double(b: Buffer): boolean {
     const pos = this.pos;
-    if (pos + 8 > this.end) return this.truncated();
+    if (pos + 8 > this.end) {
+      this.truncated();
+      return false;
+    }
     const bytes = this.f64Bytes;
     if (this.littleEndian) for (let i = 0; i < 8; i++) bytes[i] = b[pos + i]!;
     else for (let i = 0; i < 8; i++) bytes[7 - i] = b[pos + i]!;
     this.pos = pos + 8;
-    return this.f64[0]!;
+    this.value = this.f64[0]!;
+    return true;
   }
 
   /** The trade id: LAZY_TRADE_ID with idLazy set (its bytes in idPos/idLen), or, for what is not plain ASCII of 1–128 bytes, the string. */
