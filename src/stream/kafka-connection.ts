@@ -37,16 +37,23 @@ export class KafkaConnection {
   private failure: Error | undefined;
   private readonly ready: Promise<void>;
 
+  /**
+   * @param timeoutMs how long the broker may stay silent while a request is pending (an idle connection,
+   *   e.g. while replay writes out what it read, never times out).
+   */
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly clientId: string,
-    timeoutMs = 10_000,
+    private readonly timeoutMs = 10_000,
   ) {
     this.socket = connect({ host, port, noDelay: true });
-    this.socket.setTimeout(timeoutMs);
+    this.socket.setTimeout(timeoutMs); // connecting counts as waiting
     this.ready = new Promise((resolve, reject) => {
-      this.socket.once('connect', () => resolve());
+      this.socket.once('connect', () => {
+        if (this.pending.length === 0) this.socket.setTimeout(0);
+        resolve();
+      });
       this.socket.once('error', (err) => reject(new KafkaReadError(`cannot connect to ${host}:${port}: ${err.message}`, { cause: err })));
     });
     this.ready.catch(() => undefined);
@@ -65,6 +72,7 @@ export class KafkaConnection {
     const size = Buffer.allocUnsafe(4);
     size.writeInt32BE(head.length + body.length, 0);
     return new Promise<Buffer>((resolve, reject) => {
+      if (this.pending.length === 0) this.socket.setTimeout(this.timeoutMs);
       this.pending.push({ correlationId, resolve, reject });
       this.socket.write(Buffer.concat([size, head, body]));
     });
@@ -94,11 +102,13 @@ export class KafkaConnection {
       const frame = this.take(this.expected);
       this.expected = -1;
       const correlationId = frame.readInt32BE(0);
-      const p = this.pending.shift();
+      const p = this.pending[0];
       if (!p || p.correlationId !== correlationId) {
         this.fail(new KafkaReadError(`response with correlation id ${correlationId} from ${this.host}:${this.port} was not expected`));
         return;
       }
+      this.pending.shift();
+      if (this.pending.length === 0) this.socket.setTimeout(0);
       p.resolve(frame.subarray(4));
     }
   }

@@ -102,6 +102,14 @@ t.test('fetchPartition reads what a kafkajs consumer reads', async (t) => {
     'a window across fetches and the transactions',
   );
   t.same((await read(b, b)).out, [], 'an empty window');
+  // A consumer that stops after the first run (its own error, say) while the next fetch is in flight.
+  let taken = 0;
+  for await (const run of fetchPartition(leader, 'test-replay', topic, 0, Number(end!.low), high)) {
+    taken += run.lengths.length;
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 200)); // an unobserved rejection of the closed fetch would fail the file
+  t.ok(taken > 0 && taken < expected.length, `stopping early after ${taken} records closes cleanly`);
 
   await t.rejects(
     (async () => {
