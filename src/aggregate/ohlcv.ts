@@ -85,8 +85,30 @@ export function addTick(acc: BarAcc, t: TradeLike, offset: number, wmBefore: num
   addTrade(acc, t, offset, wmBefore);
 }
 
+/**
+ * Whether adding a trade at `time` to `acc` needs the trade's id: it is not after the bar's first trade (a
+ * new first trade, or a tie the id breaks), or it ties the last one. Otherwise addTickIdLater can add it.
+ */
+export function needsTradeId(acc: BarAcc, time: number): boolean {
+  return time <= acc.openTime || time === acc.closeTime;
+}
+
+/**
+ * addTick for a trade whose id is not known yet (needsTradeId false, so `t.tradeId` is not read): returns
+ * true when the trade became the bar's last one — acc.closeId is then stale and the caller must set it.
+ */
+export function addTickIdLater(acc: BarAcc, t: TradeLike, offset: number, wmBefore: number): boolean {
+  const last = t.eventTime > acc.closeTime;
+  if (last) {
+    acc.close = t.price;
+    acc.closeTime = t.eventTime;
+  }
+  addTrade(acc, t, offset, wmBefore);
+  return last;
+}
+
 /** What a tick adds to a bar besides open and close: high, low, the sums, the count, the earliest offset. */
-export function addTrade(acc: BarAcc, t: TradeLike, offset: number, wmBefore: number): void {
+function addTrade(acc: BarAcc, t: TradeLike, offset: number, wmBefore: number): void {
   const p = t.price;
   if (p > acc.high) acc.high = p;
   if (p < acc.low) acc.low = p;

@@ -5,7 +5,7 @@ import type { Tick } from '../ingest/tick.js';
 import { tickProblem } from '../ingest/validate.js';
 import { emptyTick, TickDecoder } from '../stream/tick-decoder.js';
 import { bucketStart } from './bucket.js';
-import { addTick, addTrade, newAcc, type BarAcc } from './ohlcv.js';
+import { addTick, addTickIdLater, needsTradeId, newAcc, type BarAcc } from './ohlcv.js';
 import { utf8String } from '../stream/wire-strings.js';
 import { advance, isLate } from './watermark.js';
 
@@ -212,21 +212,15 @@ export class TickFolder {
       this.bySymbol.set(tick.symbol, { start: baseStart, acc, byStart: undefined, closeIdBuf: undefined, closeIdPos: 0, closeIdLen: 0 });
       this.partials.push(acc);
     } else if (sym.start === baseStart) {
-      const acc = sym.acc;
-      if (this.idBuf !== undefined && t > acc.closeTime) {
+      if (this.idBuf === undefined || needsTradeId(sym.acc, t)) {
+        this.settle(sym);
+        this.materialize(tick);
+        addTick(sym.acc, tick, offset, wm);
+      } else if (addTickIdLater(sym.acc, tick, offset, wm)) {
         // The usual case: the bar's new last trade. Its id stays bytes until something needs it.
-        acc.close = tick.price;
-        acc.closeTime = t;
         sym.closeIdBuf = this.idBuf;
         sym.closeIdPos = this.idPos;
         sym.closeIdLen = this.idLen;
-        addTrade(acc, tick, offset, wm);
-      } else if (this.idBuf !== undefined && t > acc.openTime && t < acc.closeTime) {
-        addTrade(acc, tick, offset, wm); // neither first nor last: the id is not needed
-      } else {
-        this.settle(sym);
-        this.materialize(tick);
-        addTick(acc, tick, offset, wm);
       }
     } else {
       this.settle(sym);

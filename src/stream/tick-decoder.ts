@@ -28,7 +28,7 @@ const SIDES: readonly Side[] = ['BUY', 'SELL', 'UNKNOWN'];
  * What a decoder with `lazyTradeId` puts in Tick.tradeId when it leaves the string unbuilt (`idLazy`): one
  * character, so validation passes; the id itself is bytes [idPos, idPos + idLen) of the record's buffer.
  */
-export const LAZY_TRADE_ID = '\u0000';
+const LAZY_TRADE_ID = '\u0000';
 
 /** A blank tick for decodeInto to fill (one per decoder loop: the strings it holds are never mutated). */
 export function emptyTick(): Tick {

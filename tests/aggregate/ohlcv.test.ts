@@ -2,7 +2,7 @@
 import t from 'tap';
 import type { IntervalSpec } from '../../src/config.js';
 import { PartitionAggregator } from '../../src/aggregate/partition-aggregator.js';
-import { toBar } from '../../src/aggregate/ohlcv.js';
+import { addTick, addTickIdLater, needsTradeId, newAcc, toBar } from '../../src/aggregate/ohlcv.js';
 import { preAggregate, packBatch } from '../../src/aggregate/pre-aggregate.js';
 import { FeedSimulator } from '../../src/ingest/simulator.js';
 import { Prng } from '../../src/ingest/prng.js';
@@ -124,4 +124,41 @@ t.test('malformed and implausible records are rejected with a code, others still
   );
   t.equal(res.accepted, 1);
   for (const r of res.rejects) t.ok(r.reason.length > 5, `reason given: ${r.reason}`);
+});
+
+t.test('a trade added before its id is known (addTickIdLater) gives the bar addTick gives', async (t) => {
+  const prng = new Prng(21);
+  for (let round = 0; round < 200; round++) {
+    // Few distinct times, so ties with the first and last trade are common.
+    const trades = Array.from({ length: 30 }, (_, i) => ({
+      eventTime: 1_700_000_000_000_000 + prng.int(8),
+      tradeId: String(prng.int(1000)).padStart(4, '0'),
+      price: 100 + prng.int(50) / 4,
+      size: 1 + prng.int(9) / 8,
+      side: prng.int(2) ? 'BUY' : 'SELL',
+      offset: i,
+    }));
+    const direct = newAcc('X', '1s', 0, trades[0]!, 0, -Infinity);
+    const deferred = newAcc('X', '1s', 0, trades[0]!, 0, -Infinity);
+    let owedId: string | undefined; // the id the deferred bar's closeId still lacks
+    let usedLater = 0;
+    for (const tr of trades.slice(1)) {
+      addTick(direct, tr, tr.offset, -Infinity);
+      if (needsTradeId(deferred, tr.eventTime)) {
+        if (owedId !== undefined) deferred.closeId = owedId;
+        owedId = undefined;
+        addTick(deferred, tr, tr.offset, -Infinity);
+      } else {
+        usedLater++;
+        if (addTickIdLater(deferred, { ...tr, tradeId: 'never read' }, tr.offset, -Infinity)) owedId = tr.tradeId;
+      }
+    }
+    if (owedId !== undefined) deferred.closeId = owedId;
+    if (usedLater === 0 || JSON.stringify(deferred) !== JSON.stringify(direct)) {
+      t.same(deferred, direct, `round ${round}: same bar (${usedLater} trades added before their id)`);
+      if (usedLater === 0) t.fail(`round ${round} never took the deferred path`);
+      return;
+    }
+  }
+  t.pass('200 rounds of 30 trades with many time ties: identical bars, ids included');
 });
