@@ -22,12 +22,12 @@ class BarTable {
 
   set(acc: BarAcc): void {
     const e = this.bySymbol.get(acc.symbol);
-    if (e === undefined || (!(e instanceof Map) && e.bucketStart === acc.bucketStart)) {
-      if (e === undefined) this.size++;
-      this.bySymbol.set(acc.symbol, acc);
-    } else if (e instanceof Map) {
+    if (e instanceof Map) {
       if (!e.has(acc.bucketStart)) this.size++;
       e.set(acc.bucketStart, acc);
+    } else if (e === undefined || e.bucketStart === acc.bucketStart) {
+      if (e === undefined) this.size++;
+      this.bySymbol.set(acc.symbol, acc);
     } else {
       this.size++;
       this.bySymbol.set(
@@ -118,10 +118,12 @@ export class OpenBars {
   mergeOne(symbol: string, bucketStart: number, p: BarAcc, adopt: boolean): void {
     const acc = this.bars.get(symbol, bucketStart);
     if (acc) mergeAcc(acc, p);
-    else {
-      this.bars.set(adopt ? p : copyAs(p, this.interval.name, bucketStart));
-      if (bucketStart < this.earliestOpen) this.earliestOpen = bucketStart;
-    }
+    else this.open(adopt ? p : copyAs(p, this.interval.name, bucketStart));
+  }
+
+  private open(acc: BarAcc): void {
+    this.bars.set(acc);
+    if (acc.bucketStart < this.earliestOpen) this.earliestOpen = acc.bucketStart;
   }
 
   /**
@@ -149,10 +151,14 @@ export class OpenBars {
   close(watermark: number): BarAcc[] {
     // Most calls close nothing (a larger interval closes once per bucket): then no bar needs looking at.
     if (this.bars.size === 0 || this.bucketing.end(this.earliestOpen) > watermark) return [];
-    const out = this.bars.removeWhere((acc) => this.bucketing.end(acc.bucketStart) <= watermark);
+    let earliest = Infinity; // of the bars that stay open, found in the same pass
+    const out = this.bars.removeWhere((acc) => {
+      if (this.bucketing.end(acc.bucketStart) <= watermark) return true;
+      if (acc.bucketStart < earliest) earliest = acc.bucketStart;
+      return false;
+    });
+    this.earliestOpen = earliest;
     if (this.allowedLateness > 0) for (const acc of out) this.revisable.set(acc);
-    this.earliestOpen = Infinity;
-    for (const acc of this.bars.values()) if (acc.bucketStart < this.earliestOpen) this.earliestOpen = acc.bucketStart;
     return out;
   }
 
@@ -162,10 +168,7 @@ export class OpenBars {
   }
 
   restore(s: { open: BarAcc[]; revisable: BarAcc[] }): void {
-    for (const acc of s.open) {
-      this.bars.set(acc);
-      if (acc.bucketStart < this.earliestOpen) this.earliestOpen = acc.bucketStart;
-    }
+    for (const acc of s.open) this.open(acc);
     for (const acc of s.revisable) this.revisable.set(acc);
   }
 

@@ -4,34 +4,29 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 
-/**
- * Fetch sizes. Small fetches are leaner: the message objects kafkajs makes for a whole fetch then mostly die
- * young (with 1 MiB per partition they outlived young-generation GCs and RSS grew past 200 MB).
- */
+/** Fetch sizes: a snapshot is read a chunk or two at a time (a record larger than this still comes whole). */
 const MAX_BYTES_PER_PARTITION = 256 * 1024;
 const MAX_BYTES = 512 * 1024;
-/** Packed batches read ahead of the consumer: one being aggregated while the next is fetched. */
+/** Batches read ahead of the caller: one being used while the next is fetched. */
 const MAX_QUEUED_BATCHES = 2;
 
-/** Turns a fetched batch into what the reader yields: the messages in [from, to) at or past `next`, and the last offset taken. */
-export type BatchTaker<T> = (messages: KafkaMessage[], next: number, to: number) => { batch: T; last: number } | undefined;
-
-/** The kafkajs messages themselves, keys included (small reads such as state snapshots). */
-export const keepMessages: BatchTaker<KafkaMessage[]> = (messages, next, to) => {
+/** The messages in [from, to) at or past `next` (kafkajs re-delivers after a seek), and the last offset taken. */
+function inRange(messages: KafkaMessage[], next: number, to: number): { batch: KafkaMessage[]; last: number } | undefined {
   const kept = messages.filter((m) => Number(m.offset) >= next && Number(m.offset) < to);
   return kept.length ? { batch: kept, last: Number(kept[kept.length - 1]!.offset) } : undefined;
-};
+}
 
-export async function* readPartition<T>(kafka: Kafka, topic: string, partition: number, from: number, to: number, take: BatchTaker<T>): AsyncGenerator<T> {
+/** The partition's messages with offsets in [from, to), keys included, in fetched batches. */
+export async function* readPartition(kafka: Kafka, topic: string, partition: number, from: number, to: number): AsyncGenerator<KafkaMessage[]> {
   if (from >= to) return;
   const consumer = kafka.consumer({
-    groupId: `replay-${randomUUID()}`,
+    groupId: `reader-${randomUUID()}`,
     maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
     maxBytes: MAX_BYTES,
     maxWaitTimeInMs: 100,
   });
-  const queue: { batch: T; last: number }[] = [];
-  /** Next offset to pack: batches are packed in eachBatch, which kafkajs calls one at a time for a partition. */
+  const queue: { batch: KafkaMessage[]; last: number }[] = [];
+  /** Next offset to take: batches are taken in eachBatch, which kafkajs calls one at a time for a partition. */
   let fetched = from;
   let wake: (() => void) | undefined;
   let drained: (() => void) | undefined;
@@ -55,12 +50,12 @@ export async function* readPartition<T>(kafka: Kafka, topic: string, partition: 
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         if (batch.partition !== partition || closing) return;
-        const taken = take(batch.messages, fetched, to);
+        const taken = inRange(batch.messages, fetched, to);
         if (!taken) return;
         fetched = taken.last + 1;
         queue.push(taken);
         signal();
-        // Backpressure: do not fetch further ahead than a few batches of what replay has consumed.
+        // Backpressure: do not fetch further ahead than a few batches of what the caller has consumed.
         while (queue.length >= MAX_QUEUED_BATCHES && !closing) await new Promise<void>((r) => (drained = r));
       },
     });

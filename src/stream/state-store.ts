@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { StateRestoreError } from '../errors.js';
 import type { SnapshotRef } from '../aggregate/partition-aggregator.js';
-import { keepMessages, readPartition } from './partition-reader.js';
+import { readPartition } from './partition-reader.js';
 
 /** Below the broker's default 1 MB message limit before compression. */
 const CHUNK_BYTES = 512 * 1024;
@@ -73,7 +73,7 @@ export class StateStore {
     const prefix = this.prefix(partition, ref.id);
     const parts: (Buffer | undefined)[] = new Array(ref.chunks);
     let found = 0;
-    read: for await (const batch of readPartition(this.kafka, this.topic, target, ref.offset, end, keepMessages)) {
+    read: for await (const batch of readPartition(this.kafka, this.topic, target, ref.offset, end)) {
       for (const m of batch) {
         const key = m.key?.toString();
         if (!key?.startsWith(prefix) || !m.value) continue;
