@@ -5,7 +5,7 @@ import type { Tick } from '../ingest/tick.js';
 import { tickProblem } from '../ingest/validate.js';
 import { emptyTick, TickDecoder } from '../stream/tick-decoder.js';
 import { bucketStart } from './bucket.js';
-import { addTick, addTickIdLater, needsTradeId, newAcc, type BarAcc } from './ohlcv.js';
+import { addTick, addTickIdLater, BarSums, drainSums, needsTradeId, newAcc, type BarAcc } from './ohlcv.js';
 import { utf8String } from '../stream/wire-strings.js';
 import { advance, isLate } from './watermark.js';
 
@@ -81,9 +81,13 @@ export type FoldParams = Omit<BatchInput, keyof PackedBatch>;
 /** The base bars of one symbol in a batch: the one its last tick went to, and all of them once there are two. */
 interface SymbolBars {
   start: number;
+  /** acc's place in the folder's partials (and its sums'). */
+  index: number;
   acc: BarAcc;
-  /** Every bar of the symbol by bucket start; created when a second bucket appears (usually never). */
-  byStart: Map<number, BarAcc> | undefined;
+  /** acc's volumes while the batch is folded (drained into acc by result()). */
+  sums: BarSums;
+  /** Every bar of the symbol by bucket start, as an index into partials; created when a second bucket appears (usually never). */
+  byStart: Map<number, number> | undefined;
   /**
    * When set, acc.closeId is stale: the last trade's id is bytes [closeIdPos, +closeIdLen) of this buffer,
    * built into a string only when needed (a tie, another bar of the symbol, the result).
@@ -102,6 +106,8 @@ export class TickFolder {
   private readonly bySymbol = new Map<string, SymbolBars>();
   /** The partial bars in the order they were created (the order results are merged in). */
   private readonly partials: BarAcc[] = [];
+  /** Each partial bar's volumes until result() (see BarSums): the same index as in partials. */
+  private readonly sums: BarSums[] = [];
   private readonly rejects: Reject[] = [];
   private readonly late: LateTick[] = [];
   private wm: number;
@@ -208,15 +214,26 @@ export class TickFolder {
     this.wm = advance(wm, t, this.p.maxOutOfOrder);
     if (sym === undefined) {
       this.materialize(tick);
-      const acc = newAcc(tick.symbol, this.name, baseStart, tick, offset, wm);
-      this.bySymbol.set(tick.symbol, { start: baseStart, acc, byStart: undefined, closeIdBuf: undefined, closeIdPos: 0, closeIdLen: 0 });
+      const sums = new BarSums();
+      const acc = newAcc(tick.symbol, this.name, baseStart, tick, offset, wm, sums);
+      this.bySymbol.set(tick.symbol, {
+        start: baseStart,
+        index: this.partials.length,
+        acc,
+        sums,
+        byStart: undefined,
+        closeIdBuf: undefined,
+        closeIdPos: 0,
+        closeIdLen: 0,
+      });
       this.partials.push(acc);
+      this.sums.push(sums);
     } else if (sym.start === baseStart) {
       if (this.idBuf === undefined || needsTradeId(sym.acc, t)) {
         this.settle(sym);
         this.materialize(tick);
-        addTick(sym.acc, tick, offset, wm);
-      } else if (addTickIdLater(sym.acc, tick, offset, wm)) {
+        addTick(sym.acc, tick, offset, wm, sym.sums);
+      } else if (addTickIdLater(sym.acc, tick, offset, wm, sym.sums)) {
         // The usual case: the bar's new last trade. Its id stays bytes until something needs it.
         sym.closeIdBuf = this.idBuf;
         sym.closeIdPos = this.idPos;
@@ -225,22 +242,26 @@ export class TickFolder {
     } else {
       this.settle(sym);
       this.materialize(tick);
-      const byStart = (sym.byStart ??= new Map([[sym.start, sym.acc]]));
-      let acc = byStart.get(baseStart);
-      if (acc) addTick(acc, tick, offset, wm);
+      const byStart = (sym.byStart ??= new Map([[sym.start, sym.index]]));
+      let i = byStart.get(baseStart);
+      if (i !== undefined) addTick(this.partials[i]!, tick, offset, wm, this.sums[i]!);
       else {
-        acc = newAcc(tick.symbol, this.name, baseStart, tick, offset, wm);
-        byStart.set(baseStart, acc);
-        this.partials.push(acc);
+        i = this.partials.length;
+        this.sums.push(new BarSums());
+        this.partials.push(newAcc(tick.symbol, this.name, baseStart, tick, offset, wm, this.sums[i]!));
+        byStart.set(baseStart, i);
       }
       sym.start = baseStart;
-      sym.acc = acc;
+      sym.index = i;
+      sym.acc = this.partials[i]!;
+      sym.sums = this.sums[i]!;
     }
     this.accepted++;
   }
 
   result(): BatchOutput {
     for (const sym of this.bySymbol.values()) this.settle(sym);
+    for (let i = 0; i < this.partials.length; i++) drainSums(this.partials[i]!, this.sums[i]!);
     return { partials: this.partials, late: this.late, rejects: this.rejects, watermark: this.wm, accepted: this.accepted };
   }
 }
