@@ -17,7 +17,7 @@
 import { DecodeError } from '../errors.js';
 import type { Side, Tick } from '../ingest/tick.js';
 import { schema } from './schemas.js';
-import { isAscii, StringInterner, utf8String } from './wire-strings.js';
+import { isAscii, StringInterner, utf8String, viewOf } from './wire-strings.js';
 
 const HEADER = 5;
 /** avsc's bound for a long it returns as a number (isSafeLong in avsc/lib/types.js). */
@@ -45,9 +45,6 @@ export class TickDecoder {
   /** The last number readLong or double read. */
   private value = 0;
   private readonly interner = new StringInterner();
-  /** A view of the buffer being decoded (`viewOf`), for its doubles: TurboFan compiles getFloat64 inline. */
-  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(8));
-  private viewOf: Buffer | undefined;
 
   /**
    * After a decode with `lazyTradeId`: whether the trade id was left unbuilt, and where its bytes are.
@@ -246,12 +243,8 @@ export class TickDecoder {
       this.truncated();
       return false;
     }
-    if (this.viewOf !== b) {
-      this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      this.viewOf = b;
-    }
     this.pos = pos + 8;
-    this.value = this.view.getFloat64(pos, true);
+    this.value = viewOf(b).getFloat64(pos, true);
     return true;
   }
 

@@ -118,6 +118,8 @@ function asciiString(b: Buffer, s: number, n: number): string {
 const SLOTS = 4096;
 /** Strings longer than this are not interned (venues and symbols are far shorter). */
 const MAX_KEY = 32;
+/** Strings up to this long are keyed by two 32-bit words instead of their bytes. */
+const WORD_KEY = 8;
 
 /**
  * A direct-mapped cache from a string's UTF-8 bytes to the string: venues and symbols repeat on every tick,
@@ -129,9 +131,11 @@ export class StringInterner {
   private readonly keys = new Uint8Array(SLOTS * MAX_KEY);
   private readonly lengths = new Int32Array(SLOTS).fill(-1);
   private readonly strings: string[] = new Array<string>(SLOTS).fill('');
+  private readonly words = new Int32Array(SLOTS * 2);
 
   /** The string of bytes [s, s + n) of `b`, as utf8String gives it. */
   get(b: Buffer, s: number, n: number): string {
+    if (n <= WORD_KEY) return this.getShort(b, s, n);
     if (n > MAX_KEY) return utf8String(b, s, n);
     // FNV-1a over the bytes.
     let h = 0x811c9dc5;
@@ -150,4 +154,48 @@ export class StringInterner {
     this.strings[slot] = str;
     return str;
   }
+
+  /**
+   * Up to 8 bytes (most venues and symbols): the key is two little-endian 32-bit words that together cover
+   * every byte (the last four bytes overlap the first four below 8), read and compared whole instead of
+   * byte by byte. Such slots keep no bytes in `keys`; their length (≤ 8) tells them apart from the others.
+   */
+  private getShort(b: Buffer, s: number, n: number): string {
+    let w0: number;
+    let w1: number;
+    if (n >= 4) {
+      const v = viewOf(b);
+      w0 = v.getInt32(s, true);
+      w1 = v.getInt32(s + n - 4, true);
+    } else {
+      w0 = n === 0 ? 0 : n === 1 ? b[s]! : n === 2 ? b[s]! | (b[s + 1]! << 8) : b[s]! | (b[s + 1]! << 8) | (b[s + 2]! << 16);
+      w1 = 0;
+    }
+    let h = Math.imul(w0 ^ Math.imul(w1 ^ n, 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 15;
+    const slot = h & (SLOTS - 1);
+    const words = this.words;
+    if (this.lengths[slot] === n && words[2 * slot] === w0 && words[2 * slot + 1] === w1) return this.strings[slot]!;
+    const str = utf8String(b, s, n);
+    words[2 * slot] = w0;
+    words[2 * slot + 1] = w1;
+    this.lengths[slot] = n;
+    this.strings[slot] = str;
+    return str;
+  }
+}
+
+let viewed: Buffer | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+/**
+ * A DataView of `b` with the same indices (made once per buffer: the decoder reads every record of a
+ * batch from one). TurboFan compiles its get methods inline, so a double or a 32-bit word is one read.
+ */
+export function viewOf(b: Buffer): DataView<ArrayBufferLike> {
+  if (b !== viewed) {
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    viewed = b;
+  }
+  return view;
 }
