@@ -3,7 +3,8 @@ import type { RejectCode } from '../errors.js';
 import type { IntervalSpec } from '../config.js';
 import type { Tick } from '../ingest/tick.js';
 import { tickProblem } from '../ingest/validate.js';
-import { emptyTick, TickDecoder } from '../stream/tick-decoder.js';
+import type { CsvTickParser } from '../ingest/csv-tick-reader.js';
+import { emptyTick, TickDecoder, type LazyTradeIds } from '../stream/tick-decoder.js';
 import { bucketStart } from './bucket.js';
 import { addTick, addTickIdLater, BarSums, drainSums, needsTradeId, newAcc, type BarAcc } from './ohlcv.js';
 import { utf8String } from '../stream/wire-strings.js';
@@ -144,18 +145,27 @@ export class TickFolder {
 
   /** Decode the wire-format record in bytes [start, end) of `buf` (null: a null value) and add its tick. */
   addRecord(decoder: TickDecoder, buf: Buffer | null, start: number, end: number, index: number, offset: number): void {
-    const problem = decoder.decodeInto(buf, start, end, this.scratch);
+    this.addRead(decoder.decodeInto(buf, start, end, this.scratch), decoder, buf!, index, offset);
+  }
+
+  /** Parse the CSV line in bytes [start, end) of `buf` (line number `offset`, not blank) and add its tick. */
+  addLine(parser: CsvTickParser, buf: Buffer, start: number, end: number, index: number, offset: number): void {
+    this.addRead(parser.parseInto(buf, start, end, offset, this.scratch), parser, buf, index, offset);
+  }
+
+  /** Add the tick a reader just left in `scratch` (`problem` null), or reject the record with its problem. */
+  private addRead(problem: string | null, reader: LazyTradeIds, buf: Buffer, index: number, offset: number): void {
     if (problem !== null) return this.reject(index, 'TE_DECODE', problem);
-    this.takeLazyId(decoder, buf!);
+    this.takeLazyId(reader, buf);
     this.add(this.scratch, index, offset);
     this.idBuf = undefined;
   }
 
-  private takeLazyId(decoder: TickDecoder, buf: Buffer): void {
-    if (!decoder.idLazy) return;
+  private takeLazyId(reader: LazyTradeIds, buf: Buffer): void {
+    if (!reader.idLazy) return;
     this.idBuf = buf;
-    this.idPos = decoder.idPos;
-    this.idLen = decoder.idLen;
+    this.idPos = reader.idPos;
+    this.idLen = reader.idLen;
   }
 
   /** The current tick's trade id as a string, built now if the decoder left it unbuilt. */

@@ -2,6 +2,7 @@
 // partition after another, in fixed-size chunks, so the same ticks always give the same bars, byte for byte.
 import type { Config } from '../config.js';
 import type { Tick } from '../ingest/tick.js';
+import { CsvTickParser, type CsvLineBlock } from '../ingest/csv-tick-reader.js';
 import { TickDecoder } from '../stream/tick-decoder.js';
 import type { Bar } from './bar.js';
 import { toBar } from './ohlcv.js';
@@ -35,10 +36,10 @@ export interface BodyBlock {
 }
 
 /**
- * Parsed records (CSV files, tests), raw wire-format values (Kafka: where they lie in a fetch response), or a
- * container file's block (Avro files): the last two without an object per record.
+ * Parsed records (tests, tools), raw wire-format values (Kafka: where they lie in a fetch response), a
+ * container file's block (Avro files) or a CSV file's lines: the last three without an object per record.
  */
-export type ReplayBatch = ReplayRecord[] | PackedBatch | BodyBlock;
+export type ReplayBatch = ReplayRecord[] | PackedBatch | BodyBlock | CsvLineBlock;
 
 export interface ReplayStats {
   records: number;
@@ -61,6 +62,7 @@ export async function replay(
   onProgress?: (records: number) => void,
 ): Promise<ReplayStats> {
   const decoder = new TickDecoder(undefined, true);
+  const parser = new CsvTickParser(true);
   const stats: ReplayStats = { records: 0, accepted: 0, rejected: {}, bars: 0 };
   const offsets = new Float64Array(REPLAY_CHUNK);
   for await (const part of partitions) {
@@ -86,9 +88,10 @@ export async function replay(
     for await (const batch of part.batches) {
       const records = Array.isArray(batch) ? batch : undefined;
       const packed = !records && 'lengths' in batch ? batch : undefined;
-      const block = !records && !packed ? (batch as BodyBlock) : undefined;
+      const lines = !records && 'lineNos' in batch ? batch : undefined;
+      const block = !records && !packed && !lines ? (batch as BodyBlock) : undefined;
       const buf = packed && Buffer.from(packed.data.buffer, packed.data.byteOffset, packed.data.byteLength);
-      const count = packed ? packed.lengths.length : records ? records.length : block!.count;
+      const count = packed ? packed.lengths.length : records ? records.length : lines ? lines.count : block!.count;
       let pos = 0;
       /** In a block, the record that did not decode: the ones after it cannot be found. */
       let broken = -1;
@@ -100,7 +103,11 @@ export async function replay(
           allowedLateness: config.allowedLatenessMs * 1000,
           origin: config.bucketOrigin,
         });
-        if (block) {
+        if (lines) {
+          const lineNo = lines.lineNos[i]!;
+          offsets[n] = lineNo;
+          folder.addLine(parser, lines.text, lines.starts[i]!, lines.ends[i]!, n, lineNo);
+        } else if (block) {
           const offset = block.firstOffset + i;
           offsets[n] = offset;
           if (broken >= 0) folder.reject(n, 'TE_DECODE', `follows record ${broken} of its container block, which does not decode`);

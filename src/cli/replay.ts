@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import fastJson from 'fast-json-stringify';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { readCsvTickBatches } from '../ingest/csv-tick-reader.js';
+import { readCsvLineBlocks } from '../ingest/csv-tick-reader.js';
 import { readAvroTickBlocks } from '../ingest/avro-file-reader.js';
 import type { Bar } from '../aggregate/bar.js';
 import { replay, type ReplayBatch, type ReplayPartition } from '../aggregate/replay.js';
@@ -39,7 +39,7 @@ async function* kafkaPartitions(config: Config, from: { offset?: number; time?: 
 
 async function* filePartitions(path: string): AsyncGenerator<ReplayPartition> {
   async function* batches(): AsyncGenerator<ReplayBatch> {
-    yield* path.endsWith('.avro') ? readAvroTickBlocks(path) : readCsvTickBatches(path);
+    yield* path.endsWith('.avro') ? readAvroTickBlocks(path) : readCsvLineBlocks(path);
   }
   yield { partition: 0, batches: batches() };
 }

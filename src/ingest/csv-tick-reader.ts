@@ -10,6 +10,7 @@
 // Number(). tests/ingest/csv-tick-reader.test.ts compares the two on random and odd input.
 import { createReadStream } from 'node:fs';
 import { InvalidTickError } from '../errors.js';
+import { emptyTick, idCanStayBytes, LAZY_TRADE_ID, type LazyTradeIds } from '../stream/tick-decoder.js';
 import { StringInterner, utf8String } from '../stream/wire-strings.js';
 import { CSV_HEADER, csvToTick } from './csv-ticks.js';
 import type { Side, Tick } from './tick.js';
@@ -54,72 +55,132 @@ function num(b: Buffer, s: number, e: number): number {
   return plainNumber(b, s, e) ?? Number(utf8String(b, s, e - s));
 }
 
-export class CsvTickParser {
+export class CsvTickParser implements LazyTradeIds {
   private readonly interner = new StringInterner();
   private readonly commas = new Int32Array(6);
+  /** After parseInto with lazyTradeId: see LazyTradeIds. */
+  idLazy = false;
+  idPos = 0;
+  idLen = 0;
+
+  /** @param lazyTradeId leave plain trade ids as bytes (LazyTradeIds), as TickDecoder does for replay. */
+  constructor(private readonly lazyTradeId = false) {}
 
   /** The record of line `lineNo`, bytes [s, e) without the line break; undefined for a blank line. */
   parseLine(b: Buffer, s: number, e: number, lineNo: number): CsvRecord | undefined {
+    if (isBlankLine(b, s, e)) return undefined;
+    const tick = emptyTick();
+    const error = this.parseInto(b, s, e, lineNo, tick);
+    return error === null ? { offset: lineNo, tick } : { offset: lineNo, error };
+  }
+
+  /**
+   * Parse the non-blank line `lineNo`, bytes [s, e) without the line break, into `out` (strings interned,
+   * nothing else allocated). Returns null, or the error csvToTick would throw (`out` then as it was).
+   */
+  parseInto(b: Buffer, s: number, e: number, lineNo: number, out: Tick): string | null {
     if (e > s && b[e - 1] === CR) e--;
     const commas = this.commas;
     let n = 0;
     for (let i = s; i < e; i++) {
       if (b[i] !== COMMA) continue;
-      if (n === 6) return this.slow(b, s, e, lineNo);
+      if (n === 6) return this.slow(b, s, e, lineNo, out);
       commas[n++] = i;
     }
-    if (n !== 6) return this.slow(b, s, e, lineNo);
-    const tick: Tick = {
-      venue: this.interner.get(b, s, commas[0]! - s),
-      symbol: this.interner.get(b, commas[0]! + 1, commas[1]! - commas[0]! - 1),
-      eventTime: num(b, commas[1]! + 1, commas[2]!),
-      price: num(b, commas[2]! + 1, commas[3]!),
-      size: num(b, commas[3]! + 1, commas[4]!),
-      side: this.interner.get(b, commas[4]! + 1, commas[5]! - commas[4]! - 1) as Side,
-      tradeId: utf8String(b, commas[5]! + 1, e - commas[5]! - 1),
-      ingestTime: 0,
-    };
-    return { offset: lineNo, tick };
+    if (n !== 6) return this.slow(b, s, e, lineNo, out);
+    const idAt = commas[5]! + 1;
+    const idLen = e - idAt;
+    this.idLazy = this.lazyTradeId && idCanStayBytes(b, idAt, idLen);
+    if (this.idLazy) {
+      this.idPos = idAt;
+      this.idLen = idLen;
+    }
+    out.venue = this.interner.get(b, s, commas[0]! - s);
+    out.symbol = this.interner.get(b, commas[0]! + 1, commas[1]! - commas[0]! - 1);
+    out.eventTime = num(b, commas[1]! + 1, commas[2]!);
+    out.price = num(b, commas[2]! + 1, commas[3]!);
+    out.size = num(b, commas[3]! + 1, commas[4]!);
+    out.side = this.interner.get(b, commas[4]! + 1, commas[5]! - commas[4]! - 1) as Side;
+    out.tradeId = this.idLazy ? LAZY_TRADE_ID : utf8String(b, idAt, idLen);
+    out.ingestTime = 0;
+    return null;
   }
 
-  /** Anything but seven fields: blank (skipped) or an error, exactly as csvToTick words it. */
-  private slow(b: Buffer, s: number, e: number, lineNo: number): CsvRecord | undefined {
-    const line = b.toString('utf8', s, e);
-    if (line.trim() === '') return undefined;
+  /** Anything but seven fields: an error, exactly as csvToTick words it (or its tick, for what it reads). */
+  private slow(b: Buffer, s: number, e: number, lineNo: number, out: Tick): string | null {
+    this.idLazy = false;
     try {
-      return { offset: lineNo, tick: csvToTick(line, lineNo) };
+      Object.assign(out, csvToTick(b.toString('utf8', s, e), lineNo));
+      return null;
     } catch (err) {
-      return { offset: lineNo, error: (err as Error).message };
+      return (err as Error).message;
     }
   }
 }
 
+/** Whether line [s, e) is blank as csvToTick's callers see it (`line.trim() === ''`: skipped, not a record). */
+export function isBlankLine(b: Buffer, s: number, e: number): boolean {
+  // A first byte that is printable ASCII is a character trim() keeps; anything else is decided by trim().
+  if (e > s && b[s]! > 0x20 && b[s]! < 0x80) return false;
+  return b.toString('utf8', s, e).trim() === '';
+}
+
 /**
- * The file's records in batches of about `batchSize` (blank lines skipped), read `chunkBytes` at a time.
- * Throws InvalidTickError when the first line is not the header.
+ * A run of a CSV file's non-blank data lines as they lie in the bytes read: line k is bytes
+ * [starts[k], ends[k]) of `text` (line break excluded), line number lineNos[k]. File replay parses them where
+ * they lie (TickFolder.addLine), without an object per line.
  */
-export async function* readCsvTickBatches(path: string, batchSize = 2048, chunkBytes = 128 * 1024): AsyncGenerator<CsvRecord[]> {
+export interface CsvLineBlock {
+  text: Buffer;
+  starts: Int32Array;
+  ends: Int32Array;
+  lineNos: Float64Array;
+  count: number;
+}
+
+/**
+ * The file's non-blank data lines, a block per chunk of about `chunkBytes` read. Throws InvalidTickError when
+ * the first line is not the header.
+ */
+export async function* readCsvLineBlocks(path: string, chunkBytes = 256 * 1024): AsyncGenerator<CsvLineBlock> {
   const lines = new CsvLines(path);
   let carry: Buffer | undefined;
   for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes }) as AsyncIterable<Buffer>) {
     const b: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
     const rest = lines.feed(b);
     carry = rest < b.length ? b.subarray(rest) : undefined;
-    if (lines.batch.length >= batchSize) yield lines.take();
+    if (lines.count) yield lines.take(b);
   }
-  if (carry) lines.line(carry, 0, carry.length);
-  if (lines.batch.length) yield lines.take();
+  if (carry) {
+    lines.line(carry, 0, carry.length);
+    if (lines.count) yield lines.take(carry);
+  }
 }
 
-/** Splits chunks into lines and parses them (synchronous, so the byte loops are optimized as plain code). */
+/**
+ * The file's records (each line parsed into a Tick or an error) in batches, a batch per block of
+ * readCsvLineBlocks: for tools and tests; replay takes the blocks themselves.
+ */
+export async function* readCsvTickBatches(path: string, chunkBytes?: number): AsyncGenerator<CsvRecord[]> {
+  const parser = new CsvTickParser();
+  for await (const block of readCsvLineBlocks(path, chunkBytes)) {
+    const out: CsvRecord[] = [];
+    for (let k = 0; k < block.count; k++) out.push(parser.parseLine(block.text, block.starts[k]!, block.ends[k]!, block.lineNos[k]!)!);
+    yield out;
+  }
+}
+
+/** Splits chunks into lines, skipping the header (checked) and blank lines; collects where the others are. */
 class CsvLines {
-  private readonly parser = new CsvTickParser();
   private lineNo = 0;
-  batch: CsvRecord[] = [];
+  private starts = new Int32Array(4096);
+  private ends = new Int32Array(4096);
+  private lineNos = new Float64Array(4096);
+  count = 0;
 
   constructor(private readonly path: string) {}
 
-  /** Parse every complete line of `b`; returns where the incomplete last one starts. */
+  /** Find every complete line of `b`; returns where the incomplete last one starts. */
   feed(b: Buffer): number {
     let s = 0;
     // A plain loop: Buffer#indexOf per line is a call into C++ each time.
@@ -137,14 +198,37 @@ class CsvLines {
       if (b.toString('utf8', s, e).trim() !== CSV_HEADER) throw new InvalidTickError(`${this.path}: the first line must be the header ${CSV_HEADER}`);
       return;
     }
-    const r = this.parser.parseLine(b, s, e, this.lineNo);
-    if (r) this.batch.push(r);
+    if (isBlankLine(b, s, e)) return;
+    if (this.count === this.starts.length) this.grow();
+    this.starts[this.count] = s;
+    this.ends[this.count] = e;
+    this.lineNos[this.count++] = this.lineNo;
   }
 
-  take(): CsvRecord[] {
-    const out = this.batch;
-    this.batch = [];
-    return out;
+  private grow(): void {
+    const n = this.starts.length * 2;
+    const starts = new Int32Array(n);
+    const ends = new Int32Array(n);
+    const lineNos = new Float64Array(n);
+    starts.set(this.starts);
+    ends.set(this.ends);
+    lineNos.set(this.lineNos);
+    this.starts = starts;
+    this.ends = ends;
+    this.lineNos = lineNos;
+  }
+
+  /** The lines found since the last take, in `text` (the buffer they were found in). */
+  take(text: Buffer): CsvLineBlock {
+    const block = {
+      text,
+      starts: this.starts.slice(0, this.count),
+      ends: this.ends.slice(0, this.count),
+      lineNos: this.lineNos.slice(0, this.count),
+      count: this.count,
+    };
+    this.count = 0;
+    return block;
   }
 }
 

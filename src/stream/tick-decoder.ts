@@ -28,14 +28,30 @@ const SIDES: readonly Side[] = ['BUY', 'SELL', 'UNKNOWN'];
  * What a decoder with `lazyTradeId` puts in Tick.tradeId when it leaves the string unbuilt (`idLazy`): one
  * character, so validation passes; the id itself is bytes [idPos, idPos + idLen) of the record's buffer.
  */
-const LAZY_TRADE_ID = '\u0000';
+export const LAZY_TRADE_ID = '\u0000';
+
+/**
+ * A reader that can leave a tick's trade id as bytes (TickDecoder, CsvTickParser): after each tick, whether it
+ * did, and where they are in the buffer it read. Only plain ASCII ids of 1–128 bytes are left so: their string
+ * has as many characters, so validating the placeholder gives the same answer as the id.
+ */
+export interface LazyTradeIds {
+  idLazy: boolean;
+  idPos: number;
+  idLen: number;
+}
+
+/** Whether a trade id of bytes [pos, pos + n) of `b` may be left as bytes (see LazyTradeIds). */
+export function idCanStayBytes(b: Buffer, pos: number, n: number): boolean {
+  return n >= 1 && n <= 128 && isAscii(b, pos, n);
+}
 
 /** A blank tick for decodeInto to fill (one per decoder loop: the strings it holds are never mutated). */
 export function emptyTick(): Tick {
   return { venue: '', symbol: '', eventTime: 0, price: 0, size: 0, side: 'UNKNOWN', tradeId: '', ingestTime: 0 };
 }
 
-export class TickDecoder {
+export class TickDecoder implements LazyTradeIds {
   /** Read position in the current record. */
   private pos = 0;
   /** End (exclusive) of the current record. */
@@ -253,7 +269,7 @@ export class TickDecoder {
     const pos = this.span(b);
     if (pos < 0) return undefined;
     const n = this.pos - pos;
-    this.idLazy = n >= 1 && n <= 128 && isAscii(b, pos, n);
+    this.idLazy = idCanStayBytes(b, pos, n);
     if (!this.idLazy) return utf8String(b, pos, n);
     this.idPos = pos;
     this.idLen = n;

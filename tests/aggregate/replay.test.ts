@@ -1,5 +1,5 @@
 // Replay from a CSV file: deterministic output, bars equal to the offline computation, bad lines counted.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -8,7 +8,7 @@ import { replay, type ReplayPartition, type ReplayRecord } from '../../src/aggre
 import type { PackedBatch } from '../../src/aggregate/pre-aggregate.js';
 import { loadConfig } from '../../src/config.js';
 import { CSV_HEADER, tickToCsv } from '../../src/ingest/csv-ticks.js';
-import { readCsvTicks } from '../../src/ingest/csv-tick-reader.js';
+import { readCsvLineBlocks, readCsvTicks } from '../../src/ingest/csv-tick-reader.js';
 import { FeedSimulator } from '../../src/ingest/simulator.js';
 import { zonedDayBucketing } from '../../src/aggregate/bucketing.js';
 import { schema } from '../../src/stream/schemas.js';
@@ -32,23 +32,31 @@ async function* fromFile(path: string, batchSize = 1000): AsyncGenerator<ReplayP
   yield { partition: 0, batches: batches() };
 }
 
+async function* fromLineBlocks(path: string, chunkBytes: number): AsyncGenerator<ReplayPartition> {
+  yield { partition: 0, batches: readCsvLineBlocks(path, chunkBytes) };
+}
+
 t.test('CSV replay: deterministic, equal to offline bars, revisions included', async (t) => {
   const sim = new FeedSimulator({ symbols: 12, rate: 500, seed: 5, start: Date.parse('2024-06-01T00:00:00Z') * 1000, jitter: 1_200_000, venue: 'X' });
   const ticks = Array.from({ length: 40_000 }, () => sim.next());
   const dir = mkdtempSync(join(tmpdir(), 'csv-replay-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'ticks.csv');
   writeFileSync(path, [CSV_HEADER, ...ticks.map(tickToCsv), 'bad,line', ''].join('\n'));
   const runs: string[] = [];
   let bars: Bar[] = [];
-  for (let run = 0; run < 2; run++) {
+  for (let run = 0; run < 3; run++) {
     const out: Bar[] = [];
-    const stats = await replay(config, fromFile(path, run === 0 ? 1000 : 37), (b) => void out.push(...b));
+    // Parsed records in batches of 1000 and 37, then the lines where they lie, as `tick-engine replay --file` reads them.
+    const source = run < 2 ? fromFile(path, run === 0 ? 1000 : 37) : fromLineBlocks(path, 3000);
+    const stats = await replay(config, source, (b) => void out.push(...b));
     t.equal(stats.records, ticks.length + 1);
     t.equal(stats.rejected.TE_DECODE, 1, 'the malformed line is counted as a reject');
     runs.push(JSON.stringify(out));
     bars = out;
   }
   t.equal(runs[0], runs[1], 'two replays (different source batch sizes) emit identical bars in identical order');
+  t.equal(runs[2], runs[0], 'lines parsed where they lie (the CLI path) emit the same bars in the same order');
   // Offsets are CSV line numbers: line 2 holds the first tick.
   const expected = offlineBars(
     ticks.map((x, k) => ({ ...x, partition: 0, offset: k + 2 })),
@@ -66,6 +74,7 @@ t.test('daily bars in a time zone roll up from hours across a DST change, equal 
   const sim = new FeedSimulator({ symbols: 3, rate: 0.25, seed: 8, start: Date.parse('2024-11-01T12:00:00Z') * 1000, jitter: 0, venue: 'X' });
   const ticks = Array.from({ length: 4 * 86_400 * 0.25 }, () => sim.next());
   const dir = mkdtempSync(join(tmpdir(), 'zoned-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'ticks.csv');
   writeFileSync(path, [CSV_HEADER, ...ticks.map(tickToCsv)].join('\n'));
   const out: Bar[] = [];

@@ -1,7 +1,7 @@
 // End to end on the real servers: simulated feed → Kafka → aggregator → PostgreSQL, TimescaleDB, QuestDB,
 // bars topic → gateway → WebSocket client. Every final bar everywhere must equal the bar computed offline
 // from the very ticks read back from the ticks topic: every field, none missing, none extra.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -224,6 +224,7 @@ for (const sc of scenarios)
 
     // Replay the same ticks from Kafka, twice: byte-identical output, and the same bars as the live run.
     const dir = mkdtempSync(join(tmpdir(), 'replay-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const replayed: string[] = [];
     for (const n of [1, 2]) {
       const out = join(dir, `bars-${n}.jsonl`);

@@ -2,7 +2,7 @@
 // exactly the ticks written, with either codec and any block and chunk size; a file that is not a tick file,
 // or is damaged, is a DecodeError that says why.
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -17,6 +17,7 @@ import { projectRoot } from '../../src/paths.js';
 
 const tickType = avro.Type.forSchema(JSON.parse(readFileSync(join(projectRoot(), 'schemas/tick.avsc'), 'utf8')) as avro.Schema);
 const dir = mkdtempSync(join(tmpdir(), 'avro-file-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 async function write(path: string, type: avro.Type, records: unknown[], opts: { codec?: string; blockSize?: number } = {}): Promise<void> {
   const enc = new avro.streams.BlockEncoder(type, opts);

@@ -1,6 +1,6 @@
 // The chunked CSV reader against the line-by-line reference (split at newlines, csvToTick per line): same ticks,
 // same errors, same line numbers, on simulator output and on odd input, whatever the chunk size.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -28,11 +28,12 @@ function reference(text: string): CsvRecord[] {
 
 async function read(path: string, chunkBytes: number): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];
-  for await (const batch of readCsvTickBatches(path, 100, chunkBytes)) out.push(...batch);
+  for await (const batch of readCsvTickBatches(path, chunkBytes)) out.push(...batch);
   return out;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'csv-reader-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('simulator output: the same ticks as the reference, for any chunk size', async (t) => {
   const sim = new FeedSimulator({ symbols: 30, rate: 1000, seed: 11, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 100_000, venue: 'SIM' });
