@@ -52,6 +52,7 @@ t.test('odd input: numbers Number() reads differently from plain digits, bad lin
     '0',
     '007',
     '.5',
+    '.',
     '5.',
     '12.25',
     '-3',
