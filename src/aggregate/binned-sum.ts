@@ -87,6 +87,14 @@ export class BinnedSum {
     this.count = 0;
   }
 
+  /** The sum as new exact partials without spare capacity (they may stay in an open bar for long), and start again from zero. */
+  take(): ExactSum {
+    this.drainBins();
+    const out = this.spill.slice();
+    this.spill.length = 0;
+    return out;
+  }
+
   /** Add the whole sum to `into` exactly and start again from zero. */
   drainInto(into: ExactSum): void {
     this.drainBins();

@@ -59,9 +59,19 @@ export class BarSums {
 
 /** Move what `sums` holds into the bar's exact sums (after that, `acc` holds every trade added with `sums`). */
 export function drainSums(acc: BarAcc, sums: BarSums): void {
-  sums.volume.drainInto(acc.volume);
-  sums.quoteVolume.drainInto(acc.quoteVolume);
-  sums.buyVolume.drainInto(acc.buyVolume);
+  acc.volume = drainSum(sums.volume, acc.volume);
+  acc.quoteVolume = drainSum(sums.quoteVolume, acc.quoteVolume);
+  acc.buyVolume = drainSum(sums.buyVolume, acc.buyVolume);
+}
+
+/**
+ * `sum` added to `into`. Into an empty sum (every bar newAcc made with BarSums) as a new array of the right
+ * size: a bar can stay open for a day, and arrays grown by push keep room for 17 numbers.
+ */
+function drainSum(sum: BinnedSum, into: ExactSum): ExactSum {
+  if (into.length === 0) return sum.take();
+  sum.drainInto(into);
+  return into;
 }
 
 export function newAcc(symbol: string, interval: string, bucketStart: number, t: TradeLike, offset: number, wmBefore: number, sums?: BarSums): BarAcc {

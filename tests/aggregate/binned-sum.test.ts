@@ -64,6 +64,12 @@ t.test('draining adds to what the partials hold, and starts again from zero', as
     s.add(3.25);
     const again = exactSum();
     s.drainInto(again);
+    // take(): the same sum as new partials, and nothing left behind.
+    for (const x of xs) s.add(x);
+    const taken = s.take();
+    if (exactValue(taken) !== exactSumOracle(xs)) return t.fail(`round ${round}: take gave ${exactValue(taken)}`);
+    s.drainInto(again);
+    if (exactValue(again) !== 3.25) return t.fail(`round ${round}: take left something behind`);
     if (exactValue(again) !== 3.25) return t.fail(`round ${round}: reused sum gave ${exactValue(again)}`);
   }
   t.pass('300 rounds');
