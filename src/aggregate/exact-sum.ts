@@ -18,7 +18,8 @@ export function exactAdd(p: ExactSum, x: number): void {
   for (let j = 0; j < n; j++) {
     const y = p[j]!;
     // Knuth's TwoSum: hi + lo = x + y exactly. The same pair as ordering by magnitude first (Dekker's
-    // FastTwoSum), without that unpredictable branch.
+    // FastTwoSum), without that unpredictable branch, as long as nothing overflows: next to ±MAX_VALUE an
+    // intermediate can, giving NaN where FastTwoSum might not (validation keeps prices and sizes ≤ 1e15).
     const hi = x + y;
     const yv = hi - x;
     const lo = x - (hi - yv) + (y - yv);

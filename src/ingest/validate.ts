@@ -6,6 +6,13 @@ import type { Tick } from './tick.js';
 const MIN_TIME = 946_684_800_000_000;
 const MAX_TIME = 7_258_118_400_000_000;
 const SIDES = new Set(['BUY', 'SELL', 'UNKNOWN']);
+/**
+ * Largest plausible price and size. Far above any market (a bitcoin priced in rials is ~1e11), and low enough
+ * that nothing computed from ticks can overflow: price × size ≤ 1e30, a bar's sums of up to 2^53 trades
+ * ≤ 1e46, an indicator's squared prices ≤ 1e30. Without it a size near 1.8e308 made a bar's volume Infinity
+ * or NaN, which no store or JSON can hold.
+ */
+const MAX_AMOUNT = 1e15;
 
 /** Returns null when the tick is plausible, else the reason. Allocation-free on the good path. */
 export function tickProblem(t: Tick): string | null {
@@ -14,8 +21,8 @@ export function tickProblem(t: Tick): string | null {
   if (!Number.isInteger(t.eventTime) || t.eventTime < MIN_TIME || t.eventTime > MAX_TIME) {
     return `eventTime ${t.eventTime} is not µs since epoch between 2000 and 2200`;
   }
-  if (!Number.isFinite(t.price) || t.price <= 0) return `price ${t.price} must be finite and > 0`;
-  if (!Number.isFinite(t.size) || t.size <= 0) return `size ${t.size} must be finite and > 0`;
+  if (typeof t.price !== 'number' || !(t.price > 0 && t.price <= MAX_AMOUNT)) return `price ${t.price} must be a number > 0 and at most 1e15`;
+  if (typeof t.size !== 'number' || !(t.size > 0 && t.size <= MAX_AMOUNT)) return `size ${t.size} must be a number > 0 and at most 1e15`;
   if (!SIDES.has(t.side)) return `side ${String(t.side)} must be BUY, SELL or UNKNOWN`;
   if (typeof t.tradeId !== 'string' || t.tradeId.length === 0 || t.tradeId.length > 128) return 'tradeId must be 1..128 characters';
   return null;

@@ -15,6 +15,8 @@ const good: Tick = {
 };
 
 t.equal(tickProblem(good), null);
+t.equal(tickProblem({ ...good, price: 1e15, size: 1e15 }), null, 'the largest price and size pass');
+t.equal(tickProblem({ ...good, price: Number.MIN_VALUE, size: 5e-324 }), null, 'any positive price and size pass');
 const bad: [Partial<Tick>, RegExp][] = [
   [{ symbol: '' }, /symbol/],
   [{ venue: '' }, /venue/],
@@ -24,6 +26,10 @@ const bad: [Partial<Tick>, RegExp][] = [
   [{ price: Number.NaN }, /price/],
   [{ size: -1 }, /size/],
   [{ size: Number.POSITIVE_INFINITY }, /size/],
+  [{ size: 8.988465674311579e307 }, /size .* at most 1e15/], // finite, but a bar's volume would overflow
+  [{ price: 1.0000000000000002e15 }, /price .* at most 1e15/],
+  [{ price: '3' as never }, /price/],
+  [{ size: '3' as never }, /size/],
   [{ side: 'LONG' as never }, /side/],
   [{ tradeId: '' }, /tradeId/],
 ];
