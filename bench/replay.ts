@@ -32,9 +32,10 @@ const NE = Number(process.env.BENCH_REPLAY_E2E_TICKS ?? 5_000_000);
 const REPLAY_SOURCE_BATCH = 2500;
 const progress = (m: string) => process.stderr.write(`[bench:replay] ${m}\n`);
 
+/** The process's peak RSS so far; 0 once it has exited (a zombie's status has no memory lines). */
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
 }
 
 async function core() {
