@@ -188,14 +188,8 @@ export class TickFolder {
    */
   addBody(decoder: TickDecoder, buf: Buffer, start: number, limit: number, index: number, offset: number): number {
     const problem = decoder.decodeBody(buf, start, limit, this.scratch);
-    if (problem !== null) {
-      this.reject(index, 'TE_DECODE', problem);
-      return -1;
-    }
-    this.takeLazyId(decoder, buf);
-    this.add(this.scratch, index, offset);
-    this.idBuf = undefined;
-    return decoder.next;
+    this.addRead(problem, decoder, buf, index, offset);
+    return problem === null ? decoder.next : -1;
   }
 
   /** Add one decoded tick; `index` is its position in the batch (for rejects). Keeps no reference to `tick`. */

@@ -49,9 +49,8 @@ export class CsvTickParser implements LazyTradeIds {
   /** @param lazyTradeId leave plain trade ids as bytes (LazyTradeIds), as TickDecoder does for replay. */
   constructor(private readonly lazyTradeId = false) {}
 
-  /** The record of line `lineNo`, bytes [s, e) without the line break; undefined for a blank line. */
-  parseLine(b: Buffer, s: number, e: number, lineNo: number): CsvRecord | undefined {
-    if (isBlankLine(b, s, e)) return undefined;
+  /** The record of the non-blank line `lineNo`, bytes [s, e) without the line break. */
+  parseLine(b: Buffer, s: number, e: number, lineNo: number): CsvRecord {
     const tick = emptyTick();
     const error = this.parseInto(b, s, e, lineNo, tick);
     return error === null ? { offset: lineNo, tick } : { offset: lineNo, error };
@@ -185,7 +184,7 @@ export async function* readCsvTickBatches(path: string, chunkBytes?: number): As
   const parser = new CsvTickParser();
   for await (const block of readCsvLineBlocks(path, chunkBytes)) {
     const out: CsvRecord[] = [];
-    for (let k = 0; k < block.count; k++) out.push(parser.parseLine(block.text, block.starts[k]!, block.ends[k]!, block.lineNos[k]!)!);
+    for (let k = 0; k < block.count; k++) out.push(parser.parseLine(block.text, block.starts[k]!, block.ends[k]!, block.lineNos[k]!));
     yield out;
   }
 }
