@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Single-node Apache Kafka (KRaft, combined broker+controller) from Maven Central jars.
-# Usage: kafka.sh install|start|stop|status|classpath
+# Usage: kafka.sh install|start|stop|pause|resume|status|classpath
 TE_COMPONENT=kafka
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -78,7 +78,9 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop_pid kafka ;;
+  pause) signal_group STOP kafka ;;
+  resume) signal_group CONT kafka ;;
   status) status ;;
   classpath) install >&2; classpath ;;
-  *) echo "usage: $0 install|start|stop|status|classpath" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|pause|resume|status|classpath" >&2; exit 2 ;;
 esac

@@ -57,6 +57,8 @@ stop_pid() {
   local pid; pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    # A paused server (see pause) only sees the TERM once it runs again.
+    kill -CONT -- "-$pid" 2>/dev/null || kill -CONT "$pid" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     if kill -0 "$pid" 2>/dev/null; then
       log "$name did not stop on TERM; killing"
@@ -92,4 +94,14 @@ fetch() {
   log "downloading $url"
   curl -fsSL --retry 3 -o "$dest.part" "$url"
   mv "$dest.part" "$dest"
+}
+
+# Fault injection (tests, benchmarks): freeze a server with SIGSTOP as a hung machine would, thaw it with SIGCONT.
+# $1: the name of its pid file; the signal goes to its whole process group (spawn starts each in its own).
+signal_group() {
+  local sig=$1 name=$2 f="$TE_RUN/$2.pid"
+  [ -f "$f" ] || die "$name is not running"
+  local pid; pid=$(cat "$f")
+  kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid"
+  log "$name: SIG$sig"
 }

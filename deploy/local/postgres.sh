@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # PostgreSQL 15 (Debian package) as a private cluster on a loopback port: the TimescaleDB-less path.
-# Usage: postgres.sh install|start|stop|status
+# Usage: postgres.sh install|start|stop|pause|resume|status
 TE_COMPONENT=postgres
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -38,10 +38,19 @@ start() {
 
 stop() {
   if [ -f "$PG_DATA/postmaster.pid" ]; then
+    signal_all CONT 2>/dev/null || true
     as_owner "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
   rm -f "$TE_RUN/postgres.pid"
   log "postgres stopped"
+}
+
+# The postmaster and each backend run in sessions of their own: freeze (or thaw) them all, as a hung host would.
+signal_all() {
+  [ -f "$PG_DATA/postmaster.pid" ] || die "postgres is not running"
+  local pid; pid=$(head -1 "$PG_DATA/postmaster.pid")
+  kill "-$1" "$pid" $(pgrep -P "$pid") 2>/dev/null || true
+  log "postgres: SIG$1"
 }
 
 status() { if healthy; then echo "postgres: up 127.0.0.1:$TE_PG_PORT"; else echo "postgres: down"; return 1; fi; }
@@ -50,6 +59,8 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop ;;
+  pause) signal_all STOP ;;
+  resume) signal_all CONT ;;
   status) status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|pause|resume|status" >&2; exit 2 ;;
 esac

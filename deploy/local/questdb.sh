@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # QuestDB from its Maven Central jar (which carries its native libraries).
-# Usage: questdb.sh install|start|stop|status
+# Usage: questdb.sh install|start|stop|pause|resume|status
 TE_COMPONENT=questdb
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -39,6 +39,8 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop_pid questdb ;;
+  pause) signal_group STOP questdb ;;
+  resume) signal_group CONT questdb ;;
   status) status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|pause|resume|status" >&2; exit 2 ;;
 esac

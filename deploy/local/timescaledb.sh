@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # TimescaleDB endpoint (PGlite + TimescaleDB over pglite-socket, see INFRA.md) on a loopback port.
-# Usage: timescaledb.sh install|start|stop|status
+# Usage: timescaledb.sh install|start|stop|pause|resume|status
 TE_COMPONENT=timescaledb
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -30,6 +30,8 @@ case "${1:-}" in
   install) install ;;
   start) start ;;
   stop) stop_pid timescaledb ;;
+  pause) signal_group STOP timescaledb ;;
+  resume) signal_group CONT timescaledb ;;
   status) status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|pause|resume|status" >&2; exit 2 ;;
 esac
