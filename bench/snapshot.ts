@@ -29,6 +29,7 @@ function aggregate(config: Config, ticks: Tick[], from: number, agg: PartitionAg
       watermark: agg.watermark,
       maxOutOfOrder: config.maxOutOfOrderMs * 1000,
       allowedLateness: config.allowedLatenessMs * 1000,
+      maxAhead: config.maxFutureMs * 1000,
       origin: config.bucketOrigin,
     });
     const end = Math.min(ticks.length, pos + CHUNK);

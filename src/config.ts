@@ -1,5 +1,6 @@
 // The one configuration object: every key declared once with its env name, flag, default and doc; validated at start.
 import { ConfigError } from './errors.js';
+import { parseIsoMicros } from './time.js';
 import { parseInterval } from './aggregate/interval.js';
 import { SignalRules } from './aggregate/signal-rules.js';
 
@@ -135,6 +136,38 @@ export const CONFIG_SPEC = {
     max: 3_600_000,
     doc: 'live mode: a partition quiet this long gets its watermark moved to wall clock minus out-of-orderness minus this, so its bars close; 0 = pure event time (replay)',
   },
+  maxFutureMs: {
+    env: 'TE_MAX_FUTURE_MS',
+    kind: 'int',
+    default: '60000',
+    min: 0,
+    max: 31_536_000_000,
+    doc: 'a tick whose event time is more than this ahead of its ingest time is invalid: dead-lettered, it never moves a watermark (ticks without an ingest time, as in CSV files, are not checked)',
+  },
+  idleRecoveryMs: {
+    env: 'TE_IDLE_RECOVERY_MS',
+    kind: 'int',
+    default: '10000',
+    min: 0,
+    max: 3_600_000,
+    doc: 'live mode: after the broker or a store failed to answer, or the process itself stalled, no partition counts as quiet for this long (feeds that were waiting deliver their backlog before any watermark moves by wall clock)',
+  },
+  storeTimeoutMs: {
+    env: 'TE_STORE_TIMEOUT_MS',
+    kind: 'int',
+    default: '10000',
+    min: 100,
+    max: 600_000,
+    doc: 'a store write or connection attempt that takes longer fails and is retried (a hung server pauses consumption instead of blocking it for ever)',
+  },
+  retryMaxMs: {
+    env: 'TE_RETRY_MAX_MS',
+    kind: 'int',
+    default: '5000',
+    min: 10,
+    max: 300_000,
+    doc: 'longest wait between two retries of a failed write (exponential backoff with jitter from 100 ms)',
+  },
   aggWorkers: { env: 'TE_AGG_WORKERS', kind: 'int', default: '2', min: 1, max: 64, doc: 'piscina worker threads that decode and pre-aggregate batches' },
   sinks: {
     env: 'TE_SINKS',
@@ -265,7 +298,23 @@ export const CONFIG_SPEC = {
     default: '1000',
     min: 1,
     max: 10_000_000,
-    doc: 'auth on: subscriptions (streams and patterns) per connection',
+    doc: 'subscriptions (streams and patterns) per WebSocket connection, with auth on or off (an API key may set its own)',
+  },
+  limitPatterns: {
+    env: 'TE_LIMIT_PATTERNS',
+    kind: 'int',
+    default: '100',
+    min: 1,
+    max: 1_000_000,
+    doc: "pattern subscriptions ('*', 'BTC-*') per WebSocket connection, with auth on or off: each is matched against every new stream",
+  },
+  limitSubscriptionsTotal: {
+    env: 'TE_LIMIT_SUBSCRIPTIONS_TOTAL',
+    kind: 'int',
+    default: '2000000',
+    min: 1,
+    max: 100_000_000,
+    doc: 'subscriptions over all connections of one gateway instance: past it a subscribe is refused (bounds the memory no set of clients can exceed)',
   },
   limitRps: {
     env: 'TE_LIMIT_RPS',
@@ -280,6 +329,20 @@ export const CONFIG_SPEC = {
     kind: 'list',
     default: '',
     doc: 'origins allowed to call REST and open WebSockets from a browser (* = any); empty = same-origin only',
+  },
+  allowedHosts: {
+    env: 'TE_ALLOWED_HOSTS',
+    kind: 'list',
+    default: '',
+    doc: 'host names the Host header of a request or WebSocket upgrade may carry (DNS-rebinding guard; /health, /ready, /metrics exempt); empty = loopback names when TE_GATEWAY_HOST is a loopback address, else any',
+  },
+  jwtMaxLifetimeS: {
+    env: 'TE_JWT_MAX_LIFETIME_S',
+    kind: 'int',
+    default: '86400',
+    min: 60,
+    max: 31_536_000,
+    doc: 'longest JWT lifetime accepted: a token whose exp is further ahead is refused; an open WebSocket is closed when its token expires',
   },
   gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
   gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
@@ -352,15 +415,15 @@ function parseValue(spec: KeySpec, raw: string, key: string): unknown {
     case 'time': {
       // 'now' is resolved by whoever starts the clock, at that moment, not at configuration time.
       if (trimmed === 'now') return 'now';
-      const ms = Date.parse(trimmed);
-      if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed) || Number.isNaN(ms)) throw new ConfigError(key, `must be 'now' or an ISO-8601 instant (got '${raw}')`);
-      return ms * 1000;
+      const us = parseIsoMicros(trimmed);
+      if (us === undefined) throw new ConfigError(key, `must be 'now' or an ISO-8601 instant (got '${raw}')`);
+      return us;
     }
     case 'origin': {
       if (trimmed === 'epoch') return 0;
-      const ms = Date.parse(trimmed);
-      if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed) || Number.isNaN(ms)) throw new ConfigError(key, `must be 'epoch' or an ISO-8601 instant (got '${raw}')`);
-      return ms * 1000;
+      const us = parseIsoMicros(trimmed);
+      if (us === undefined) throw new ConfigError(key, `must be 'epoch' or an ISO-8601 instant (got '${raw}')`);
+      return us;
     }
     case 'zone':
       try {

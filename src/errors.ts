@@ -100,3 +100,43 @@ export class NativeLoadError extends TickEngineError {
 
 /** Reason codes carried on dead-letter records: a record is rejected with exactly one of these. */
 export type RejectCode = 'TE_DECODE' | 'TE_INVALID_TICK' | 'TE_LATE_TICK';
+
+/** A batch's work was given up because its partition moved to another member, or the consumer is stopping: not a failure. */
+export class BatchAbandonedError extends TickEngineError {
+  constructor(message: string) {
+    super('TE_ABANDONED', message);
+  }
+}
+
+/** A server (a store, the broker) did not answer within its timeout. */
+export class DependencyTimeoutError extends TickEngineError {
+  readonly dependency: string;
+  constructor(dependency: string, ms: number) {
+    super('TE_TIMEOUT', `${dependency} did not answer within ${ms} ms`);
+    this.dependency = dependency;
+  }
+}
+
+/** A client asked for more than a limit allows (subscriptions per connection or per instance, patterns): 429. */
+export class LimitExceededError extends TickEngineError {
+  readonly status = 429;
+  constructor(message: string) {
+    super('TE_LIMIT', message);
+  }
+}
+
+/** No route for a request: 404. */
+export class NotFoundError extends TickEngineError {
+  readonly status = 404;
+  constructor(message: string) {
+    super('TE_NOT_FOUND', message);
+  }
+}
+
+/** A request for a host name this gateway does not answer to (TE_ALLOWED_HOSTS): 421. */
+export class MisdirectedRequestError extends TickEngineError {
+  readonly status = 421;
+  constructor(message: string) {
+    super('TE_MISDIRECTED', message);
+  }
+}

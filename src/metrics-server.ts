@@ -1,8 +1,11 @@
-// A bare /metrics endpoint (node:http) for processes without the gateway: the aggregator, the feed.
+// A bare /metrics, /health and /ready endpoint (node:http) for processes without the gateway: the aggregator, the feed.
 import { createServer, type Server } from 'node:http';
 import { registry } from './metrics.js';
 
-export async function startMetricsServer(host: string, port: number): Promise<{ port: number; stop(): Promise<void> }> {
+/** What /ready answers: 200 when ready, else 503 with what the process waits for. */
+export type Readiness = () => { ready: boolean; waitingFor?: unknown };
+
+export async function startMetricsServer(host: string, port: number, readiness?: Readiness): Promise<{ port: number; stop(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     if (req.url === '/metrics') {
       registry.metrics().then(
@@ -11,6 +14,11 @@ export async function startMetricsServer(host: string, port: number): Promise<{ 
       );
     } else if (req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else if (req.url === '/ready') {
+      const r = readiness?.() ?? { ready: true };
+      res
+        .writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify(r.ready ? { status: 'ready' } : { status: 'waiting', waitingFor: r.waitingFor }));
     } else {
       res
         .writeHead(404, { 'content-type': 'application/json' })

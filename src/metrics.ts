@@ -117,3 +117,25 @@ export const authFailures = new Counter({
   labelNames: ['reason'],
   registers: [registry],
 });
+export const dependencyUp = new Gauge({
+  name: 'tick_engine_dependency_up',
+  help: 'Whether the last write to a dependency (a store, the broker) succeeded: 1 up, 0 down (writes paused and retried)',
+  labelNames: ['dependency'],
+  registers: [registry],
+});
+export const writeRetries = new Counter({
+  name: 'tick_engine_write_retries_total',
+  help: 'Failed or timed-out writes that will be retried, by target (a store, the bars/signals/dead-letter topics, the offset commit)',
+  labelNames: ['target'],
+  registers: [registry],
+});
+export const ready = new Gauge({
+  name: 'tick_engine_ready',
+  help: 'Whether this process is ready: 1 when every dependency answers, 0 while it waits for one',
+  registers: [registry],
+});
+export const idleAdvances = new Counter({
+  name: 'tick_engine_idle_advances_total',
+  help: 'Watermarks moved by wall clock for partitions verified quiet (caught up with the broker, nothing new for TE_IDLE_CLOSE_MS)',
+  registers: [registry],
+});

@@ -2,6 +2,7 @@
 // Matching is case-sensitive and whole-string. Wildcard patterns use a backtracking-bounded matcher rather than a
 // RegExp: a pattern such as '*a*a*a*b' is O(pattern × symbol) here, where a regex could backtrack exponentially.
 import { BadRequestError } from './errors.js';
+import { describe } from './untrusted-json.js';
 
 export const MAX_PATTERN_LENGTH = 64;
 
@@ -19,7 +20,7 @@ export function validatePattern(p: string): void {
   if (typeof p !== 'string' || p.length === 0) throw new BadRequestError('symbol pattern must be a non-empty string');
   if (p.length > MAX_PATTERN_LENGTH) throw new BadRequestError(`symbol pattern is longer than ${MAX_PATTERN_LENGTH} characters`);
   // Whitespace hides in logs and URLs; control characters break logs.
-  if (/[\s\p{Cc}]/u.test(p)) throw new BadRequestError(`symbol pattern ${JSON.stringify(p)} must not contain whitespace or control characters`);
+  if (/[\s\p{Cc}]/u.test(p)) throw new BadRequestError(`symbol pattern ${describe(p)} must not contain whitespace or control characters`);
 }
 
 /**
@@ -72,7 +73,7 @@ function globMatch(p: readonly string[], s: readonly string[]): boolean {
 
 /** A single symbol (not a pattern), valid as a stream name; throws BadRequestError otherwise. */
 export function validateSymbol(s: unknown): asserts s is string {
-  if (typeof s !== 'string') throw new BadRequestError(`symbol ${JSON.stringify(s)} is not a string`);
+  if (typeof s !== 'string') throw new BadRequestError(`symbol ${describe(s)} is not a string`);
   validatePattern(s);
-  if (isPattern(s)) throw new BadRequestError(`symbol ${JSON.stringify(s)} must be a symbol, not a pattern`);
+  if (isPattern(s)) throw new BadRequestError(`symbol ${describe(s)} must be a symbol, not a pattern`);
 }

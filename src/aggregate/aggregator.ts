@@ -1,7 +1,12 @@
 // The aggregator: consumes ticks, pre-aggregates batches in piscina workers, closes bars by watermark,
 // writes final bars to every sink, and commits offsets only up to what those writes made durable.
+//
+// A failed write never changes the state twice: closed bars, signals and dead letters wait in the partition's
+// output queue until every target has them (retried with backoff while consumption of the partition pauses),
+// a batch delivered again is never folded again, and a state that cannot be finished is dropped and rebuilt
+// from the committed checkpoint, as after a crash.
 import { Piscina } from 'piscina';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import {
@@ -10,10 +15,10 @@ import {
   barsOut,
   batchSeconds,
   consumerLag,
+  idleAdvances,
   lateTicksRevising,
   liveUpdatesOut,
   revisionsOut,
-  signalsOut,
   ticksIn,
   watermarkLag,
 } from '../metrics.js';
@@ -23,25 +28,30 @@ import { sendChunked } from '../stream/send.js';
 import { SignalEngine } from './signals.js';
 import { SignalRules } from './signal-rules.js';
 import { Serial } from '../serial.js';
-import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
+import { backoffMs, sleep, watchSlow, withTimeout } from '../backoff.js';
+import type { DeadLetter } from '../stream/dlq.js';
 import { ensureTopics } from '../stream/topics.js';
 import { compareBars, type Bar } from './bar.js';
 import { toBar } from './ohlcv.js';
 import { parseCheckpoint, PartitionAggregator, type SnapshotRef } from './partition-aggregator.js';
 import { decodeSnapshot, encodeSnapshot } from './state-snapshot.js';
 import { StateStore } from '../stream/state-store.js';
-import { StateRestoreError } from '../errors.js';
+import { BatchAbandonedError, DependencyTimeoutError, StateRestoreError } from '../errors.js';
 import { packBatch, type BatchInput, type BatchOutput } from './pre-aggregate.js';
 import { KafkaBarSink } from './sinks/kafka-sink.js';
 import type { BarSink } from './sinks/sink.js';
+import { DependencyHealth } from './dependency-health.js';
+import { OutputQueue, type OutputStep, type OutputTarget } from './output-queue.js';
+import { deadLetterTarget, signalsTopicTarget, storeTarget } from './output-targets.js';
+import { QuietPartitions } from './quiet-partitions.js';
 
 interface PartitionState {
   partition: number;
   agg: PartitionAggregator;
-  /** Wall-clock ms of the last batch: the idle timer only moves partitions that went quiet. */
-  lastBatchAt: number;
   /** Everything that touches this partition's state runs here, in order. */
   serial: Serial;
+  /** Jobs queued or running on `serial`: a partition with any is not quiet. */
+  jobs: number;
   /** Indicators of this partition's streams (in the state snapshot). */
   signals: SignalEngine;
   /** The snapshot the committed checkpoint refers to, if any. */
@@ -50,6 +60,20 @@ interface PartitionState {
   snapshotAt: number;
   /** Kafka timestamp (ms) of the newest tick processed: carried by the bars it closes or updates. */
   lastTickTs: number;
+  /** Closed bars, signals and dead letters not yet durable everywhere: they stay here until they are. */
+  out: OutputQueue;
+  /** Where this state re-reads from if it must be dropped: its committed checkpoint, else the first offset it folded. */
+  resumeFrom: number | undefined;
+  /** Idle path: failed writes are retried from the idle timer no sooner than this (ms), `retries` times so far. */
+  retryAt: number;
+  retries: number;
+}
+
+/** What onBatch's payload offers a long wait: heartbeats, and whether the batch is still ours to finish. */
+interface BatchControl {
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
 }
 
 const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
@@ -70,20 +94,35 @@ export interface AggregatorDeps {
   onFatal?: (err: Error) => void;
 }
 
+/** How often the idle timer runs, and how late it may fire before the process counts as having stalled. */
+const IDLE_PERIOD_MS = 250;
+const STALL_MS = 1000;
+/** The broker must answer an end-offset query within this, or the partitions are not known to be quiet. */
+const OFFSETS_TIMEOUT_MS = 2000;
+
 export class Aggregator {
   private readonly config: Config;
   private readonly deps: AggregatorDeps;
   private readonly partitions = new Map<number, PartitionState>();
   /** The stores plus the bars topic. */
   private sinks: BarSink[] = [];
-  private readonly sinkSerial = new Map<BarSink, Serial>();
+  /** Where each step's output goes, and a queue per target so partitions never write to one at the same time. */
+  private targets: OutputTarget[] = [];
+  private readonly targetSerial = new Map<OutputTarget, Serial>();
+  readonly health: DependencyHealth;
+  private readonly quiet: QuietPartitions;
   private pool: Piscina | undefined;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
+  private admin: Admin | undefined;
   private stateStore: StateStore | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private lastIdleAt = Date.now();
+  private offsetsQuery: ReturnType<Admin['fetchTopicOffsets']> | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
   private liveSending = false;
+  private started = false;
+  private stopping = false;
   private readonly maxOutOfOrder: number;
   private readonly allowedLateness: number;
   private readonly signalRules: SignalRules;
@@ -94,6 +133,18 @@ export class Aggregator {
     this.maxOutOfOrder = config.maxOutOfOrderMs * 1000;
     this.allowedLateness = config.allowedLatenessMs * 1000;
     this.signalRules = SignalRules.parse(config.signals);
+    this.health = new DependencyHealth(deps.log, []);
+    this.quiet = new QuietPartitions(config.idleCloseMs, config.idleRecoveryMs);
+  }
+
+  /** Ready: started, and every store and use of the broker answered its last request. */
+  get ready(): boolean {
+    return this.started && !this.stopping && this.health.ready;
+  }
+
+  /** What /ready reports. */
+  readiness(): { ready: boolean; waitingFor: ReturnType<DependencyHealth['problems']> } {
+    return { ready: this.ready, waitingFor: this.health.problems() };
   }
 
   async start(): Promise<void> {
@@ -107,12 +158,18 @@ export class Aggregator {
     });
     this.producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
+    this.admin = deps.kafka.admin();
+    await this.admin.connect();
     this.sinks = [...deps.sinks, new KafkaBarSink(this.producer, config.topicBars)];
+    this.targets = [
+      ...this.sinks.map((s) => storeTarget(s, s.name === 'kafka' ? 'kafka' : s.name)),
+      signalsTopicTarget(this.producer, config.topicSignals),
+      deadLetterTarget(this.producer, config.topicDlq),
+    ];
+    for (const t of this.targets) this.targetSerial.set(t, new Serial());
     this.stateStore = new StateStore(deps.kafka, this.producer, config.topicState, config.aggGroupId);
-    for (const s of this.sinks) {
-      await s.init();
-      this.sinkSerial.set(s, new Serial());
-    }
+    // A store that is down at start-up is waited for, as during a run.
+    for (const s of this.sinks) await this.untilDone(s.name, () => s.init());
     this.consumer = deps.kafka.consumer({
       groupId: config.aggGroupId,
       sessionTimeout: config.aggSessionTimeoutMs,
@@ -148,18 +205,32 @@ export class Aggregator {
       partitionsConsumedConcurrently: Math.max(1, config.aggWorkers),
       eachBatch: (payload) => this.onBatch(payload),
     });
-    if (config.idleCloseMs > 0) {
-      this.idleTimer = setInterval(() => void this.onIdleTick(), Math.min(500, config.idleCloseMs));
-      this.idleTimer.unref();
-    }
+    this.lastIdleAt = Date.now();
+    this.idleTimer = setTimeout(() => void this.idleLoop(), IDLE_PERIOD_MS);
     if (config.liveUpdateMs > 0) {
       this.liveTimer = setInterval(() => void this.onLiveTick(), config.liveUpdateMs);
       this.liveTimer.unref();
     }
+    this.started = true;
     deps.log.info(
       { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.sinks.map((s) => s.name) },
       'aggregator started',
     );
+  }
+
+  /** Run `job` until it succeeds, with backoff, reporting `name` down meanwhile (start-up work such as a store's DDL). */
+  private async untilDone(name: string, job: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await job();
+        this.health.up(name);
+        return;
+      } catch (err) {
+        if (this.stopping) throw err;
+        this.health.down(name, err);
+        await sleep(backoffMs(attempt, this.config.retryMaxMs));
+      }
+    }
   }
 
   /** The partition's state, restored from the checkpoint committed with its offset when first seen. */
@@ -172,18 +243,24 @@ export class Aggregator {
     const beat = setInterval(() => void heartbeat().catch((err: unknown) => this.deps.log.warn({ err, partition }, 'heartbeat during restore failed')), 1000);
     try {
       const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
-      const meta = parseCheckpoint(committed?.partitions.find((p) => p.partition === partition)?.metadata);
+      const mine = committed?.partitions.find((p) => p.partition === partition);
+      const meta = parseCheckpoint(mine?.metadata);
       const snapshot = meta?.snap ? decodeSnapshot(await this.stateStore!.load(partition, meta.snap)) : undefined;
+      const committedOffset = mine && Number(mine.offset) >= 0 ? Number(mine.offset) : undefined;
       st = {
         partition,
         agg: PartitionAggregator.fromConfig(this.config, meta, snapshot?.agg, true),
-        lastBatchAt: Date.now(),
         serial: new Serial(),
+        jobs: 0,
         signals: new SignalEngine(this.signalRules),
         lastTickTs: Date.now(),
         snap: meta?.snap,
         // Without a snapshot to restore from, take one at the first commit: no checkpoint without one.
         snapshotAt: meta?.snap ? Date.now() : 0,
+        out: new OutputQueue(this.targets),
+        resumeFrom: committedOffset,
+        retryAt: 0,
+        retries: 0,
       };
       if (snapshot) st.signals.restore(snapshot.signals);
       if (meta)
@@ -197,6 +274,16 @@ export class Aggregator {
     }
     this.partitions.set(partition, st);
     return st;
+  }
+
+  /** Run `job` on the partition's serial queue, counted as busy meanwhile. */
+  private async job<T>(st: PartitionState, job: () => Promise<T>): Promise<T> {
+    st.jobs++;
+    try {
+      return await st.serial.run(job);
+    } finally {
+      st.jobs--;
+    }
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -213,60 +300,242 @@ export class Aggregator {
       }
       throw err;
     }
-    await st.serial.run(async () => {
-      const msgs = batch.messages;
-      const offsets = msgs.map((m) => Number(m.offset));
-      const packed = packBatch(
-        msgs.map((m) => m.value),
-        offsets,
-      );
-      const input: BatchInput = {
-        ...packed,
-        interval: st.agg.baseInterval,
-        watermark: st.agg.watermark,
-        maxOutOfOrder: this.maxOutOfOrder,
-        allowedLateness: this.allowedLateness,
-        origin: this.config.bucketOrigin,
-      };
-      const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
-      // Rejects of records replayed after a restart were dead-lettered the first time round.
-      const fresh = st.agg.apply(out, offsets, Number(batch.lastOffset()));
-      const letters: DeadLetter[] = fresh.map((r) => {
-        const m = msgs[r.index]!;
-        return { key: m.key, value: m.value, code: r.code, reason: r.reason, source: { topic: batch.topic, partition: batch.partition, offset: m.offset } };
+    const ctl: BatchControl = { heartbeat, isRunning, isStale };
+    try {
+      await this.job(st, async () => {
+        if (this.partitions.get(st.partition) !== st) throw new BatchAbandonedError('partition state dropped while the batch waited');
+        // A batch kafkajs delivers again (after an error it retried) holds records this state has folded already:
+        // they must never be folded twice.
+        const from = st.agg.processedUntil;
+        const msgs = Number(batch.firstOffset()) >= from ? batch.messages : batch.messages.filter((m) => Number(m.offset) >= from);
+        if (msgs.length) await this.fold(st, batch, msgs);
+        this.closeInto(st, st.lastTickTs);
+        await this.makeDurable(st, ctl);
+        resolveOffset(batch.lastOffset());
       });
-      await sendDeadLetters(this.producer!, this.config.topicDlq, letters);
-      if (letters.length)
-        this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
-      ticksIn.inc(out.accepted);
-      lateTicksRevising.inc(out.late.length);
-      consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
-      st.lastBatchAt = Date.now();
-      st.lastTickTs = Number(msgs[msgs.length - 1]!.timestamp);
-      await this.closeAndCommit(st, st.lastTickTs);
-      resolveOffset(batch.lastOffset());
-      await heartbeat();
-    });
+    } catch (err) {
+      this.dropState(st, err);
+      if (err instanceof BatchAbandonedError) return;
+      throw err;
+    }
+    await heartbeat();
     batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
+  /** Decode and pre-aggregate `msgs` in a worker, fold the result into the state, queue their dead letters. */
+  private async fold(st: PartitionState, batch: EachBatchPayload['batch'], msgs: KafkaMessage[]): Promise<void> {
+    const offsets = msgs.map((m) => Number(m.offset));
+    const packed = packBatch(
+      msgs.map((m) => m.value),
+      offsets,
+    );
+    const input: BatchInput = {
+      ...packed,
+      interval: st.agg.baseInterval,
+      watermark: st.agg.watermark,
+      maxOutOfOrder: this.maxOutOfOrder,
+      allowedLateness: this.allowedLateness,
+      maxAhead: this.config.maxFutureMs * 1000,
+      origin: this.config.bucketOrigin,
+    };
+    const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
+    if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];
+    // Rejects of records replayed after a restart were dead-lettered the first time round.
+    const fresh = st.agg.apply(out, offsets, offsets[offsets.length - 1]!);
+    const letters: DeadLetter[] = fresh.map((r) => {
+      const m = msgs[r.index]!;
+      return { key: m.key, value: m.value, code: r.code, reason: r.reason, source: { topic: batch.topic, partition: batch.partition, offset: m.offset } };
+    });
+    if (letters.length) {
+      st.out.push({ bars: [], signals: [], letters, sourceTs: 0 });
+      this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
+    }
+    ticksIn.inc(out.accepted);
+    lateTicksRevising.inc(out.late.length);
+    consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+    st.lastTickTs = Number(msgs[msgs.length - 1]!.timestamp);
+  }
+
   /**
-   * Live mode only: a partition that received nothing for TE_IDLE_CLOSE_MS gets its watermark moved to
-   * wall clock minus out-of-orderness minus that grace, so the bars of a quiet feed still close.
-   * Busy partitions are never touched: a lagging consumer must not turn its own backlog into late data.
+   * A partition's state can no longer be trusted to match what was committed (its batch failed, or was given up):
+   * forget it and re-read from its committed checkpoint, exactly as after a crash. Stores get idempotent upserts.
    */
+  private dropState(st: PartitionState, err: unknown): void {
+    if (this.partitions.get(st.partition) !== st) return;
+    this.partitions.delete(st.partition);
+    this.quiet.forget(st.partition);
+    const level = err instanceof BatchAbandonedError ? 'info' : 'warn';
+    this.deps.log[level]({ err, partition: st.partition, resumeFrom: st.resumeFrom }, 'partition state dropped; it is rebuilt from the committed checkpoint');
+    if (st.resumeFrom === undefined || this.stopping) return;
+    try {
+      this.consumer!.seek({ topic: this.config.topicTicks, partition: st.partition, offset: String(st.resumeFrom) });
+    } catch (e) {
+      // Not running any more (stopping, or the partition moved): the next owner starts from the commit anyway.
+      this.deps.log.debug({ err: e, partition: st.partition }, 'seek after dropping the state not possible');
+    }
+  }
+
+  /** Close what the watermark passed and queue it, with its signals, for writing. */
+  private closeInto(st: PartitionState, sourceTs: number): void {
+    const closed = st.agg.closeFinal();
+    // Indicators run on each bar's first final version. After a restore, bars published before it are
+    // recomputed: the restored indicators take them, but their signals were published already.
+    const versions = st.agg.takeFirstVersions();
+    if (versions.resumed.length) st.signals.onBars(versions.resumed);
+    const signals = st.signals.onBars(versions.fresh);
+    if (closed.length === 0) return;
+    const bars: Bar[] = closed.map((acc) => toBar(acc, true)).sort(compareBars);
+    st.out.push({ bars, signals, letters: [], sourceTs });
+  }
+
+  /** One write of one step to one target, serialized per target; a write still running after the timeout reports it down. */
+  private async runTarget(target: OutputTarget, step: OutputStep): Promise<void> {
+    await this.targetSerial
+      .get(target)!
+      .run(() =>
+        watchSlow(target.write(step), this.config.storeTimeoutMs, () =>
+          this.health.down(target.name, new DependencyTimeoutError(target.name, this.config.storeTimeoutMs)),
+        ),
+      );
+    this.health.up(target.name);
+    if (target.name === 'kafka:bars')
+      for (const b of step.bars) {
+        barsOut.inc({ interval: b.interval });
+        if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
+      }
+  }
+
+  /**
+   * Make everything the partition has queued durable, then commit its checkpoint. With `ctl` (a batch) it waits,
+   * retrying with backoff and heartbeating, until it succeeds or the batch is no longer ours (throws
+   * BatchAbandonedError); without (the idle timer) it tries once and leaves what failed queued, retried later.
+   * Returns whether everything is durable.
+   */
+  private async makeDurable(st: PartitionState, ctl?: BatchControl): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const failures = await st.out.flushOnce((t, step) => this.runTarget(t, step));
+      if (failures.length === 0) break;
+      for (const f of failures) this.health.down(f.target.name, f.error);
+      if (!ctl) {
+        st.retryAt = Date.now() + backoffMs(st.retries++, this.config.retryMaxMs);
+        return false;
+      }
+      await this.pause(st, attempt, ctl);
+    }
+    st.retries = 0;
+    st.agg.markDurable();
+    const wm = st.agg.watermark;
+    if (Number.isFinite(wm)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - wm / 1e6);
+    if (this.partitions.get(st.partition) !== st) return true;
+    const previous = st.snap;
+    await this.maybeSnapshot(st);
+    const cp = st.agg.checkpoint();
+    if (!cp) return true;
+    const metadata = JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.consumer!.commitOffsets([{ topic: this.config.topicTicks, partition: st.partition, offset: String(cp.offset), metadata }]);
+        this.health.up('kafka:commit');
+        break;
+      } catch (err) {
+        // Thrown out of a batch, kafkajs rejoins the group on a membership error, but only when it sees the
+        // protocol error itself, not wrapped in its retrier's non-retriable error (it would stop consuming).
+        const lost = membershipError(err);
+        if (lost) throw lost;
+        this.health.down('kafka:commit', err);
+        // Durable already: an older checkpoint only means a longer replay after a crash. The next step commits.
+        if (!ctl) return true;
+        await this.pause(st, attempt, ctl);
+      }
+    }
+    st.resumeFrom = cp.offset;
+    if (previous && previous !== st.snap) {
+      // The committed checkpoint no longer refers to it. A failure here only leaves garbage in the topic.
+      await this.stateStore!.drop(st.partition, previous).catch((err: unknown) =>
+        this.deps.log.warn({ err, partition: st.partition, snapshot: previous.id }, 'superseded state snapshot not tombstoned'),
+      );
+    }
+    return true;
+  }
+
+  /** Wait before retry `attempt`, heartbeating; gives the batch up (throws) once it is no longer ours to finish. */
+  private async pause(st: PartitionState, attempt: number, ctl: BatchControl): Promise<void> {
+    const until = Date.now() + backoffMs(attempt, this.config.retryMaxMs);
+    let lost: Error | undefined;
+    for (;;) {
+      if (lost) throw lost;
+      if (this.stopping || !ctl.isRunning() || ctl.isStale() || this.partitions.get(st.partition) !== st)
+        throw new BatchAbandonedError(`partition ${st.partition}: the batch is no longer ours to finish`);
+      const left = until - Date.now();
+      if (left <= 0) return;
+      // Keep the group membership while waiting (a hung broker may not answer: never wait on the heartbeat).
+      ctl.heartbeat().catch((err: unknown) => {
+        lost = membershipError(err);
+      });
+      await sleep(Math.min(1000, left));
+    }
+  }
+
+  /**
+   * The idle timer: retries the queued writes of partitions that get no batches, watches for our own stalls,
+   * and — live mode only (TE_IDLE_CLOSE_MS) — moves the watermark of partitions verified quiet to wall clock
+   * minus out-of-orderness minus that grace, so the bars of a quiet feed still close.
+   */
+  private async idleLoop(): Promise<void> {
+    try {
+      await this.onIdleTick();
+    } catch (err) {
+      this.deps.log.error({ err }, 'idle timer failed');
+    }
+    if (this.stopping) return;
+    this.idleTimer = setTimeout(() => void this.idleLoop(), IDLE_PERIOD_MS);
+  }
+
   private async onIdleTick(): Promise<void> {
     const now = Date.now();
-    const wm = now * 1000 - this.maxOutOfOrder - this.config.idleCloseMs * 1000;
+    // Fired this late, the process itself was stalled (a long GC, a blocked event loop, SIGSTOP): a partition that
+    // looks caught up may only not have been fetched.
+    if (now - this.lastIdleAt > IDLE_PERIOD_MS + STALL_MS) {
+      this.deps.log.warn({ stalledMs: now - this.lastIdleAt - IDLE_PERIOD_MS }, 'the process was stalled; no partition counts as quiet for a while');
+      this.quiet.disturb(now);
+    }
+    this.lastIdleAt = now;
     for (const st of this.partitions.values()) {
-      if (now - st.lastBatchAt < this.config.idleCloseMs || wm <= st.agg.watermark) continue;
-      try {
-        await st.serial.run(async () => {
-          if (st.agg.advanceTo(wm)) await this.closeAndCommit(st);
-        });
-      } catch (err) {
-        this.deps.log.error({ err, partition: st.partition }, 'idle close failed; will retry');
+      if (st.jobs === 0 && !st.out.empty && now >= st.retryAt)
+        void this.job(st, () => this.makeDurable(st)).catch((err: unknown) =>
+          this.deps.log.warn({ err, partition: st.partition }, 'retry of queued writes failed'),
+        );
+    }
+    if (this.config.idleCloseMs <= 0 || this.partitions.size === 0) return;
+    let ends: Map<number, number>;
+    try {
+      // One query at a time: while the broker hangs, a query that timed out here is still waiting in kafkajs.
+      if (!this.offsetsQuery) this.offsetsQuery = this.admin!.fetchTopicOffsets(this.config.topicTicks).finally(() => (this.offsetsQuery = undefined));
+      const offsets = await withTimeout(this.offsetsQuery, OFFSETS_TIMEOUT_MS, () => new DependencyTimeoutError('kafka', OFFSETS_TIMEOUT_MS));
+      ends = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+      this.health.up('kafka:offsets');
+    } catch (err) {
+      this.health.down('kafka:offsets', err);
+      return this.quiet.disturb(Date.now());
+    }
+    const at = Date.now();
+    // A store down, or any write waiting: the engine itself is held up, so silence proves nothing.
+    if (!this.health.ready) return this.quiet.disturb(at);
+    const wm = at * 1000 - this.maxOutOfOrder - this.config.idleCloseMs * 1000;
+    for (const st of this.partitions.values()) {
+      const p = st.partition;
+      if (st.jobs > 0 || !st.out.empty) {
+        this.quiet.forget(p);
+        continue;
       }
+      this.quiet.observe(p, st.agg.processedUntil, ends.get(p) ?? -1, at);
+      if (!this.quiet.quiet(p, st.agg.processedUntil, at) || wm <= st.agg.watermark) continue;
+      await this.job(st, async () => {
+        if (this.partitions.get(p) !== st || !this.quiet.quiet(p, st.agg.processedUntil, Date.now()) || !st.agg.advanceTo(wm)) return;
+        idleAdvances.inc();
+        this.closeInto(st, Date.now());
+        await this.makeDurable(st);
+      }).catch((err: unknown) => this.deps.log.warn({ err, partition: p }, 'idle close failed; retried'));
     }
   }
 
@@ -298,66 +567,6 @@ export class Aggregator {
   }
 
   /**
-   * Close what the watermark passed, make it durable everywhere, then commit the checkpoint.
-   * `sourceTs` (ms): the Kafka timestamp of the tick that closed the bars, given to their records on the bars
-   * topic as Kafka Streams does, so a consumer can measure tick-to-delivery latency.
-   */
-  private async closeAndCommit(st: PartitionState, sourceTs = Date.now()): Promise<void> {
-    const closed = st.agg.closeFinal();
-    // Indicators run on each bar's first final version. After a restore, bars published before it are
-    // recomputed: the restored indicators take them, but their signals were published already.
-    const versions = st.agg.takeFirstVersions();
-    if (versions.resumed.length) st.signals.onBars(versions.resumed);
-    const signals = st.signals.onBars(versions.fresh);
-    if (closed.length) {
-      const bars: Bar[] = closed.map((acc) => toBar(acc, true)).sort(compareBars);
-      await Promise.all(this.sinks.map((s) => this.sinkSerial.get(s)!.run(() => s.write(bars, sourceTs))));
-      for (const b of bars) {
-        barsOut.inc({ interval: b.interval });
-        if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
-      }
-      if (signals.length) {
-        await Promise.all(this.sinks.filter((s) => s.writeSignals).map((s) => this.sinkSerial.get(s)!.run(() => s.writeSignals!(signals))));
-        const s = schema('signal');
-        await sendChunked(
-          this.producer!,
-          this.config.topicSignals,
-          signals.map((x) => ({ key: x.symbol, value: encode(s, x) })),
-        );
-        signalsOut.inc(signals.length);
-      }
-    }
-    st.agg.markDurable();
-    const wm = st.agg.watermark;
-    if (Number.isFinite(wm)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - wm / 1e6);
-    if (this.partitions.get(st.partition) !== st) return;
-    const previous = st.snap;
-    await this.maybeSnapshot(st);
-    const cp = st.agg.checkpoint();
-    if (!cp) return;
-    try {
-      await this.consumer!.commitOffsets([
-        {
-          topic: this.config.topicTicks,
-          partition: st.partition,
-          offset: String(cp.offset),
-          metadata: JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta),
-        },
-      ]);
-    } catch (err) {
-      // Thrown out of a batch, kafkajs rejoins the group on a membership error, but only when it sees the
-      // protocol error itself, not wrapped in its retrier's non-retriable error (it would stop consuming).
-      throw membershipError(err) ?? err;
-    }
-    if (previous && previous !== st.snap) {
-      // The committed checkpoint no longer refers to it. A failure here only leaves garbage in the topic.
-      await this.stateStore!.drop(st.partition, previous).catch((err: unknown) =>
-        this.deps.log.warn({ err, partition: st.partition, snapshot: previous.id }, 'superseded state snapshot not tombstoned'),
-      );
-    }
-  }
-
-  /**
    * Every TE_STATE_SNAPSHOT_MS: store the partition's state (larger intervals, flat-bar state, indicators), so the
    * checkpoint can point at the base interval's replay point instead of the oldest open bar of the largest interval.
    */
@@ -367,7 +576,15 @@ export class Aggregator {
     const started = process.hrtime.bigint();
     const state = st.agg.snapshot();
     const payload = encodeSnapshot(state, st.signals.state());
-    const ref = await this.stateStore!.save(st.partition, payload);
+    let ref: SnapshotRef;
+    try {
+      ref = await this.stateStore!.save(st.partition, payload);
+      this.health.up('kafka:state');
+    } catch (err) {
+      // The checkpoint keeps referring to the previous snapshot; the next commit tries again.
+      this.health.down('kafka:state', err);
+      return;
+    }
     st.agg.pinTo(state);
     st.snap = ref;
     st.snapshotAt = Date.now();
@@ -380,11 +597,13 @@ export class Aggregator {
   }
 
   async stop(): Promise<void> {
-    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.stopping = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.liveTimer) clearInterval(this.liveTimer);
     await this.consumer?.disconnect();
     await this.pool?.destroy();
     for (const s of this.sinks) await s.close();
+    await this.admin?.disconnect();
     await this.producer?.disconnect();
     this.deps.log.info('aggregator stopped');
   }

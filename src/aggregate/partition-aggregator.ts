@@ -168,6 +168,11 @@ export class PartitionAggregator {
     return this.touched.size;
   }
 
+  /** The next offset to process: everything below it has been folded in (-1 before the first record). */
+  get processedUntil(): number {
+    return this.nextOffset;
+  }
+
   /** The interval ticks are aggregated at (the workers' unit of work). */
   get baseInterval(): IntervalSpec {
     return this.levels[0]!.interval;

@@ -29,6 +29,8 @@ export interface BatchInput extends PackedBatch {
   maxOutOfOrder: number;
   /** µs after a bar's close during which a late tick still revises it; later ones are dead-lettered. */
   allowedLateness: number;
+  /** µs an event time may be ahead of its tick's ingest time (TE_MAX_FUTURE_MS); further is invalid. Default: unbounded. */
+  maxAhead?: number;
   /** Bucket origin (µs since the epoch; 0 = the epoch, like time_bucket). */
   origin: number;
 }
@@ -132,7 +134,10 @@ export class TickFolder {
   private idPos = 0;
   private idLen = 0;
 
+  private readonly maxAhead: number;
+
   constructor(private readonly p: FoldParams) {
+    this.maxAhead = p.maxAhead ?? Infinity;
     this.wm = p.watermark;
     this.base = p.interval.micros;
     this.name = p.interval.name;
@@ -194,7 +199,7 @@ export class TickFolder {
 
   /** Add one decoded tick; `index` is its position in the batch (for rejects). Keeps no reference to `tick`. */
   add(tick: Tick, index: number, offset: number): void {
-    const problem = tickProblem(tick);
+    const problem = tickProblem(tick, this.maxAhead);
     if (problem) return this.reject(index, 'TE_INVALID_TICK', problem);
     const base = this.base;
     const wm = this.wm;

@@ -101,6 +101,7 @@ export async function replay(
           watermark: agg.watermark,
           maxOutOfOrder: config.maxOutOfOrderMs * 1000,
           allowedLateness: config.allowedLatenessMs * 1000,
+          maxAhead: config.maxFutureMs * 1000,
           origin: config.bucketOrigin,
         });
         if (lines) {

@@ -36,10 +36,15 @@ export function onShutdown(log: Logger, parts: Stoppable[], after?: () => Promis
   });
 }
 
-/** A component failed for good: log it, exit non-zero after the normal shutdown. */
-export function fatal(log: Logger): (err: Error) => void {
+/** A component failed for good: log which and why, exit non-zero after the normal shutdown. */
+let failed = false;
+
+export function fatal(log: Logger, component: string): (err: Error) => void {
   return (err) => {
-    log.fatal({ err }, 'fatal error; shutting down');
+    if (failed) return log.error({ err, component }, `${component} failed too`);
+    failed = true;
+    log.fatal({ err, component }, `${component} failed; shutting down`);
+    process.stderr.write(`tick-engine: ${component} failed: ${err?.message ?? String(err)}\n`);
     process.exitCode = 1;
     process.kill(process.pid, 'SIGTERM');
   };

@@ -11,7 +11,7 @@ import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
 const runStack = async (action: 'up' | 'down' | 'status') => (await import('./stack.js')).runStack(action);
 const createKafka = async (config: Config, clientId: string) => (await import('../stream/kafka.js')).createKafka(config, clientId);
 
-const FEED_KEYS = ['simSymbols', 'simRate', 'simSeed', 'simStart', 'simSpeed', 'simDurationS', 'simJitterMs', 'simVenue'] as const;
+const FEED_KEYS = ['simSymbols', 'simRate', 'simSeed', 'simStart', 'simSpeed', 'simDurationS', 'simJitterMs', 'simVenue', 'maxFutureMs'] as const;
 const KAFKA_KEYS = ['kafkaBrokers', 'topicTicks', 'topicBars', 'topicDlq', 'ticksPartitions'] as const;
 const AGG_KEYS = [
   'metricsPort',
@@ -25,6 +25,10 @@ const AGG_KEYS = [
   'topicSignals',
   'signals',
   'aggWorkers',
+  'maxFutureMs',
+  'idleRecoveryMs',
+  'storeTimeoutMs',
+  'retryMaxMs',
   'sinks',
   'barsTable',
   'pgUrl',
@@ -48,7 +52,11 @@ const GW_KEYS = [
   'apiKeysFile',
   'limitConnections',
   'limitSubscriptions',
+  'limitPatterns',
+  'limitSubscriptionsTotal',
   'limitRps',
+  'allowedHosts',
+  'jwtMaxLifetimeS',
   'corsOrigins',
 ] as const;
 
@@ -88,11 +96,16 @@ const COMMANDS: Record<string, Command> = {
     run: async (config) => {
       const log = logger('aggregate');
       const [{ Aggregator }, { createSinks }] = await Promise.all([import('../aggregate/aggregator.js'), import('../aggregate/sinks/create-sinks.js')]);
-      const agg = new Aggregator(config, { kafka: await createKafka(config, 'aggregate'), sinks: createSinks(config, log), log, onFatal: fatal(log) });
+      const agg = new Aggregator(config, {
+        kafka: await createKafka(config, 'aggregate'),
+        sinks: createSinks(config, log),
+        log,
+        onFatal: fatal(log, 'aggregator'),
+      });
       const parts: Stoppable[] = [];
       if (config.metricsPort > 0) {
         const { startMetricsServer } = await import('../metrics-server.js');
-        const metrics = await startMetricsServer(config.gatewayHost, config.metricsPort);
+        const metrics = await startMetricsServer(config.gatewayHost, config.metricsPort, () => agg.readiness());
         parts.push({ name: 'metrics', stop: () => metrics.stop() });
         log.info({ url: `http://${config.gatewayHost}:${metrics.port}/metrics` }, 'metrics');
       }
@@ -139,11 +152,12 @@ const COMMANDS: Record<string, Command> = {
           kafka: await createKafka(config, 'aggregate'),
           sinks: createSinks(config, log),
           log: logger('aggregate'),
-          onFatal: fatal(log),
+          onFatal: fatal(log, 'aggregator'),
         });
         await agg.start();
         parts.push({ name: 'aggregator', stop: () => agg.stop() });
-        const gw = new Gateway(config, await createKafka(config, 'gateway'), logger('gateway'));
+        // One process: the gateway's /ready also reports the aggregator's dependencies.
+        const gw = new Gateway(config, await createKafka(config, 'gateway'), logger('gateway'), () => agg.readiness());
         await gw.start();
         parts.push({ name: 'gateway', stop: () => gw.stop() });
         const feed = new FeedProducer(config, await createKafka(config, 'ingest'), logger('ingest'));
@@ -157,7 +171,7 @@ const COMMANDS: Record<string, Command> = {
             await feed.stop();
           },
         });
-        const running = feed.run({ signal: abort.signal });
+        const running = feed.run({ signal: abort.signal }).catch((err: unknown) => fatal(log, 'feed')(err as Error));
         const firstSymbol = config.simSymbols > 0 ? 'BTC-USD' : '';
         process.stdout.write(
           `\n  tick-engine demo is running.\n  Live chart: ${gw.url}?symbol=${firstSymbol}&interval=${config.intervals[0]!.name}\n  Metrics:    ${gw.url}metrics\n  Ctrl-C to stop${options.has('keep-stack') ? '' : ' (the local stack stops too; --keep-stack keeps it)'}.\n\n`,
@@ -174,7 +188,7 @@ const COMMANDS: Record<string, Command> = {
   replay: {
     summary: 'replay past ticks (Kafka from an offset or a time, or a CSV or Avro file) in pure event time; bars as JSON lines',
     usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro] [--out bars.jsonl]',
-    keys: ['intervals', 'maxOutOfOrderMs', 'allowedLatenessMs', 'kafkaBrokers', 'topicTicks'],
+    keys: ['intervals', 'maxOutOfOrderMs', 'allowedLatenessMs', 'maxFutureMs', 'kafkaBrokers', 'topicTicks'],
     options: {
       'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
       'from-time': ['string', 'start every partition at the first record at or after this instant'],
@@ -225,7 +239,7 @@ async function main(argv: string[]): Promise<number> {
       .map(([name, [type, help]]) => `  ${`--${name}${type === 'string' ? ' VALUE' : ''}`.padEnd(26)} ${help}`)
       .join('\n');
     process.stdout.write(
-      `usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n${cmd.keys.length ? `\noptions:\n${configHelp([...cmd.keys])}\n` : ''}${sw ? `${sw}\n` : ''}  --help                     this text\n`,
+      `usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n${cmd.keys.length ? `\noptions:\n${configHelp([...new Set(cmd.keys)])}\n` : ''}${sw ? `${sw}\n` : ''}  --help                     this text\n`,
     );
     return 0;
   }
@@ -236,7 +250,8 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    // A component that failed for good set a non-zero code before the shutdown it triggered: keep it.
+    process.exitCode = Math.max(code, Number(process.exitCode ?? 0));
   },
   (err: unknown) => {
     const e = err as TickEngineError;

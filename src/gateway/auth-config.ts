@@ -22,5 +22,6 @@ export function authOptionsFromConfig(config: Config): AuthOptions {
     issuer: config.jwtIssuer || undefined,
     apiKeys: config.apiKeysFile ? Authenticator.parseApiKeys(readConfigFile('TE_API_KEYS_FILE', config.apiKeysFile), 'TE_API_KEYS_FILE') : [],
     defaults: { maxConnections: config.limitConnections, maxSubscriptions: config.limitSubscriptions, requestsPerSecond: config.limitRps },
+    maxLifetimeS: config.jwtMaxLifetimeS,
   };
 }

@@ -34,6 +34,8 @@ export interface AuthOptions {
   apiKeys: ApiKeyEntry[];
   /** Limits for JWT principals and keys without their own. */
   defaults: Limits;
+  /** Longest JWT lifetime accepted, seconds: a token whose exp is further ahead is refused (default one day). */
+  maxLifetimeS?: number;
 }
 
 export interface Principal {
@@ -42,6 +44,8 @@ export interface Principal {
   symbols: string[];
   entitled(symbol: string): boolean;
   limits: Limits;
+  /** When the credentials stop being valid (ms since the epoch): a JWT's exp. Absent for API keys and anonymous. */
+  expiresAt?: number;
 }
 
 /** Authorization header, X-API-Key header, ?token= / ?apikey= query (the gateway maps query apikey→apiKey, token→token). */
@@ -52,7 +56,17 @@ export interface Credentials {
 }
 
 export type AuthFailure =
-  'missing' | 'malformed' | 'expired' | 'bad_signature' | 'bad_audience' | 'bad_issuer' | 'unknown_key' | 'not_entitled' | 'over_limit' | 'unsupported_alg';
+  | 'missing'
+  | 'malformed'
+  | 'expired'
+  | 'too_long_lived'
+  | 'bad_signature'
+  | 'bad_audience'
+  | 'bad_issuer'
+  | 'unknown_key'
+  | 'not_entitled'
+  | 'over_limit'
+  | 'unsupported_alg';
 
 const CODES = { 401: 'TE_UNAUTHORIZED', 403: 'TE_FORBIDDEN', 429: 'TE_RATE_LIMITED' } as const;
 
@@ -180,7 +194,12 @@ export class Authenticator {
       throw joseFailure(err);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthError(401, 'malformed', "JWT has no 'sub' claim");
-    return makePrincipal(`jwt:${payload.sub}`, 'jwt', symbolsClaim((payload as { symbols?: unknown }).symbols), this.#opts.defaults);
+    // A token valid for centuries is a leaked key waiting to happen: bound how far ahead exp may be.
+    const maxLifetime = this.#opts.maxLifetimeS ?? 86_400;
+    const ahead = payload.exp! - Date.now() / 1000;
+    if (ahead > maxLifetime + CLOCK_TOLERANCE_S)
+      throw new AuthError(401, 'too_long_lived', `JWT expires too far ahead: at most ${maxLifetime} s from now are accepted (TE_JWT_MAX_LIFETIME_S)`);
+    return makePrincipal(`jwt:${payload.sub}`, 'jwt', symbolsClaim((payload as { symbols?: unknown }).symbols), this.#opts.defaults, payload.exp! * 1000);
   }
 }
 
@@ -255,9 +274,11 @@ function sha256(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
-function makePrincipal(id: string, kind: Principal['kind'], symbols: readonly string[], limits: Limits): Principal {
+function makePrincipal(id: string, kind: Principal['kind'], symbols: readonly string[], limits: Limits, expiresAt?: number): Principal {
   const entitled = compileSymbolPatterns(symbols);
-  return Object.freeze({ id, kind, symbols: Object.freeze([...symbols]) as string[], entitled, limits: Object.freeze({ ...limits }) });
+  const p: Principal = { id, kind, symbols: Object.freeze([...symbols]) as string[], entitled, limits: Object.freeze({ ...limits }) };
+  if (expiresAt !== undefined) p.expiresAt = expiresAt;
+  return Object.freeze(p);
 }
 
 // A claim that is not a list of valid patterns grants nothing: failing closed beats guessing what was meant.

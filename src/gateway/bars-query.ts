@@ -1,6 +1,8 @@
 // GET /api/v1/bars/:symbol parameters: parsed and validated into a history query, or a BadRequestError.
 import { validateSymbol } from '../symbol-pattern.js';
 import { BadRequestError } from '../errors.js';
+import { parseIsoMicros } from '../time.js';
+import { describe } from '../untrusted-json.js';
 import type { HistoryQuery } from './history.js';
 
 export const MAX_LIMIT = 5000;
@@ -8,18 +10,14 @@ const DEFAULT_LIMIT = 500;
 /** Far enough for any real bucket, small enough to stay an exact integer of µs. */
 const MAX_TIME = 7_258_118_400_000_000; // 2200-01-01
 
-/** A time parameter: µs since the epoch as an integer, or an ISO-8601 instant. */
+/** A time parameter: µs since the epoch as an integer, or an ISO-8601 instant, from 1970 to 2200. */
 function parseTime(name: string, raw: string): number {
-  if (/^-?\d+$/.test(raw)) {
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || Math.abs(n) > MAX_TIME)
-      throw new BadRequestError(`${name} must be µs since the epoch before 2200 or an ISO-8601 instant (got '${raw}')`);
-    return n;
-  }
-  const ms = Date.parse(raw);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(ms))
-    throw new BadRequestError(`${name} must be µs since the epoch or an ISO-8601 instant (got '${raw}')`);
-  return ms * 1000;
+  const us = /^-?\d+$/.test(raw) ? Number(raw) : parseIsoMicros(raw);
+  if (us === undefined)
+    throw new BadRequestError(`${name} must be µs since the epoch or an ISO-8601 instant such as 2024-01-02T03:04:05Z (got ${describe(raw)})`);
+  if (!Number.isSafeInteger(us) || us < 0 || us > MAX_TIME)
+    throw new BadRequestError(`${name} must be between 1970-01-01 and 2200-01-01 (got ${describe(raw)})`);
+  return us;
 }
 
 export function encodeCursor(bucketStart: number): string {

@@ -31,6 +31,7 @@ const STATUS: Record<number, string> = {
   405: '405 Method Not Allowed',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
+  421: '421 Misdirected Request',
   429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
@@ -104,4 +105,19 @@ export function readBody(res: HttpResponse, limit: number): Promise<Buffer> {
       if (last) resolve(Buffer.concat(chunks));
     });
   });
+}
+
+/**
+ * Whether a request's message framing is ambiguous: more than one Content-Length, or Content-Length with
+ * Transfer-Encoding (RFC 9112 §6.3). uWS reads the body by the first Content-Length and parses the rest as the
+ * next request, which is how requests are smuggled past a proxy.
+ */
+export function ambiguousFraming(req: HttpRequest): boolean {
+  let lengths = 0;
+  let transfer = false;
+  req.forEach((k) => {
+    if (k === 'content-length') lengths++;
+    else if (k === 'transfer-encoding') transfer = true;
+  });
+  return lengths > 1 || (lengths > 0 && transfer);
 }

@@ -5,6 +5,7 @@ import { BAR_FIELDS, type Bar } from '../aggregate/bar.js';
 import type { Signal } from '../aggregate/signals.js';
 import type { Tick } from '../ingest/tick.js';
 import { validatePattern } from '../symbol-pattern.js';
+import { describe, parseUntrustedJson } from '../untrusted-json.js';
 
 export const CHANNELS = ['bars', 'trades', 'signals'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -199,12 +200,7 @@ export function requestId(m: Record<string, unknown>): string | undefined {
 
 /** One client text frame as a JSON object; throws BadRequestError otherwise. */
 export function parseMessage(text: string): Record<string, unknown> {
-  let msg: unknown;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    throw new BadRequestError('message is not valid JSON');
-  }
+  const msg = parseUntrustedJson(text, 'message');
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new BadRequestError('message must be a JSON object');
   return msg as Record<string, unknown>;
 }
@@ -218,22 +214,22 @@ export function parseRequest(text: string, intervals: ReadonlySet<string>): Clie
 export function validateRequest(m: Record<string, unknown>, intervals: ReadonlySet<string>): ClientRequest {
   const id = requestId(m);
   if (m.op === 'ping') return id === undefined ? { op: 'ping' } : { op: 'ping', id };
-  if (m.op !== 'subscribe' && m.op !== 'unsubscribe') throw new BadRequestError(`op must be subscribe, unsubscribe or ping (got ${JSON.stringify(m.op)})`);
+  if (m.op !== 'subscribe' && m.op !== 'unsubscribe') throw new BadRequestError(`op must be subscribe, unsubscribe or ping (got ${describe(m.op)})`);
   const channel = m.channel ?? 'bars';
-  if (!CHANNELS.includes(channel as Channel)) throw new BadRequestError(`channel must be one of ${CHANNELS.join(', ')} (got ${JSON.stringify(channel)})`);
+  if (!CHANNELS.includes(channel as Channel)) throw new BadRequestError(`channel must be one of ${CHANNELS.join(', ')} (got ${describe(channel)})`);
   let interval: string | undefined;
   if (channel === 'trades') {
     if (m.interval !== undefined) throw new BadRequestError('the trades channel takes no interval');
   } else {
     if (typeof m.interval !== 'string' || !intervals.has(m.interval))
-      throw new BadRequestError(`interval must be one of ${[...intervals].join(', ')} (got ${JSON.stringify(m.interval)})`);
+      throw new BadRequestError(`interval must be one of ${[...intervals].join(', ')} (got ${describe(m.interval)})`);
     interval = m.interval;
   }
   const symbols = typeof m.symbols === 'string' ? [m.symbols] : m.symbols;
   if (!Array.isArray(symbols) || symbols.length === 0 || symbols.length > MAX_SYMBOLS)
     throw new BadRequestError(`symbols must be a non-empty list of at most ${MAX_SYMBOLS} symbols or patterns, or "*"`);
   for (const s of symbols) {
-    if (typeof s !== 'string') throw new BadRequestError(`symbol ${JSON.stringify(s)} is not a string`);
+    if (typeof s !== 'string') throw new BadRequestError(`symbol ${describe(s)} is not a string`);
     validatePattern(s);
   }
   const req: SubscribeRequest = { op: m.op, channel: channel as Channel, symbols: [...new Set(symbols as string[])] };

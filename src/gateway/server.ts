@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
-import { BadRequestError, TickEngineError, UnknownSymbolError } from '../errors.js';
+import { BadRequestError, LimitExceededError, MisdirectedRequestError, NotFoundError, TickEngineError, UnknownSymbolError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Readiness } from '../metrics-server.js';
 import {
   authFailures,
   registry,
@@ -32,7 +33,8 @@ import { encodeCursor, parseBarsQuery } from './bars-query.js';
 import { Cors } from './cors.js';
 import { GatewayFeed } from './feed.js';
 import { BarHistory } from './history.js';
-import { errorReply, json, readBody, readRequest, writeReply, type Reply, type RequestInfo } from './http.js';
+import { ambiguousFraming, errorReply, json, readBody, readRequest, writeReply, type Reply, type RequestInfo } from './http.js';
+import { HostGuard } from './host-guard.js';
 import { openApiDocument } from './openapi.js';
 import { Outbox, type Kind, type OutMessage } from './outbox.js';
 import {
@@ -57,6 +59,7 @@ import { Streams, streamKey } from './streams.js';
 import { Subscriptions } from './subscriptions.js';
 import { compileSymbolPatterns, isPattern, validateSymbol } from '../symbol-pattern.js';
 import { loadUws } from './uws.js';
+import { describe, parseUntrustedJson } from '../untrusted-json.js';
 
 /** One delta of one stream, as the feed hands it over. */
 interface Delta {
@@ -83,6 +86,8 @@ interface Client {
   encoding: 'json' | 'avro';
   release: () => void;
   outbox?: Outbox;
+  /** Closes the connection when its credentials expire. */
+  expiry?: NodeJS.Timeout;
 }
 
 const MAX_QUOTES = 1000;
@@ -99,6 +104,7 @@ export class Gateway {
   private readonly auth: Authenticator;
   private readonly admission = new Admission();
   private readonly cors: Cors;
+  private readonly hosts: HostGuard;
   private nextConnId = 1;
   private readonly open = new Set<WebSocket<Client>>();
   /** Clients with messages queued in the current round. */
@@ -111,6 +117,8 @@ export class Gateway {
     private readonly config: Config,
     kafka: Kafka,
     private readonly log: Logger,
+    /** Other parts of the process whose readiness /ready reports too (the aggregator, in the demo). */
+    private readonly readiness?: Readiness,
   ) {
     this.intervals = new Set(config.intervals.map((i) => i.name));
     this.feed = new GatewayFeed(config, kafka, log, {
@@ -124,6 +132,7 @@ export class Gateway {
     this.streams = new Streams(config.snapshotBars);
     this.auth = new Authenticator(authOptionsFromConfig(config));
     this.cors = new Cors(config.corsOrigins);
+    this.hosts = new HostGuard(config.allowedHosts, config.gatewayHost);
   }
 
   get url(): string {
@@ -139,7 +148,7 @@ export class Gateway {
     const compression = { off: uws.DISABLED, shared: uws.SHARED_COMPRESSOR, dedicated: uws.DEDICATED_COMPRESSOR_32KB }[this.config.wsCompression as 'off'];
     const app = uws.App();
     this.app = app;
-    const text = (type: string, body: Buffer | string) => (res: HttpResponse) => writeReply(res, { status: 200, body, type });
+    const text = (type: string, body: Buffer | string) => this.guard((res: HttpResponse) => writeReply(res, { status: 200, body, type }));
     app
       .ws<Client>('/ws', {
         compression,
@@ -149,7 +158,7 @@ export class Gateway {
         maxBackpressure: this.config.wsMaxBufferBytes + 4 * 1024 * 1024,
         closeOnBackpressureLimit: 0,
         sendPingsAutomatically: true,
-        upgrade: (res, req, ctx) => this.onUpgrade(res, req, ctx),
+        upgrade: this.guard((res, req, ctx) => this.onUpgrade(res, req, ctx)),
         open: (ws) => {
           const c = ws.getUserData();
           c.outbox = new Outbox(ws, this.config.wsSoftLimitBytes, this.config.wsMaxBufferBytes, compression !== uws.DISABLED, {
@@ -167,12 +176,16 @@ export class Gateway {
           });
           this.open.add(ws);
           wsConnections.inc();
+          const expiresAt = c.principal.expiresAt;
+          if (expiresAt !== undefined)
+            c.expiry = setTimeout(() => ws.end(1008, 'credentials expired: reconnect with a fresh token'), Math.max(0, expiresAt - Date.now()));
         },
         message: (ws, data, isBinary) => this.onMessage(ws.getUserData(), data, isBinary),
         drain: (ws) => ws.getUserData().outbox?.drain(),
         close: (ws, code) => {
           const c = ws.getUserData();
           this.open.delete(ws);
+          clearTimeout(c.expiry);
           if (c.outbox) c.outbox.closed = true;
           const before = this.subs.size;
           this.subs.removeClient(c);
@@ -186,8 +199,15 @@ export class Gateway {
       .get('/', text('text/html; charset=utf-8', page))
       .get('/vendor/lightweight-charts.js', text('application/javascript', chartsJs))
       .get('/health', (res) => writeReply(res, json(200, { status: 'ok' })))
-      .get('/ready', (res) => writeReply(res, this.ready ? json(200, { status: 'ready' }) : json(503, { status: 'starting' })))
-      .get('/openapi.json', (res, req) => writeReply(res, { status: 200, body: openapi, type: 'application/json' }, this.cors.headers(req.getHeader('origin'))))
+      .get('/ready', (res) => {
+        const other = this.readiness?.() ?? { ready: true };
+        if (!this.ready) return writeReply(res, json(503, { status: 'starting' }));
+        writeReply(res, other.ready ? json(200, { status: 'ready' }) : json(503, { status: 'waiting', waitingFor: other.waitingFor }));
+      })
+      .get(
+        '/openapi.json',
+        this.guard((res, req) => writeReply(res, { status: 200, body: openapi, type: 'application/json' }, this.cors.headers(req.getHeader('origin')))),
+      )
       .get('/metrics', (res) => {
         let aborted = false;
         res.onAborted(() => (aborted = true));
@@ -212,11 +232,17 @@ export class Gateway {
         '/api/v1/quotes',
         this.route(0, (r, p, body) => this.quotes(body!, p), true),
       )
-      .options('/*', (res, req) => {
-        const h = this.cors.preflight(req.getHeader('origin'));
-        writeReply(res, { status: 204, body: '' }, h);
-      })
-      .any('/*', (res, req) => writeReply(res, json(404, { code: 'TE_NOT_FOUND', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` })));
+      .options(
+        '/*',
+        this.guard((res, req) => {
+          const h = this.cors.preflight(req.getHeader('origin'));
+          writeReply(res, { status: 204, body: '' }, h);
+        }),
+      )
+      .any(
+        '/*',
+        this.guard((res, req) => writeReply(res, errorReply(new NotFoundError(`no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`)))),
+      );
 
     await new Promise<void>((resolve, reject) => {
       app.listen(this.config.gatewayHost, this.config.gatewayPort, (sock) => {
@@ -249,11 +275,32 @@ export class Gateway {
   }
 
   /**
+   * Before any handler: a request whose framing is ambiguous (two Content-Length headers, or one with
+   * Transfer-Encoding) could smuggle a second request past us, so its connection is closed at once, before
+   * anything after it is read; a Host this gateway does not answer to (DNS rebinding) gets 421.
+   */
+  private guard<A extends unknown[]>(handler: (res: HttpResponse, req: HttpRequest, ...rest: A) => void) {
+    return (res: HttpResponse, req: HttpRequest, ...rest: A): void => {
+      if (ambiguousFraming(req)) {
+        authFailures.inc({ reason: 'framing' });
+        res.close();
+        return;
+      }
+      if (!this.hosts.allows(req.getHeader('host'))) {
+        authFailures.inc({ reason: 'host' });
+        writeReply(res, errorReply(new MisdirectedRequestError(`host ${describe(req.getHeader('host'))} is not served here (TE_ALLOWED_HOSTS)`)));
+        return;
+      }
+      handler(res, req, ...rest);
+    };
+  }
+
+  /**
    * A REST route: reads the request synchronously, authenticates, runs the handler, and writes one JSON
    * reply with CORS headers. Nothing of the answer is written before auth has passed.
    */
   private route(nParams: number, handler: (r: RequestInfo, p: Principal, body?: Buffer) => Promise<Reply> | Reply, withBody = false) {
-    return (res: HttpResponse, req: HttpRequest) => {
+    return this.guard((res: HttpResponse, req: HttpRequest) => {
       const r = readRequest(req, nParams);
       const body = withBody ? readBody(res, MAX_BODY) : undefined;
       // When auth fails first the body is never awaited: its own rejection (too large) must not go unhandled.
@@ -264,7 +311,7 @@ export class Gateway {
       (async () => handler(r, await this.admit(r), body && (await body)))()
         .catch((err: unknown) => this.refuse(err, r.url))
         .then((reply) => !aborted && writeReply(res, reply, cors));
-    };
+    });
   }
 
   private onUpgrade(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
@@ -274,7 +321,7 @@ export class Gateway {
     const extensions = req.getHeader('sec-websocket-extensions');
     const encoding = new URLSearchParams(r.query).get('encoding') ?? 'json';
     if (encoding !== 'json' && encoding !== 'avro')
-      return writeReply(res, json(400, { code: 'TE_BAD_REQUEST', message: `encoding must be json or avro (got ${JSON.stringify(encoding)})` }));
+      return writeReply(res, json(400, { code: 'TE_BAD_REQUEST', message: `encoding must be json or avro (got ${describe(encoding)})` }));
     if (!this.cors.allows(r.origin, r.host)) {
       authFailures.inc({ reason: 'origin' });
       return writeReply(res, json(403, { code: 'TE_FORBIDDEN', message: `origin ${r.origin} is not allowed (TE_CORS_ORIGINS)` }));
@@ -341,7 +388,16 @@ export class Gateway {
     const exact = req.symbols.filter((s) => !isPattern(s));
     entitle(c.principal, exact);
     const fresh = req.symbols.filter((s) => !this.subs.has(c, channel, interval, s));
-    if (this.config.authEnabled) this.admission.checkSubscriptions(c.principal, this.subs.count(c) + fresh.length);
+    // Caps hold with auth off too (the anonymous principal carries TE_LIMIT_SUBSCRIPTIONS): no client, and no set of
+    // clients, can make the gateway hold or resolve unbounded subscriptions. The request is taken whole or not at all.
+    this.admission.checkSubscriptions(c.principal, this.subs.count(c) + fresh.length);
+    const freshPatterns = fresh.filter(isPattern).length;
+    if (freshPatterns && this.subs.patternsOf(c) + freshPatterns > this.config.limitPatterns)
+      throw new LimitExceededError(`pattern subscriptions per connection are limited to ${this.config.limitPatterns} (TE_LIMIT_PATTERNS)`);
+    if (this.subs.size + fresh.length > this.config.limitSubscriptionsTotal)
+      throw new LimitExceededError(
+        `this gateway holds its maximum of ${this.config.limitSubscriptionsTotal} subscriptions (TE_LIMIT_SUBSCRIPTIONS_TOTAL); try another instance`,
+      );
     for (const s of fresh) this.subs.add(c, channel, interval, s);
     wsSubscriptions.inc(fresh.length);
     this.pushControl(c, serializeAck({ type: 'subscribed', id: req.id, channel, interval, symbols: req.symbols }));
@@ -490,12 +546,7 @@ export class Gateway {
   }
 
   private quotes(body: Buffer, p: Principal): Reply {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new BadRequestError('body must be JSON: {"symbols":["BTC-USD", ...]}');
-    }
+    const parsed = parseUntrustedJson(body.toString('utf8'), 'body (JSON: {"symbols":["BTC-USD", ...]})');
     const symbols = (parsed as { symbols?: unknown } | null)?.symbols;
     if (!Array.isArray(symbols) || symbols.length === 0 || symbols.length > MAX_QUOTES)
       throw new BadRequestError(`symbols must be a non-empty list of at most ${MAX_QUOTES} symbols`);

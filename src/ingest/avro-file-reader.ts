@@ -47,7 +47,13 @@ interface Header {
 function readHeader(b: Buffer, path: string): Header | undefined {
   if (b.length < MAGIC.length) return undefined;
   if (!b.subarray(0, 4).equals(MAGIC)) throw new DecodeError(`${path} is not an Avro object container file (no 'Obj\\x01' magic)`);
-  const { value, offset } = HEADER.decode(b, 0) as { value: { meta: Record<string, Buffer>; sync: Buffer }; offset: number };
+  let decoded: { value: { meta: Record<string, Buffer>; sync: Buffer }; offset: number };
+  try {
+    decoded = HEADER.decode(b, 0) as typeof decoded;
+  } catch (err) {
+    throw new DecodeError(`${path}: the file's header does not decode: ${(err as Error).message}`, { cause: err });
+  }
+  const { value, offset } = decoded;
   if (offset < 0) return undefined;
   const codec = value.meta['avro.codec']?.toString() || 'null';
   if (codec !== 'null' && codec !== 'deflate') throw new DecodeError(`${path}: codec '${codec}' is not supported (null, deflate)`);
@@ -59,6 +65,15 @@ function readHeader(b: Buffer, path: string): Header | undefined {
   }
   if (!writer.equals(schema('tick').type)) throw new DecodeError(`${path}: the file's schema is not the tick schema (schemas/tick.avsc)`);
   return { codec, sync: Buffer.from(value.sync), end: offset };
+}
+
+/** A deflate block's records; damaged compressed data is the file's fault (DecodeError), not an internal error. */
+function inflate(data: Buffer, path: string, block: number): Buffer {
+  try {
+    return inflateRawSync(data);
+  } catch (err) {
+    throw new DecodeError(`${path}: block ${block} does not inflate: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**
@@ -81,10 +96,13 @@ export async function* readAvroTickBlocks(path: string, chunkBytes = 256 * 1024)
       }
       const count = readLong(buf, pos);
       const size = count && readLong(buf, count.next);
+      if (count && (count.value < 0 || !Number.isSafeInteger(count.value)))
+        throw new DecodeError(`${path}: block ${block} has a record count of ${count.value}`);
+      if (size && (size.value < 0 || !Number.isSafeInteger(size.value))) throw new DecodeError(`${path}: block ${block} has a byte size of ${size.value}`);
       if (!count || !size || size.next + size.value + SYNC > buf.length) return;
       const dataEnd = size.next + size.value;
       if (!buf.subarray(dataEnd, dataEnd + SYNC).equals(header.sync)) throw new DecodeError(`${path}: block ${block} does not end with the file's sync marker`);
-      const bodies = header.codec === 'deflate' ? inflateRawSync(buf.subarray(size.next, dataEnd)) : buf.subarray(size.next, dataEnd);
+      const bodies = header.codec === 'deflate' ? inflate(buf.subarray(size.next, dataEnd), path, block) : buf.subarray(size.next, dataEnd);
       const out: BodyBlock = { bodies, count: count.value, firstOffset: index + 1 };
       index += count.value;
       block++;

@@ -7,7 +7,7 @@ import { ticksProduced } from '../metrics.js';
 import { sendDeadLetters, type DeadLetter } from '../stream/dlq.js';
 import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
-import { sendChunked } from '../stream/send.js';
+import { sendPatiently } from '../stream/send.js';
 import { ensureTopics } from '../stream/topics.js';
 import { FeedSimulator } from './simulator.js';
 import type { Tick } from './tick.js';
@@ -92,13 +92,19 @@ export class FeedProducer {
       const messages: Message[] = [];
       const letters: DeadLetter[] = [];
       for (const t of batch) {
-        const problem = tickProblem(t);
+        const problem = tickProblem(t, c.maxFutureMs * 1000);
         if (problem)
           letters.push({ key: t.symbol, value: Buffer.from(JSON.stringify(t)), code: 'TE_INVALID_TICK', reason: problem, source: { producer: 'simulator' } });
         else messages.push({ key: t.symbol, value: encode(tickSchema, t) });
       }
       opts.onBatch?.(batch);
-      await sendChunked(this.producer!, c.topicTicks, messages);
+      // A broker outage pauses the feed; it never drops a tick. The clock catches up afterwards.
+      await sendPatiently(this.producer!, c.topicTicks, messages, {
+        signal: opts.signal,
+        maxDelayMs: 1000,
+        onDown: (err) => this.log.warn({ err }, 'broker unavailable: the feed waits and retries'),
+        onUp: () => this.log.info('broker available again: the feed resumes'),
+      });
       await sendDeadLetters(this.producer!, c.topicDlq, letters);
       produced += messages.length;
       rejected += letters.length;

@@ -14,12 +14,21 @@ const SIDES = new Set(['BUY', 'SELL', 'UNKNOWN']);
  */
 const MAX_AMOUNT = 1e15;
 
-/** Returns null when the tick is plausible, else the reason. Allocation-free on the good path. */
-export function tickProblem(t: Tick): string | null {
+/**
+ * Returns null when the tick is plausible, else the reason. Allocation-free on the good path.
+ * `maxAhead` (µs): how far the event time may run ahead of the tick's ingest time (TE_MAX_FUTURE_MS). A venue
+ * clock a little fast is normal; a tick dated years ahead is a broken clock or a unit mistake, and would drag
+ * its partition's watermark so far that every later tick is late. Ticks without an ingest time (0: CSV files)
+ * are not checked.
+ */
+export function tickProblem(t: Tick, maxAhead = Infinity): string | null {
   if (typeof t.symbol !== 'string' || t.symbol.length === 0 || t.symbol.length > 64) return 'symbol must be 1..64 characters';
   if (typeof t.venue !== 'string' || t.venue.length === 0 || t.venue.length > 64) return 'venue must be 1..64 characters';
   if (!Number.isInteger(t.eventTime) || t.eventTime < MIN_TIME || t.eventTime > MAX_TIME) {
     return `eventTime ${t.eventTime} is not µs since epoch between 2000 and 2200`;
+  }
+  if (t.ingestTime > 0 && t.eventTime - t.ingestTime > maxAhead) {
+    return `eventTime ${t.eventTime} is ${t.eventTime - t.ingestTime} µs ahead of ingestTime ${t.ingestTime}, more than the ${maxAhead} µs allowed (TE_MAX_FUTURE_MS)`;
   }
   if (typeof t.price !== 'number' || !(t.price > 0 && t.price <= MAX_AMOUNT)) return `price ${t.price} must be a number > 0 and at most 1e15`;
   if (typeof t.size !== 'number' || !(t.size > 0 && t.size <= MAX_AMOUNT)) return `size ${t.size} must be a number > 0 and at most 1e15`;

@@ -18,7 +18,10 @@ export function createKafka(config: Config, role: string): Kafka {
     clientId: `${config.kafkaClientId}-${role}`,
     brokers: config.kafkaBrokers,
     connectionTimeout: 10_000,
-    retry: { retries: 8, initialRetryTime: 200 },
+    // Retries back off to at most 2 s: after a broker restart every client is back within seconds (kafkajs'
+    // 30 s default left a feed idle long after the broker had returned). Callers that must not give up retry
+    // around kafkajs' retries themselves.
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 2000 },
     logLevel: logLevel.WARN,
     logCreator:
       () =>

@@ -38,3 +38,51 @@ t.test('exact, pattern and entitlement', async (t) => {
   t.equal(subs.size, 0, 'nothing left');
   t.same(subs.subscribers('bars', '1s', 'BTC-USD'), []);
 });
+
+t.test('a client with tens of thousands of patterns leaves in time linear in its subscriptions', async (t) => {
+  // Before: each pattern's removal filtered the client's whole pattern list (and cleared every cached resolution),
+  // so a client with 40,000 patterns froze the gateway for 16 s when it disconnected.
+  const subs = new Subscriptions<{ name: string }>();
+  const other = { name: 'other' };
+  subs.add(other, 'bars', '1s', 'BTC-*');
+  subs.add(other, 'bars', '1s', 'ETH-USD');
+  const removeTime = (n: number): number => {
+    let best = Infinity;
+    for (let round = 0; round < 5; round++) {
+      const greedy = { name: `greedy${n}-${round}` };
+      for (let i = 0; i < n; i++) subs.add(greedy, 'bars', i % 2 ? '1s' : '1m', `P${i}-*`);
+      t.equal(subs.patternsOf(greedy), n);
+      const t0 = process.hrtime.bigint();
+      subs.removeClient(greedy);
+      best = Math.min(best, Number(process.hrtime.bigint() - t0));
+      t.equal(subs.count(greedy), 0);
+    }
+    return best;
+  };
+  const small = removeTime(10_000);
+  const large = removeTime(40_000);
+  // Linear: 4× the subscriptions, about 4× the time. Quadratic would be 16×.
+  t.ok(large / small < 9, `4× the patterns took ${(large / small).toFixed(1)}× as long (${(small / 1e6).toFixed(1)} ms → ${(large / 1e6).toFixed(1)} ms)`);
+  t.equal(subs.size, 2, 'only the other client is left');
+  t.same(names(subs.subscribers('bars', '1s', 'BTC-EUR')), ['other'], 'and it still resolves');
+  t.same(names(subs.subscribers('bars', '1m', 'P7-X')), [], 'no pattern of the greedy clients is left');
+});
+
+t.test('a pattern change invalidates only its own channel and interval', async (t) => {
+  let resolutions = 0;
+  const subs = new Subscriptions<{ name: string }>(() => {
+    resolutions++;
+    return true;
+  });
+  const a = { name: 'a' };
+  subs.add(a, 'bars', '1s', '*');
+  subs.subscribers('bars', '1s', 'X');
+  subs.subscribers('bars', '1s', 'X');
+  t.equal(resolutions, 1, 'resolved once, then cached');
+  subs.add(a, 'bars', '1m', 'Y*');
+  subs.subscribers('bars', '1s', 'X');
+  t.equal(resolutions, 1, 'a pattern on another interval leaves the cache alone');
+  subs.add(a, 'bars', '1s', 'Z*');
+  subs.subscribers('bars', '1s', 'X');
+  t.equal(resolutions, 2, 'a pattern on the same scope invalidates it');
+});

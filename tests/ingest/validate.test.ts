@@ -37,3 +37,14 @@ for (const [patch, re] of bad) {
   t.match(tickProblem({ ...good, ...patch }), re, `rejects ${JSON.stringify(patch)}`);
 }
 t.throws(() => assertTick({ ...good, price: -2 }), { code: 'TE_INVALID_TICK' });
+
+t.test('an event time too far ahead of the ingest time is invalid (TE_MAX_FUTURE_MS)', async (t) => {
+  const minute = 60_000_000;
+  t.equal(tickProblem({ ...good, eventTime: good.ingestTime + minute }, minute), null, 'exactly the bound passes');
+  t.match(tickProblem({ ...good, eventTime: good.ingestTime + minute + 1 }, minute), /ahead of ingestTime .*TE_MAX_FUTURE_MS/, 'one µs more does not');
+  const y2199 = Date.UTC(2199, 0, 1) * 1000;
+  t.match(tickProblem({ ...good, eventTime: y2199 }, minute), /ahead of ingestTime/, 'a tick dated 2199 is invalid, though inside 2000..2200');
+  t.equal(tickProblem({ ...good, eventTime: y2199 }), null, 'without a bound (the default) it passes, as before');
+  t.equal(tickProblem({ ...good, eventTime: y2199, ingestTime: 0 }, minute), null, 'no ingest time (CSV files): not checked');
+  t.equal(tickProblem({ ...good, eventTime: good.ingestTime - 86_400_000_000 }, minute), null, 'behind the ingest time by any amount: a backfill');
+});

@@ -9,11 +9,18 @@ export function createSinks(config: Config, log: Logger): BarSink[] {
   return config.sinks.map((name) => {
     switch (name) {
       case 'postgres':
-        return new PostgresSink({ name, url: config.pgUrl, table: config.barsTable, log, idleCloseMs: config.pgIdleCloseMs });
+        return new PostgresSink({ name, url: config.pgUrl, table: config.barsTable, log, idleCloseMs: config.pgIdleCloseMs, timeoutMs: config.storeTimeoutMs });
       case 'timescaledb':
-        return new PostgresSink({ name, url: config.tsdbUrl, table: config.barsTable, log, idleCloseMs: config.pgIdleCloseMs });
+        return new PostgresSink({
+          name,
+          url: config.tsdbUrl,
+          table: config.barsTable,
+          log,
+          idleCloseMs: config.pgIdleCloseMs,
+          timeoutMs: config.storeTimeoutMs,
+        });
       case 'questdb':
-        return new QuestDbSink({ httpUrl: config.questdbHttp, table: config.barsTable, log });
+        return new QuestDbSink({ httpUrl: config.questdbHttp, table: config.barsTable, log, timeoutMs: config.storeTimeoutMs });
       default:
         throw new Error(`unknown sink ${name}`);
     }

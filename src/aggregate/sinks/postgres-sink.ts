@@ -14,6 +14,8 @@ export interface PostgresSinkOptions {
   log: Logger;
   /** Close the connection after it has been idle this long; 0 = after every write. */
   idleCloseMs: number;
+  /** A connection attempt or statement taking longer fails (the connection is dropped), so a hung server is retried, not waited on for ever. */
+  timeoutMs?: number;
 }
 
 const COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
@@ -61,7 +63,16 @@ export class PostgresSink implements BarSink {
     this.table = opts.table;
     this.log = opts.log;
     // idleTimeoutMillis 0 would mean "never": the shortest real timeout closes right after each write.
-    this.pool = new pg.Pool({ connectionString: opts.url, max: 1, idleTimeoutMillis: Math.max(1, opts.idleCloseMs) });
+    // A query that fails or times out releases its client with the error, which destroys the connection: the next
+    // write opens a fresh one rather than queueing behind an answer that may never come.
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: 1,
+      idleTimeoutMillis: Math.max(1, opts.idleCloseMs),
+      connectionTimeoutMillis: opts.timeoutMs ?? 10_000,
+      query_timeout: opts.timeoutMs ?? 10_000,
+      statement_timeout: opts.timeoutMs ?? 10_000,
+    });
     // An idle connection that drops is evicted and reported; the next write opens a new one.
     this.pool.on('error', (err) => this.log.warn({ err, sink: this.name }, 'idle connection dropped'));
   }
@@ -104,6 +115,8 @@ export class PostgresSink implements BarSink {
 
   async write(bars: Bar[]): Promise<void> {
     if (bars.length === 0) return;
+    // Started while the store was down: prepare the table first.
+    if (this.mode === undefined) await this.init();
     try {
       if (this.mode === 'partitioned') await this.ensurePartitions(bars);
       const cols: unknown[][] = Array.from({ length: 16 }, () => []);
@@ -136,6 +149,7 @@ export class PostgresSink implements BarSink {
 
   async writeSignals(signals: Signal[]): Promise<void> {
     if (signals.length === 0) return;
+    if (this.mode === undefined) await this.init();
     try {
       const cols: unknown[][] = [[], [], [], [], [], []];
       for (const x of signals) {

@@ -1,0 +1,466 @@
+// Property-based fuzzing (fast-check) of every parser that takes bytes or text from outside: the tick decoder
+// (and the fold behind it), the CSV and Avro container file readers, the WebSocket request validator, REST query
+// parsing, API-key files and JWT handling. The property of each: whatever the input, the parser either accepts
+// it or rejects it with a TickEngineError carrying an expected code — never a crash, never an internal error.
+// Accepted input is also checked against an independent reading where one exists (avsc for the decoder).
+// Run by tests/fuzz/fuzz.test.ts (a few thousand cases per target) and bench/fuzz.ts (100,000 and more).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import avro from 'avsc';
+import fc from 'fast-check';
+import { SignJWT } from 'jose';
+import { preAggregate, packBatch } from '../../src/aggregate/pre-aggregate.js';
+import { TickEngineError } from '../../src/errors.js';
+import { Authenticator } from '../../src/gateway/auth.js';
+import { parseBarsQuery } from '../../src/gateway/bars-query.js';
+import { parseRequest } from '../../src/gateway/protocol.js';
+import { readAvroTickBatches } from '../../src/ingest/avro-file-reader.js';
+import { readCsvTickBatches } from '../../src/ingest/csv-tick-reader.js';
+import { CSV_HEADER, tickToCsv } from '../../src/ingest/csv-ticks.js';
+import type { Tick } from '../../src/ingest/tick.js';
+import { tickProblem } from '../../src/ingest/validate.js';
+import { schema } from '../../src/stream/schemas.js';
+import { emptyTick, TickDecoder } from '../../src/stream/tick-decoder.js';
+
+/** How one input ended: accepted, or rejected with a code. Anything else thrown is a failure of the property. */
+export type Outcome = 'accepted' | `rejected:${string}`;
+
+export interface FuzzTarget {
+  name: string;
+  /** Codes a rejection may carry. */
+  codes: readonly string[];
+  /** The property over one input; `record` counts outcomes. */
+  property(record: (o: Outcome) => void): fc.IAsyncPropertyWithHooks<unknown[]> | fc.IAsyncProperty<unknown[]>;
+}
+
+/** Runs `fn`; a TickEngineError with an expected code is a rejection, anything else is rethrown (the property fails). */
+async function outcome(codes: readonly string[], fn: () => unknown): Promise<Outcome> {
+  try {
+    await fn();
+    return 'accepted';
+  } catch (err) {
+    if (err instanceof TickEngineError && codes.includes(err.code)) return `rejected:${err.code}`;
+    throw err;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ ticks on the wire
+
+const tickType = schema('tick').type as avro.Type;
+const SIDES = ['BUY', 'SELL', 'UNKNOWN'] as const;
+
+const tickArb: fc.Arbitrary<Tick> = fc.record({
+  venue: fc.string({ maxLength: 12 }),
+  symbol: fc.oneof(fc.constantFrom('BTC-USD', 'ETH-USD', 'AAPL'), fc.string({ maxLength: 70 })),
+  eventTime: fc.oneof(fc.integer({ min: 1_600_000_000_000_000, max: 1_900_000_000_000_000 }), fc.constant(2 ** 52), fc.integer()),
+  price: fc.oneof(fc.double({ min: 0.0001, max: 1e6, noNaN: true }), fc.double()),
+  size: fc.oneof(fc.double({ min: 0.0001, max: 1e4, noNaN: true }), fc.double()),
+  side: fc.constantFrom(...SIDES),
+  tradeId: fc.oneof(fc.nat().map(String), fc.string({ maxLength: 140 })),
+  ingestTime: fc.oneof(fc.integer({ min: 1_600_000_000_000_000, max: 1_900_000_000_000_000 }), fc.constant(0), fc.integer()),
+});
+
+const wire = (t: Tick): Buffer => {
+  const body = tickType.toBuffer(t);
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schema('tick').id, 1);
+  return Buffer.concat([header, body]);
+};
+
+/** A byte string: random, or an encoded tick mutated (bytes flipped, cut, or extended). */
+const recordBytes: fc.Arbitrary<Buffer> = fc.oneof(
+  fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+  tickArb.map(wire),
+  fc
+    .tuple(tickArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.integer({ min: -20, max: 20 }))
+    .map(([t, flips, cut]) => {
+      const b = Buffer.from(wire(t));
+      for (const [at, v] of flips) b[at % b.length] = v;
+      return cut < 0 ? b.subarray(0, Math.max(0, b.length + cut)) : Buffer.concat([b, Buffer.alloc(cut, 0x7f)]);
+    }),
+);
+
+const decoderTarget: FuzzTarget = {
+  name: 'tick decoder (Kafka record values) and the fold behind it',
+  codes: ['TE_DECODE', 'TE_INVALID_TICK', 'TE_LATE_TICK'],
+  property: (record) =>
+    fc.asyncProperty(fc.array(recordBytes, { minLength: 1, maxLength: 8 }), async (values) => {
+      const decoder = new TickDecoder();
+      for (const v of values) {
+        const out = emptyTick();
+        const problem = decoder.decodeInto(v, 0, v.length, out);
+        if (problem === null) {
+          // Accepted: avsc reads the same bytes to the same tick.
+          const ref = tickType.fromBuffer(v.subarray(5)) as Tick;
+          for (const k of Object.keys(ref) as (keyof Tick)[])
+            if (!Object.is(ref[k], out[k])) throw new Error(`decoded ${k} ${String(out[k])}, avsc reads ${String(ref[k])}`);
+        } else if (typeof problem !== 'string' || problem === '') throw new Error('a rejection without a reason');
+      }
+      // The worker's task on the same batch: every record accepted or rejected with a code and a reason.
+      const res = preAggregate({
+        ...packBatch(
+          values,
+          values.map((_, i) => i),
+        ),
+        interval: { name: '1s', micros: 1_000_000 },
+        watermark: -Infinity,
+        maxOutOfOrder: 1_000_000,
+        allowedLateness: 0,
+        maxAhead: 60_000_000,
+        origin: 0,
+      });
+      for (const r of res.rejects) {
+        if (!decoderTarget.codes.includes(r.code) || !r.reason) throw new Error(`reject ${JSON.stringify(r)}`);
+        record(`rejected:${r.code}`);
+      }
+      for (let i = 0; i < res.accepted; i++) record('accepted');
+      if (res.accepted + res.rejects.length !== values.length) throw new Error('a record neither accepted nor rejected');
+    }),
+};
+
+// ------------------------------------------------------------------------------------------------ files
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'te-fuzz-'));
+
+const csvField = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('BTC-USD', 'SIM', 'BUY', 'SELL', 'UNKNOWN', '1', '0.5', '1e3', '-1', '', ' ', '1704067200000000', 'NaN', '1.2.3', '9'.repeat(30)),
+  fc.double().map(String),
+);
+/** Plausible ticks (most pass validation), so accepted input is exercised too. */
+const goodTickArb: fc.Arbitrary<Tick> = fc.record({
+  venue: fc.constantFrom('SIM', 'BINANCE'),
+  symbol: fc.constantFrom('BTC-USD', 'ETH-USD', 'AAPL'),
+  eventTime: fc.integer({ min: 1_700_000_000_000_000, max: 1_700_000_100_000_000 }),
+  price: fc.double({ min: 0.01, max: 1e5, noNaN: true }),
+  size: fc.double({ min: 0.0001, max: 1e3, noNaN: true }),
+  side: fc.constantFrom(...SIDES),
+  tradeId: fc.nat().map(String),
+  ingestTime: fc.constant(0),
+});
+const csvLine = fc.oneof(
+  goodTickArb.map(tickToCsv),
+  fc.tuple(goodTickArb, fc.nat(), fc.string({ minLength: 1, maxLength: 1 })).map(([t, at, c]) => {
+    const line = tickToCsv(t);
+    return line.slice(0, at % line.length) + c + line.slice((at % line.length) + 1);
+  }),
+  fc.array(csvField, { minLength: 7, maxLength: 7 }).map((f) => f.join(',')),
+  fc.array(csvField, { maxLength: 9 }).map((f) => f.join(',')),
+  fc.string({ maxLength: 60 }),
+);
+
+const csvTarget: FuzzTarget = {
+  name: 'CSV tick file reader',
+  codes: ['TE_INVALID_TICK', 'TE_DECODE'],
+  property: (record) =>
+    fc.asyncProperty(
+      fc.boolean(),
+      fc.array(csvLine, { maxLength: 20 }),
+      fc.constantFrom('\n', '\r\n'),
+      fc.integer({ min: 1, max: 64 }),
+      async (withHeader, lines, nl, chunk) => {
+        const dir = tmp();
+        try {
+          const path = join(dir, 't.csv');
+          writeFileSync(path, (withHeader ? [CSV_HEADER, ...lines] : lines).join(nl));
+          const o = await outcome(csvTarget.codes, async () => {
+            for await (const batch of readCsvTickBatches(path, chunk))
+              for (const r of batch) {
+                if (r.tick) {
+                  if (tickProblem(r.tick) === null) record('accepted');
+                  else record('rejected:TE_INVALID_TICK'); // parsed, but implausible: the fold rejects it
+                } else if (typeof r.error === 'string' && r.error) record('rejected:TE_DECODE');
+                else throw new Error(`line ${r.offset}: neither a tick nor an error`);
+              }
+          });
+          if (o !== 'accepted') record(o);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    ),
+};
+
+/** An Avro object container file of ticks, written by hand from the specification (so its bytes can be mutated). */
+function containerFile(ticks: Tick[], codec: 'null' | 'deflate', blockSize: number): Buffer {
+  const sync = Buffer.from('0123456789abcdef');
+  const header = avro.Type.forSchema({
+    type: 'record',
+    name: 'org.apache.avro.file.Header',
+    fields: [
+      { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
+      { name: 'meta', type: { type: 'map', values: 'bytes' } },
+      { name: 'sync', type: { type: 'fixed', name: 'Sync', size: 16 } },
+    ],
+  });
+  const parts = [
+    header.toBuffer({
+      magic: Buffer.from([0x4f, 0x62, 0x6a, 0x01]),
+      meta: { 'avro.schema': Buffer.from(JSON.stringify(tickType.schema())), 'avro.codec': Buffer.from(codec) },
+      sync,
+    }),
+  ];
+  const long = avro.Type.forSchema('long');
+  for (let i = 0; i < ticks.length; i += blockSize) {
+    const block = ticks.slice(i, i + blockSize);
+    let data = Buffer.concat(block.map((t) => tickType.toBuffer(t)));
+    if (codec === 'deflate') data = deflateRawSync(data);
+    parts.push(long.toBuffer(block.length), long.toBuffer(data.length), data, sync);
+  }
+  return Buffer.concat(parts);
+}
+
+const avroTarget: FuzzTarget = {
+  name: 'Avro container file reader',
+  codes: ['TE_DECODE'],
+  property: (record) =>
+    fc.asyncProperty(
+      fc.array(fc.oneof(goodTickArb, tickArb), { maxLength: 12 }),
+      fc.constantFrom('null', 'deflate' as const),
+      fc.integer({ min: 1, max: 5 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      fc.integer({ min: -40, max: 8 }),
+      fc.integer({ min: 1, max: 300 }),
+      async (ticks, codec, blockSize, flips, cut, chunk) => {
+        const dir = tmp();
+        try {
+          const b = containerFile(ticks, codec as 'null' | 'deflate', blockSize);
+          for (const [at, v] of flips) b[at % b.length] = v;
+          const bytes = cut < 0 ? b.subarray(0, Math.max(0, b.length + cut)) : Buffer.concat([b, Buffer.alloc(cut, 1)]);
+          const path = join(dir, 't.avro');
+          writeFileSync(path, bytes);
+          let n = 0;
+          const o = await outcome(avroTarget.codes, async () => {
+            for await (const batch of readAvroTickBatches(path, chunk)) n += batch.length;
+          });
+          if (o === 'accepted') for (let i = 0; i < n; i++) record('accepted');
+          else record(o);
+          if (o === 'accepted' && flips.length === 0 && cut === 0 && n !== ticks.length) throw new Error(`an intact file gave ${n} of ${ticks.length} ticks`);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    ),
+};
+
+// ------------------------------------------------------------------------------------------------ gateway input
+
+const INTERVALS = new Set(['1s', '1m']);
+const requestArb: fc.Arbitrary<string> = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc
+    .record(
+      {
+        op: fc.oneof(fc.constantFrom('subscribe', 'unsubscribe', 'ping'), fc.jsonValue()),
+        id: fc.oneof(fc.string({ maxLength: 70 }), fc.integer(), fc.jsonValue()),
+        channel: fc.oneof(fc.constantFrom('bars', 'trades', 'signals'), fc.jsonValue()),
+        interval: fc.oneof(fc.constantFrom('1s', '1m', '5m'), fc.jsonValue()),
+        symbols: fc.oneof(
+          fc.array(fc.oneof(fc.constantFrom('BTC-USD', '*', 'BTC-*', '?', ''), fc.string({ maxLength: 70 }), fc.jsonValue()), { maxLength: 6 }),
+          fc.jsonValue(),
+        ),
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
+  fc.integer({ min: 1, max: 5000 }).map((d) => `{"op":"subscribe","symbols":${'['.repeat(d)}${']'.repeat(d)}}`),
+);
+
+const wsTarget: FuzzTarget = {
+  name: 'WebSocket request validator',
+  codes: ['TE_BAD_REQUEST'],
+  property: (record) =>
+    fc.asyncProperty(requestArb, async (text) => {
+      record(await outcome(wsTarget.codes, () => parseRequest(text, INTERVALS)));
+    }),
+};
+
+const queryValue = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom(
+    '1s',
+    '1m',
+    '0',
+    '-1',
+    '2024-01-01',
+    '2024-02-30',
+    '0000-01-01T00:00:00Z',
+    '2024-01-01T00:00:00+25:00',
+    '5000',
+    '5001',
+    'YjoxMjM',
+    '9'.repeat(25),
+  ),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.integer().map(String),
+);
+const restTarget: FuzzTarget = {
+  name: 'REST history query parsing',
+  codes: ['TE_BAD_REQUEST'],
+  property: (record) =>
+    fc.asyncProperty(
+      fc.oneof(fc.constantFrom('BTC-USD', 'EUR/USD', '*', ''), fc.string({ maxLength: 70 })),
+      fc.oneof(
+        // A well-formed query, most often accepted.
+        fc
+          .record(
+            {
+              interval: fc.constantFrom('1s', '1m'),
+              from: fc.date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+              to: fc.constantFrom('2150-01-01', '2199-12-31T23:59:59Z'),
+              limit: fc.integer({ min: 1, max: 5000 }).map(String),
+            },
+            { requiredKeys: ['interval'] },
+          )
+          .map((o) => Object.entries(o)),
+        fc.array(fc.tuple(fc.oneof(fc.constantFrom('interval', 'from', 'to', 'limit', 'cursor'), fc.string({ maxLength: 8 })), queryValue), { maxLength: 6 }),
+      ),
+      async (symbol, params) => {
+        const query = new URLSearchParams(params).toString();
+        record(
+          await outcome(restTarget.codes, () => {
+            const q = parseBarsQuery(symbol, query, INTERVALS);
+            if (!(q.from >= 0 && q.from < q.to && q.limit >= 1)) throw new Error(`accepted an impossible query ${JSON.stringify(q)}`);
+          }),
+        );
+      },
+    ),
+};
+
+const keyEntry = fc.record(
+  {
+    id: fc.oneof(fc.string({ maxLength: 70 }), fc.jsonValue()),
+    key: fc.oneof(fc.string({ maxLength: 20 }), fc.jsonValue()),
+    sha256: fc.oneof(fc.stringMatching(/^[0-9a-f]{64}$/), fc.string({ maxLength: 70 })),
+    symbols: fc.oneof(fc.array(fc.oneof(fc.constantFrom('*', 'BTC-*', ''), fc.string({ maxLength: 70 }))), fc.jsonValue()),
+    limits: fc.oneof(
+      fc.record({ maxConnections: fc.jsonValue(), maxSubscriptions: fc.double(), requestsPerSecond: fc.double() }, { requiredKeys: [] }),
+      fc.jsonValue(),
+    ),
+    extra: fc.jsonValue(),
+  },
+  { requiredKeys: [] },
+);
+const apiKeysTarget: FuzzTarget = {
+  name: 'API-key files',
+  codes: ['TE_CONFIG'],
+  property: (record) =>
+    fc.asyncProperty(
+      fc.oneof(
+        fc.string({ maxLength: 100 }),
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+        fc.array(keyEntry, { maxLength: 4 }).map((v) => JSON.stringify(v)),
+      ),
+      async (text) => {
+        record(
+          await outcome(apiKeysTarget.codes, () => {
+            const entries = Authenticator.parseApiKeys(text, 'TE_API_KEYS_FILE');
+            // What parses must also build an authenticator (the constructor checks the same rules).
+            new Authenticator({ enabled: true, apiKeys: entries, defaults: { maxConnections: 1, maxSubscriptions: 1, requestsPerSecond: 1 } });
+          }),
+        );
+      },
+    ),
+};
+
+const SECRET = 's'.repeat(40);
+const auth = new Authenticator({
+  enabled: true,
+  hs256Secret: SECRET,
+  apiKeys: [{ id: 'k', key: 'the-key', symbols: ['*'] }],
+  defaults: { maxConnections: 1, maxSubscriptions: 1, requestsPerSecond: 1 },
+  maxLifetimeS: 3600,
+});
+const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+const jwtArb: fc.Arbitrary<Promise<string>> = fc.oneof(
+  fc.string({ maxLength: 200 }).map(async (s) => s),
+  // Properly signed, with any claims.
+  fc
+    .record(
+      {
+        sub: fc.oneof(fc.string({ maxLength: 10 }), fc.jsonValue()),
+        exp: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
+        symbols: fc.jsonValue(),
+        nbf: fc.oneof(fc.integer(), fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    )
+    .map(async (claims) => {
+      const body = b64(claims);
+      const head = b64({ alg: 'HS256', typ: 'JWT' });
+      const { createHmac } = await import('node:crypto');
+      const sig = createHmac('sha256', SECRET).update(`${head}.${body}`).digest('base64url');
+      return `${head}.${body}.${sig}`;
+    }),
+  // A valid token, then damaged.
+  fc.tuple(fc.integer({ min: -100, max: 7200 }), fc.nat(), fc.integer({ min: 0, max: 127 })).map(async ([ttl, at, ch]) => {
+    const tok = await new SignJWT({ symbols: ['*'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('x')
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
+      .sign(new TextEncoder().encode(SECRET));
+    return ch % 2 ? tok : tok.slice(0, at % tok.length) + String.fromCharCode(ch) + tok.slice((at % tok.length) + 1);
+  }),
+  // Any header.
+  fc.tuple(fc.jsonValue(), fc.jsonValue(), fc.string({ maxLength: 20 })).map(async ([h, p, s]) => `${b64(h)}.${b64(p)}.${s}`),
+);
+const jwtTarget: FuzzTarget = {
+  name: 'JWT and credential handling',
+  codes: ['TE_UNAUTHORIZED', 'TE_FORBIDDEN'],
+  property: (record) =>
+    fc.asyncProperty(jwtArb, fc.constantFrom('bearer', 'token', 'apikey', 'raw'), async (token, where) => {
+      const tok = await token;
+      const creds =
+        where === 'bearer'
+          ? { authorization: `Bearer ${tok}` }
+          : where === 'token'
+            ? { token: tok }
+            : where === 'apikey'
+              ? { apiKey: tok }
+              : { authorization: tok };
+      record(
+        await outcome(jwtTarget.codes, async () => {
+          const p = await auth.authenticate(creds);
+          if (p.expiresAt !== undefined && !(p.expiresAt - Date.now() <= 3_605_000)) throw new Error(`accepted a token living until ${p.expiresAt}`);
+        }),
+      );
+    }),
+};
+
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [decoderTarget, csvTarget, avroTarget, wsTarget, restTarget, apiKeysTarget, jwtTarget];
+
+export interface FuzzResult {
+  name: string;
+  runs: number;
+  outcomes: Record<string, number>;
+  failed: boolean;
+  counterexample?: string;
+  error?: string;
+  seconds: number;
+}
+
+/** Run one target for `runs` cases; never throws (a failure is in the result, with fast-check's shrunk counterexample). */
+export async function runTarget(target: FuzzTarget, runs: number, seed?: number): Promise<FuzzResult> {
+  const outcomes: Record<string, number> = {};
+  const t0 = performance.now();
+  const report = await fc.check(
+    target.property((o) => {
+      outcomes[o] = (outcomes[o] ?? 0) + 1;
+    }),
+    { numRuns: runs, seed, endOnFailure: true },
+  );
+  return {
+    name: target.name,
+    runs: report.numRuns,
+    outcomes,
+    failed: report.failed,
+    counterexample: report.failed ? fc.stringify(report.counterexample).slice(0, 2000) : undefined,
+    error: report.failed
+      ? String(report.errorInstance instanceof Error ? (report.errorInstance.stack ?? report.errorInstance.message) : report.errorInstance).slice(0, 2000)
+      : undefined,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}

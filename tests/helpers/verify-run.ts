@@ -1,0 +1,99 @@
+// After a live run (faults or not): what every place the engine writes to must hold, checked against the offline
+// bars over the ticks actually in the ticks topic. Used by the fault e2e test and the fault and soak benchmarks.
+import { readFileSync } from 'node:fs';
+import avro from 'avsc';
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../../src/config.js';
+import { projectRoot } from '../../src/paths.js';
+import { barId, diffBars, offlineBars, type OracleBar, type OracleTick } from './oracle.js';
+import { questDbCount, readPgBars, readQuestDbBars, readTopic, waitFor, withPg } from './stores.js';
+
+const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick.avsc`, 'utf8')) as avro.Schema);
+const barType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/bar.avsc`, 'utf8')) as avro.Schema);
+
+/** Every tick in the topic, in the order read; records that are not ticks (poison records a test put there) are left out. */
+export async function readTicks(kafka: Kafka, topic: string): Promise<OracleTick[]> {
+  const out: OracleTick[] = [];
+  for (const r of await readTopic(kafka, topic, 180_000)) {
+    let tick: OracleTick;
+    try {
+      tick = tickType.fromBuffer(r.message.value!.subarray(5)) as OracleTick;
+    } catch {
+      continue;
+    }
+    out.push({ ...tick, partition: r.partition, offset: r.offset });
+  }
+  return out;
+}
+
+/**
+ * The bars a live run ends with: every bar over the ticks, final (once the feed stops, the idle close finalizes
+ * the last ones), with the revisions the event-time watermark gives.
+ */
+export function expectedLiveBars(ticks: OracleTick[], config: Config): OracleBar[] {
+  return offlineBars(ticks, {
+    intervals: config.intervals,
+    maxOutOfOrder: config.maxOutOfOrderMs * 1000,
+    allowedLateness: config.allowedLatenessMs * 1000,
+    includeOpen: true,
+  }).finalBars.map((b) => ({ ...b, final: true }));
+}
+
+export interface RunCheck {
+  ticks: number;
+  expected: number;
+  /** Differences per place (empty when equal). */
+  diffs: Record<string, string[]>;
+  deadLetters: number;
+  /** Bars topic: identities published more than once with the same revision but different bytes. */
+  conflictingDuplicates: string[];
+  /** Bars topic: records that repeat an earlier one byte for byte (allowed: at-least-once). */
+  identicalDuplicates: number;
+}
+
+/** Wait until PostgreSQL and QuestDB hold `expected` bars (or the timeout passes), then compare every place. */
+export async function checkRun(kafka: Kafka, config: Config, ticks: OracleTick[], expected: OracleBar[], waitMs = 120_000): Promise<RunCheck> {
+  const pgCount = () => withPg(config.pgUrl, async (c) => Number((await c.query(`SELECT count(*) AS n FROM ${config.barsTable}`)).rows[0].n));
+  await waitFor(pgCount, (n) => n >= expected.length, waitMs, 1000).catch(() => undefined);
+  await waitFor(
+    () => questDbCount(config.questdbHttp, config.barsTable),
+    (n) => n >= expected.length,
+    60_000,
+    1000,
+  ).catch(() => undefined);
+  const diffs: Record<string, string[]> = {};
+  diffs.postgres = diffBars(await readPgBars(config.pgUrl, config.barsTable), expected);
+  diffs.timescaledb = diffBars(await readPgBars(config.tsdbUrl, config.barsTable), expected);
+  diffs.questdb = diffBars(await readQuestDbBars(config.questdbPgUrl, config.barsTable), expected);
+
+  // The bars topic: the latest revision per identity equals the offline bar; a repeated (identity, revision) must
+  // repeat the same bytes.
+  const records = await readTopic(kafka, config.topicBars, 180_000);
+  const latest = new Map<string, OracleBar>();
+  const seen = new Map<string, Buffer>();
+  const conflicting = new Set<string>();
+  let identical = 0;
+  for (const r of records) {
+    const value = r.message.value!;
+    const bar = barType.fromBuffer(value.subarray(5)) as OracleBar;
+    const id = barId(bar);
+    const key = `${id}#${bar.revision}`;
+    const prev = seen.get(key);
+    if (prev) {
+      if (prev.equals(value)) identical++;
+      else conflicting.add(key);
+    } else seen.set(key, value);
+    const l = latest.get(id);
+    if (!l || bar.revision >= l.revision) latest.set(id, { ...bar });
+  }
+  diffs.barsTopic = diffBars([...latest.values()], expected);
+  const dlq = await readTopic(kafka, config.topicDlq, 60_000);
+  return {
+    ticks: ticks.length,
+    expected: expected.length,
+    diffs,
+    deadLetters: dlq.length,
+    conflictingDuplicates: [...conflicting].slice(0, 10),
+    identicalDuplicates: identical,
+  };
+}
