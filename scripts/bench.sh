@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
-# The benchmark command: npm run bench [-- e2e|replay|memory|snapshot]   (default: e2e and replay)
+# The benchmark command: npm run bench [-- e2e|replay|memory|snapshot|fuzz|faults|soak]   (default: e2e and replay)
 #   e2e     bench/e2e.ts: end-to-end throughput and latency beside Kafka's perf tools (private 'bench' stack)
 #   replay  bench/replay.ts: replay throughput and RSS beside ConsumerPerformance and a bare decode loop
 #   memory  bench/memory.ts: heap and RSS with 1,000 and 10,000 symbols as ticks accumulate (no servers)
 #   snapshot bench/snapshot.ts: state snapshot size, encode/restore time, restart with vs without (no servers)
+#   fuzz    bench/fuzz.ts: every parser of outside input, BENCH_FUZZ_RUNS (100000) cases each (no servers)
+#   faults  bench/faults.ts: BENCH_FAULTS_PER_KIND (20) faults of each kind under a live feed, then every place checked
+#   soak    bench/soak.ts: BENCH_SOAK_SECONDS (600) of live load, a fault every BENCH_SOAK_FAULT_EVERY_S (60);
+#           RSS, open files and event-loop delay sampled
 # Knobs: BENCH_TICKS (300000), BENCH_LIVE_RATE (2000 ticks/s), BENCH_LIVE_SECONDS (30),
 #        BENCH_REPLAY_TICKS (1000000), BENCH_MEMORY_TICKS (3000000), BENCH_SNAPSHOT_TICKS (3000000),
-#        BENCH_SNAPSHOT_SYMBOLS (10000).
+#        BENCH_SNAPSHOT_SYMBOLS (10000), BENCH_FUZZ_RUNS, BENCH_FUZZ_SEED, BENCH_FAULTS_PER_KIND, BENCH_FAULTS_SEED,
+#        BENCH_FAULTS_RATE (2000), BENCH_SOAK_SECONDS, BENCH_SOAK_FAULT_EVERY_S, BENCH_SOAK_RATE (1500).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
 case "$which" in
-  e2e|replay|memory|snapshot|all) ;;
-  *) echo "usage: npm run bench [-- e2e|replay|memory|snapshot]" >&2; exit 2 ;;
+  e2e|replay|memory|snapshot|fuzz|faults|soak|all) ;;
+  -h|--help|help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: npm run bench [-- e2e|replay|memory|snapshot|fuzz|faults|soak]" >&2; exit 2 ;;
 esac
 source scripts/ensure-deps.sh
 if [ "$which" = memory ]; then exec node --expose-gc --enable-source-maps dist/bench/memory.js; fi
 if [ "$which" = snapshot ]; then exec node --max-old-space-size=4096 --enable-source-maps dist/bench/snapshot.js; fi
+if [ "$which" = fuzz ]; then exec node --enable-source-maps dist/bench/fuzz.js; fi
 source scripts/stack-env.sh bench
 bash deploy/local/stack.sh reset >/dev/null
 trap 'bash deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT
 bash deploy/local/stack.sh up
+case "$which" in
+  faults) node --enable-source-maps dist/bench/faults.js; exit ;;
+  soak) node --enable-source-maps dist/bench/soak.js; exit ;;
+esac
 [ "$which" = replay ] || node --enable-source-maps dist/bench/e2e.js
 [ "$which" = e2e ] || node --enable-source-maps dist/bench/replay.js
