@@ -117,10 +117,12 @@ export class Aggregator {
   private admin: Admin | undefined;
   private stateStore: StateStore | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  private lastIdleAt = Date.now();
+  /** When the idle timer was due to fire: firing much later means the process was stalled. */
+  private idleDueAt = 0;
   private offsetsQuery: ReturnType<Admin['fetchTopicOffsets']> | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
   private liveSending = false;
+  private liveFailing = false;
   private started = false;
   private stopping = false;
   private readonly maxOutOfOrder: number;
@@ -205,8 +207,7 @@ export class Aggregator {
       partitionsConsumedConcurrently: Math.max(1, config.aggWorkers),
       eachBatch: (payload) => this.onBatch(payload),
     });
-    this.lastIdleAt = Date.now();
-    this.idleTimer = setTimeout(() => void this.idleLoop(), IDLE_PERIOD_MS);
+    this.scheduleIdle();
     if (config.liveUpdateMs > 0) {
       this.liveTimer = setInterval(() => void this.onLiveTick(), config.liveUpdateMs);
       this.liveTimer.unref();
@@ -487,7 +488,11 @@ export class Aggregator {
     } catch (err) {
       this.deps.log.error({ err }, 'idle timer failed');
     }
-    if (this.stopping) return;
+    if (!this.stopping) this.scheduleIdle();
+  }
+
+  private scheduleIdle(): void {
+    this.idleDueAt = Date.now() + IDLE_PERIOD_MS;
     this.idleTimer = setTimeout(() => void this.idleLoop(), IDLE_PERIOD_MS);
   }
 
@@ -495,11 +500,10 @@ export class Aggregator {
     const now = Date.now();
     // Fired this late, the process itself was stalled (a long GC, a blocked event loop, SIGSTOP): a partition that
     // looks caught up may only not have been fetched.
-    if (now - this.lastIdleAt > IDLE_PERIOD_MS + STALL_MS) {
-      this.deps.log.warn({ stalledMs: now - this.lastIdleAt - IDLE_PERIOD_MS }, 'the process was stalled; no partition counts as quiet for a while');
+    if (now - this.idleDueAt > STALL_MS) {
+      this.deps.log.warn({ stalledMs: now - this.idleDueAt }, 'the process was stalled; no partition counts as quiet for a while');
       this.quiet.disturb(now);
     }
-    this.lastIdleAt = now;
     for (const st of this.partitions.values()) {
       if (st.jobs === 0 && !st.out.empty && now >= st.retryAt)
         void this.job(st, () => this.makeDurable(st)).catch((err: unknown) =>
@@ -558,9 +562,12 @@ export class Aggregator {
         await sendChunked(this.producer!, this.config.topicBarsLive, messages);
         liveUpdatesOut.inc(messages.length);
       }
+      if (this.liveFailing) this.deps.log.info('live bar updates produced again');
+      this.liveFailing = false;
     } catch (err) {
-      // Updates are ephemeral (the final bar supersedes them): log and carry on with the next round.
-      this.deps.log.warn({ err }, 'live bar updates not produced');
+      // Updates are ephemeral (the final bar supersedes them): log once and carry on with the next rounds.
+      if (!this.liveFailing) this.deps.log.warn({ err }, 'live bar updates not produced (they resume when the broker answers)');
+      this.liveFailing = true;
     } finally {
       this.liveSending = false;
     }
