@@ -43,10 +43,49 @@ interface Header {
   end: number;
 }
 
+/** Far above any real header (a schema and a codec name), far below what would exhaust memory. */
+const MAX_META_ENTRIES = 10_000;
+const MAX_META_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Whether the metadata map starting at `pos` is complete in `b` (then avsc may decode the header), checking every
+ * count and length first. avsc trusts a block count: a damaged one (2^52 entries) made it loop for ever reading
+ * past the end of the buffer (found by fuzzing). Throws DecodeError for counts or lengths no real header has.
+ */
+function metaComplete(b: Buffer, start: number, path: string): boolean {
+  let pos = start;
+  let entries = 0;
+  for (;;) {
+    const c = readLong(b, pos);
+    if (!c) return false;
+    pos = c.next;
+    if (c.value === 0) return true;
+    let count = c.value;
+    if (count < 0) {
+      // A negative count is followed by the block's byte size (Avro specification): read past it.
+      const size = readLong(b, pos);
+      if (!size) return false;
+      pos = size.next;
+      count = -count;
+    }
+    entries += count;
+    if (!(entries <= MAX_META_ENTRIES)) throw new DecodeError(`${path}: the file's header claims ${entries} metadata entries`);
+    for (let i = 0; i < count * 2; i++) {
+      const len = readLong(b, pos);
+      if (!len) return false;
+      if (len.value < 0 || len.value > MAX_META_BYTES) throw new DecodeError(`${path}: the file's header has a metadata item of ${len.value} bytes`);
+      pos = len.next + len.value;
+      if (pos > b.length) return false;
+    }
+    if (pos - start > MAX_META_BYTES) throw new DecodeError(`${path}: the file's header is larger than ${MAX_META_BYTES} bytes`);
+  }
+}
+
 /** The header if `b` holds all of it, else undefined. Throws DecodeError for what is not a tick file. */
 function readHeader(b: Buffer, path: string): Header | undefined {
   if (b.length < MAGIC.length) return undefined;
   if (!b.subarray(0, 4).equals(MAGIC)) throw new DecodeError(`${path} is not an Avro object container file (no 'Obj\\x01' magic)`);
+  if (!metaComplete(b, MAGIC.length, path)) return undefined;
   let decoded: { value: { meta: Record<string, Buffer>; sync: Buffer }; offset: number };
   try {
     decoded = HEADER.decode(b, 0) as typeof decoded;

@@ -32,7 +32,7 @@ export interface FuzzTarget {
   /** Codes a rejection may carry. */
   codes: readonly string[];
   /** The property over one input; `record` counts outcomes. */
-  property(record: (o: Outcome) => void): fc.IAsyncPropertyWithHooks<unknown[]> | fc.IAsyncProperty<unknown[]>;
+  property(record: (o: Outcome) => void): fc.IAsyncPropertyWithHooks<unknown[]>;
 }
 
 /** Runs `fn`; a TickEngineError with an expected code is a rejection, anything else is rethrown (the property fails). */
@@ -442,16 +442,24 @@ export interface FuzzResult {
   seconds: number;
 }
 
-/** Run one target for `runs` cases; never throws (a failure is in the result, with fast-check's shrunk counterexample). */
-export async function runTarget(target: FuzzTarget, runs: number, seed?: number): Promise<FuzzResult> {
+/**
+ * Run one target for `runs` cases; never throws (a failure is in the result, with fast-check's shrunk
+ * counterexample). `onCase` is called before each case (a watchdog's heartbeat). An asynchronous case taking
+ * longer than 20 s fails; a synchronous endless loop can only be caught from outside (bench/fuzz.ts runs each
+ * target in a worker thread and watches it).
+ */
+export async function runTarget(target: FuzzTarget, runs: number, seed?: number, onCase?: () => void): Promise<FuzzResult> {
   const outcomes: Record<string, number> = {};
   const t0 = performance.now();
-  const report = await fc.check(
-    target.property((o) => {
+  const property = target
+    .property((o) => {
       outcomes[o] = (outcomes[o] ?? 0) + 1;
-    }),
-    { numRuns: runs, seed, endOnFailure: true },
-  );
+    })
+    .beforeEach(async (previous) => {
+      onCase?.();
+      await previous();
+    });
+  const report = await fc.check(property, { numRuns: runs, seed, endOnFailure: true, timeout: 20_000 });
   return {
     name: target.name,
     runs: report.numRuns,

@@ -107,3 +107,26 @@ t.test('not a tick file, or damaged: a DecodeError saying why', async (t) => {
   writeFileSync(damaged, badSync);
   await t.rejects(read(damaged), { code: 'TE_DECODE', message: /does not end with the file's sync marker/ });
 });
+
+t.test('a damaged header count is refused at once (avsc alone looped for ever on it; found by fuzzing)', async (t) => {
+  const long = avro.Type.forSchema('long');
+  const cases: [string, Buffer][] = [
+    ['a metadata block of 2^52 entries', Buffer.concat([Buffer.from('Obj\x01', 'latin1'), long.toBuffer(2 ** 52), Buffer.alloc(40, 2)])],
+    ['a negative block of 2^52 entries', Buffer.concat([Buffer.from('Obj\x01', 'latin1'), long.toBuffer(-(2 ** 52)), long.toBuffer(10), Buffer.alloc(40, 2)])],
+    ['a metadata item of 2^40 bytes', Buffer.concat([Buffer.from('Obj\x01', 'latin1'), long.toBuffer(1), long.toBuffer(2 ** 40), Buffer.alloc(40, 2)])],
+    ['a negative metadata length', Buffer.concat([Buffer.from('Obj\x01', 'latin1'), long.toBuffer(1), long.toBuffer(-3), Buffer.alloc(40, 2)])],
+  ];
+  for (const [what, bytes] of cases) {
+    const path = join(dir, 'damaged-header.avro');
+    writeFileSync(path, bytes);
+    const t0 = Date.now();
+    await t.rejects(
+      (async () => {
+        for await (const _ of readAvroTickBatches(path)) void _;
+      })(),
+      { code: 'TE_DECODE', message: /header/ },
+      what,
+    );
+    t.ok(Date.now() - t0 < 5000, `${what}: refused in ${Date.now() - t0} ms`);
+  }
+});
