@@ -56,4 +56,13 @@ const report: Partial<typeof r> = { ...r };
 delete report.config;
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), durationS: SECONDS, faultEveryS: EVERY, seed: SEED, trends, ...report }, null, 2) + '\n');
 process.stdout.write(`saved ${file}\n`);
-process.exitCode = scenarioFailures(r).length ? 1 : 0;
+// Bounded: nothing may keep growing. The first minute is warm-up (JIT, pools, caches); the last minute may be at most
+// half again as large in memory and hold at most 50 more open files, whatever faults came between.
+const unbounded: string[] = [];
+for (const [name, tr] of Object.entries(trends)) {
+  if (!tr) continue;
+  if (tr.rssMb.lastMinute > tr.rssMb.firstMinute * 1.5) unbounded.push(`${name} RSS ${tr.rssMb.firstMinute} → ${tr.rssMb.lastMinute} MB`);
+  if (tr.fds.lastMinute > tr.fds.firstMinute + 50) unbounded.push(`${name} open files ${tr.fds.firstMinute} → ${tr.fds.lastMinute}`);
+}
+process.stdout.write(unbounded.length ? `NOT BOUNDED: ${unbounded.join('; ')}\n` : 'memory and open files bounded (last minute within 1.5× RSS and +50 files of the first)\n');
+process.exitCode = scenarioFailures(r).length || unbounded.length ? 1 : 0;

@@ -122,7 +122,7 @@ const COMMANDS: Record<string, Command> = {
     run: async (config) => {
       const log = logger('gateway');
       const { Gateway } = await import('../gateway/server.js');
-      const gw = new Gateway(config, await createKafka(config, 'gateway'), log);
+      const gw = new Gateway(config, await createKafka(config, 'gateway'), log, { onFatal: fatal(log, 'gateway') });
       await gw.start();
       await onShutdown(log, [{ name: 'gateway', stop: () => gw.stop() }]);
       return 0;
@@ -157,7 +157,10 @@ const COMMANDS: Record<string, Command> = {
         await agg.start();
         parts.push({ name: 'aggregator', stop: () => agg.stop() });
         // One process: the gateway's /ready also reports the aggregator's dependencies.
-        const gw = new Gateway(config, await createKafka(config, 'gateway'), logger('gateway'), () => agg.readiness());
+        const gw = new Gateway(config, await createKafka(config, 'gateway'), logger('gateway'), {
+          readiness: () => agg.readiness(),
+          onFatal: fatal(log, 'gateway'),
+        });
         await gw.start();
         parts.push({ name: 'gateway', stop: () => gw.stop() });
         const feed = new FeedProducer(config, await createKafka(config, 'ingest'), logger('ingest'));

@@ -28,6 +28,8 @@ export class GatewayFeed {
     private readonly config: Config,
     private readonly kafka: Kafka,
     private readonly log: Logger,
+    /** The consumer stopped for good (kafkajs does not restart it): without it the gateway serves nothing new. */
+    private readonly onFatal: ((err: Error) => void) | undefined,
     private readonly on: FeedHandlers,
   ) {}
 
@@ -39,6 +41,11 @@ export class GatewayFeed {
     const c = this.kafka.consumer({ groupId: `${config.kafkaClientId}-gateway-${randomUUID()}`, maxWaitTimeInMs: 20 });
     this.consumer = c;
     const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
+    c.on(c.events.CRASH, (e) => {
+      if (e.payload.restart) return this.log.warn({ err: e.payload.error }, 'gateway consumer crashed; kafkajs restarts it');
+      this.log.fatal({ err: e.payload.error }, 'gateway consumer stopped');
+      this.onFatal?.(e.payload.error);
+    });
     await c.connect();
     const routes = new Map<string, { schema: SchemaName; handle: (v: never, raw: Buffer, ts: number) => void }>([
       [config.topicBars, { schema: 'bar', handle: this.on.bar }],

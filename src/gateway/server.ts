@@ -90,6 +90,13 @@ interface Client {
   expiry?: NodeJS.Timeout;
 }
 
+export interface GatewayOptions {
+  /** Other parts of the process whose readiness /ready reports too (the aggregator, in the demo). */
+  readiness?: Readiness;
+  /** Called when the gateway's Kafka consumer stopped for good: the process should shut down. */
+  onFatal?: (err: Error) => void;
+}
+
 const MAX_QUOTES = 1000;
 const MAX_BODY = 256 * 1024;
 
@@ -113,15 +120,18 @@ export class Gateway {
   /** The bound port (useful with TE_GATEWAY_PORT=0). */
   port = 0;
 
+  /** Other parts of the process whose readiness /ready reports too (the aggregator, in the demo). */
+  private readonly readiness: Readiness | undefined;
+
   constructor(
     private readonly config: Config,
     kafka: Kafka,
     private readonly log: Logger,
-    /** Other parts of the process whose readiness /ready reports too (the aggregator, in the demo). */
-    private readonly readiness?: Readiness,
+    opts: GatewayOptions = {},
   ) {
+    this.readiness = opts.readiness;
     this.intervals = new Set(config.intervals.map((i) => i.name));
-    this.feed = new GatewayFeed(config, kafka, log, {
+    this.feed = new GatewayFeed(config, kafka, log, opts.onFatal, {
       bar: (b, raw, ts) => this.onBar(b, raw, ts),
       update: (b, raw, ts) => this.onUpdate(b, raw, ts),
       signal: (s, raw, ts) => this.onSignal(s, raw, ts),

@@ -32,7 +32,13 @@ const LONG = avro.Type.forSchema('long');
 
 /** A long at `pos`, or undefined when `b` ends first (avsc reports that as offset -1). */
 function readLong(b: Buffer, pos: number): { value: number; next: number } | undefined {
-  const r = LONG.decode(b, pos);
+  let r: { value: unknown; offset: number };
+  try {
+    r = LONG.decode(b, pos);
+  } catch (err) {
+    // avsc refuses longs beyond 2^53 ("potential precision loss"): no count or size of a real file is one.
+    throw new DecodeError(`a count or size at byte ${pos} is not a usable number: ${(err as Error).message}`, { cause: err });
+  }
   return r.offset < 0 ? undefined : { value: r.value as number, next: r.offset };
 }
 

@@ -130,3 +130,26 @@ t.test('a damaged header count is refused at once (avsc alone looped for ever on
     t.ok(Date.now() - t0 < 5000, `${what}: refused in ${Date.now() - t0} ms`);
   }
 });
+
+t.test('a block count beyond 2^53 is a DecodeError (avsc threw its own error; found by fuzzing)', async (t) => {
+  const good = join(dir, 'good-for-damage.avro');
+  const few = new FeedSimulator({ symbols: 3, rate: 100, seed: 3, start: Date.UTC(2024, 0, 1) * 1000, jitter: 0, venue: 'SIM' });
+  await write(
+    good,
+    tickType,
+    Array.from({ length: 5 }, () => ({ ...few.next(), ingestTime: 0 })),
+  );
+  const bytes = readFileSync(good);
+  // The header ends with the file's 16-byte sync marker (which also ends the last block); the first block's
+  // count follows it: put a 9-byte varint (2^62) in front of it.
+  const headerEnd = bytes.indexOf(bytes.subarray(bytes.length - 16)) + 16;
+  const damaged = Buffer.concat([bytes.subarray(0, headerEnd), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), bytes.subarray(headerEnd)]);
+  const path = join(dir, 'huge-count.avro');
+  writeFileSync(path, damaged);
+  await t.rejects(
+    (async () => {
+      for await (const _ of readAvroTickBatches(path)) void _;
+    })(),
+    { code: 'TE_DECODE', message: /not a usable number/ },
+  );
+});
