@@ -29,8 +29,8 @@ bash deploy/local/stack.sh reset >/dev/null
 trap 'bash deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT
 bash deploy/local/stack.sh up
 case "$which" in
-  faults) node --enable-source-maps dist/bench/faults.js; exit ;;
-  soak) node --enable-source-maps dist/bench/soak.js; exit ;;
+  faults) node --max-old-space-size=12288 --enable-source-maps dist/bench/faults.js; exit ;;
+  soak) node --max-old-space-size=12288 --enable-source-maps dist/bench/soak.js; exit ;;
 esac
 [ "$which" = replay ] || node --enable-source-maps dist/bench/e2e.js
 [ "$which" = e2e ] || node --enable-source-maps dist/bench/replay.js

@@ -86,25 +86,42 @@ export interface TopicRecord {
 
 /** Every record currently in a topic (up to the high watermarks at call time), with positions. */
 export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<TopicRecord[]> {
+  const out: TopicRecord[] = [];
+  await eachRecord(kafka, topic, (r) => void out.push(r), timeoutMs);
+  return out;
+}
+
+/**
+ * Hand every record currently in a topic to `fn`, in offset order per partition, keeping none: for topics too
+ * large to hold as records (a long run's ticks). The timeout grows with the records still to read.
+ */
+export async function eachRecord(kafka: Kafka, topic: string, fn: (r: TopicRecord) => void, timeoutMs = 60_000): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const remaining = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]));
-  const out: TopicRecord[] = [];
-  if (remaining.size === 0) return out;
+  let n = 0;
+  if (remaining.size === 0) return n;
   const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`reading ${topic}: timed out with ${out.length} records`)), timeoutMs);
+    let timer = setTimeout(() => reject(new Error(`reading ${topic}: timed out with ${n} records`)), timeoutMs);
     void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const offset = Number(message.offset);
-        const end = remaining.get(partition);
-        if (end === undefined || offset >= end) return;
-        out.push({ partition, offset, message });
-        if (offset === end - 1) remaining.delete(partition);
+      eachBatch: async ({ batch }) => {
+        // Progress resets the timeout: a big topic may take longer than it, a stuck read may not.
+        clearTimeout(timer);
+        timer = setTimeout(() => reject(new Error(`reading ${topic}: stuck at ${n} records`)), timeoutMs);
+        const partition = batch.partition;
+        for (const message of batch.messages) {
+          const offset = Number(message.offset);
+          const end = remaining.get(partition);
+          if (end === undefined || offset >= end) continue;
+          fn({ partition, offset, message });
+          n++;
+          if (offset === end - 1) remaining.delete(partition);
+        }
         if (remaining.size === 0) {
           clearTimeout(timer);
           resolve();
@@ -113,7 +130,7 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
     });
   });
   await consumer.disconnect();
-  return out;
+  return n;
 }
 
 /** A stored signal, in the shape of the Signal contract. */

@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../../src/config.js';
 import { projectRoot } from '../../src/paths.js';
 import { barId, diffBars, offlineBars, type OracleBar, type OracleTick } from './oracle.js';
-import { questDbCount, readPgBars, readQuestDbBars, readTopic, waitFor, withPg } from './stores.js';
+import { eachRecord, questDbCount, readPgBars, readQuestDbBars, readTopic, waitFor, withPg } from './stores.js';
 
 const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick.avsc`, 'utf8')) as avro.Schema);
 const barType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/bar.avsc`, 'utf8')) as avro.Schema);
@@ -14,15 +14,20 @@ const barType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/sc
 /** Every tick in the topic, in the order read; records that are not ticks (poison records a test put there) are left out. */
 export async function readTicks(kafka: Kafka, topic: string): Promise<OracleTick[]> {
   const out: OracleTick[] = [];
-  for (const r of await readTopic(kafka, topic, 180_000)) {
-    let tick: OracleTick;
-    try {
-      tick = tickType.fromBuffer(r.message.value!.subarray(5)) as OracleTick;
-    } catch {
-      continue;
-    }
-    out.push({ ...tick, partition: r.partition, offset: r.offset });
-  }
+  await eachRecord(
+    kafka,
+    topic,
+    (r) => {
+      let tick: OracleTick;
+      try {
+        tick = tickType.fromBuffer(r.message.value!.subarray(5)) as OracleTick;
+      } catch {
+        return;
+      }
+      out.push({ ...tick, partition: r.partition, offset: r.offset });
+    },
+    180_000,
+  );
   return out;
 }
 
@@ -68,24 +73,28 @@ export async function checkRun(kafka: Kafka, config: Config, ticks: OracleTick[]
 
   // The bars topic: the latest revision per identity equals the offline bar; a repeated (identity, revision) must
   // repeat the same bytes.
-  const records = await readTopic(kafka, config.topicBars, 180_000);
   const latest = new Map<string, OracleBar>();
   const seen = new Map<string, Buffer>();
   const conflicting = new Set<string>();
   let identical = 0;
-  for (const r of records) {
-    const value = r.message.value!;
-    const bar = barType.fromBuffer(value.subarray(5)) as OracleBar;
-    const id = barId(bar);
-    const key = `${id}#${bar.revision}`;
-    const prev = seen.get(key);
-    if (prev) {
-      if (prev.equals(value)) identical++;
-      else conflicting.add(key);
-    } else seen.set(key, value);
-    const l = latest.get(id);
-    if (!l || bar.revision >= l.revision) latest.set(id, { ...bar });
-  }
+  await eachRecord(
+    kafka,
+    config.topicBars,
+    (r) => {
+      const value = r.message.value!;
+      const bar = barType.fromBuffer(value.subarray(5)) as OracleBar;
+      const id = barId(bar);
+      const key = `${id}#${bar.revision}`;
+      const prev = seen.get(key);
+      if (prev) {
+        if (prev.equals(value)) identical++;
+        else conflicting.add(key);
+      } else seen.set(key, value);
+      const l = latest.get(id);
+      if (!l || bar.revision >= l.revision) latest.set(id, { ...bar });
+    },
+    180_000,
+  );
   diffs.barsTopic = diffBars([...latest.values()], expected);
   const dlq = await readTopic(kafka, config.topicDlq, 60_000);
   return {
