@@ -24,6 +24,8 @@ mkdirSync(dir, { recursive: true });
 const file = join(dir, `faults-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json`);
 const report: Partial<typeof r> = { ...r };
 delete report.config;
+delete report.aggregatorLog;
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), perKind: PER_KIND, seed: SEED, ...report }, null, 2) + '\n');
+if (r.aggregatorLog) writeFileSync(file.replace(/\.json$/, '.aggregator.log'), r.aggregatorLog);
 process.stdout.write(`saved ${file}\n`);
 process.exitCode = scenarioFailures(r).length ? 1 : 0;

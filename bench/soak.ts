@@ -64,5 +64,7 @@ for (const [name, tr] of Object.entries(trends)) {
   if (tr.rssMb.lastMinute > tr.rssMb.firstMinute * 1.5) unbounded.push(`${name} RSS ${tr.rssMb.firstMinute} → ${tr.rssMb.lastMinute} MB`);
   if (tr.fds.lastMinute > tr.fds.firstMinute + 50) unbounded.push(`${name} open files ${tr.fds.firstMinute} → ${tr.fds.lastMinute}`);
 }
-process.stdout.write(unbounded.length ? `NOT BOUNDED: ${unbounded.join('; ')}\n` : 'memory and open files bounded (last minute within 1.5× RSS and +50 files of the first)\n');
+process.stdout.write(
+  unbounded.length ? `NOT BOUNDED: ${unbounded.join('; ')}\n` : 'memory and open files bounded (last minute within 1.5× RSS and +50 files of the first)\n',
+);
 process.exitCode = scenarioFailures(r).length || unbounded.length ? 1 : 0;

@@ -48,6 +48,10 @@ export interface ScenarioReport {
   notReadyDuringStoreOutages: number;
   storeOutages: number;
   readyAtEnd: number;
+  /** /ready's answer at the end (what it waited for, when not ready). */
+  readyBody: string;
+  /** The aggregator's last log lines, when something failed. */
+  aggregatorLog: string | undefined;
   retries: Record<string, number>;
   samples: Sample[];
   /** Exit codes of a graceful stop (SIGTERM) at the end. */
@@ -158,21 +162,31 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
     await sleep(3000);
     const feedExit = await ingest.stop();
     for (const t of timers) clearInterval(t);
+    // The last bars close once the partitions are quiet (the idle grace after the recovery period): give that
+    // time, then read /ready and stop the live client before the checks, which keep this process busy for long
+    // enough that a client that cannot answer the gateway's pings would be dropped.
+    const readyBy = Date.now() + config.idleRecoveryMs + config.idleCloseMs + 20_000;
+    let readyAtEnd = 0;
+    let readyBody = '';
+    while (Date.now() < readyBy) {
+      await sleep(1000);
+      [readyAtEnd, readyBody] = await fetch(`http://127.0.0.1:${metricsPort}/ready`).then(
+        async (r) => [r.status, await r.text()] as [number, string],
+        (err: unknown) => [0, String(err)] as [number, string],
+      );
+      if (readyAtEnd === 200 && Date.now() > readyBy - 15_000) break;
+    }
+    await sleep(2000); // the last bars reach the client
+    watcher.close(); // keeps what it saw; before the gateway stops, whose going-away close is not the client's problem
     const exited = Object.entries(engine)
       .filter(([, p]) => p.child.exitCode !== null)
       .map(([name, p]) => ({ name, code: p.child.exitCode, tail: p.output().split('\n').slice(-30).join('\n') }));
     const ticks = await readTicks(kafka, config.topicTicks);
     const expected = expectedLiveBars(ticks, config);
     const check = await checkRun(kafka, config, ticks, expected);
-    await sleep(1500); // the last bars reach the client
     const ws = watcher.report(expected.filter((b) => b.interval === config.intervals[0]!.name));
-    watcher.close(); // before the gateway stops: its going-away close is not the client's problem
     const storeOutages = faults.filter((f) => /^(postgres|timescaledb|questdb)/.test(f.kind));
     const notReady = storeOutages.filter((f) => readiness.some((r) => r.status === 503 && r.at >= f.at && r.at <= f.at + f.totalMs + 3000)).length;
-    const readyAtEnd = await fetch(`http://127.0.0.1:${metricsPort}/ready`).then(
-      (r) => r.status,
-      () => 0,
-    );
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
       (r) => r.text(),
       () => '',
@@ -190,6 +204,9 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
       notReadyDuringStoreOutages: notReady,
       storeOutages: storeOutages.length,
       readyAtEnd,
+      readyBody,
+      aggregatorLog:
+        readyAtEnd === 200 && Object.values(check.diffs).every((d) => d.length === 0) ? undefined : aggregator.output().split('\n').slice(-200).join('\n'),
       retries,
       samples,
       stopCodes,
@@ -212,7 +229,7 @@ export function scenarioFailures(r: ScenarioReport): string[] {
   if (r.check.conflictingDuplicates.length) out.push(`bars published twice with different values: ${r.check.conflictingDuplicates.join(', ')}`);
   if (r.ws.closes.length || r.ws.gaps || r.ws.diffs.length)
     out.push(`live client: ${r.ws.closes.length} closes, ${r.ws.gaps} gaps, ${r.ws.diffs.slice(0, 3).join('; ')}`);
-  if (r.readyAtEnd !== 200) out.push(`/ready ${r.readyAtEnd} at the end`);
+  if (r.readyAtEnd !== 200) out.push(`/ready ${r.readyAtEnd} at the end: ${r.readyBody}`);
   return out;
 }
 

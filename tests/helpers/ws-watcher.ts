@@ -82,7 +82,9 @@ export class WsWatcher {
     return { streams: this.streams.size, bars, gaps: this.gaps, closes: [...this.closes], diffs: diffs.slice(0, 20) };
   }
 
+  /** Stop listening (what was seen stays for report). */
   close(): void {
+    if (this.closing) return;
     this.closing = true;
     this.ws.close();
   }
