@@ -4,9 +4,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { replay, type ReplayPartition } from '../src/aggregate/replay.js';
+import { replay, type ReplayPartition } from '../src/runtime/replay.js';
 import { FeedSimulator } from '../src/ingest/simulator.js';
 import { projectRoot } from '../src/paths.js';
+import { recordCursors } from '../tests/helpers/tick-records.js';
 
 const TICKS = Number(process.env.BENCH_MEMORY_TICKS ?? 3_000_000);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -22,7 +23,7 @@ async function run(symbols: number) {
     async function* batches() {
       for (let i = 0; i < TICKS; i += 1000) yield Array.from({ length: Math.min(1000, TICKS - i) }, (_, k) => ({ offset: i + k, tick: sim.next() }));
     }
-    yield { partition: 0, batches: batches() };
+    yield { partition: 0, batches: recordCursors(batches()) };
   }
   let next = every;
   const t0 = performance.now();

@@ -10,16 +10,17 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { FeedProducer } from '../src/ingest/feed-producer.js';
 import { FeedSimulator } from '../src/ingest/simulator.js';
-import { CSV_HEADER, tickToCsv } from '../src/ingest/csv-ticks.js';
-import { readCsvTickBatches } from '../src/ingest/csv-tick-reader.js';
+import { CSV_HEADER, tickToCsv } from '../src/ingest/files/csv-ticks.js';
+import { readCsvTickBatches } from '../tests/helpers/tick-records.js';
 import { logger } from '../src/log.js';
 import { projectRoot } from '../src/paths.js';
-import type { PackedBatch } from '../src/aggregate/pre-aggregate.js';
-import { replay, type ReplayPartition } from '../src/aggregate/replay.js';
+import { packedCursors, type PackedBatch } from '../src/stream/packed-batch.js';
+import { replay, type ReplayPartition } from '../src/runtime/replay.js';
 import { createKafka } from '../src/stream/kafka.js';
 import { schema } from '../src/stream/schemas.js';
 import { encode } from '../src/stream/serde.js';
-import { emptyTick, TickDecoder } from '../src/stream/tick-decoder.js';
+import { emptyTick } from '../src/contracts/tick-cursor.js';
+import { TickDecoder } from '../src/stream/tick-decoder.js';
 import { runCli } from '../tests/helpers/cli.js';
 import { testEnv } from '../tests/helpers/env.js';
 import { consumerPerf } from './kafka-perf.js';
@@ -84,7 +85,7 @@ async function core() {
     async function* it() {
       yield* batches;
     }
-    yield { partition: 0, batches: it() };
+    yield { partition: 0, batches: packedCursors(it()) };
   }
   // The first run (as measured before the tick decoder, JIT warm-up included), then two more: best of those.
   const rates: number[] = [];

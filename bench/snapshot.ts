@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadConfig, type Config } from '../src/config.js';
 import { PartitionAggregator } from '../src/aggregate/partition-aggregator.js';
-import { TickFolder } from '../src/aggregate/pre-aggregate.js';
-import { SignalEngine } from '../src/aggregate/signals.js';
-import { SignalRules } from '../src/aggregate/signal-rules.js';
+import { TickFolder } from '../src/aggregate/tick-folder.js';
+import { RecordsCursor } from '../tests/helpers/tick-records.js';
+import { SignalEngine } from '../src/aggregate/signals/signal-engine.js';
+import { SignalRules } from '../src/contracts/signal-rules.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/aggregate/state-snapshot.js';
 import { FeedSimulator } from '../src/ingest/simulator.js';
-import type { Tick } from '../src/ingest/tick.js';
+import type { Tick } from '../src/contracts/tick.js';
 import { projectRoot } from '../src/paths.js';
 
 const TICKS = Number(process.env.BENCH_SNAPSHOT_TICKS ?? 3_000_000);
@@ -34,9 +35,10 @@ function aggregate(config: Config, ticks: Tick[], from: number, agg: PartitionAg
     });
     const end = Math.min(ticks.length, pos + CHUNK);
     const offsets = new Float64Array(end - pos);
+    const cursor = new RecordsCursor(ticks.slice(pos, end).map((tick, k) => ({ offset: pos + k, tick })));
     for (let i = pos; i < end; i++) {
       offsets[i - pos] = i;
-      folder.add(ticks[i]!, i - pos, i);
+      folder.addFrom(cursor, i - pos, i - pos);
     }
     agg.apply(folder.result(), offsets, end - 1);
     agg.closeFinal();
@@ -53,7 +55,7 @@ progress(`${TICKS} ticks over ${SYMBOLS} symbols, 2,000 ticks/s of event time`);
 const sim = new FeedSimulator({ symbols: SYMBOLS, rate: 2000, seed: 3, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
 const ticks = Array.from({ length: TICKS }, () => sim.next());
 
-const agg = PartitionAggregator.fromConfig(config, undefined, undefined, true);
+const agg = PartitionAggregator.fromConfig(config, { firstVersions: true });
 const engine = new SignalEngine(rules);
 let t0 = performance.now();
 aggregate(config, ticks, 0, agg, engine);
@@ -67,7 +69,11 @@ const encodeMs = performance.now() - t0;
 const gzipped = gzipSync(payload).length;
 t0 = performance.now();
 const decoded = decodeSnapshot(payload);
-const restored = PartitionAggregator.fromConfig(config, { v: 2, wm: state.fromWm, durable: state.wm, hi: state.hi }, decoded.agg, true);
+const restored = PartitionAggregator.fromConfig(config, {
+  checkpoint: { v: 2, wm: state.fromWm, durable: state.wm, hi: state.hi },
+  snapshot: decoded.agg,
+  firstVersions: true,
+});
 const restoredEngine = new SignalEngine(rules);
 restoredEngine.restore(decoded.signals);
 const restoreMs = performance.now() - t0;
@@ -75,7 +81,7 @@ const restoreMs = performance.now() - t0;
 // Reference: the restart without a snapshot, re-reading from the largest interval's oldest open bar.
 progress(`reference: re-aggregating ${TICKS - noSnapshotFrom} ticks as a restart without a snapshot must`);
 t0 = performance.now();
-aggregate(config, ticks, noSnapshotFrom, PartitionAggregator.fromConfig(config, undefined, undefined, true), new SignalEngine(rules));
+aggregate(config, ticks, noSnapshotFrom, PartitionAggregator.fromConfig(config, { firstVersions: true }), new SignalEngine(rules));
 const withoutSeconds = (performance.now() - t0) / 1000;
 // With the snapshot: restore, then re-read from its replay point.
 t0 = performance.now();

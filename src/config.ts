@@ -1,8 +1,8 @@
 // The one configuration object: every key declared once with its env name, flag, default and doc; validated at start.
 import { ConfigError } from './errors.js';
 import { parseIsoMicros } from './time.js';
-import { parseInterval } from './aggregate/interval.js';
-import { SignalRules } from './aggregate/signal-rules.js';
+import { parseInterval, type IntervalSpec } from './contracts/interval.js';
+import { SignalRules } from './contracts/signal-rules.js';
 
 type Kind = 'string' | 'optional' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time' | 'origin' | 'zone';
 
@@ -360,13 +360,6 @@ type ValueOf<K extends Kind> = K extends 'int' | 'number' | 'origin'
         : K extends 'intervals'
           ? IntervalSpec[]
           : string;
-
-export interface IntervalSpec {
-  /** As written by the user and stored in bars: '1s', '1m', '1h', '1d'. */
-  name: string;
-  /** Width in microseconds. */
-  micros: number;
-}
 
 export type Config = { readonly [K in keyof Spec]: ValueOf<Spec[K]['kind']> };
 

@@ -140,3 +140,16 @@ export class MisdirectedRequestError extends TickEngineError {
     super('TE_MISDIRECTED', message);
   }
 }
+
+/**
+ * A short description of any client value for an error message: short strings and scalars quoted, the rest by
+ * kind. Never serializes a structure (a value nested 100,000 deep overflows JSON.stringify's stack; a 1 MB string
+ * would fill a log line).
+ */
+export function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
+  if (v === null || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === undefined) return 'nothing';
+  return `a${typeof v === 'object' ? 'n object' : ` ${typeof v}`}`;
+}

@@ -1,5 +1,5 @@
-// JSON from clients: parsed only within a nesting limit, and quoted in error messages without serializing it
-// (JSON.stringify of a value nested 100,000 deep overflows the stack; a 1 MB string would fill a log line).
+// JSON from clients: parsed only within a nesting limit (JSON.stringify or a recursive walk of a value nested
+// 100,000 deep overflows the stack). Quoting client values in messages: `describe` in errors.ts.
 import { BadRequestError } from './errors.js';
 
 /** Deeper than any request this engine takes (a subscribe request is 2 levels deep). */
@@ -32,13 +32,4 @@ export function parseUntrustedJson(text: string, what: string, maxDepth = MAX_JS
   } catch {
     throw new BadRequestError(`${what} is not valid JSON`);
   }
-}
-
-/** A short description of any value for an error message: short strings and scalars quoted, the rest by kind. */
-export function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v);
-  if (v === null || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (v === undefined) return 'nothing';
-  return `a${typeof v === 'object' ? 'n object' : ` ${typeof v}`}`;
 }

@@ -1,7 +1,8 @@
 // Client JSON: a nesting limit checked before parsing, and values described in messages without serializing them.
 import t from 'tap';
 import { BadRequestError } from '../src/errors.js';
-import { describe, jsonDepth, parseUntrustedJson } from '../src/untrusted-json.js';
+import { describe } from '../src/errors.js';
+import { jsonDepth, parseUntrustedJson } from '../src/untrusted-json.js';
 
 t.test('depth counts arrays and objects, not brackets in strings', async (t) => {
   t.equal(jsonDepth('1'), 0);

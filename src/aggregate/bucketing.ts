@@ -1,7 +1,7 @@
 // How an interval cuts time into buckets: fixed widths from an origin (time_bucket), or calendar days in a
 // named time zone (a session from local midnight to local midnight: 23 or 25 hours across DST changes).
 import { ConfigError } from '../errors.js';
-import type { IntervalSpec } from '../config.js';
+import type { IntervalSpec } from '../contracts/interval.js';
 import { bucketStart } from './bucket.js';
 
 export interface Bucketing {

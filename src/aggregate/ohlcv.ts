@@ -2,7 +2,7 @@
 //
 // Every operation is order-independent, so partials from any batching merge to the same bar:
 // open/close are the first/last tick by (event time, trade id); high/low are max/min; sums are exact.
-import type { Bar } from './bar.js';
+import type { Bar } from '../contracts/bar.js';
 import { BinnedSum } from './binned-sum.js';
 import { exactAdd, exactMerge, exactValue, type ExactSum } from './exact-sum.js';
 

@@ -1,6 +1,6 @@
 // The bars of one interval in one partition that can still change: open ones, and closed ones still within
 // the allowed lateness (a late tick revises them). Merge partials in, close and evict as the watermark passes.
-import type { IntervalSpec } from '../config.js';
+import type { IntervalSpec } from '../contracts/interval.js';
 import { mergeAcc, type BarAcc } from './ohlcv.js';
 import { fixedBucketing, type Bucketing } from './bucketing.js';
 

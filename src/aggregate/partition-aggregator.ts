@@ -16,23 +16,17 @@
 // it was taken: a restart replays that much. During that replay the restored state already holds everything
 // the snapshot saw: base bars ending at or before the snapshot's watermark are not rolled up again, and late
 // ticks below the snapshot's `hi` are not applied again to the larger intervals or to the flat bars.
-import type { Config, IntervalSpec } from '../config.js';
+import type { Config } from '../config.js';
+import type { IntervalSpec } from '../contracts/interval.js';
+import type { SnapshotRef } from '../contracts/snapshot-ref.js';
 import type { BarAcc } from './ohlcv.js';
 import { mergeAcc, toBar } from './ohlcv.js';
-import type { Bar } from './bar.js';
+import type { Bar } from '../contracts/bar.js';
 import { copyAs, OpenBars } from './open-bars.js';
-import type { BatchOutput, LateTick, Reject } from './pre-aggregate.js';
+import type { BatchOutput, LateTick, Reject } from './tick-folder.js';
 import { bucketingsFor, type Bucketing } from './bucketing.js';
 import { FlatFill, type FlatFillState } from './flat-fill.js';
 import { StateRestoreError } from '../errors.js';
-
-/** Where a snapshot lives (the state store's reference), carried in the checkpoint. */
-export interface SnapshotRef {
-  id: string;
-  /** Offset of the snapshot's first record in the state topic. */
-  offset: number;
-  chunks: number;
-}
 
 export interface CheckpointMeta {
   v: 1 | 2;
@@ -77,6 +71,14 @@ export function parseCheckpoint(metadata: string | null | undefined): Checkpoint
   } catch {
     return undefined;
   }
+}
+
+/** Where fromConfig starts: a committed checkpoint and the snapshot it refers to, or nothing (the beginning). */
+export interface RestoreFrom {
+  checkpoint?: CheckpointMeta;
+  snapshot?: AggState;
+  /** Keep each closed bar's first version for the indicators (the aggregator; replay does not need them). */
+  firstVersions?: boolean;
 }
 
 export interface PartitionOptions {
@@ -149,13 +151,13 @@ export class PartitionAggregator {
   }
 
   /** The state for a partition as the configuration asks (intervals, lateness, origin, daily zone, empty bars). */
-  static fromConfig(config: Config, restored?: CheckpointMeta, snapshot?: AggState, firstVersions = false): PartitionAggregator {
+  static fromConfig(config: Config, from: RestoreFrom = {}): PartitionAggregator {
     return new PartitionAggregator(
       config.intervals,
-      restored,
+      from.checkpoint,
       config.allowedLatenessMs * 1000,
       bucketingsFor(config.intervals, { origin: config.bucketOrigin, dailyZone: config.dailyTimezone }),
-      { flat: config.emptyBars === 'flat', snapshot, firstVersions },
+      { flat: config.emptyBars === 'flat', snapshot: from.snapshot, firstVersions: from.firstVersions },
     );
   }
 

@@ -4,7 +4,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { StateRestoreError } from '../errors.js';
 import type { AggState } from './partition-aggregator.js';
-import type { IndicatorState } from './signals.js';
+import type { IndicatorState } from './signals/signal-engine.js';
 
 export interface PartitionSnapshot {
   v: 1;

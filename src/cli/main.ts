@@ -95,7 +95,7 @@ const COMMANDS: Record<string, Command> = {
     keys: [...AGG_KEYS, ...KAFKA_KEYS],
     run: async (config) => {
       const log = logger('aggregate');
-      const [{ Aggregator }, { createSinks }] = await Promise.all([import('../aggregate/aggregator.js'), import('../aggregate/sinks/create-sinks.js')]);
+      const [{ Aggregator }, { createSinks }] = await Promise.all([import('../runtime/aggregator.js'), import('../stores/create-sinks.js')]);
       const agg = new Aggregator(config, {
         kafka: await createKafka(config, 'aggregate'),
         sinks: createSinks(config, log),
@@ -142,8 +142,8 @@ const COMMANDS: Record<string, Command> = {
         if (!options.has('keep-stack')) await runStack('down');
       };
       const [{ Aggregator }, { createSinks }, { Gateway }, { FeedProducer }] = await Promise.all([
-        import('../aggregate/aggregator.js'),
-        import('../aggregate/sinks/create-sinks.js'),
+        import('../runtime/aggregator.js'),
+        import('../stores/create-sinks.js'),
         import('../gateway/server.js'),
         import('../ingest/feed-producer.js'),
       ]);

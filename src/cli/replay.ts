@@ -1,20 +1,25 @@
-// `tick-engine replay`: past ticks (Kafka from an offset or a time, or a CSV file) → bars as JSON lines.
+// `tick-engine replay`: past ticks (Kafka from an offset or a time, or a CSV or Avro file) → bars as JSON lines.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import fastJson from 'fast-json-stringify';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { readCsvLineBlocks } from '../ingest/csv-tick-reader.js';
-import { readAvroTickBlocks } from '../ingest/avro-file-reader.js';
-import type { Bar } from '../aggregate/bar.js';
-import { replay, type ReplayBatch, type ReplayPartition } from '../aggregate/replay.js';
-import { BAR_JSON_SCHEMA } from '../gateway/protocol.js';
+import { csvTickCursors } from '../ingest/files/csv-tick-reader.js';
+import { avroTickCursors } from '../ingest/files/avro-file-reader.js';
+import type { Bar } from '../contracts/bar.js';
+import type { TickCursor } from '../contracts/tick-cursor.js';
+import { replay, type ReplayPartition } from '../runtime/replay.js';
+import { BAR_JSON_SCHEMA } from '../gateway/ws/protocol.js';
 import { Progress } from './progress.js';
 
 const serializeBar = fastJson(BAR_JSON_SCHEMA) as (b: Bar) => string;
 
 async function* kafkaPartitions(config: Config, from: { offset?: number; time?: number }, setTotal: (n: number) => void): AsyncGenerator<ReplayPartition> {
   // kafkajs is loaded only for a Kafka replay (offsets, leaders); the records come over replay's own fetches.
-  const [{ createKafka }, { fetchPartition, partitionLeaders }] = await Promise.all([import('../stream/kafka.js'), import('../stream/partition-fetcher.js')]);
+  const [{ createKafka }, { fetchPartition, partitionLeaders }, { packedCursors }] = await Promise.all([
+    import('../stream/kafka.js'),
+    import('../stream/fetch/index.js'),
+    import('../stream/packed-batch.js'),
+  ]);
   const kafka = createKafka(config, 'replay');
   const admin = kafka.admin();
   await admin.connect();
@@ -33,13 +38,13 @@ async function* kafkaPartitions(config: Config, from: { offset?: number; time?: 
   for (const r of ranges)
     yield {
       partition: r.partition,
-      batches: fetchPartition(leaders(r.partition), `${config.kafkaClientId}-replay`, config.topicTicks, r.partition, r.from, r.to),
+      batches: packedCursors(fetchPartition(leaders(r.partition), `${config.kafkaClientId}-replay`, config.topicTicks, r.partition, r.from, r.to)),
     };
 }
 
 async function* filePartitions(path: string): AsyncGenerator<ReplayPartition> {
-  async function* batches(): AsyncGenerator<ReplayBatch> {
-    yield* path.endsWith('.avro') ? readAvroTickBlocks(path) : readCsvLineBlocks(path);
+  async function* batches(): AsyncGenerator<TickCursor> {
+    yield* path.endsWith('.avro') ? avroTickCursors(path) : csvTickCursors(path);
   }
   yield { partition: 0, batches: batches() };
 }

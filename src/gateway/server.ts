@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
-import { BadRequestError, LimitExceededError, MisdirectedRequestError, NotFoundError, TickEngineError, UnknownSymbolError } from '../errors.js';
+import { BadRequestError, describe, LimitExceededError, MisdirectedRequestError, NotFoundError, TickEngineError, UnknownSymbolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from '../metrics-server.js';
 import {
@@ -23,20 +23,20 @@ import {
   wsSubscriptions,
 } from '../metrics.js';
 import { projectRoot } from '../paths.js';
-import type { Bar } from '../aggregate/bar.js';
-import type { Signal } from '../aggregate/signals.js';
-import type { Tick } from '../ingest/tick.js';
+import type { Bar } from '../contracts/bar.js';
+import type { Signal } from '../contracts/signal.js';
+import type { Tick } from '../contracts/tick.js';
 import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
-import { Admission, AuthError, Authenticator, type Principal } from './auth.js';
-import { encodeCursor, parseBarsQuery } from './bars-query.js';
-import { Cors } from './cors.js';
-import { GatewayFeed } from './feed.js';
-import { BarHistory } from './history.js';
-import { ambiguousFraming, errorReply, json, readBody, readRequest, writeReply, type Reply, type RequestInfo } from './http.js';
-import { HostGuard } from './host-guard.js';
-import { openApiDocument } from './openapi.js';
-import { Outbox, type Kind, type OutMessage } from './outbox.js';
+import { Admission, AuthError, Authenticator, type Principal } from './auth/auth.js';
+import { encodeCursor, parseBarsQuery } from './rest/bars-query.js';
+import { Cors } from './http/cors.js';
+import { GatewayFeed } from './fanout/feed.js';
+import { BarHistory } from '../stores/history.js';
+import { ambiguousFraming, errorReply, json, readBody, readRequest, writeReply, type Reply, type RequestInfo } from './http/http.js';
+import { HostGuard } from './http/host-guard.js';
+import { openApiDocument } from './rest/openapi.js';
+import { Outbox, type Kind, type OutMessage } from './ws/outbox.js';
 import {
   parseMessage,
   requestId,
@@ -53,13 +53,13 @@ import {
   type Channel,
   type Quote,
   type SubscribeRequest,
-} from './protocol.js';
-import { authOptionsFromConfig } from './auth-config.js';
-import { Streams, streamKey } from './streams.js';
-import { Subscriptions } from './subscriptions.js';
-import { compileSymbolPatterns, isPattern, validateSymbol } from '../symbol-pattern.js';
+} from './ws/protocol.js';
+import { authOptionsFromConfig } from './auth/auth-config.js';
+import { Streams, streamKey } from './fanout/streams.js';
+import { Subscriptions } from './fanout/subscriptions.js';
+import { compileSymbolPatterns, isPattern, validateSymbol } from '../contracts/symbol-pattern.js';
 import { loadUws } from './uws.js';
-import { describe, parseUntrustedJson } from '../untrusted-json.js';
+import { parseUntrustedJson } from '../untrusted-json.js';
 
 /** One delta of one stream, as the feed hands it over. */
 interface Delta {

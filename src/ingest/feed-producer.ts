@@ -10,8 +10,8 @@ import { encode } from '../stream/serde.js';
 import { sendPatiently } from '../stream/send.js';
 import { ensureTopics } from '../stream/topics.js';
 import { FeedSimulator } from './simulator.js';
-import type { Tick } from './tick.js';
-import { tickProblem } from './validate.js';
+import type { Tick } from '../contracts/tick.js';
+import { tickProblem } from '../contracts/validate.js';
 
 export interface FeedRunOptions {
   /** Called with each batch just before it is produced (benchmarks timestamp here). */

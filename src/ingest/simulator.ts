@@ -2,7 +2,7 @@
 // the aggressor side, bursts of activity, bounded out-of-order delivery. Pure and seeded: same options,
 // same ticks (ingestTime aside, which the producer stamps).
 import { Prng } from './prng.js';
-import type { Side, Tick } from './tick.js';
+import type { Side, Tick } from '../contracts/tick.js';
 
 export interface SimulatorOptions {
   symbols: number;

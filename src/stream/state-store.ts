@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import { StateRestoreError } from '../errors.js';
-import type { SnapshotRef } from '../aggregate/partition-aggregator.js';
+import type { SnapshotRef } from '../contracts/snapshot-ref.js';
 import { readPartition } from './partition-reader.js';
 
 /** Below the broker's default 1 MB message limit before compression. */

@@ -15,40 +15,24 @@
 // Reasons are worded like serde.ts's where the failure is the same; a record that is broken in several
 // ways reports the first problem met reading it in field order.
 import { DecodeError } from '../errors.js';
-import type { Side, Tick } from '../ingest/tick.js';
+import type { Side, Tick } from '../contracts/tick.js';
 import { schema } from './schemas.js';
-import { isAscii, StringInterner, utf8String, viewOf } from './wire-strings.js';
+import { emptyTick, LAZY_TRADE_ID, type LazyTradeIds } from '../contracts/tick-cursor.js';
+import { idCanStayBytes, StringInterner, utf8String, viewOf } from '../wire-strings.js';
 
 const HEADER = 5;
 /** avsc's bound for a long it returns as a number (isSafeLong in avsc/lib/types.js). */
 const MAX_SAFE_LONG = 9007199254740990;
 const SIDES: readonly Side[] = ['BUY', 'SELL', 'UNKNOWN'];
 
-/**
- * What a decoder with `lazyTradeId` puts in Tick.tradeId when it leaves the string unbuilt (`idLazy`): one
- * character, so validation passes; the id itself is bytes [idPos, idPos + idLen) of the record's buffer.
- */
-export const LAZY_TRADE_ID = '\u0000';
-
-/**
- * A reader that can leave a tick's trade id as bytes (TickDecoder, CsvTickParser): after each tick, whether it
- * did, and where they are in the buffer it read. Only plain ASCII ids of 1–128 bytes are left so: their string
- * has as many characters, so validating the placeholder gives the same answer as the id.
- */
-export interface LazyTradeIds {
-  idLazy: boolean;
-  idPos: number;
-  idLen: number;
-}
-
-/** Whether a trade id of bytes [pos, pos + n) of `b` may be left as bytes (see LazyTradeIds). */
-export function idCanStayBytes(b: Buffer, pos: number, n: number): boolean {
-  return n >= 1 && n <= 128 && isAscii(b, pos, n);
-}
-
-/** A blank tick for decodeInto to fill (one per decoder loop: the strings it holds are never mutated). */
-export function emptyTick(): Tick {
-  return { venue: '', symbol: '', eventTime: 0, price: 0, size: 0, side: 'UNKNOWN', tradeId: '', ingestTime: 0 };
+export interface TickDecoderOptions {
+  /** The schema id records must carry (default: the registered tick schema's). */
+  schemaId?: number;
+  /**
+   * Leave the trade id unbuilt where possible (see idLazy): aggregation needs it only to break event-time ties
+   * and for a bar's first and last trade, so the fold builds it when it does.
+   */
+  lazyTradeId?: boolean;
 }
 
 export class TickDecoder implements LazyTradeIds {
@@ -70,15 +54,14 @@ export class TickDecoder implements LazyTradeIds {
   idPos = 0;
   idLen = 0;
 
-  /**
-   * @param schemaId the registered id of the tick schema (schemas/index.json), checked on every record.
-   * @param lazyTradeId leave the trade id unbuilt where possible (see idLazy): aggregation needs it only to
-   *   break event-time ties and for a bar's first and last trade, so TickFolder builds it when it does.
-   */
-  constructor(
-    readonly schemaId: number = schema('tick').id,
-    private readonly lazyTradeId = false,
-  ) {}
+  /** The registered id of the tick schema (schemas/index.json), checked on every record. */
+  readonly schemaId: number;
+  private readonly lazyTradeId: boolean;
+
+  constructor(opts: TickDecoderOptions = {}) {
+    this.schemaId = opts.schemaId ?? schema('tick').id;
+    this.lazyTradeId = opts.lazyTradeId ?? false;
+  }
 
   /** Decode and return a new Tick; throws DecodeError with the reason when `decode()` would. */
   decode(buf: Buffer | null): Tick {

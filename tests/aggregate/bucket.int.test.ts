@@ -1,7 +1,7 @@
 // Bucket alignment against the real thing: TimescaleDB time_bucket and PostgreSQL date_bin over random times.
 import t, { type Test } from 'tap';
 import { bucketStart } from '../../src/aggregate/bucket.js';
-import { parseInterval } from '../../src/aggregate/interval.js';
+import { parseInterval } from '../../src/contracts/interval.js';
 import { Prng } from '../../src/ingest/prng.js';
 import { microsToIso } from '../../src/time.js';
 import { stackEnv } from '../helpers/env.js';

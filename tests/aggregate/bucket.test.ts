@@ -1,7 +1,7 @@
 // Bucket alignment against an independent BigInt floor, and against time_bucket's documented results.
 import t from 'tap';
 import { bucketStart } from '../../src/aggregate/bucket.js';
-import { parseInterval } from '../../src/aggregate/interval.js';
+import { parseInterval } from '../../src/contracts/interval.js';
 import { Prng } from '../../src/ingest/prng.js';
 import { floorBucket } from '../helpers/oracle.js';
 

@@ -1,12 +1,13 @@
 // OHLCV merging: partial bars from any batching and order merge to the bar computed offline.
 import t from 'tap';
-import type { IntervalSpec } from '../../src/config.js';
+import type { IntervalSpec } from '../../src/contracts/interval.js';
 import { PartitionAggregator } from '../../src/aggregate/partition-aggregator.js';
 import { addTick, addTickIdLater, needsTradeId, newAcc, toBar } from '../../src/aggregate/ohlcv.js';
-import { preAggregate, packBatch } from '../../src/aggregate/pre-aggregate.js';
+import { preAggregate } from '../../src/runtime/pre-aggregate.js';
+import { packBatch } from '../../src/stream/packed-batch.js';
 import { FeedSimulator } from '../../src/ingest/simulator.js';
 import { Prng } from '../../src/ingest/prng.js';
-import type { Tick } from '../../src/ingest/tick.js';
+import type { Tick } from '../../src/contracts/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { encode } from '../../src/stream/serde.js';
 import { diffBars, offlineBars, type OracleTick } from '../helpers/oracle.js';

@@ -1,8 +1,9 @@
 // A tick dated far ahead of its ingest time is invalid and never moves the watermark: before TE_MAX_FUTURE_MS,
 // one tick dated 2199 made every later tick of its partition late.
 import t from 'tap';
-import { TickFolder } from '../../src/aggregate/pre-aggregate.js';
-import type { Tick } from '../../src/ingest/tick.js';
+import { TickFolder } from '../../src/aggregate/tick-folder.js';
+import { RecordsCursor } from '../helpers/tick-records.js';
+import type { Tick } from '../../src/contracts/tick.js';
 
 const T = Date.UTC(2026, 11, 1) * 1000;
 const tick = (i: number, eventTime: number): Tick => ({
@@ -31,7 +32,8 @@ function fold(maxAhead?: number) {
     tick(2, Date.UTC(2199, 0, 1) * 1000),
     ...Array.from({ length: 8 }, (_, i) => tick(3 + i, T + 1_000_000 * (i + 1))),
   ];
-  ticks.forEach((x, i) => f.add(x, i, i));
+  const cursor = new RecordsCursor(ticks.map((tick, offset) => ({ offset, tick })));
+  for (let i = 0; i < cursor.count; i++) f.addFrom(cursor, i, i);
   return f.result();
 }
 

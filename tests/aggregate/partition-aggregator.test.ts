@@ -2,17 +2,19 @@
 // checkpoint, re-read from its offset. Every bar must end up emitted with the offline values, none
 // missing, none extra, and every rejected record dead-lettered exactly once.
 import t from 'tap';
-import type { IntervalSpec } from '../../src/config.js';
-import { barKey, type Bar } from '../../src/aggregate/bar.js';
+import type { IntervalSpec } from '../../src/contracts/interval.js';
+import { barKey, type Bar } from '../../src/contracts/bar.js';
 import { toBar } from '../../src/aggregate/ohlcv.js';
 import { PartitionAggregator, parseCheckpoint, type Checkpoint } from '../../src/aggregate/partition-aggregator.js';
-import { packBatch, preAggregate } from '../../src/aggregate/pre-aggregate.js';
+import { preAggregate } from '../../src/runtime/pre-aggregate.js';
+import { packBatch } from '../../src/stream/packed-batch.js';
 import { FeedSimulator } from '../../src/ingest/simulator.js';
 import { Prng } from '../../src/ingest/prng.js';
-import type { Tick } from '../../src/ingest/tick.js';
+import type { Tick } from '../../src/contracts/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { encode } from '../../src/stream/serde.js';
-import { SignalEngine, type Signal } from '../../src/aggregate/signals.js';
+import { SignalEngine } from '../../src/aggregate/signals/signal-engine.js';
+import type { Signal } from '../../src/contracts/signal.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/aggregate/state-snapshot.js';
 import { diffRecords } from '../helpers/compare.js';
 import { diffBars, offlineBars } from '../helpers/oracle.js';

@@ -4,8 +4,9 @@
 import { serialize } from 'node:v8';
 import t from 'tap';
 import { PartitionAggregator } from '../../src/aggregate/partition-aggregator.js';
-import { TickFolder } from '../../src/aggregate/pre-aggregate.js';
-import { SignalEngine } from '../../src/aggregate/signals.js';
+import { TickFolder } from '../../src/aggregate/tick-folder.js';
+import { RecordsCursor } from '../helpers/tick-records.js';
+import { SignalEngine } from '../../src/aggregate/signals/signal-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../../src/aggregate/state-snapshot.js';
 import { loadConfig } from '../../src/config.js';
 
@@ -14,7 +15,13 @@ const config = loadConfig({ env: { TE_INTERVALS: '1s,1m' } });
 t.test('round trip', async (t) => {
   const agg = PartitionAggregator.fromConfig(config);
   const folder = new TickFolder({ interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder: 0, allowedLateness: 0, origin: 0 });
-  folder.add({ venue: 'V', symbol: 'A', eventTime: 1_700_000_000_500_000, price: 10, size: 1, side: 'BUY', tradeId: '1', ingestTime: 0 }, 0, 0);
+  folder.addFrom(
+    new RecordsCursor([
+      { offset: 0, tick: { venue: 'V', symbol: 'A', eventTime: 1_700_000_000_500_000, price: 10, size: 1, side: 'BUY', tradeId: '1', ingestTime: 0 } },
+    ]),
+    0,
+    0,
+  );
   agg.apply(folder.result(), [0], 0);
   agg.closeFinal();
   const snap = agg.snapshot();

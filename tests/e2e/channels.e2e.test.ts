@@ -3,9 +3,9 @@
 // bar; Avro frames carry the same records as JSON; permessage-deflate is negotiated; quotes match the streams.
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
-import type { Bar } from '../../src/aggregate/bar.js';
-import type { Signal } from '../../src/aggregate/signals.js';
-import type { Tick } from '../../src/ingest/tick.js';
+import type { Bar } from '../../src/contracts/bar.js';
+import type { Signal } from '../../src/contracts/signal.js';
+import type { Tick } from '../../src/contracts/tick.js';
 import { createKafka } from '../../src/stream/kafka.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode } from '../../src/stream/serde.js';

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { createKafka } from '../../src/stream/kafka.js';
 import { ensureTopics } from '../../src/stream/topics.js';
 import { projectRoot } from '../../src/paths.js';
-import { SignalEngine } from '../../src/aggregate/signals.js';
+import { SignalEngine } from '../../src/aggregate/signals/signal-engine.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
 import { runCli, startEngine } from '../helpers/cli.js';
 import { diffBars, offlineBars, type OracleBar, type OracleTick } from '../helpers/oracle.js';

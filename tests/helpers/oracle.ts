@@ -1,6 +1,6 @@
 // Offline reference computation of bars, written independently of src/aggregate: BigInt bucket floors,
 // sorting for open/close, and exact BigInt sums rounded once. Tests compare the engine against this.
-import { BAR_FIELDS, type Bar } from '../../src/aggregate/bar.js';
+import { BAR_FIELDS, type Bar } from '../../src/contracts/bar.js';
 
 export interface OracleTick {
   symbol: string;

@@ -1,5 +1,5 @@
 // One well-formed tick, the starting point of the serde and decoder tests.
-import type { Tick } from '../../src/ingest/tick.js';
+import type { Tick } from '../../src/contracts/tick.js';
 
 export const SAMPLE_TICK: Readonly<Tick> = Object.freeze({
   venue: 'SIM',

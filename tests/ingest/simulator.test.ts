@@ -1,7 +1,7 @@
 // The simulated feed: reproducible, plausible, out of order only within the configured jitter.
 import t from 'tap';
 import { FeedSimulator, type SimulatorOptions } from '../../src/ingest/simulator.js';
-import { tickProblem } from '../../src/ingest/validate.js';
+import { tickProblem } from '../../src/contracts/validate.js';
 
 const opts: SimulatorOptions = { symbols: 50, rate: 1000, seed: 42, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' };
 

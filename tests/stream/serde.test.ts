@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import avro from 'avsc';
-import { BAR_FIELDS, type Bar } from '../../src/aggregate/bar.js';
-import { TICK_FIELDS, type Tick } from '../../src/ingest/tick.js';
+import { BAR_FIELDS, type Bar } from '../../src/contracts/bar.js';
+import { TICK_FIELDS, type Tick } from '../../src/contracts/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
 import { projectRoot } from '../../src/paths.js';

@@ -4,10 +4,11 @@ import t, { type Test } from 'tap';
 import avro from 'avsc';
 import { DecodeError } from '../../src/errors.js';
 import { Prng } from '../../src/ingest/prng.js';
-import type { Tick } from '../../src/ingest/tick.js';
+import type { Tick } from '../../src/contracts/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
-import { decodeTick, emptyTick, TickDecoder } from '../../src/stream/tick-decoder.js';
+import { emptyTick } from '../../src/contracts/tick-cursor.js';
+import { decodeTick, TickDecoder } from '../../src/stream/tick-decoder.js';
 import { SAMPLE_TICK } from '../helpers/sample-tick.js';
 
 const s = schema('tick');
@@ -319,6 +320,6 @@ t.test('reasons: DecodeError (TE_DECODE) that says why', async (t) => {
   t.throws(() => dec.decode(body({ eventTime: [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20] })), { code: 'TE_DECODE', message: /potential precision loss/ });
   // The schema id is the registered one unless told otherwise.
   t.equal(new TickDecoder().schemaId, s.id);
-  t.throws(() => new TickDecoder(s.id + 1).decode(good), { code: 'TE_DECODE', message: /schema id/ });
+  t.throws(() => new TickDecoder({ schemaId: s.id + 1 }).decode(good), { code: 'TE_DECODE', message: /schema id/ });
   t.same(new TickDecoder().decode(good), base);
 });

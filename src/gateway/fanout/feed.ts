@@ -1,0 +1,83 @@
+// The gateway's Kafka consumer: final bars, in-progress bars, signals and (optionally) ticks as trades.
+// Every instance reads everything with a consumer group of its own, so instances are interchangeable.
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { Config } from '../../config.js';
+import type { Logger } from '../../log.js';
+import type { Bar } from '../../contracts/bar.js';
+import type { Signal } from '../../contracts/signal.js';
+import type { Tick } from '../../contracts/tick.js';
+import { schema, type SchemaName } from '../../stream/schemas.js';
+import { decode } from '../../stream/serde.js';
+import { ensureTopics } from '../../stream/topics.js';
+
+export interface FeedHandlers {
+  /** `raw` is the record value (wire format), forwarded as is to Avro clients; `ts` its Kafka timestamp (ms). */
+  bar(bar: Bar, raw: Buffer, ts: number): void;
+  update(bar: Bar, raw: Buffer, ts: number): void;
+  signal(signal: Signal, raw: Buffer, ts: number): void;
+  trade(tick: Tick, raw: Buffer, ts: number): void;
+  /** After each Kafka batch: the moment to flush what the handlers queued. */
+  batchEnd(): void;
+}
+
+export class GatewayFeed {
+  private consumer: Consumer | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly kafka: Kafka,
+    private readonly log: Logger,
+    /** The consumer stopped for good (kafkajs does not restart it): without it the gateway serves nothing new. */
+    private readonly onFatal: ((err: Error) => void) | undefined,
+    private readonly on: FeedHandlers,
+  ) {}
+
+  /** Resolves once the consumer has joined its group and will see records produced from now on. */
+  async start(): Promise<void> {
+    const { config } = this;
+    // The gateway may start before any aggregator: create the topics rather than wait on a missing one.
+    await ensureTopics(this.kafka, config);
+    const c = this.kafka.consumer({ groupId: `${config.kafkaClientId}-gateway-${randomUUID()}`, maxWaitTimeInMs: 20 });
+    this.consumer = c;
+    const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
+    c.on(c.events.CRASH, (e) => {
+      if (e.payload.restart) return this.log.warn({ err: e.payload.error }, 'gateway consumer crashed; kafkajs restarts it');
+      this.log.fatal({ err: e.payload.error }, 'gateway consumer stopped');
+      this.onFatal?.(e.payload.error);
+    });
+    await c.connect();
+    const routes = new Map<string, { schema: SchemaName; handle: (v: never, raw: Buffer, ts: number) => void }>([
+      [config.topicBars, { schema: 'bar', handle: this.on.bar }],
+      [config.topicBarsLive, { schema: 'bar', handle: this.on.update }],
+      [config.topicSignals, { schema: 'signal', handle: this.on.signal }],
+    ]);
+    if (config.gatewayTrades) routes.set(config.topicTicks, { schema: 'tick', handle: this.on.trade });
+    await c.subscribe({ topics: [...routes.keys()], fromBeginning: false });
+    await c.run({
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch }) => {
+        const route = routes.get(batch.topic)!;
+        const s = schema(route.schema);
+        for (const message of batch.messages) {
+          let value: never;
+          try {
+            value = decode<never>(s, message.value);
+          } catch (err) {
+            // A foreign or malformed record: skip it loudly, never stop the feed (the aggregator dead-letters
+            // bad ticks; the gateway only reads).
+            this.log.warn({ err, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'undecodable record skipped');
+            continue;
+          }
+          route.handle(value, message.value!, Number(message.timestamp));
+        }
+        this.on.batchEnd();
+      },
+    });
+    await joined;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}

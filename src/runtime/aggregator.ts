@@ -1,0 +1,620 @@
+// The aggregator: consumes ticks, pre-aggregates batches in piscina workers, closes bars by watermark,
+// writes final bars to every sink, and commits offsets only up to what those writes made durable.
+//
+// A failed write never changes the state twice: closed bars, signals and dead letters wait in the partition's
+// output queue until every target has them (retried with backoff while consumption of the partition pauses),
+// a batch delivered again is never folded again, and a state that cannot be finished is dropped and rebuilt
+// from the committed checkpoint, as after a crash.
+import { Piscina } from 'piscina';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import {
+  snapshotBytes,
+  snapshotsOut,
+  barsOut,
+  batchSeconds,
+  consumerLag,
+  idleAdvances,
+  lateTicksRevising,
+  liveUpdatesOut,
+  revisionsOut,
+  ticksIn,
+  watermarkLag,
+} from '../metrics.js';
+import { schema } from '../stream/schemas.js';
+import { encode } from '../stream/serde.js';
+import { sendChunked } from '../stream/send.js';
+import { SignalEngine } from '../aggregate/signals/signal-engine.js';
+import { SignalRules } from '../contracts/signal-rules.js';
+import { Serial } from '../serial.js';
+import { backoffMs, sleep, watchSlow, withTimeout } from '../backoff.js';
+import type { DeadLetter } from '../stream/dlq.js';
+import { ensureTopics } from '../stream/topics.js';
+import { compareBars, type Bar } from '../contracts/bar.js';
+import { toBar } from '../aggregate/ohlcv.js';
+import { parseCheckpoint, PartitionAggregator } from '../aggregate/partition-aggregator.js';
+import type { SnapshotRef } from '../contracts/snapshot-ref.js';
+import { decodeSnapshot, encodeSnapshot } from '../aggregate/state-snapshot.js';
+import { StateStore } from '../stream/state-store.js';
+import { BatchAbandonedError, DependencyTimeoutError, StateRestoreError } from '../errors.js';
+import type { BatchOutput } from '../aggregate/tick-folder.js';
+import { packBatch } from '../stream/packed-batch.js';
+import type { BatchInput } from './pre-aggregate.js';
+import { KafkaBarSink } from './kafka-bar-sink.js';
+import type { BarSink } from '../stores/sink.js';
+import { DependencyHealth } from './dependency-health.js';
+import { OutputQueue, type OutputStep, type OutputTarget } from './output-queue.js';
+import { deadLetterTarget, signalsTopicTarget, storeTarget } from './output-targets.js';
+import { QuietPartitions } from './quiet-partitions.js';
+
+interface PartitionState {
+  partition: number;
+  agg: PartitionAggregator;
+  /** Everything that touches this partition's state runs here, in order. */
+  serial: Serial;
+  /** Jobs queued or running on `serial`: a partition with any is not quiet. */
+  jobs: number;
+  /** Indicators of this partition's streams (in the state snapshot). */
+  signals: SignalEngine;
+  /** The snapshot the committed checkpoint refers to, if any. */
+  snap: SnapshotRef | undefined;
+  /** Wall-clock ms of the last snapshot (or of the restore). */
+  snapshotAt: number;
+  /** Kafka timestamp (ms) of the newest tick processed: carried by the bars it closes or updates. */
+  lastTickTs: number;
+  /** Closed bars, signals and dead letters not yet durable everywhere: they stay here until they are. */
+  out: OutputQueue;
+  /** Where this state re-reads from if it must be dropped: its committed checkpoint, else the first offset it folded. */
+  resumeFrom: number | undefined;
+  /** Idle path: failed writes are retried from the idle timer no sooner than this (ms), `retries` times so far. */
+  retryAt: number;
+  retries: number;
+}
+
+/** What onBatch's payload offers a long wait: heartbeats, and whether the batch is still ours to finish. */
+interface BatchControl {
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+
+/** The kafkajs protocol error in `err`'s cause chain that means this member lost its place in the group, if any. */
+function membershipError(err: unknown): Error | undefined {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type && MEMBERSHIP_ERRORS.has(e.type)) return e as Error;
+  }
+  return undefined;
+}
+
+export interface AggregatorDeps {
+  kafka: Kafka;
+  sinks: BarSink[];
+  log: Logger;
+  /** Called when consuming stopped for good (a non-retriable error); the process should shut down. */
+  onFatal?: (err: Error) => void;
+}
+
+/** How often the idle timer runs, and how late it may fire before the process counts as having stalled. */
+const IDLE_PERIOD_MS = 250;
+const STALL_MS = 1000;
+/** The broker must answer an end-offset query within this, or the partitions are not known to be quiet. */
+const OFFSETS_TIMEOUT_MS = 2000;
+
+export class Aggregator {
+  private readonly config: Config;
+  private readonly deps: AggregatorDeps;
+  private readonly partitions = new Map<number, PartitionState>();
+  /** The stores plus the bars topic. */
+  private sinks: BarSink[] = [];
+  /** Where each step's output goes, and a queue per target so partitions never write to one at the same time. */
+  private targets: OutputTarget[] = [];
+  private readonly targetSerial = new Map<OutputTarget, Serial>();
+  readonly health: DependencyHealth;
+  private readonly quiet: QuietPartitions;
+  private pool: Piscina | undefined;
+  private consumer: Consumer | undefined;
+  private producer: Producer | undefined;
+  private admin: Admin | undefined;
+  private stateStore: StateStore | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** When the idle timer was due to fire: firing much later means the process was stalled. */
+  private idleDueAt = 0;
+  private offsetsQuery: ReturnType<Admin['fetchTopicOffsets']> | undefined;
+  private liveTimer: NodeJS.Timeout | undefined;
+  private liveSending = false;
+  private liveFailing = false;
+  private started = false;
+  private stopping = false;
+  private readonly maxOutOfOrder: number;
+  private readonly allowedLateness: number;
+  private readonly signalRules: SignalRules;
+
+  constructor(config: Config, deps: AggregatorDeps) {
+    this.config = config;
+    this.deps = deps;
+    this.maxOutOfOrder = config.maxOutOfOrderMs * 1000;
+    this.allowedLateness = config.allowedLatenessMs * 1000;
+    this.signalRules = SignalRules.parse(config.signals);
+    this.health = new DependencyHealth(deps.log, []);
+    this.quiet = new QuietPartitions(config.idleCloseMs, config.idleRecoveryMs);
+  }
+
+  /** Ready: started, and every store and use of the broker answered its last request. */
+  get ready(): boolean {
+    return this.started && !this.stopping && this.health.ready;
+  }
+
+  /** What /ready reports. */
+  readiness(): { ready: boolean; waitingFor: ReturnType<DependencyHealth['problems']> } {
+    return { ready: this.ready, waitingFor: this.health.problems() };
+  }
+
+  async start(): Promise<void> {
+    const { config, deps } = this;
+    await ensureTopics(deps.kafka, config);
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: config.aggWorkers,
+      maxThreads: config.aggWorkers,
+      idleTimeout: 60_000,
+    });
+    this.producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+    this.admin = deps.kafka.admin();
+    await this.admin.connect();
+    this.sinks = [...deps.sinks, new KafkaBarSink(this.producer, config.topicBars)];
+    this.targets = [
+      ...this.sinks.map((s) => storeTarget(s, s.name === 'kafka' ? 'kafka' : s.name)),
+      signalsTopicTarget(this.producer, config.topicSignals),
+      deadLetterTarget(this.producer, config.topicDlq),
+    ];
+    for (const t of this.targets) this.targetSerial.set(t, new Serial());
+    this.stateStore = new StateStore(deps.kafka, this.producer, config.topicState, config.aggGroupId);
+    // A store that is down at start-up is waited for, as during a run.
+    for (const s of this.sinks) await this.untilDone(s.name, () => s.init());
+    this.consumer = deps.kafka.consumer({
+      groupId: config.aggGroupId,
+      sessionTimeout: config.aggSessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(config.aggSessionTimeoutMs / 10)),
+      // How long a rebalance waits for members to rejoin: kafkajs' 60 s default stalls the whole group
+      // for a minute whenever a member dies mid-rebalance; a batch never takes near this long.
+      rebalanceTimeout: Math.max(10_000, 2 * config.aggSessionTimeoutMs),
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const mine = (e.payload.memberAssignment[config.topicTicks] ?? []) as number[];
+      // After any rebalance kafkajs fetches from the committed offsets again, so in-memory state is
+      // dropped too and rebuilt from the checkpoints committed with those offsets.
+      this.partitions.clear();
+      deps.log.info({ partitions: mine }, 'assigned partitions');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      const err = e.payload.error;
+      if (e.payload.restart) {
+        deps.log.warn({ err }, 'consumer crashed; kafkajs restarts it from the last committed offset');
+        this.partitions.clear();
+        return;
+      }
+      deps.log.fatal({ err }, 'consumer stopped');
+      deps.onFatal?.(err);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: config.topicTicks, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, config.aggWorkers),
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.scheduleIdle();
+    if (config.liveUpdateMs > 0) {
+      this.liveTimer = setInterval(() => void this.onLiveTick(), config.liveUpdateMs);
+      this.liveTimer.unref();
+    }
+    this.started = true;
+    deps.log.info(
+      { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.sinks.map((s) => s.name) },
+      'aggregator started',
+    );
+  }
+
+  /** Run `job` until it succeeds, with backoff, reporting `name` down meanwhile (start-up work such as a store's DDL). */
+  private async untilDone(name: string, job: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await job();
+        this.health.up(name);
+        return;
+      } catch (err) {
+        if (this.stopping) throw err;
+        this.health.down(name, err);
+        await sleep(backoffMs(attempt, this.config.retryMaxMs));
+      }
+    }
+  }
+
+  /** The partition's state, restored from the checkpoint committed with its offset when first seen. */
+  private async state(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<PartitionState> {
+    let st = this.partitions.get(partition);
+    if (st) return st;
+    const admin = this.deps.kafka.admin();
+    await admin.connect();
+    // Loading a snapshot takes seconds: keep the group membership alive meanwhile.
+    const beat = setInterval(() => void heartbeat().catch((err: unknown) => this.deps.log.warn({ err, partition }, 'heartbeat during restore failed')), 1000);
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
+      const mine = committed?.partitions.find((p) => p.partition === partition);
+      const meta = parseCheckpoint(mine?.metadata);
+      const snapshot = meta?.snap ? decodeSnapshot(await this.stateStore!.load(partition, meta.snap)) : undefined;
+      const committedOffset = mine && Number(mine.offset) >= 0 ? Number(mine.offset) : undefined;
+      st = {
+        partition,
+        agg: PartitionAggregator.fromConfig(this.config, { checkpoint: meta, snapshot: snapshot?.agg, firstVersions: true }),
+        serial: new Serial(),
+        jobs: 0,
+        signals: new SignalEngine(this.signalRules),
+        lastTickTs: Date.now(),
+        snap: meta?.snap,
+        // Without a snapshot to restore from, take one at the first commit: no checkpoint without one.
+        snapshotAt: meta?.snap ? Date.now() : 0,
+        out: new OutputQueue(this.targets),
+        resumeFrom: committedOffset,
+        retryAt: 0,
+        retries: 0,
+      };
+      if (snapshot) st.signals.restore(snapshot.signals);
+      if (meta)
+        this.deps.log.info(
+          { partition, checkpoint: meta, snapshotBars: snapshot?.agg.levels.reduce((n, l) => n + l.open.length + l.revisable.length, 0) },
+          'restored partition state from the committed checkpoint',
+        );
+    } finally {
+      clearInterval(beat);
+      await admin.disconnect();
+    }
+    this.partitions.set(partition, st);
+    return st;
+  }
+
+  /** Run `job` on the partition's serial queue, counted as busy meanwhile. */
+  private async job<T>(st: PartitionState, job: () => Promise<T>): Promise<T> {
+    st.jobs++;
+    try {
+      return await st.serial.run(job);
+    } finally {
+      st.jobs--;
+    }
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const started = process.hrtime.bigint();
+    let st: PartitionState;
+    try {
+      st = await this.state(batch.topic, batch.partition, heartbeat);
+    } catch (err) {
+      // State that cannot be restored will not restore on a retry either: stop with the reason.
+      if (err instanceof StateRestoreError) {
+        this.deps.log.fatal({ err, partition: batch.partition }, 'cannot restore the partition state');
+        this.deps.onFatal?.(err);
+      }
+      throw err;
+    }
+    const ctl: BatchControl = { heartbeat, isRunning, isStale };
+    try {
+      await this.job(st, async () => {
+        if (this.partitions.get(st.partition) !== st) throw new BatchAbandonedError('partition state dropped while the batch waited');
+        // A batch kafkajs delivers again (after an error it retried) holds records this state has folded already:
+        // they must never be folded twice.
+        const from = st.agg.processedUntil;
+        const msgs = Number(batch.firstOffset()) >= from ? batch.messages : batch.messages.filter((m) => Number(m.offset) >= from);
+        if (msgs.length) await this.fold(st, batch, msgs);
+        this.closeInto(st, st.lastTickTs);
+        await this.makeDurable(st, ctl);
+        resolveOffset(batch.lastOffset());
+      });
+    } catch (err) {
+      this.dropState(st, err);
+      if (err instanceof BatchAbandonedError) return;
+      throw err;
+    }
+    await heartbeat();
+    batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Decode and pre-aggregate `msgs` in a worker, fold the result into the state, queue their dead letters. */
+  private async fold(st: PartitionState, batch: EachBatchPayload['batch'], msgs: KafkaMessage[]): Promise<void> {
+    const offsets = msgs.map((m) => Number(m.offset));
+    const packed = packBatch(
+      msgs.map((m) => m.value),
+      offsets,
+    );
+    const input: BatchInput = {
+      ...packed,
+      interval: st.agg.baseInterval,
+      watermark: st.agg.watermark,
+      maxOutOfOrder: this.maxOutOfOrder,
+      allowedLateness: this.allowedLateness,
+      maxAhead: this.config.maxFutureMs * 1000,
+      origin: this.config.bucketOrigin,
+    };
+    const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
+    if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];
+    // Rejects of records replayed after a restart were dead-lettered the first time round.
+    const fresh = st.agg.apply(out, offsets, offsets[offsets.length - 1]!);
+    const letters: DeadLetter[] = fresh.map((r) => {
+      const m = msgs[r.index]!;
+      return { key: m.key, value: m.value, code: r.code, reason: r.reason, source: { topic: batch.topic, partition: batch.partition, offset: m.offset } };
+    });
+    if (letters.length) {
+      st.out.push({ bars: [], signals: [], letters, sourceTs: 0 });
+      this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
+    }
+    ticksIn.inc(out.accepted);
+    lateTicksRevising.inc(out.late.length);
+    consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+    st.lastTickTs = Number(msgs[msgs.length - 1]!.timestamp);
+  }
+
+  /**
+   * A partition's state can no longer be trusted to match what was committed (its batch failed, or was given up):
+   * forget it and re-read from its committed checkpoint, exactly as after a crash. Stores get idempotent upserts.
+   */
+  private dropState(st: PartitionState, err: unknown): void {
+    if (this.partitions.get(st.partition) !== st) return;
+    this.partitions.delete(st.partition);
+    this.quiet.forget(st.partition);
+    const level = err instanceof BatchAbandonedError ? 'info' : 'warn';
+    this.deps.log[level]({ err, partition: st.partition, resumeFrom: st.resumeFrom }, 'partition state dropped; it is rebuilt from the committed checkpoint');
+    if (st.resumeFrom === undefined || this.stopping) return;
+    try {
+      this.consumer!.seek({ topic: this.config.topicTicks, partition: st.partition, offset: String(st.resumeFrom) });
+    } catch (e) {
+      // Not running any more (stopping, or the partition moved): the next owner starts from the commit anyway.
+      this.deps.log.debug({ err: e, partition: st.partition }, 'seek after dropping the state not possible');
+    }
+  }
+
+  /** Close what the watermark passed and queue it, with its signals, for writing. */
+  private closeInto(st: PartitionState, sourceTs: number): void {
+    const closed = st.agg.closeFinal();
+    // Indicators run on each bar's first final version. After a restore, bars published before it are
+    // recomputed: the restored indicators take them, but their signals were published already.
+    const versions = st.agg.takeFirstVersions();
+    if (versions.resumed.length) st.signals.onBars(versions.resumed);
+    const signals = st.signals.onBars(versions.fresh);
+    if (closed.length === 0) return;
+    const bars: Bar[] = closed.map((acc) => toBar(acc, true)).sort(compareBars);
+    st.out.push({ bars, signals, letters: [], sourceTs });
+  }
+
+  /** One write of one step to one target, serialized per target; a write still running after the timeout reports it down. */
+  private async runTarget(target: OutputTarget, step: OutputStep): Promise<void> {
+    await this.targetSerial
+      .get(target)!
+      .run(() =>
+        watchSlow(target.write(step), this.config.storeTimeoutMs, () =>
+          this.health.down(target.name, new DependencyTimeoutError(target.name, this.config.storeTimeoutMs)),
+        ),
+      );
+    this.health.up(target.name);
+    if (target.name === 'kafka:bars')
+      for (const b of step.bars) {
+        barsOut.inc({ interval: b.interval });
+        if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
+      }
+  }
+
+  /**
+   * Make everything the partition has queued durable, then commit its checkpoint. With `ctl` (a batch) it waits,
+   * retrying with backoff and heartbeating, until it succeeds or the batch is no longer ours (throws
+   * BatchAbandonedError); without (the idle timer) it tries once and leaves what failed queued, retried later.
+   * Returns whether everything is durable.
+   */
+  private async makeDurable(st: PartitionState, ctl?: BatchControl): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const failures = await st.out.flushOnce((t, step) => this.runTarget(t, step));
+      if (failures.length === 0) break;
+      for (const f of failures) this.health.down(f.target.name, f.error);
+      if (!ctl) {
+        st.retryAt = Date.now() + backoffMs(st.retries++, this.config.retryMaxMs);
+        return false;
+      }
+      await this.pause(st, attempt, ctl);
+    }
+    st.retries = 0;
+    st.agg.markDurable();
+    const wm = st.agg.watermark;
+    if (Number.isFinite(wm)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - wm / 1e6);
+    if (this.partitions.get(st.partition) !== st) return true;
+    const previous = st.snap;
+    await this.maybeSnapshot(st);
+    const cp = st.agg.checkpoint();
+    if (!cp) return true;
+    const metadata = JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.consumer!.commitOffsets([{ topic: this.config.topicTicks, partition: st.partition, offset: String(cp.offset), metadata }]);
+        this.health.up('kafka:commit');
+        break;
+      } catch (err) {
+        // Thrown out of a batch, kafkajs rejoins the group on a membership error, but only when it sees the
+        // protocol error itself, not wrapped in its retrier's non-retriable error (it would stop consuming).
+        const lost = membershipError(err);
+        if (lost) throw lost;
+        this.health.down('kafka:commit', err);
+        // Durable already: an older checkpoint only means a longer replay after a crash. The next step commits.
+        if (!ctl) return true;
+        await this.pause(st, attempt, ctl);
+      }
+    }
+    st.resumeFrom = cp.offset;
+    if (previous && previous !== st.snap) {
+      // The committed checkpoint no longer refers to it. A failure here only leaves garbage in the topic.
+      await this.stateStore!.drop(st.partition, previous).catch((err: unknown) =>
+        this.deps.log.warn({ err, partition: st.partition, snapshot: previous.id }, 'superseded state snapshot not tombstoned'),
+      );
+    }
+    return true;
+  }
+
+  /** Wait before retry `attempt`, heartbeating; gives the batch up (throws) once it is no longer ours to finish. */
+  private async pause(st: PartitionState, attempt: number, ctl: BatchControl): Promise<void> {
+    const until = Date.now() + backoffMs(attempt, this.config.retryMaxMs);
+    let lost: Error | undefined;
+    for (;;) {
+      if (lost) throw lost;
+      if (this.stopping || !ctl.isRunning() || ctl.isStale() || this.partitions.get(st.partition) !== st)
+        throw new BatchAbandonedError(`partition ${st.partition}: the batch is no longer ours to finish`);
+      const left = until - Date.now();
+      if (left <= 0) return;
+      // Keep the group membership while waiting (a hung broker may not answer: never wait on the heartbeat).
+      ctl.heartbeat().catch((err: unknown) => {
+        lost = membershipError(err);
+      });
+      await sleep(Math.min(1000, left));
+    }
+  }
+
+  /**
+   * The idle timer: retries the queued writes of partitions that get no batches, watches for our own stalls,
+   * and — live mode only (TE_IDLE_CLOSE_MS) — moves the watermark of partitions verified quiet to wall clock
+   * minus out-of-orderness minus that grace, so the bars of a quiet feed still close.
+   */
+  private async idleLoop(): Promise<void> {
+    try {
+      await this.onIdleTick();
+    } catch (err) {
+      this.deps.log.error({ err }, 'idle timer failed');
+    }
+    if (!this.stopping) this.scheduleIdle();
+  }
+
+  private scheduleIdle(): void {
+    this.idleDueAt = Date.now() + IDLE_PERIOD_MS;
+    this.idleTimer = setTimeout(() => void this.idleLoop(), IDLE_PERIOD_MS);
+  }
+
+  private async onIdleTick(): Promise<void> {
+    const now = Date.now();
+    // Fired this late, the process itself was stalled (a long GC, a blocked event loop, SIGSTOP): a partition that
+    // looks caught up may only not have been fetched.
+    if (now - this.idleDueAt > STALL_MS) {
+      this.deps.log.warn({ stalledMs: now - this.idleDueAt }, 'the process was stalled; no partition counts as quiet for a while');
+      this.quiet.disturb(now);
+    }
+    for (const st of this.partitions.values()) {
+      if (st.jobs === 0 && !st.out.empty && now >= st.retryAt)
+        void this.job(st, () => this.makeDurable(st)).catch((err: unknown) =>
+          this.deps.log.warn({ err, partition: st.partition }, 'retry of queued writes failed'),
+        );
+    }
+    if (this.config.idleCloseMs <= 0 || this.partitions.size === 0) return;
+    let ends: Map<number, number>;
+    try {
+      // One query at a time: while the broker hangs, a query that timed out here is still waiting in kafkajs.
+      if (!this.offsetsQuery) this.offsetsQuery = this.admin!.fetchTopicOffsets(this.config.topicTicks).finally(() => (this.offsetsQuery = undefined));
+      const offsets = await withTimeout(this.offsetsQuery, OFFSETS_TIMEOUT_MS, () => new DependencyTimeoutError('kafka', OFFSETS_TIMEOUT_MS));
+      ends = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+      this.health.up('kafka:offsets');
+    } catch (err) {
+      this.health.down('kafka:offsets', err);
+      return this.quiet.disturb(Date.now());
+    }
+    const at = Date.now();
+    // A store down, or any write waiting: the engine itself is held up, so silence proves nothing.
+    if (!this.health.ready) return this.quiet.disturb(at);
+    const wm = at * 1000 - this.maxOutOfOrder - this.config.idleCloseMs * 1000;
+    for (const st of this.partitions.values()) {
+      const p = st.partition;
+      if (st.jobs > 0 || !st.out.empty) {
+        this.quiet.forget(p);
+        continue;
+      }
+      this.quiet.observe(p, st.agg.processedUntil, ends.get(p) ?? -1, at);
+      if (!this.quiet.quiet(p, st.agg.processedUntil, at) || wm <= st.agg.watermark) continue;
+      await this.job(st, async () => {
+        if (this.partitions.get(p) !== st || !this.quiet.quiet(p, st.agg.processedUntil, Date.now()) || !st.agg.advanceTo(wm)) return;
+        idleAdvances.inc();
+        this.closeInto(st, Date.now());
+        await this.makeDurable(st);
+      }).catch((err: unknown) => this.deps.log.warn({ err, partition: p }, 'idle close failed; retried'));
+    }
+  }
+
+  /**
+   * Every TE_LIVE_UPDATE_MS: the in-progress state of each bar that took ticks since the last round, to the
+   * live bars topic (final=false). At most one update per (symbol, interval) per period; a round is skipped
+   * while the previous one is still being produced, so a slow broker throttles updates instead of queueing them.
+   */
+  private async onLiveTick(): Promise<void> {
+    if (this.liveSending) return;
+    this.liveSending = true;
+    try {
+      const s = schema('bar');
+      const messages = [];
+      for (const st of this.partitions.values()) {
+        const timestamp = String(st.lastTickTs);
+        for (const acc of st.agg.liveBars()) messages.push({ key: acc.symbol, value: encode(s, toBar(acc, false)), timestamp });
+      }
+      if (messages.length) {
+        await sendChunked(this.producer!, this.config.topicBarsLive, messages);
+        liveUpdatesOut.inc(messages.length);
+      }
+      if (this.liveFailing) this.deps.log.info('live bar updates produced again');
+      this.liveFailing = false;
+    } catch (err) {
+      // Updates are ephemeral (the final bar supersedes them): log once and carry on with the next rounds.
+      if (!this.liveFailing) this.deps.log.warn({ err }, 'live bar updates not produced (they resume when the broker answers)');
+      this.liveFailing = true;
+    } finally {
+      this.liveSending = false;
+    }
+  }
+
+  /**
+   * Every TE_STATE_SNAPSHOT_MS: store the partition's state (larger intervals, flat-bar state, indicators), so the
+   * checkpoint can point at the base interval's replay point instead of the oldest open bar of the largest interval.
+   */
+  private async maybeSnapshot(st: PartitionState): Promise<void> {
+    const every = this.config.stateSnapshotMs;
+    if (every <= 0 || Date.now() - st.snapshotAt < every || !st.agg.canSnapshot) return;
+    const started = process.hrtime.bigint();
+    const state = st.agg.snapshot();
+    const payload = encodeSnapshot(state, st.signals.state());
+    let ref: SnapshotRef;
+    try {
+      ref = await this.stateStore!.save(st.partition, payload);
+      this.health.up('kafka:state');
+    } catch (err) {
+      // The checkpoint keeps referring to the previous snapshot; the next commit tries again.
+      this.health.down('kafka:state', err);
+      return;
+    }
+    st.agg.pinTo(state);
+    st.snap = ref;
+    st.snapshotAt = Date.now();
+    snapshotsOut.inc();
+    snapshotBytes.observe(payload.length);
+    this.deps.log.debug(
+      { partition: st.partition, bytes: payload.length, chunks: ref.chunks, replayFrom: state.from, seconds: Number(process.hrtime.bigint() - started) / 1e9 },
+      'state snapshot stored',
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.liveTimer) clearInterval(this.liveTimer);
+    await this.consumer?.disconnect();
+    await this.pool?.destroy();
+    for (const s of this.sinks) await s.close();
+    await this.admin?.disconnect();
+    await this.producer?.disconnect();
+    this.deps.log.info('aggregator stopped');
+  }
+}

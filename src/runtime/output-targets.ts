@@ -1,0 +1,49 @@
+// The places an aggregator step's output goes, as OutputQueue targets: each store (bars and signals), the bars
+// topic, the signals topic and the dead-letter topic.
+import type { Producer } from 'kafkajs';
+import { signalsOut } from '../metrics.js';
+import { sendDeadLetters } from '../stream/dlq.js';
+import { schema } from '../stream/schemas.js';
+import { encode } from '../stream/serde.js';
+import { sendChunked } from '../stream/send.js';
+import type { OutputStep, OutputTarget } from './output-queue.js';
+import type { BarSink } from '../stores/sink.js';
+
+/** A store (or the bars topic): bars, then the step's signals where the store keeps them. */
+export function storeTarget(sink: BarSink, dependency = sink.name): OutputTarget {
+  return {
+    name: sink.name === 'kafka' ? 'kafka:bars' : sink.name,
+    dependency,
+    wants: (step) => step.bars.length > 0 || (step.signals.length > 0 && sink.writeSignals !== undefined),
+    write: async (step: OutputStep) => {
+      if (step.bars.length) await sink.write(step.bars, step.sourceTs);
+      if (step.signals.length && sink.writeSignals) await sink.writeSignals(step.signals);
+    },
+  };
+}
+
+export function signalsTopicTarget(producer: Producer, topic: string): OutputTarget {
+  return {
+    name: 'kafka:signals',
+    dependency: 'kafka',
+    wants: (step) => step.signals.length > 0,
+    write: async (step) => {
+      const s = schema('signal');
+      await sendChunked(
+        producer,
+        topic,
+        step.signals.map((x) => ({ key: x.symbol, value: encode(s, x) })),
+      );
+      signalsOut.inc(step.signals.length);
+    },
+  };
+}
+
+export function deadLetterTarget(producer: Producer, topic: string): OutputTarget {
+  return {
+    name: 'kafka:dead-letters',
+    dependency: 'kafka',
+    wants: (step) => step.letters.length > 0,
+    write: (step) => sendDeadLetters(producer, topic, step.letters),
+  };
+}

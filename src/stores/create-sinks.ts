@@ -1,0 +1,28 @@
+// The store sinks named in the configuration (TE_SINKS).
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { PostgresSink } from './postgres/postgres-sink.js';
+import { QuestDbSink } from './questdb/questdb-sink.js';
+import type { BarSink } from './sink.js';
+
+export function createSinks(config: Config, log: Logger): BarSink[] {
+  return config.sinks.map((name) => {
+    switch (name) {
+      case 'postgres':
+        return new PostgresSink({ name, url: config.pgUrl, table: config.barsTable, log, idleCloseMs: config.pgIdleCloseMs, timeoutMs: config.storeTimeoutMs });
+      case 'timescaledb':
+        return new PostgresSink({
+          name,
+          url: config.tsdbUrl,
+          table: config.barsTable,
+          log,
+          idleCloseMs: config.pgIdleCloseMs,
+          timeoutMs: config.storeTimeoutMs,
+        });
+      case 'questdb':
+        return new QuestDbSink({ httpUrl: config.questdbHttp, table: config.barsTable, log, timeoutMs: config.storeTimeoutMs });
+      default:
+        throw new Error(`unknown sink ${name}`);
+    }
+  });
+}

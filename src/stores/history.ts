@@ -1,0 +1,94 @@
+// Bar history for REST: one query shape over PostgreSQL/TimescaleDB or QuestDB (both speak the pg wire).
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { TickEngineError } from '../errors.js';
+import type { Bar } from '../contracts/bar.js';
+import { microsToIso } from '../time.js';
+
+export interface HistoryQuery {
+  symbol: string;
+  interval: string;
+  /** Inclusive lower bound on bucket start, µs. */
+  from: number;
+  /** Exclusive upper bound on bucket start, µs. */
+  to: number;
+  /** Only bars strictly after this bucket start (the cursor), µs. */
+  after: number | undefined;
+  limit: number;
+}
+
+/** The store answered with an error or not at all: 503 for the client, never a 5xx that blames them. */
+export class StoreUnavailableError extends TickEngineError {
+  readonly status = 503;
+  constructor(store: string, cause: unknown) {
+    super('TE_STORE_UNAVAILABLE', `${store} could not answer the history query: ${(cause as Error).message}`, { cause });
+  }
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+
+function rowToBar(r: Record<string, unknown>, symbol: string, interval: string): Bar {
+  return {
+    symbol,
+    interval,
+    bucketStart: num(r.bucket_us),
+    open: num(r.open),
+    high: num(r.high),
+    low: num(r.low),
+    close: num(r.close),
+    volume: num(r.volume),
+    quoteVolume: num(r.quote_volume),
+    vwap: num(r.vwap),
+    tradeCount: num(r.trade_count),
+    buyVolume: num(r.buy_volume),
+    firstEventTime: num(r.first_us),
+    lastEventTime: num(r.last_us),
+    revision: num(r.revision),
+    final: r.final === true || r.final === 't',
+  };
+}
+
+export class BarHistory {
+  private readonly pool: pg.Pool;
+  private readonly sql: string;
+  readonly store: string;
+
+  constructor(config: Config) {
+    this.store = config.historyStore;
+    const t = config.barsTable;
+    const url = { postgres: config.pgUrl, timescaledb: config.tsdbUrl, questdb: config.questdbPgUrl }[config.historyStore]!;
+    // The single-session TimescaleDB endpoint is shared with the sinks: give the session back at once.
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: config.historyStore === 'timescaledb' ? 1 : 4,
+      idleTimeoutMillis: Math.max(1, config.pgIdleCloseMs),
+    });
+    this.pool.on('error', () => undefined); // an idle connection dropping is reported on the next query
+    const cols = 'open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume, revision, final';
+    this.sql =
+      config.historyStore === 'questdb'
+        ? `SELECT cast(bucket AS long) AS bucket_us, ${cols}, cast(first_event_time AS long) AS first_us, cast(last_event_time AS long) AS last_us
+           FROM ${t} WHERE symbol = $1 AND bar_interval = $2 AND bucket >= $3 AND bucket < $4 AND bucket > $5 ORDER BY bucket LIMIT $6`
+        : `SELECT (extract(epoch from bucket) * 1000000)::bigint AS bucket_us, ${cols},
+             (extract(epoch from first_event_time) * 1000000)::bigint AS first_us, (extract(epoch from last_event_time) * 1000000)::bigint AS last_us
+           FROM ${t} WHERE symbol = $1 AND bar_interval = $2 AND bucket >= $3 AND bucket < $4 AND bucket > $5 ORDER BY bucket LIMIT $6`;
+  }
+
+  /** Up to `limit` bars in ascending bucket order, and the cursor (last bucket start) when more may follow. */
+  async bars(q: HistoryQuery): Promise<{ bars: Bar[]; next: number | undefined }> {
+    const lower = q.after !== undefined ? Math.max(q.after, q.from - 1) : q.from - 1;
+    let rows: Record<string, unknown>[];
+    try {
+      const res = await this.pool.query(this.sql, [q.symbol, q.interval, microsToIso(q.from), microsToIso(q.to), microsToIso(lower), q.limit]);
+      rows = res.rows as Record<string, unknown>[];
+    } catch (err) {
+      throw new StoreUnavailableError(this.store, err);
+    }
+    const bars = rows.map((r) => rowToBar(r, q.symbol, q.interval));
+    return { bars, next: bars.length === q.limit ? bars[bars.length - 1]!.bucketStart : undefined };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,168 @@
+// Bars into PostgreSQL: a hypertable when the timescaledb extension is there, native daily partitions otherwise.
+import pg from 'pg';
+import { SinkError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { microsToDay, microsToIso } from '../../time.js';
+import type { Bar } from '../../contracts/bar.js';
+import type { Signal } from '../../contracts/signal.js';
+import type { BarSink } from '../sink.js';
+
+export interface PostgresSinkOptions {
+  name: string;
+  url: string;
+  table: string;
+  log: Logger;
+  /** Close the connection after it has been idle this long; 0 = after every write. */
+  idleCloseMs: number;
+  /** A connection attempt or statement taking longer fails (the connection is dropped), so a hung server is retried, not waited on for ever. */
+  timeoutMs?: number;
+}
+
+const COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
+  open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL, close double precision NOT NULL,
+  volume double precision NOT NULL, quote_volume double precision NOT NULL, vwap double precision NOT NULL,
+  trade_count bigint NOT NULL, buy_volume double precision NOT NULL,
+  first_event_time timestamptz NOT NULL, last_event_time timestamptz NOT NULL,
+  revision integer NOT NULL, final boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (symbol, bar_interval, bucket)`;
+
+const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, open, high, low, close, volume, quote_volume, vwap,
+    trade_count, buy_volume, first_event_time, last_event_time, revision, final)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+    $8::float8[], $9::float8[], $10::float8[], $11::bigint[], $12::float8[], $13::timestamptz[], $14::timestamptz[], $15::int[], $16::bool[])
+  ON CONFLICT (symbol, bar_interval, bucket) DO UPDATE SET
+    open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
+    quote_volume = EXCLUDED.quote_volume, vwap = EXCLUDED.vwap, trade_count = EXCLUDED.trade_count, buy_volume = EXCLUDED.buy_volume,
+    first_event_time = EXCLUDED.first_event_time, last_event_time = EXCLUDED.last_event_time,
+    revision = EXCLUDED.revision, final = EXCLUDED.final, updated_at = now()
+  WHERE ${t}.revision <= EXCLUDED.revision`;
+
+const SIGNAL_COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bar_time timestamptz NOT NULL, name text NOT NULL,
+  direction text NOT NULL, vals double precision[] NOT NULL, PRIMARY KEY (symbol, bar_interval, bar_time, name)`;
+
+const UPSERT_SIGNALS = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bar_time, name, direction, vals)
+  SELECT s, i, b, n, d, ARRAY(SELECT jsonb_array_elements_text(v)::float8) FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[]) AS x(s, i, b, n, d, v)
+  ON CONFLICT (symbol, bar_interval, bar_time, name) DO UPDATE SET direction = EXCLUDED.direction, vals = EXCLUDED.vals`;
+
+/** The signals table that goes with a bars table. */
+export const signalsTable = (barsTable: string): string => `${barsTable}_signals`;
+
+export class PostgresSink implements BarSink {
+  readonly name: string;
+  /** One connection at most, re-established after a failure (a store restart) on the next write. */
+  private readonly pool: pg.Pool;
+  private readonly table: string;
+  private readonly log: Logger;
+  /** 'hypertable' with TimescaleDB, 'partitioned' on plain PostgreSQL. */
+  mode: 'hypertable' | 'partitioned' | undefined;
+  private readonly partitions = new Set<string>();
+
+  constructor(opts: PostgresSinkOptions) {
+    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.table)) throw new SinkError(opts.name, `table name '${opts.table}' must match [a-z_][a-z0-9_]*`);
+    this.name = opts.name;
+    this.table = opts.table;
+    this.log = opts.log;
+    // idleTimeoutMillis 0 would mean "never": the shortest real timeout closes right after each write.
+    // A query that fails or times out releases its client with the error, which destroys the connection: the next
+    // write opens a fresh one rather than queueing behind an answer that may never come.
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: 1,
+      idleTimeoutMillis: Math.max(1, opts.idleCloseMs),
+      connectionTimeoutMillis: opts.timeoutMs ?? 10_000,
+      query_timeout: opts.timeoutMs ?? 10_000,
+      statement_timeout: opts.timeoutMs ?? 10_000,
+    });
+    // An idle connection that drops is evicted and reported; the next write opens a new one.
+    this.pool.on('error', (err) => this.log.warn({ err, sink: this.name }, 'idle connection dropped'));
+  }
+
+  async init(): Promise<void> {
+    try {
+      const { rows } = await this.pool.query<{ installed: string | null; available: boolean }>(
+        `SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+                EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available`,
+      );
+      const hasTimescale = rows[0]!.installed !== null || rows[0]!.available;
+      if (hasTimescale) {
+        if (rows[0]!.installed === null) await this.pool.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+        await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS})`);
+        await this.pool.query(`SELECT create_hypertable('${this.table}', by_range('bucket', INTERVAL '1 day'), if_not_exists => TRUE)`);
+        this.mode = 'hypertable';
+      } else {
+        await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS}) PARTITION BY RANGE (bucket)`);
+        await this.pool.query(`CREATE INDEX IF NOT EXISTS ${this.table}_bucket_brin ON ${this.table} USING brin (bucket)`);
+        this.mode = 'partitioned';
+      }
+      await this.pool.query(`CREATE TABLE IF NOT EXISTS ${signalsTable(this.table)} (${SIGNAL_COLUMNS})`);
+      this.log.info({ sink: this.name, mode: this.mode, table: this.table }, 'bar table ready');
+    } catch (err) {
+      throw new SinkError(this.name, `cannot prepare table ${this.table}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async ensurePartitions(bars: Bar[]): Promise<void> {
+    const days = new Set(bars.map((b) => microsToDay(b.bucketStart)));
+    for (const day of days) {
+      if (this.partitions.has(day)) continue;
+      const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+      await this.pool.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table}_p${day.replace(/-/g, '')} PARTITION OF ${this.table} FOR VALUES FROM ('${day}') TO ('${next}')`,
+      );
+      this.partitions.add(day);
+    }
+  }
+
+  async write(bars: Bar[]): Promise<void> {
+    if (bars.length === 0) return;
+    // Started while the store was down: prepare the table first.
+    if (this.mode === undefined) await this.init();
+    try {
+      if (this.mode === 'partitioned') await this.ensurePartitions(bars);
+      const cols: unknown[][] = Array.from({ length: 16 }, () => []);
+      for (const b of bars) {
+        const row = [
+          b.symbol,
+          b.interval,
+          microsToIso(b.bucketStart),
+          b.open,
+          b.high,
+          b.low,
+          b.close,
+          b.volume,
+          b.quoteVolume,
+          b.vwap,
+          b.tradeCount,
+          b.buyVolume,
+          microsToIso(b.firstEventTime),
+          microsToIso(b.lastEventTime),
+          b.revision,
+          b.final,
+        ];
+        for (let i = 0; i < 16; i++) cols[i]!.push(row[i]);
+      }
+      await this.pool.query(UPSERT(this.table), cols);
+    } catch (err) {
+      throw new SinkError(this.name, `upsert of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async writeSignals(signals: Signal[]): Promise<void> {
+    if (signals.length === 0) return;
+    if (this.mode === undefined) await this.init();
+    try {
+      const cols: unknown[][] = [[], [], [], [], [], []];
+      for (const x of signals) {
+        const row = [x.symbol, x.interval, microsToIso(x.barTime), x.name, x.direction, JSON.stringify(x.values)];
+        for (let i = 0; i < 6; i++) cols[i]!.push(row[i]);
+      }
+      await this.pool.query(UPSERT_SIGNALS(signalsTable(this.table)), cols);
+    } catch (err) {
+      throw new SinkError(this.name, `upsert of ${signals.length} signals failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,106 @@
+// The bare Kafka connection against a fake broker (a local TCP server): requests framed with the v1 header,
+// responses matched by correlation id however the bytes are split, a silent broker times out only while a
+// request waits, and a refused connection is a KafkaReadError.
+import { createServer, type Server, type Socket } from 'node:net';
+import t from 'tap';
+import { KafkaConnection } from '../../../src/stream/fetch/kafka-connection.js';
+
+/** A server that hands each complete request frame to `onRequest` with a reply function. */
+async function fakeBroker(
+  onRequest: (
+    req: { apiKey: number; version: number; correlationId: number; clientId: string; body: Buffer },
+    reply: (body: Buffer) => void,
+    socket: Socket,
+  ) => void,
+): Promise<Server> {
+  const server = createServer((socket) => {
+    let buf = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        const frame = buf.subarray(4, 4 + buf.readInt32BE(0));
+        buf = buf.subarray(4 + frame.length);
+        const idLength = frame.readInt16BE(8);
+        const req = {
+          apiKey: frame.readInt16BE(0),
+          version: frame.readInt16BE(2),
+          correlationId: frame.readInt32BE(4),
+          clientId: frame.toString('utf8', 10, 10 + idLength),
+          body: frame.subarray(10 + idLength),
+        };
+        onRequest(
+          req,
+          (body) => {
+            const out = Buffer.alloc(8 + body.length);
+            out.writeInt32BE(4 + body.length, 0);
+            out.writeInt32BE(req.correlationId, 4);
+            body.copy(out, 8);
+            // Split into 3-byte pieces, sent apart: framing must not depend on how the bytes arrive.
+            for (let i = 0; i < out.length; i += 3) setTimeout(() => socket.write(out.subarray(i, i + 3)), 0);
+          },
+          socket,
+        );
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+
+const portOf = (s: Server) => (s.address() as { port: number }).port;
+
+t.test('requests and responses, in order, split into small pieces', async (t) => {
+  const seen: string[] = [];
+  const server = await fakeBroker((req, reply) => {
+    seen.push(`${req.apiKey}/${req.version}/${req.clientId}`);
+    reply(Buffer.concat([Buffer.from('echo:'), req.body]));
+  });
+  t.teardown(() => server.close());
+  const conn = new KafkaConnection('127.0.0.1', portOf(server), 'me');
+  t.teardown(() => conn.close());
+  const answers = await Promise.all([
+    conn.request(1, 4, Buffer.from('first')),
+    conn.request(18, 0, Buffer.alloc(0)),
+    conn.request(1, 4, Buffer.alloc(70_000, 7)),
+  ]);
+  t.equal(answers[0]!.toString(), 'echo:first');
+  t.equal(answers[1]!.toString(), 'echo:');
+  t.equal(answers[2]!.length, 5 + 70_000, 'a response of many pieces');
+  t.same(seen, ['1/4/me', '18/0/me', '1/4/me'], 'api key, version and client id in the request header');
+});
+
+t.test('a broker silent while a request waits times out; an idle connection does not', async (t) => {
+  let answer = true;
+  const server = await fakeBroker((req, reply) => {
+    if (answer) reply(Buffer.from('ok'));
+  });
+  t.teardown(() => server.close());
+  const conn = new KafkaConnection('127.0.0.1', portOf(server), 'me', 200);
+  t.teardown(() => conn.close());
+  t.equal((await conn.request(1, 4, Buffer.alloc(0))).toString(), 'ok');
+  await new Promise((r) => setTimeout(r, 500)); // idle for longer than the timeout
+  t.equal((await conn.request(1, 4, Buffer.alloc(0))).toString(), 'ok', 'still usable after being idle');
+  answer = false;
+  await t.rejects(conn.request(1, 4, Buffer.alloc(0)), { code: 'TE_KAFKA_READ', message: /no answer from 127\.0\.0\.1:\d+ in 200 ms/ });
+  await t.rejects(conn.request(1, 4, Buffer.alloc(0)), { code: 'TE_KAFKA_READ' }, 'and it stays failed');
+});
+
+t.test('a response with an unexpected correlation id, a closed connection, a refused one', async (t) => {
+  const server = await fakeBroker((req, reply, socket) => {
+    if (req.apiKey === 1) {
+      const out = Buffer.alloc(8);
+      out.writeInt32BE(4, 0);
+      out.writeInt32BE(req.correlationId + 100, 4);
+      socket.write(out);
+    } else socket.destroy();
+  });
+  t.teardown(() => server.close());
+  const a = new KafkaConnection('127.0.0.1', portOf(server), 'me');
+  t.teardown(() => a.close());
+  await t.rejects(a.request(1, 4, Buffer.alloc(0)), { code: 'TE_KAFKA_READ', message: /correlation id \d+ .* was not expected/ });
+  const b = new KafkaConnection('127.0.0.1', portOf(server), 'me');
+  t.teardown(() => b.close());
+  await t.rejects(b.request(18, 0, Buffer.alloc(0)), { code: 'TE_KAFKA_READ', message: /closed/ });
+  const c = new KafkaConnection('127.0.0.1', 1, 'me');
+  await t.rejects(c.request(18, 0, Buffer.alloc(0)), { code: 'TE_KAFKA_READ', message: /cannot connect to 127\.0\.0\.1:1/ });
+});
