@@ -1,8 +1,39 @@
-// One base error class; a subclass per failure with a stable code that callers and tests match on.
+// Every error the engine reports: one base class, a subclass per failure with a stable code that callers and
+// tests match on, and — where it answers an HTTP request or a WebSocket message — its status. Codes are named
+// here only (ERROR_CODES); everything else refers to them through the classes or this table.
+
+export const ERROR_CODES = {
+  config: 'TE_CONFIG',
+  invalidArg: 'TE_INVALID_ARG',
+  invalidTick: 'TE_INVALID_TICK',
+  decode: 'TE_DECODE',
+  lateTick: 'TE_LATE_TICK',
+  sink: 'TE_SINK',
+  timeout: 'TE_TIMEOUT',
+  stateRestore: 'TE_STATE_RESTORE',
+  kafkaRead: 'TE_KAFKA_READ',
+  nativeLoad: 'TE_NATIVE_LOAD',
+  abandoned: 'TE_ABANDONED',
+  listen: 'TE_LISTEN',
+  badRequest: 'TE_BAD_REQUEST',
+  unauthorized: 'TE_UNAUTHORIZED',
+  forbidden: 'TE_FORBIDDEN',
+  rateLimited: 'TE_RATE_LIMITED',
+  limit: 'TE_LIMIT',
+  notFound: 'TE_NOT_FOUND',
+  unknownSymbol: 'TE_UNKNOWN_SYMBOL',
+  misdirected: 'TE_MISDIRECTED',
+  storeUnavailable: 'TE_STORE_UNAVAILABLE',
+  internal: 'TE_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
 export class TickEngineError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  /** The HTTP status when it answers a client (REST, or a WebSocket request's error message); 500 when none is set. */
+  readonly status: number = 500;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -13,36 +44,36 @@ export class TickEngineError extends Error {
 export class ConfigError extends TickEngineError {
   readonly key: string;
   constructor(key: string, message: string) {
-    super('TE_CONFIG', `invalid configuration ${key}: ${message}`);
+    super(ERROR_CODES.config, `invalid configuration ${key}: ${message}`);
     this.key = key;
   }
 }
 
-/** An argument is out of its domain (an indicator period, a non-finite input); the message names it. */
+/** An argument is out of its domain (an indicator period, an interval name, a non-finite input); the message names it. */
 export class InvalidArgumentError extends TickEngineError {
   constructor(message: string) {
-    super('TE_INVALID_ARG', message);
+    super(ERROR_CODES.invalidArg, message);
   }
 }
 
 /** A tick failed validation (implausible or malformed field). */
 export class InvalidTickError extends TickEngineError {
   constructor(message: string) {
-    super('TE_INVALID_TICK', message);
+    super(ERROR_CODES.invalidTick, message);
   }
 }
 
-/** A Kafka record is not in the schema-registry wire format or does not decode with its schema. */
+/** A Kafka record or a file is not in its format, or does not decode with its schema. */
 export class DecodeError extends TickEngineError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('TE_DECODE', message, options);
+    super(ERROR_CODES.decode, message, options);
   }
 }
 
 /** A tick arrived after the watermark passed the end of its bar. */
 export class LateTickError extends TickEngineError {
   constructor(message: string) {
-    super('TE_LATE_TICK', message);
+    super(ERROR_CODES.lateTick, message);
   }
 }
 
@@ -50,24 +81,67 @@ export class LateTickError extends TickEngineError {
 export class SinkError extends TickEngineError {
   readonly sink: string;
   constructor(sink: string, message: string, options?: { cause?: unknown }) {
-    super('TE_SINK', `${sink}: ${message}`, options);
+    super(ERROR_CODES.sink, `${sink}: ${message}`, options);
     this.sink = sink;
+  }
+}
+
+/** A server (a store, the broker) did not answer within its timeout. */
+export class DependencyTimeoutError extends TickEngineError {
+  readonly dependency: string;
+  constructor(dependency: string, ms: number) {
+    super(ERROR_CODES.timeout, `${dependency} did not answer within ${ms} ms`);
+    this.dependency = dependency;
   }
 }
 
 /** A state snapshot a checkpoint refers to cannot be read back (incomplete, or not in a known format). */
 export class StateRestoreError extends TickEngineError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('TE_STATE_RESTORE', message, options);
+    super(ERROR_CODES.stateRestore, message, options);
+  }
+}
+
+/** Reading a topic over replay's own fetch path failed: a broker error code, a lost connection, a record batch it cannot read. */
+export class KafkaReadError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.kafkaRead, message, options);
+  }
+}
+
+/** The uWebSockets.js native binary could not be loaded (we never run on its `ws` fallback). */
+export class NativeLoadError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.nativeLoad, message, options);
+  }
+}
+
+/** A batch's work was given up because its partition moved to another member, or the consumer is stopping: not a failure. */
+export class BatchAbandonedError extends TickEngineError {
+  constructor(message: string) {
+    super(ERROR_CODES.abandoned, message);
+  }
+}
+
+/** A server socket could not be opened (the port is taken, or the address is not this host's). */
+export class ListenError extends TickEngineError {
+  constructor(message: string) {
+    super(ERROR_CODES.listen, message);
+  }
+}
+
+/** An invariant of the engine's own code does not hold: a bug, never a user's doing. */
+export class InternalError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.internal, message, options);
   }
 }
 
 /** A gateway request was malformed; sent back to the client with this code. */
 export class BadRequestError extends TickEngineError {
-  /** The HTTP status when it answers a request. */
-  readonly status: number = 400;
+  override readonly status: number = 400;
   constructor(message: string) {
-    super('TE_BAD_REQUEST', message);
+    super(ERROR_CODES.badRequest, message);
   }
 }
 
@@ -76,69 +150,84 @@ export class PayloadTooLargeError extends BadRequestError {
   override readonly status: number = 413;
 }
 
-/** A symbol the gateway has no data for (since it started). */
-export class UnknownSymbolError extends TickEngineError {
-  readonly status = 404;
-  constructor(symbol: string) {
-    super('TE_UNKNOWN_SYMBOL', `no data for symbol ${symbol} since the gateway started`);
-  }
-}
+/** Why auth or admission refused a request (the reason label of tick_engine_auth_failures_total). */
+export type AuthFailure =
+  | 'missing'
+  | 'malformed'
+  | 'expired'
+  | 'too_long_lived'
+  | 'bad_signature'
+  | 'bad_audience'
+  | 'bad_issuer'
+  | 'unknown_key'
+  | 'not_entitled'
+  | 'over_limit'
+  | 'unsupported_alg'
+  | 'origin';
 
-/** Reading a topic over replay's own fetch path failed: a broker error code, a lost connection, a record batch it cannot read. */
-export class KafkaReadError extends TickEngineError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('TE_KAFKA_READ', message, options);
-  }
-}
+const AUTH_CODES = { 401: ERROR_CODES.unauthorized, 403: ERROR_CODES.forbidden, 429: ERROR_CODES.rateLimited } as const;
 
-/** The uWebSockets.js native binary could not be loaded (we never run on its `ws` fallback). */
-export class NativeLoadError extends TickEngineError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('TE_NATIVE_LOAD', message, options);
-  }
-}
-
-/** Reason codes carried on dead-letter records: a record is rejected with exactly one of these. */
-export type RejectCode = 'TE_DECODE' | 'TE_INVALID_TICK' | 'TE_LATE_TICK';
-
-/** A batch's work was given up because its partition moved to another member, or the consumer is stopping: not a failure. */
-export class BatchAbandonedError extends TickEngineError {
-  constructor(message: string) {
-    super('TE_ABANDONED', message);
-  }
-}
-
-/** A server (a store, the broker) did not answer within its timeout. */
-export class DependencyTimeoutError extends TickEngineError {
-  readonly dependency: string;
-  constructor(dependency: string, ms: number) {
-    super('TE_TIMEOUT', `${dependency} did not answer within ${ms} ms`);
-    this.dependency = dependency;
+/** A request was refused: 401 (who are you?), 403 (not yours), 429 (too much). Messages never contain credentials. */
+export class AuthError extends TickEngineError {
+  override readonly status: 401 | 403 | 429;
+  readonly reason: AuthFailure;
+  constructor(status: 401 | 403 | 429, reason: AuthFailure, message: string, options?: { cause?: unknown }) {
+    super(AUTH_CODES[status], message, options);
+    this.status = status;
+    this.reason = reason;
   }
 }
 
 /** A client asked for more than a limit allows (subscriptions per connection or per instance, patterns): 429. */
 export class LimitExceededError extends TickEngineError {
-  readonly status = 429;
+  override readonly status = 429;
   constructor(message: string) {
-    super('TE_LIMIT', message);
+    super(ERROR_CODES.limit, message);
   }
 }
 
 /** No route for a request: 404. */
 export class NotFoundError extends TickEngineError {
-  readonly status = 404;
+  override readonly status = 404;
   constructor(message: string) {
-    super('TE_NOT_FOUND', message);
+    super(ERROR_CODES.notFound, message);
+  }
+}
+
+/** A symbol the gateway has no data for (since it started). */
+export class UnknownSymbolError extends TickEngineError {
+  override readonly status = 404;
+  constructor(symbol: string) {
+    super(ERROR_CODES.unknownSymbol, `no data for symbol ${symbol} since the gateway started`);
   }
 }
 
 /** A request for a host name this gateway does not answer to (TE_ALLOWED_HOSTS): 421. */
 export class MisdirectedRequestError extends TickEngineError {
-  readonly status = 421;
+  override readonly status = 421;
   constructor(message: string) {
-    super('TE_MISDIRECTED', message);
+    super(ERROR_CODES.misdirected, message);
   }
+}
+
+/** The history store answered with an error or not at all: 503 for the client, never a status that blames them. */
+export class StoreUnavailableError extends TickEngineError {
+  override readonly status = 503;
+  constructor(store: string, cause: unknown) {
+    super(ERROR_CODES.storeUnavailable, `${store} could not answer the history query: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Reason codes carried on dead-letter records: a record is rejected with exactly one of these. */
+export type RejectCode = typeof ERROR_CODES.decode | typeof ERROR_CODES.invalidTick | typeof ERROR_CODES.lateTick;
+
+/**
+ * What a client is told about any error, REST or WebSocket alike: a TickEngineError keeps its code, message and
+ * status; anything else is a bug, reported as TE_INTERNAL with no detail (the gateway logs the detail).
+ */
+export function clientError(err: unknown): { status: number; code: ErrorCode; message: string } {
+  if (err instanceof TickEngineError) return { status: err.status, code: err.code, message: err.message };
+  return { status: 500, code: ERROR_CODES.internal, message: 'internal error' };
 }
 
 /**

@@ -1,6 +1,12 @@
 // A bare /metrics, /health and /ready endpoint (node:http) for processes without the gateway: the aggregator, the feed.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { clientError, InternalError, NotFoundError } from './errors.js';
 import { registry } from './metrics.js';
+
+function reply(res: ServerResponse, err: unknown): void {
+  const e = clientError(err);
+  res.writeHead(e.status, { 'content-type': 'application/json' }).end(JSON.stringify({ code: e.code, message: e.message }));
+}
 
 /** What /ready answers: 200 when ready, else 503 with what the process waits for. */
 export type Readiness = () => { ready: boolean; waitingFor?: unknown };
@@ -10,7 +16,7 @@ export async function startMetricsServer(host: string, port: number, readiness?:
     if (req.url === '/metrics') {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'TE_METRICS', message: String(err) })),
+        (err: unknown) => reply(res, new InternalError(`metrics could not be collected: ${String(err)}`)),
       );
     } else if (req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -20,9 +26,7 @@ export async function startMetricsServer(host: string, port: number, readiness?:
         .writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' })
         .end(JSON.stringify(r.ready ? { status: 'ready' } : { status: 'waiting', waitingFor: r.waitingFor }));
     } else {
-      res
-        .writeHead(404, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ code: 'TE_NOT_FOUND', message: `no route for ${req.method} ${req.url}` }));
+      reply(res, new NotFoundError(`no route for ${req.method} ${req.url}`));
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,5 @@
 // Locates the project root (where package.json, schemas/ and deploy/ live) from source or compiled code.
+import { InternalError } from './errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,7 @@ export function projectRoot(): string {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'tick-engine') return (root = dir);
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the tick-engine project root above ' + fileURLToPath(import.meta.url));
+    if (up === dir) throw new InternalError('cannot find the tick-engine project root above ' + fileURLToPath(import.meta.url));
     dir = up;
   }
 }

@@ -26,7 +26,7 @@ import { copyAs, OpenBars } from './open-bars.js';
 import type { BatchOutput, LateTick, Reject } from './tick-folder.js';
 import { bucketingsFor, type Bucketing } from './bucketing.js';
 import { FlatFill, type FlatFillState } from './flat-fill.js';
-import { StateRestoreError } from '../errors.js';
+import { InternalError, StateRestoreError } from '../errors.js';
 
 export interface CheckpointMeta {
   v: 1 | 2;
@@ -392,8 +392,8 @@ export class PartitionAggregator {
    * bar was made durable (call after closeFinal and markDurable). Once it is stored, `pinTo` it.
    */
   snapshot(): AggState {
-    if (this.pendingLate.length) throw new Error('snapshot taken with late ticks pending: call closeFinal first');
-    if (!this.canSnapshot) throw new Error('snapshot taken while replaying what the restored one already holds');
+    if (this.pendingLate.length) throw new InternalError('snapshot taken with late ticks pending: call closeFinal first');
+    if (!this.canSnapshot) throw new InternalError('snapshot taken while replaying what the restored one already holds');
     const low = this.lowWater([this.levels[0]!]);
     return {
       v: 1,

@@ -1,7 +1,7 @@
 // The fold: ticks, in offset order, into partial bars of the base interval — validation, the per-tick watermark,
 // lateness — read through a TickCursor, so it knows no wire or file format. Shared by the workers (Kafka batches,
 // runtime/pre-aggregate.ts) and replay (Kafka, Avro and CSV files, runtime/replay.ts).
-import type { RejectCode } from '../errors.js';
+import { ERROR_CODES, type RejectCode } from '../errors.js';
 import type { IntervalSpec } from '../contracts/interval.js';
 import type { Tick } from '../contracts/tick.js';
 import { emptyTick, type TickCursor } from '../contracts/tick-cursor.js';
@@ -118,7 +118,7 @@ export class TickFolder {
   /** Read record `i` of `cursor` (records in order) and add its tick, or reject it; `index` is its place in the batch. */
   addFrom(cursor: TickCursor, i: number, index: number): void {
     const problem = cursor.read(i, this.scratch);
-    if (problem !== null) return this.reject(index, 'TE_DECODE', problem);
+    if (problem !== null) return this.reject(index, ERROR_CODES.decode, problem);
     if (cursor.idLazy) {
       this.idBuf = cursor.idBuf;
       this.idPos = cursor.idPos;
@@ -145,7 +145,7 @@ export class TickFolder {
   /** Add one read tick; `index` is its position in the batch (for rejects). Keeps no reference to `tick`. */
   private add(tick: Tick, index: number, offset: number): void {
     const problem = tickProblem(tick, this.maxAhead);
-    if (problem) return this.reject(index, 'TE_INVALID_TICK', problem);
+    if (problem) return this.reject(index, ERROR_CODES.invalidTick, problem);
     const base = this.base;
     const wm = this.wm;
     const t = tick.eventTime;
@@ -161,7 +161,7 @@ export class TickFolder {
       }
       return this.reject(
         index,
-        'TE_LATE_TICK',
+        ERROR_CODES.lateTick,
         `event time ${t} is behind watermark ${wm} by more than the allowed lateness of ${this.p.allowedLateness} µs after its ${this.name} bar starting ${baseStart} closed`,
       );
     }

@@ -6,7 +6,19 @@ import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Config } from '../config.js';
-import { BadRequestError, describe, LimitExceededError, MisdirectedRequestError, NotFoundError, TickEngineError, UnknownSymbolError } from '../errors.js';
+import {
+  AuthError,
+  BadRequestError,
+  clientError,
+  describe,
+  InternalError,
+  LimitExceededError,
+  ListenError,
+  MisdirectedRequestError,
+  NotFoundError,
+  TickEngineError,
+  UnknownSymbolError,
+} from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Readiness } from '../metrics-server.js';
 import {
@@ -28,7 +40,7 @@ import type { Signal } from '../contracts/signal.js';
 import type { Tick } from '../contracts/tick.js';
 import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
-import { Admission, AuthError, Authenticator, type Principal } from './auth/auth.js';
+import { Admission, Authenticator, type Principal } from './auth/auth.js';
 import { encodeCursor, parseBarsQuery } from './rest/bars-query.js';
 import { Cors } from './http/cors.js';
 import { GatewayFeed } from './fanout/feed.js';
@@ -223,7 +235,7 @@ export class Gateway {
         res.onAborted(() => (aborted = true));
         registry.metrics().then(
           (body) => !aborted && writeReply(res, { status: 200, body, type: registry.contentType }),
-          (err: unknown) => !aborted && writeReply(res, json(500, { code: 'TE_METRICS', message: String(err) })),
+          (err: unknown) => !aborted && writeReply(res, errorReply(new InternalError(`metrics could not be collected: ${String(err)}`))),
         );
       })
       .get(
@@ -256,8 +268,7 @@ export class Gateway {
 
     await new Promise<void>((resolve, reject) => {
       app.listen(this.config.gatewayHost, this.config.gatewayPort, (sock) => {
-        if (!sock)
-          return reject(new TickEngineError('TE_LISTEN', `gateway cannot listen on ${this.config.gatewayHost}:${this.config.gatewayPort} (port taken?)`));
+        if (!sock) return reject(new ListenError(`gateway cannot listen on ${this.config.gatewayHost}:${this.config.gatewayPort} (port taken?)`));
         this.listenSocket = sock;
         this.port = uws.us_socket_local_port(sock);
         resolve();
@@ -277,11 +288,20 @@ export class Gateway {
     return p;
   }
 
-  /** The error reply to a request or upgrade; every refusal by auth or limits is counted here, once. */
-  private refuse(err: unknown, url: string): Reply {
+  /**
+   * What a client is told about a failed request, upgrade or WebSocket message (one mapping for all: clientError);
+   * every refusal by auth or limits is counted here, once, and anything that is not a TickEngineError is logged.
+   */
+  private failure(err: unknown, url: string): ReturnType<typeof clientError> {
     if (err instanceof AuthError) authFailures.inc({ reason: err.reason });
     else if (!(err instanceof TickEngineError)) this.log.error({ err, url }, 'request failed');
-    return errorReply(err);
+    return clientError(err);
+  }
+
+  /** The JSON error reply to a request or upgrade. */
+  private refuse(err: unknown, url: string): Reply {
+    const e = this.failure(err, url);
+    return json(e.status, { code: e.code, message: e.message });
   }
 
   /**
@@ -331,10 +351,10 @@ export class Gateway {
     const extensions = req.getHeader('sec-websocket-extensions');
     const encoding = new URLSearchParams(r.query).get('encoding') ?? 'json';
     if (encoding !== 'json' && encoding !== 'avro')
-      return writeReply(res, json(400, { code: 'TE_BAD_REQUEST', message: `encoding must be json or avro (got ${describe(encoding)})` }));
+      return writeReply(res, errorReply(new BadRequestError(`encoding must be json or avro (got ${describe(encoding)})`)));
     if (!this.cors.allows(r.origin, r.host)) {
       authFailures.inc({ reason: 'origin' });
-      return writeReply(res, json(403, { code: 'TE_FORBIDDEN', message: `origin ${r.origin} is not allowed (TE_CORS_ORIGINS)` }));
+      return writeReply(res, errorReply(new AuthError(403, 'origin', `origin ${r.origin} is not allowed (TE_CORS_ORIGINS)`)));
     }
     let aborted = false;
     res.onAborted(() => (aborted = true));
@@ -385,10 +405,8 @@ export class Gateway {
       else if (req.op === 'subscribe') this.subscribe(c, req);
       else this.unsubscribe(c, req);
     } catch (err) {
-      const e = err as TickEngineError;
-      if (err instanceof AuthError) authFailures.inc({ reason: err.reason });
-      else if (!(err instanceof TickEngineError)) this.log.error({ err }, 'request failed');
-      reply(serializeError({ type: 'error', id, code: e.code ?? 'TE_INTERNAL', message: e.message }));
+      const e = this.failure(err, 'ws');
+      reply(serializeError({ type: 'error', id, code: e.code, message: e.message }));
     }
     this.flush();
   }

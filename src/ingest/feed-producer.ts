@@ -1,5 +1,6 @@
 // Runs the simulated feed: paces the feed clock against wall time, validates, encodes Avro, produces
 // to the ticks topic keyed by symbol. Invalid ticks go to the dead-letter topic, never to `ticks`.
+import { ERROR_CODES } from '../errors.js';
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -94,7 +95,13 @@ export class FeedProducer {
       for (const t of batch) {
         const problem = tickProblem(t, c.maxFutureMs * 1000);
         if (problem)
-          letters.push({ key: t.symbol, value: Buffer.from(JSON.stringify(t)), code: 'TE_INVALID_TICK', reason: problem, source: { producer: 'simulator' } });
+          letters.push({
+            key: t.symbol,
+            value: Buffer.from(JSON.stringify(t)),
+            code: ERROR_CODES.invalidTick,
+            reason: problem,
+            source: { producer: 'simulator' },
+          });
         else messages.push({ key: t.symbol, value: encode(tickSchema, t) });
       }
       opts.onBatch?.(batch);

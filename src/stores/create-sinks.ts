@@ -1,4 +1,5 @@
 // The store sinks named in the configuration (TE_SINKS).
+import { ConfigError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { PostgresSink } from './postgres/postgres-sink.js';
@@ -22,7 +23,7 @@ export function createSinks(config: Config, log: Logger): BarSink[] {
       case 'questdb':
         return new QuestDbSink({ httpUrl: config.questdbHttp, table: config.barsTable, log, timeoutMs: config.storeTimeoutMs });
       default:
-        throw new Error(`unknown sink ${name}`);
+        throw new ConfigError('TE_SINKS', `unknown sink ${name}`);
     }
   });
 }

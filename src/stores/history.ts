@@ -1,9 +1,12 @@
-// Bar history for REST: one query shape over PostgreSQL/TimescaleDB or QuestDB (both speak the pg wire).
+// Bar history for REST: one query shape over PostgreSQL/TimescaleDB or QuestDB (both speak the pg wire); each
+// store's SQL lives beside its writer (postgres/, questdb/).
 import pg from 'pg';
 import type { Config } from '../config.js';
-import { TickEngineError } from '../errors.js';
+import { StoreUnavailableError } from '../errors.js';
 import type { Bar } from '../contracts/bar.js';
 import { microsToIso } from '../time.js';
+import { postgresHistorySql } from './postgres/postgres-history.js';
+import { questdbHistorySql } from './questdb/questdb-history.js';
 
 export interface HistoryQuery {
   symbol: string;
@@ -15,14 +18,6 @@ export interface HistoryQuery {
   /** Only bars strictly after this bucket start (the cursor), µs. */
   after: number | undefined;
   limit: number;
-}
-
-/** The store answered with an error or not at all: 503 for the client, never a 5xx that blames them. */
-export class StoreUnavailableError extends TickEngineError {
-  readonly status = 503;
-  constructor(store: string, cause: unknown) {
-    super('TE_STORE_UNAVAILABLE', `${store} could not answer the history query: ${(cause as Error).message}`, { cause });
-  }
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
@@ -64,14 +59,7 @@ export class BarHistory {
       idleTimeoutMillis: Math.max(1, config.pgIdleCloseMs),
     });
     this.pool.on('error', () => undefined); // an idle connection dropping is reported on the next query
-    const cols = 'open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume, revision, final';
-    this.sql =
-      config.historyStore === 'questdb'
-        ? `SELECT cast(bucket AS long) AS bucket_us, ${cols}, cast(first_event_time AS long) AS first_us, cast(last_event_time AS long) AS last_us
-           FROM ${t} WHERE symbol = $1 AND bar_interval = $2 AND bucket >= $3 AND bucket < $4 AND bucket > $5 ORDER BY bucket LIMIT $6`
-        : `SELECT (extract(epoch from bucket) * 1000000)::bigint AS bucket_us, ${cols},
-             (extract(epoch from first_event_time) * 1000000)::bigint AS first_us, (extract(epoch from last_event_time) * 1000000)::bigint AS last_us
-           FROM ${t} WHERE symbol = $1 AND bar_interval = $2 AND bucket >= $3 AND bucket < $4 AND bucket > $5 ORDER BY bucket LIMIT $6`;
+    this.sql = config.historyStore === 'questdb' ? questdbHistorySql(t) : postgresHistorySql(t);
   }
 
   /** Up to `limit` bars in ascending bucket order, and the cursor (last bucket start) when more may follow. */

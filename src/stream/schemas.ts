@@ -1,4 +1,5 @@
 // Loads the Avro schemas from schemas/ once, with their wire-format ids.
+import { InternalError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
@@ -39,6 +40,6 @@ export function schemas(): Map<SchemaName, RegisteredSchema> {
 
 export function schema(name: SchemaName): RegisteredSchema {
   const s = schemas().get(name);
-  if (!s) throw new Error(`schema ${name} is not in schemas/index.json`);
+  if (!s) throw new InternalError(`schema ${name} is not in schemas/index.json`);
   return s;
 }

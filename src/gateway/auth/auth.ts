@@ -2,7 +2,7 @@
 // Self-contained: the gateway maps request headers/query into Credentials and AuthError.status into the HTTP status.
 import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { ConfigError, TickEngineError } from '../../errors.js';
+import { AuthError, BadRequestError, ConfigError } from '../../errors.js';
 import { compileSymbolPatterns, validatePattern } from '../../contracts/symbol-pattern.js';
 
 export interface Limits {
@@ -55,32 +55,6 @@ export interface Credentials {
   token?: string;
 }
 
-export type AuthFailure =
-  | 'missing'
-  | 'malformed'
-  | 'expired'
-  | 'too_long_lived'
-  | 'bad_signature'
-  | 'bad_audience'
-  | 'bad_issuer'
-  | 'unknown_key'
-  | 'not_entitled'
-  | 'over_limit'
-  | 'unsupported_alg';
-
-const CODES = { 401: 'TE_UNAUTHORIZED', 403: 'TE_FORBIDDEN', 429: 'TE_RATE_LIMITED' } as const;
-
-/** A request was refused: 401 (who are you?), 403 (not yours), 429 (too much). Messages never contain credentials. */
-export class AuthError extends TickEngineError {
-  readonly status: 401 | 403 | 429;
-  readonly reason: AuthFailure;
-  constructor(status: 401 | 403 | 429, reason: AuthFailure, message: string, options?: { cause?: unknown }) {
-    super(CODES[status], message, options);
-    this.status = status;
-    this.reason = reason;
-  }
-}
-
 type Alg = 'HS256' | 'RS256';
 
 // Tokens beyond this are refused before any parsing; real ones are a few hundred bytes.
@@ -103,11 +77,9 @@ export class Authenticator {
   readonly #keys: KeyRecord[];
 
   constructor(opts: AuthOptions) {
-    try {
-      validateLimits(opts.defaults, true);
-    } catch (err) {
-      throw new ConfigError('auth.defaults', (err as Error).message);
-    }
+    validateLimits(opts.defaults, true, (message) => {
+      throw new ConfigError('auth.defaults', message);
+    });
     this.#opts = opts;
     this.#anonymous = makePrincipal('anonymous', 'anonymous', ['*'], opts.defaults);
     this.#algorithms = [];
@@ -324,63 +296,64 @@ function parseRsaPublicKey(pem: string): KeyObject {
   return key;
 }
 
+/** Reports a problem of a configuration value: throws the ConfigError that names where it is. */
+type Fail = (message: string) => never;
+
 // complete: every limit must be present (the defaults); otherwise each given one is checked (an entry's overrides).
-function validateLimits(l: unknown, complete: boolean, where?: string): asserts l is Partial<Limits> {
+function validateLimits(l: unknown, complete: boolean, fail: Fail, where?: string): asserts l is Partial<Limits> {
   const prefix = where ? `${where}.` : '';
-  if (!isObject(l)) throw new Error(`${where ?? 'limits'} must be an object`);
-  for (const k of Object.keys(l)) if (!(LIMIT_KEYS as readonly string[]).includes(k)) throw new Error(`unknown field ${quote(prefix + k)}`);
+  if (!isObject(l)) fail(`${where ?? 'limits'} must be an object`);
+  for (const k of Object.keys(l)) if (!(LIMIT_KEYS as readonly string[]).includes(k)) fail(`unknown field ${quote(prefix + k)}`);
   for (const k of LIMIT_KEYS) {
     const v = l[k];
     if (v === undefined && !complete) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${prefix}${k} must be a positive number`);
-    if (k !== 'requestsPerSecond' && !Number.isInteger(v)) throw new Error(`${prefix}${k} must be an integer`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail(`${prefix}${k} must be a positive number`);
+    if (k !== 'requestsPerSecond' && !Number.isInteger(v)) fail(`${prefix}${k} must be an integer`);
   }
 }
 
-// Shared by parseApiKeys and the constructor; plain Errors inside become one ConfigError naming the source and entry.
+// Shared by parseApiKeys and the constructor: every problem is one ConfigError naming the source and the entry.
 function validateApiKeys(data: unknown, source: string): ApiKeyEntry[] {
   if (!Array.isArray(data)) throw new ConfigError(source, 'must be a JSON array of API key entries');
   const ids = new Set<string>();
   const digests = new Set<string>();
   return data.map((e: unknown, i) => {
     const label = `entry ${i}${isObject(e) && typeof e.id === 'string' ? ` (id ${quote(e.id)})` : ''}`;
-    try {
-      return validateEntry(e, ids, digests);
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw new ConfigError(source, `${label}: ${(err as Error).message}`);
-    }
+    return validateEntry(e, ids, digests, (message) => {
+      throw new ConfigError(source, `${label}: ${message}`);
+    });
   });
 }
 
-function validateEntry(e: unknown, ids: Set<string>, digests: Set<string>): ApiKeyEntry {
-  if (!isObject(e)) throw new Error('must be an object');
-  for (const k of Object.keys(e)) if (!ENTRY_KEYS.has(k)) throw new Error(`unknown field ${quote(k)}`);
+function validateEntry(e: unknown, ids: Set<string>, digests: Set<string>, fail: Fail): ApiKeyEntry {
+  if (!isObject(e)) fail('must be an object');
+  for (const k of Object.keys(e)) if (!ENTRY_KEYS.has(k)) fail(`unknown field ${quote(k)}`);
   const { id, key, sha256: hex, symbols, limits } = e;
   // Printable ASCII only: the id ends up in principal ids, logs and metrics labels.
-  if (typeof id !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(id)) throw new Error('id must be 1-64 printable ASCII characters without spaces');
-  if (ids.has(id)) throw new Error('duplicate id');
-  if ((key === undefined) === (hex === undefined)) throw new Error("exactly one of 'key' or 'sha256' must be given");
+  if (typeof id !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(id)) fail('id must be 1-64 printable ASCII characters without spaces');
+  if (ids.has(id)) fail('duplicate id');
+  if ((key === undefined) === (hex === undefined)) fail("exactly one of 'key' or 'sha256' must be given");
   let digest: string;
   if (key !== undefined) {
     // The key is never quoted in messages; only its shape is described.
-    if (typeof key !== 'string' || !/^[\x21-\x7e]+$/.test(key)) throw new Error('key must be a non-empty string of printable ASCII without spaces');
+    if (typeof key !== 'string' || !/^[\x21-\x7e]+$/.test(key)) fail('key must be a non-empty string of printable ASCII without spaces');
     digest = sha256(key).toString('hex');
   } else {
-    if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('sha256 must be 64 hex characters');
+    if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) fail('sha256 must be 64 hex characters');
     digest = hex.toLowerCase();
   }
-  if (digests.has(digest)) throw new Error('same key as an earlier entry');
-  if (!Array.isArray(symbols)) throw new Error('symbols must be an array of symbol patterns');
+  if (digests.has(digest)) fail('same key as an earlier entry');
+  if (!Array.isArray(symbols)) fail('symbols must be an array of symbol patterns');
   for (const s of symbols) {
-    if (typeof s !== 'string') throw new Error('symbols must contain only strings');
+    if (typeof s !== 'string') fail('symbols must contain only strings');
     try {
       validatePattern(s);
     } catch (err) {
-      throw new Error(`symbols: ${(err as Error).message}`);
+      if (!(err instanceof BadRequestError)) throw err;
+      fail(`symbols: ${err.message}`);
     }
   }
-  if (limits !== undefined) validateLimits(limits, false, 'limits');
+  if (limits !== undefined) validateLimits(limits, false, fail, 'limits');
   ids.add(id);
   digests.add(digest);
   const entry: ApiKeyEntry = { id, symbols: [...(symbols as string[])] };

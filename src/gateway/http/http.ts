@@ -1,7 +1,7 @@
 // Small HTTP helpers over uWebSockets.js: read what a handler needs from the request synchronously (uWS
 // requests are only valid until the first await), read a bounded body, write a reply once, corked.
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { PayloadTooLargeError, TickEngineError } from '../../errors.js';
+import { clientError, PayloadTooLargeError } from '../../errors.js';
 import type { Credentials } from '../auth/auth.js';
 
 export interface RequestInfo {
@@ -69,13 +69,10 @@ export function json(status: number, body: unknown, headers?: Record<string, str
   return { status, body: typeof body === 'string' ? body : JSON.stringify(body), type: 'application/json', headers };
 }
 
-/** The JSON error reply for any error: TickEngineErrors keep their code and their class's status (503 if none). */
+/** The JSON error reply for any error (the same mapping as a WebSocket request's error message: clientError). */
 export function errorReply(err: unknown): Reply {
-  const e = err as TickEngineError & { status?: number };
-  if (e instanceof TickEngineError) {
-    return json(e.status ?? 503, { code: e.code, message: e.message });
-  }
-  return json(500, { code: 'TE_INTERNAL', message: 'internal error' });
+  const e = clientError(err);
+  return json(e.status, { code: e.code, message: e.message });
 }
 
 export function writeReply(res: HttpResponse, r: Reply, extra?: Record<string, string>): void {

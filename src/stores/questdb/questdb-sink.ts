@@ -21,7 +21,7 @@ export async function questdbExec(
 ): Promise<{ dataset?: unknown[][]; columns?: { name: string }[]; count?: number; error?: string }> {
   const res = await fetch(`${httpUrl.replace(/\/$/, '')}/exec?query=${encodeURIComponent(sql)}`, { signal: AbortSignal.timeout(timeoutMs) });
   const body = (await res.json()) as { dataset?: unknown[][]; error?: string };
-  if (!res.ok || body.error) throw new Error(body.error ?? `HTTP ${res.status}`);
+  if (!res.ok || body.error) throw new SinkError('questdb', body.error ?? `HTTP ${res.status}`);
   return body;
 }
 

@@ -2,7 +2,8 @@
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';
 import { CompactSign, SignJWT, exportPKCS8, exportSPKI, generateKeyPair, type JWTPayload } from 'jose';
-import { Admission, AuthError, Authenticator, type AuthOptions, type Credentials, type Limits, type Principal } from '../../../src/gateway/auth/auth.js';
+import { AuthError } from '../../../src/errors.js';
+import { Admission, Authenticator, type AuthOptions, type Credentials, type Limits, type Principal } from '../../../src/gateway/auth/auth.js';
 
 const SECRET = 'hs256-test-secret-0123456789abcdef';
 const OTHER_SECRET = 'hs256-other-secret-0123456789abcdef';

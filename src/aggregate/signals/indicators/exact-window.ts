@@ -7,6 +7,7 @@
 // - recomputing the window every n bars bounds the drift but costs O(n) on one bar in n, a latency spike.
 // Partials add and remove exactly in O(1) (a handful of doubles, bounded by the exponent range), so the window's
 // sum depends only on the values inside it, never on history, and is rounded once, correctly, when read.
+import { InternalError } from '../../../errors.js';
 import { exactAdd, exactSum, exactValue, type ExactSum } from '../../exact-sum.js';
 import { RingBuffer } from './ring-buffer.js';
 
@@ -78,7 +79,7 @@ export class ExactWindow {
    * its variance to the last bit, and a flat window gets exactly 0, never a tiny negative.
    */
   variance(): number {
-    if (!this.sumSq) throw new Error('ExactWindow was built without squares');
+    if (!this.sumSq) throw new InternalError('ExactWindow was built without squares');
     const n = this.ring.size;
     if (n === 0) return NaN;
     const d = this.scratch;
