@@ -6,46 +6,30 @@
 // a batch delivered again is never folded again, and a state that cannot be finished is dropped and rebuilt
 // from the committed checkpoint, as after a crash.
 import { Piscina } from 'piscina';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
-import {
-  snapshotBytes,
-  snapshotsOut,
-  barsOut,
-  batchSeconds,
-  consumerLag,
-  idleAdvances,
-  lateTicksRevising,
-  liveUpdatesOut,
-  revisionsOut,
-  ticksIn,
-  watermarkLag,
-} from '../metrics.js';
-import { schema } from '../stream/schemas.js';
-import { encode } from '../stream/serde.js';
-import { sendChunked } from '../stream/send.js';
-import { SignalEngine } from '../aggregate/signals/signal-engine.js';
+import type { Bar } from '../contracts/bar.js';
+import { compareBars } from '../contracts/bar.js';
 import { SignalRules } from '../contracts/signal-rules.js';
+import type { SnapshotRef } from '../contracts/snapshot-ref.js';
+import { BatchAbandonedError, DependencyTimeoutError, StateRestoreError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { batchSeconds, consumerLag, idleAdvances, lateTicksRevising, snapshotBytes, snapshotsOut, ticksIn, watermarkLag } from '../metrics.js';
 import { Serial } from '../serial.js';
-import { backoffMs, sleep, watchSlow, withTimeout } from '../backoff.js';
-import type { DeadLetter } from '../stream/dlq.js';
-import { ensureTopics } from '../stream/topics.js';
-import { compareBars, type Bar } from '../contracts/bar.js';
+import { backoffMs, sleep, withTimeout } from '../backoff.js';
 import { toBar } from '../aggregate/ohlcv.js';
 import { parseCheckpoint, PartitionAggregator } from '../aggregate/partition-aggregator.js';
-import type { SnapshotRef } from '../contracts/snapshot-ref.js';
+import { SignalEngine } from '../aggregate/signals/signal-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../aggregate/state-snapshot.js';
-import { StateStore } from '../stream/state-store.js';
-import { BatchAbandonedError, DependencyTimeoutError, StateRestoreError } from '../errors.js';
 import type { BatchOutput } from '../aggregate/tick-folder.js';
+import type { DeadLetter } from '../stream/dlq.js';
 import { packBatch } from '../stream/packed-batch.js';
-import type { BatchInput } from './pre-aggregate.js';
-import { KafkaBarSink } from './kafka-bar-sink.js';
+import { ensureTopics } from '../stream/topics.js';
 import type { BarSink } from '../stores/sink.js';
+import { AggregatorOutput } from './aggregator-output.js';
 import { DependencyHealth } from './dependency-health.js';
-import { OutputQueue, type OutputStep, type OutputTarget } from './output-queue.js';
-import { deadLetterTarget, signalsTopicTarget, storeTarget } from './output-targets.js';
+import type { OutputQueue } from './output-queue.js';
+import type { BatchInput } from './pre-aggregate.js';
 import { QuietPartitions } from './quiet-partitions.js';
 
 interface PartitionState {
@@ -107,18 +91,15 @@ export class Aggregator {
   private readonly config: Config;
   private readonly deps: AggregatorDeps;
   private readonly partitions = new Map<number, PartitionState>();
-  /** The stores plus the bars topic. */
-  private sinks: BarSink[] = [];
-  /** Where each step's output goes, and a queue per target so partitions never write to one at the same time. */
-  private targets: OutputTarget[] = [];
-  private readonly targetSerial = new Map<OutputTarget, Serial>();
   readonly health: DependencyHealth;
   private readonly quiet: QuietPartitions;
-  private pool: Piscina | undefined;
-  private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
-  private admin: Admin | undefined;
-  private stateStore: StateStore | undefined;
+  /** Everything the aggregator sends out: bars, signals, dead letters, live bars, state snapshots. */
+  private readonly output: AggregatorOutput;
+  /** The workers that decode and pre-aggregate batches. */
+  private readonly pool: Piscina;
+  private readonly consumer: Consumer;
+  /** Asks the broker where each partition's log ends (the idle close). */
+  private readonly admin: Admin;
   private idleTimer: NodeJS.Timeout | undefined;
   /** When the idle timer was due to fire: firing much later means the process was stalled. */
   private idleDueAt = 0;
@@ -140,41 +121,14 @@ export class Aggregator {
     this.signalRules = SignalRules.parse(config.signals);
     this.health = new DependencyHealth(deps.log, []);
     this.quiet = new QuietPartitions(config.idleCloseMs, config.idleRecoveryMs);
-  }
-
-  /** Ready: started, and every store and use of the broker answered its last request. */
-  get ready(): boolean {
-    return this.started && !this.stopping && this.health.ready;
-  }
-
-  /** What /ready reports. */
-  readiness(): { ready: boolean; waitingFor: ReturnType<DependencyHealth['problems']> } {
-    return { ready: this.ready, waitingFor: this.health.problems() };
-  }
-
-  async start(): Promise<void> {
-    const { config, deps } = this;
-    await ensureTopics(deps.kafka, config);
+    this.output = new AggregatorOutput(config, deps.kafka, deps.sinks, this.health);
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: config.aggWorkers,
       maxThreads: config.aggWorkers,
       idleTimeout: 60_000,
     });
-    this.producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await this.producer.connect();
     this.admin = deps.kafka.admin();
-    await this.admin.connect();
-    this.sinks = [...deps.sinks, new KafkaBarSink(this.producer, config.topicBars)];
-    this.targets = [
-      ...this.sinks.map((s) => storeTarget(s, s.name === 'kafka' ? 'kafka' : s.name)),
-      signalsTopicTarget(this.producer, config.topicSignals),
-      deadLetterTarget(this.producer, config.topicDlq),
-    ];
-    for (const t of this.targets) this.targetSerial.set(t, new Serial());
-    this.stateStore = new StateStore(deps.kafka, this.producer, config.topicState, config.aggGroupId);
-    // A store that is down at start-up is waited for, as during a run.
-    for (const s of this.sinks) await this.untilDone(s.name, () => s.init());
     this.consumer = deps.kafka.consumer({
       groupId: config.aggGroupId,
       sessionTimeout: config.aggSessionTimeoutMs,
@@ -202,6 +156,24 @@ export class Aggregator {
       deps.log.fatal({ err }, 'consumer stopped');
       deps.onFatal?.(err);
     });
+  }
+
+  /** Ready: started, and every store and use of the broker answered its last request. */
+  get ready(): boolean {
+    return this.started && !this.stopping && this.health.ready;
+  }
+
+  /** What /ready reports. */
+  readiness(): { ready: boolean; waitingFor: ReturnType<DependencyHealth['problems']> } {
+    return { ready: this.ready, waitingFor: this.health.problems() };
+  }
+
+  async start(): Promise<void> {
+    const { config, deps } = this;
+    await ensureTopics(deps.kafka, config);
+    await this.admin.connect();
+    // A store that is down at start-up is waited for, as during a run.
+    await this.output.open((name, job) => this.untilDone(name, job));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: config.topicTicks, fromBeginning: true });
     await this.consumer.run({
@@ -217,7 +189,7 @@ export class Aggregator {
     }
     this.started = true;
     deps.log.info(
-      { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.sinks.map((s) => s.name) },
+      { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.output.sinks.map((s) => s.name) },
       'aggregator started',
     );
   }
@@ -249,7 +221,7 @@ export class Aggregator {
       const [committed] = await admin.fetchOffsets({ groupId: this.config.aggGroupId, topics: [topic] });
       const mine = committed?.partitions.find((p) => p.partition === partition);
       const meta = parseCheckpoint(mine?.metadata);
-      const snapshot = meta?.snap ? decodeSnapshot(await this.stateStore!.load(partition, meta.snap)) : undefined;
+      const snapshot = meta?.snap ? decodeSnapshot(await this.output.loadSnapshot(partition, meta.snap)) : undefined;
       const committedOffset = mine && Number(mine.offset) >= 0 ? Number(mine.offset) : undefined;
       st = {
         partition,
@@ -261,7 +233,7 @@ export class Aggregator {
         snap: meta?.snap,
         // Without a snapshot to restore from, take one at the first commit: no checkpoint without one.
         snapshotAt: meta?.snap ? Date.now() : 0,
-        out: new OutputQueue(this.targets),
+        out: this.output.queue(),
         resumeFrom: committedOffset,
         retryAt: 0,
         retries: 0,
@@ -342,7 +314,7 @@ export class Aggregator {
       maxAhead: this.config.maxFutureMs * 1000,
       origin: this.config.bucketOrigin,
     };
-    const out = (await this.pool!.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
+    const out = (await this.pool.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
     if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];
     // Rejects of records replayed after a restart were dead-lettered the first time round.
     const fresh = st.agg.apply(out, offsets, offsets[offsets.length - 1]!);
@@ -372,7 +344,7 @@ export class Aggregator {
     this.deps.log[level]({ err, partition: st.partition, resumeFrom: st.resumeFrom }, 'partition state dropped; it is rebuilt from the committed checkpoint');
     if (st.resumeFrom === undefined || this.stopping) return;
     try {
-      this.consumer!.seek({ topic: this.config.topicTicks, partition: st.partition, offset: String(st.resumeFrom) });
+      this.consumer.seek({ topic: this.config.topicTicks, partition: st.partition, offset: String(st.resumeFrom) });
     } catch (e) {
       // Not running any more (stopping, or the partition moved): the next owner starts from the commit anyway.
       this.deps.log.debug({ err: e, partition: st.partition }, 'seek after dropping the state not possible');
@@ -392,23 +364,6 @@ export class Aggregator {
     st.out.push({ bars, signals, letters: [], sourceTs });
   }
 
-  /** One write of one step to one target, serialized per target; a write still running after the timeout reports it down. */
-  private async runTarget(target: OutputTarget, step: OutputStep): Promise<void> {
-    await this.targetSerial
-      .get(target)!
-      .run(() =>
-        watchSlow(target.write(step), this.config.storeTimeoutMs, () =>
-          this.health.down(target.name, new DependencyTimeoutError(target.name, this.config.storeTimeoutMs)),
-        ),
-      );
-    this.health.up(target.name);
-    if (target.name === 'kafka:bars')
-      for (const b of step.bars) {
-        barsOut.inc({ interval: b.interval });
-        if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
-      }
-  }
-
   /**
    * Make everything the partition has queued durable, then commit its checkpoint. With `ctl` (a batch) it waits,
    * retrying with backoff and heartbeating, until it succeeds or the batch is no longer ours (throws
@@ -417,7 +372,7 @@ export class Aggregator {
    */
   private async makeDurable(st: PartitionState, ctl?: BatchControl): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
-      const failures = await st.out.flushOnce((t, step) => this.runTarget(t, step));
+      const failures = await st.out.flushOnce((t, step) => this.output.write(t, step));
       if (failures.length === 0) break;
       for (const f of failures) this.health.down(f.target.name, f.error);
       if (!ctl) {
@@ -438,7 +393,7 @@ export class Aggregator {
     const metadata = JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.consumer!.commitOffsets([{ topic: this.config.topicTicks, partition: st.partition, offset: String(cp.offset), metadata }]);
+        await this.consumer.commitOffsets([{ topic: this.config.topicTicks, partition: st.partition, offset: String(cp.offset), metadata }]);
         this.health.up('kafka:commit');
         break;
       } catch (err) {
@@ -455,9 +410,9 @@ export class Aggregator {
     st.resumeFrom = cp.offset;
     if (previous && previous !== st.snap) {
       // The committed checkpoint no longer refers to it. A failure here only leaves garbage in the topic.
-      await this.stateStore!.drop(st.partition, previous).catch((err: unknown) =>
-        this.deps.log.warn({ err, partition: st.partition, snapshot: previous.id }, 'superseded state snapshot not tombstoned'),
-      );
+      await this.output
+        .dropSnapshot(st.partition, previous)
+        .catch((err: unknown) => this.deps.log.warn({ err, partition: st.partition, snapshot: previous.id }, 'superseded state snapshot not tombstoned'));
     }
     return true;
   }
@@ -517,7 +472,7 @@ export class Aggregator {
     let ends: Map<number, number>;
     try {
       // One query at a time: while the broker hangs, a query that timed out here is still waiting in kafkajs.
-      if (!this.offsetsQuery) this.offsetsQuery = this.admin!.fetchTopicOffsets(this.config.topicTicks).finally(() => (this.offsetsQuery = undefined));
+      if (!this.offsetsQuery) this.offsetsQuery = this.admin.fetchTopicOffsets(this.config.topicTicks).finally(() => (this.offsetsQuery = undefined));
       const offsets = await withTimeout(this.offsetsQuery, OFFSETS_TIMEOUT_MS, () => new DependencyTimeoutError('kafka', OFFSETS_TIMEOUT_MS));
       ends = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
       this.health.up('kafka:offsets');
@@ -555,16 +510,9 @@ export class Aggregator {
     if (this.liveSending) return;
     this.liveSending = true;
     try {
-      const s = schema('bar');
-      const messages = [];
-      for (const st of this.partitions.values()) {
-        const timestamp = String(st.lastTickTs);
-        for (const acc of st.agg.liveBars()) messages.push({ key: acc.symbol, value: encode(s, toBar(acc, false)), timestamp });
-      }
-      if (messages.length) {
-        await sendChunked(this.producer!, this.config.topicBarsLive, messages);
-        liveUpdatesOut.inc(messages.length);
-      }
+      const bars: { bar: Bar; sourceTs: number }[] = [];
+      for (const st of this.partitions.values()) for (const acc of st.agg.liveBars()) bars.push({ bar: toBar(acc, false), sourceTs: st.lastTickTs });
+      await this.output.live(bars);
       if (this.liveFailing) this.deps.log.info('live bar updates produced again');
       this.liveFailing = false;
     } catch (err) {
@@ -588,7 +536,7 @@ export class Aggregator {
     const payload = encodeSnapshot(state, st.signals.state());
     let ref: SnapshotRef;
     try {
-      ref = await this.stateStore!.save(st.partition, payload);
+      ref = await this.output.saveSnapshot(st.partition, payload);
       this.health.up('kafka:state');
     } catch (err) {
       // The checkpoint keeps referring to the previous snapshot; the next commit tries again.
@@ -610,11 +558,10 @@ export class Aggregator {
     this.stopping = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.liveTimer) clearInterval(this.liveTimer);
-    await this.consumer?.disconnect();
-    await this.pool?.destroy();
-    for (const s of this.sinks) await s.close();
-    await this.admin?.disconnect();
-    await this.producer?.disconnect();
+    await this.consumer.disconnect();
+    await this.pool.destroy();
+    await this.output.close();
+    await this.admin.disconnect();
     this.deps.log.info('aggregator stopped');
   }
 }

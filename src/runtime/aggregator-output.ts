@@ -1,0 +1,98 @@
+// Everything the aggregator sends out, in one place, built whole when the aggregator is: final bars, their signals
+// and dead letters (to every store and topic, through a partition's OutputQueue, each target written by one
+// writer at a time and its health reported), in-progress bars (the live topic), and state snapshots (the state
+// topic). One idempotent producer carries every record the aggregator writes to Kafka.
+import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Bar } from '../contracts/bar.js';
+import type { SnapshotRef } from '../contracts/snapshot-ref.js';
+import type { Config } from '../config.js';
+import { DependencyTimeoutError } from '../errors.js';
+import { barsOut, liveUpdatesOut, revisionsOut } from '../metrics.js';
+import { Serial } from '../serial.js';
+import { schema } from '../stream/schemas.js';
+import { encode } from '../stream/serde.js';
+import { sendChunked } from '../stream/send.js';
+import { StateStore } from '../stream/state-store.js';
+import type { BarSink } from '../stores/sink.js';
+import { watchSlow } from '../backoff.js';
+import type { DependencyHealth } from './dependency-health.js';
+import { KafkaBarSink } from './kafka-bar-sink.js';
+import { OutputQueue, type OutputStep, type OutputTarget } from './output-queue.js';
+import { deadLetterTarget, signalsTopicTarget, storeTarget } from './output-targets.js';
+
+export class AggregatorOutput {
+  private readonly producer: Producer;
+  /** The stores plus the bars topic. */
+  readonly sinks: readonly BarSink[];
+  private readonly targets: readonly OutputTarget[];
+  private readonly serial = new Map<OutputTarget, Serial>();
+  private readonly states: StateStore;
+
+  constructor(
+    private readonly config: Config,
+    kafka: Kafka,
+    stores: readonly BarSink[],
+    private readonly health: DependencyHealth,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.sinks = [...stores, new KafkaBarSink(this.producer, config.topicBars)];
+    this.targets = [
+      ...this.sinks.map((s) => storeTarget(s, s.name === 'kafka' ? 'kafka' : s.name)),
+      signalsTopicTarget(this.producer, config.topicSignals),
+      deadLetterTarget(this.producer, config.topicDlq),
+    ];
+    for (const t of this.targets) this.serial.set(t, new Serial());
+    this.states = new StateStore(kafka, this.producer, config.topicState, config.aggGroupId);
+  }
+
+  /** Connect the producer and prepare every store, `retry` waiting out a store that is down (start-up). */
+  async open(retry: (name: string, job: () => Promise<void>) => Promise<void>): Promise<void> {
+    await this.producer.connect();
+    for (const s of this.sinks) await retry(s.name, () => s.init());
+  }
+
+  /** A partition's queue of outputs not yet durable everywhere. */
+  queue(): OutputQueue {
+    return new OutputQueue(this.targets);
+  }
+
+  /** One write of one step to one target, serialized per target; a write still running after the timeout reports it down. */
+  async write(target: OutputTarget, step: OutputStep): Promise<void> {
+    const ms = this.config.storeTimeoutMs;
+    await this.serial
+      .get(target)!
+      .run(() => watchSlow(target.write(step), ms, () => this.health.down(target.name, new DependencyTimeoutError(target.name, ms))));
+    this.health.up(target.name);
+    if (target.name === 'kafka:bars')
+      for (const b of step.bars) {
+        barsOut.inc({ interval: b.interval });
+        if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
+      }
+  }
+
+  /** In-progress bars (final=false) to the live topic, each record carrying the Kafka timestamp of its last tick. */
+  async live(bars: { bar: Bar; sourceTs: number }[]): Promise<void> {
+    if (bars.length === 0) return;
+    const s = schema('bar');
+    const messages: Message[] = bars.map(({ bar, sourceTs }) => ({ key: bar.symbol, value: encode(s, bar), timestamp: String(sourceTs) }));
+    await sendChunked(this.producer, this.config.topicBarsLive, messages);
+    liveUpdatesOut.inc(messages.length);
+  }
+
+  saveSnapshot(partition: number, payload: Buffer): Promise<SnapshotRef> {
+    return this.states.save(partition, payload);
+  }
+
+  loadSnapshot(partition: number, ref: SnapshotRef): Promise<Buffer> {
+    return this.states.load(partition, ref);
+  }
+
+  dropSnapshot(partition: number, ref: SnapshotRef): Promise<void> {
+    return this.states.drop(partition, ref);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sinks) await s.close();
+    await this.producer.disconnect();
+  }
+}
