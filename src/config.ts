@@ -1,4 +1,5 @@
 // The one configuration object: every key declared once with its env name, flag, default and doc; validated at start.
+import { writeFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import { parseIsoMicros } from './time.js';
 import { parseInterval, type IntervalSpec } from './contracts/interval.js';
@@ -6,9 +7,25 @@ import { SignalRules } from './contracts/signal-rules.js';
 
 type Kind = 'string' | 'optional' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time' | 'origin' | 'zone';
 
+/** Which part of the engine reads a key: commands declare the groups they read, and their --help lists those. */
+export const CONFIG_GROUPS = {
+  log: 'logging',
+  kafka: 'Kafka connection',
+  topics: 'Kafka topics',
+  feed: 'simulated feed',
+  validation: 'tick validation',
+  bars: 'bars and signals',
+  aggregator: 'aggregator runtime',
+  stores: 'stores',
+  gateway: 'gateway',
+  auth: 'gateway auth',
+} as const;
+export type ConfigGroup = keyof typeof CONFIG_GROUPS;
+
 interface KeySpec {
   /** Environment variable; the flag is the same name without TE_, lower-case, dashes. */
   env: string;
+  group: ConfigGroup;
   kind: Kind;
   default: string;
   doc: string;
@@ -20,30 +37,40 @@ interface KeySpec {
 export const CONFIG_SPEC = {
   logLevel: {
     env: 'TE_LOG_LEVEL',
+    group: 'log',
     kind: 'string',
     default: 'info',
     doc: 'pino log level',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   },
-  kafkaBrokers: { env: 'TE_KAFKA_BROKERS', kind: 'list', default: '127.0.0.1:19092', doc: 'Kafka bootstrap brokers, comma-separated host:port' },
-  kafkaClientId: { env: 'TE_KAFKA_CLIENT_ID', kind: 'string', default: 'tick-engine', doc: 'Kafka client id prefix' },
-  topicTicks: { env: 'TE_TOPIC_TICKS', kind: 'string', default: 'ticks', doc: 'topic of Avro ticks, keyed by symbol' },
-  topicDlq: { env: 'TE_TOPIC_DLQ', kind: 'string', default: 'ticks.dlq', doc: 'dead-letter topic: rejected records with a reason header' },
+  kafkaBrokers: {
+    env: 'TE_KAFKA_BROKERS',
+    group: 'kafka',
+    kind: 'list',
+    default: '127.0.0.1:19092',
+    doc: 'Kafka bootstrap brokers, comma-separated host:port',
+  },
+  kafkaClientId: { env: 'TE_KAFKA_CLIENT_ID', group: 'kafka', kind: 'string', default: 'tick-engine', doc: 'Kafka client id prefix' },
+  topicTicks: { env: 'TE_TOPIC_TICKS', group: 'topics', kind: 'string', default: 'ticks', doc: 'topic of Avro ticks, keyed by symbol' },
+  topicDlq: { env: 'TE_TOPIC_DLQ', group: 'topics', kind: 'string', default: 'ticks.dlq', doc: 'dead-letter topic: rejected records with a reason header' },
   topicSignals: {
     env: 'TE_TOPIC_SIGNALS',
+    group: 'topics',
     kind: 'string',
     default: 'signals',
     doc: 'topic of Avro signals (crossovers, RSI zones, Bollinger breakouts), keyed by symbol',
   },
-  topicBars: { env: 'TE_TOPIC_BARS', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
+  topicBars: { env: 'TE_TOPIC_BARS', group: 'topics', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
   topicBarsLive: {
     env: 'TE_TOPIC_BARS_LIVE',
+    group: 'topics',
     kind: 'string',
     default: 'bars.live',
     doc: 'topic of in-progress Avro bars (final=false), keyed by symbol; retention one hour',
   },
   liveUpdateMs: {
     env: 'TE_LIVE_UPDATE_MS',
+    group: 'aggregator',
     kind: 'int',
     default: '100',
     min: 0,
@@ -52,15 +79,17 @@ export const CONFIG_SPEC = {
   },
   ticksPartitions: {
     env: 'TE_TICKS_PARTITIONS',
+    group: 'topics',
     kind: 'int',
     default: '3',
     min: 1,
     max: 1024,
     doc: 'partitions when the engine creates the ticks/bars topics',
   },
-  aggGroupId: { env: 'TE_AGG_GROUP', kind: 'string', default: 'tick-engine-aggregator', doc: 'consumer group of the aggregators' },
+  aggGroupId: { env: 'TE_AGG_GROUP', group: 'aggregator', kind: 'string', default: 'tick-engine-aggregator', doc: 'consumer group of the aggregators' },
   aggSessionTimeoutMs: {
     env: 'TE_AGG_SESSION_TIMEOUT_MS',
+    group: 'aggregator',
     kind: 'int',
     default: '30000',
     min: 6000,
@@ -69,12 +98,14 @@ export const CONFIG_SPEC = {
   },
   intervals: {
     env: 'TE_INTERVALS',
+    group: 'bars',
     kind: 'intervals',
     default: '1s,5s,15s,1m,5m,15m,1h,4h,1d',
     doc: 'bar intervals (s, m, h, d units), each a multiple of the first; the first is built from ticks, the others roll up from it',
   },
   emptyBars: {
     env: 'TE_EMPTY_BARS',
+    group: 'bars',
     kind: 'string',
     default: 'skip',
     doc: "an interval in which a symbol had no trade: 'skip' (no bar) or 'flat' (a bar at the previous close, zero volume, once the symbol has traded)",
@@ -82,12 +113,14 @@ export const CONFIG_SPEC = {
   },
   topicState: {
     env: 'TE_TOPIC_STATE',
+    group: 'topics',
     kind: 'string',
     default: 'ticks.agg-state',
     doc: 'compacted topic of aggregator state snapshots (roll-ups, indicators, last closes), so a restart replays minutes of ticks, not a day',
   },
   stateSnapshotMs: {
     env: 'TE_STATE_SNAPSHOT_MS',
+    group: 'aggregator',
     kind: 'int',
     default: '30000',
     min: 0,
@@ -96,12 +129,14 @@ export const CONFIG_SPEC = {
   },
   signals: {
     env: 'TE_SIGNALS',
+    group: 'bars',
     kind: 'string',
     default: '*@*=sma_cross,macd_cross,rsi_zone,bollinger_breakout',
     doc: "which signals run where: rules 'pattern@interval=name,name;...' (first match wins; 'off' = none). Names: sma_cross, macd_cross, rsi_zone, bollinger_breakout",
   },
   maxOutOfOrderMs: {
     env: 'TE_MAX_OUT_OF_ORDER_MS',
+    group: 'bars',
     kind: 'int',
     default: '1000',
     min: 0,
@@ -110,18 +145,21 @@ export const CONFIG_SPEC = {
   },
   bucketOrigin: {
     env: 'TE_BUCKET_ORIGIN',
+    group: 'bars',
     kind: 'origin',
     default: 'epoch',
     doc: "origin of fixed-width buckets: 'epoch' (time_bucket's alignment for widths dividing a day) or an ISO-8601 instant",
   },
   dailyTimezone: {
     env: 'TE_DAILY_TIMEZONE',
+    group: 'bars',
     kind: 'zone',
     default: 'UTC',
     doc: '1d bars run from local midnight to local midnight in this IANA zone (23 or 25 h across DST); needs a base interval below 1d',
   },
   allowedLatenessMs: {
     env: 'TE_ALLOWED_LATENESS_MS',
+    group: 'bars',
     kind: 'int',
     default: '5000',
     min: 0,
@@ -130,6 +168,7 @@ export const CONFIG_SPEC = {
   },
   idleCloseMs: {
     env: 'TE_IDLE_CLOSE_MS',
+    group: 'aggregator',
     kind: 'int',
     default: '0',
     min: 0,
@@ -138,6 +177,7 @@ export const CONFIG_SPEC = {
   },
   maxFutureMs: {
     env: 'TE_MAX_FUTURE_MS',
+    group: 'validation',
     kind: 'int',
     default: '60000',
     min: 0,
@@ -146,6 +186,7 @@ export const CONFIG_SPEC = {
   },
   idleRecoveryMs: {
     env: 'TE_IDLE_RECOVERY_MS',
+    group: 'aggregator',
     kind: 'int',
     default: '10000',
     min: 0,
@@ -154,6 +195,7 @@ export const CONFIG_SPEC = {
   },
   storeTimeoutMs: {
     env: 'TE_STORE_TIMEOUT_MS',
+    group: 'stores',
     kind: 'int',
     default: '10000',
     min: 100,
@@ -162,57 +204,93 @@ export const CONFIG_SPEC = {
   },
   retryMaxMs: {
     env: 'TE_RETRY_MAX_MS',
+    group: 'aggregator',
     kind: 'int',
     default: '5000',
     min: 10,
     max: 300_000,
     doc: 'longest wait between two retries of a failed write (exponential backoff with jitter from 100 ms)',
   },
-  aggWorkers: { env: 'TE_AGG_WORKERS', kind: 'int', default: '2', min: 1, max: 64, doc: 'piscina worker threads that decode and pre-aggregate batches' },
+  aggWorkers: {
+    env: 'TE_AGG_WORKERS',
+    group: 'aggregator',
+    kind: 'int',
+    default: '2',
+    min: 1,
+    max: 64,
+    doc: 'piscina worker threads that decode and pre-aggregate batches',
+  },
   sinks: {
     env: 'TE_SINKS',
+    group: 'stores',
     kind: 'list',
     default: 'postgres,timescaledb,questdb',
     doc: 'stores that receive final bars',
     choices: ['postgres', 'timescaledb', 'questdb'],
   },
-  barsTable: { env: 'TE_BARS_TABLE', kind: 'string', default: 'bars', doc: 'table name for bars in every store' },
-  pgUrl: { env: 'TE_PG_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:15432/postgres', doc: 'PostgreSQL connection URL' },
-  tsdbUrl: { env: 'TE_TSDB_URL', kind: 'url', default: 'postgres://postgres@127.0.0.1:15433/postgres', doc: 'TimescaleDB connection URL' },
+  barsTable: { env: 'TE_BARS_TABLE', group: 'stores', kind: 'string', default: 'bars', doc: 'table name for bars in every store' },
+  pgUrl: { env: 'TE_PG_URL', group: 'stores', kind: 'url', default: 'postgres://postgres@127.0.0.1:15432/postgres', doc: 'PostgreSQL connection URL' },
+  tsdbUrl: { env: 'TE_TSDB_URL', group: 'stores', kind: 'url', default: 'postgres://postgres@127.0.0.1:15433/postgres', doc: 'TimescaleDB connection URL' },
   pgIdleCloseMs: {
     env: 'TE_PG_IDLE_CLOSE_MS',
+    group: 'stores',
     kind: 'int',
     default: '10000',
     min: 0,
     max: 3_600_000,
     doc: 'close a PostgreSQL/TimescaleDB sink connection idle this long; 0 = after every write (lets several aggregators share a single-session endpoint)',
   },
-  questdbHttp: { env: 'TE_QUESTDB_HTTP', kind: 'url', default: 'http://127.0.0.1:19000', doc: 'QuestDB HTTP endpoint (ILP writes, DDL)' },
-  questdbPgUrl: { env: 'TE_QUESTDB_PG_URL', kind: 'url', default: 'postgres://admin:quest@127.0.0.1:18812/qdb', doc: 'QuestDB PostgreSQL-wire URL (queries)' },
-  simSymbols: { env: 'TE_SIM_SYMBOLS', kind: 'int', default: '50', min: 1, max: 100_000, doc: 'simulated symbols' },
-  simRate: { env: 'TE_SIM_RATE', kind: 'number', default: '200', min: 0.001, max: 10_000_000, doc: 'mean simulated ticks per second of event time' },
-  simSeed: { env: 'TE_SIM_SEED', kind: 'int', default: '42', min: 0, max: 4_294_967_295, doc: 'PRNG seed: same seed, same ticks' },
-  simStart: { env: 'TE_SIM_START', kind: 'time', default: 'now', doc: "event time of the first tick: 'now' or an ISO-8601 instant" },
+  questdbHttp: { env: 'TE_QUESTDB_HTTP', group: 'stores', kind: 'url', default: 'http://127.0.0.1:19000', doc: 'QuestDB HTTP endpoint (ILP writes, DDL)' },
+  questdbPgUrl: {
+    env: 'TE_QUESTDB_PG_URL',
+    group: 'stores',
+    kind: 'url',
+    default: 'postgres://admin:quest@127.0.0.1:18812/qdb',
+    doc: 'QuestDB PostgreSQL-wire URL (queries)',
+  },
+  simSymbols: { env: 'TE_SIM_SYMBOLS', group: 'feed', kind: 'int', default: '50', min: 1, max: 100_000, doc: 'simulated symbols' },
+  simRate: {
+    env: 'TE_SIM_RATE',
+    group: 'feed',
+    kind: 'number',
+    default: '200',
+    min: 0.001,
+    max: 10_000_000,
+    doc: 'mean simulated ticks per second of event time',
+  },
+  simSeed: { env: 'TE_SIM_SEED', group: 'feed', kind: 'int', default: '42', min: 0, max: 4_294_967_295, doc: 'PRNG seed: same seed, same ticks' },
+  simStart: { env: 'TE_SIM_START', group: 'feed', kind: 'time', default: 'now', doc: "event time of the first tick: 'now' or an ISO-8601 instant" },
   simSpeed: {
     env: 'TE_SIM_SPEED',
+    group: 'feed',
     kind: 'number',
     default: '1',
     min: 0,
     max: 1_000_000,
     doc: 'event seconds per wall second; 0 = as fast as the broker takes them',
   },
-  simDurationS: { env: 'TE_SIM_DURATION_S', kind: 'number', default: '0', min: 0, max: 1e9, doc: 'event seconds to simulate; 0 = until stopped' },
+  simDurationS: {
+    env: 'TE_SIM_DURATION_S',
+    group: 'feed',
+    kind: 'number',
+    default: '0',
+    min: 0,
+    max: 1e9,
+    doc: 'event seconds to simulate; 0 = until stopped',
+  },
   simJitterMs: {
     env: 'TE_SIM_JITTER_MS',
+    group: 'feed',
     kind: 'int',
     default: '200',
     min: 0,
     max: 3_600_000,
     doc: 'max delay of a tick behind the feed clock (out-of-order delivery)',
   },
-  simVenue: { env: 'TE_SIM_VENUE', kind: 'string', default: 'SIM', doc: 'venue name on simulated ticks' },
+  simVenue: { env: 'TE_SIM_VENUE', group: 'feed', kind: 'string', default: 'SIM', doc: 'venue name on simulated ticks' },
   metricsPort: {
     env: 'TE_METRICS_PORT',
+    group: 'aggregator',
     kind: 'int',
     default: '9464',
     min: 0,
@@ -221,6 +299,7 @@ export const CONFIG_SPEC = {
   },
   historyStore: {
     env: 'TE_HISTORY_STORE',
+    group: 'gateway',
     kind: 'string',
     default: 'postgres',
     choices: ['postgres', 'timescaledb', 'questdb'],
@@ -228,6 +307,7 @@ export const CONFIG_SPEC = {
   },
   snapshotBars: {
     env: 'TE_SNAPSHOT_BARS',
+    group: 'gateway',
     kind: 'int',
     default: '100',
     min: 0,
@@ -236,6 +316,7 @@ export const CONFIG_SPEC = {
   },
   wsSoftLimitBytes: {
     env: 'TE_WS_SOFT_LIMIT_BYTES',
+    group: 'gateway',
     kind: 'int',
     default: '262144',
     min: 0,
@@ -244,6 +325,7 @@ export const CONFIG_SPEC = {
   },
   wsMaxBufferBytes: {
     env: 'TE_WS_MAX_BUFFER_BYTES',
+    group: 'gateway',
     kind: 'int',
     default: '16777216',
     min: 65_536,
@@ -252,6 +334,7 @@ export const CONFIG_SPEC = {
   },
   wsCompression: {
     env: 'TE_WS_COMPRESSION',
+    group: 'gateway',
     kind: 'string',
     default: 'off',
     choices: ['off', 'shared', 'dedicated'],
@@ -259,33 +342,44 @@ export const CONFIG_SPEC = {
   },
   gatewayTrades: {
     env: 'TE_GATEWAY_TRADES',
+    group: 'gateway',
     kind: 'bool',
     default: 'true',
     doc: 'gateway consumes the ticks topic for the trades channel and last-trade quotes',
   },
   authEnabled: {
     env: 'TE_AUTH',
+    group: 'auth',
     kind: 'bool',
     default: 'false',
     doc: 'require a JWT or API key on the WebSocket upgrade and on REST (/health, /ready, /metrics, / stay open)',
   },
-  jwtHs256Secret: { env: 'TE_JWT_HS256_SECRET', kind: 'optional', default: '', doc: 'accept HS256 JWTs signed with this secret (at least 32 bytes)' },
+  jwtHs256Secret: {
+    env: 'TE_JWT_HS256_SECRET',
+    group: 'auth',
+    kind: 'optional',
+    default: '',
+    doc: 'accept HS256 JWTs signed with this secret (at least 32 bytes)',
+  },
   jwtRs256PublicKeyFile: {
     env: 'TE_JWT_RS256_PUBLIC_KEY_FILE',
+    group: 'auth',
     kind: 'optional',
     default: '',
     doc: 'accept RS256 JWTs verified with this SPKI PEM public key file',
   },
-  jwtAudience: { env: 'TE_JWT_AUDIENCE', kind: 'optional', default: '', doc: 'required JWT aud claim (empty = not checked)' },
-  jwtIssuer: { env: 'TE_JWT_ISSUER', kind: 'optional', default: '', doc: 'required JWT iss claim (empty = not checked)' },
+  jwtAudience: { env: 'TE_JWT_AUDIENCE', group: 'auth', kind: 'optional', default: '', doc: 'required JWT aud claim (empty = not checked)' },
+  jwtIssuer: { env: 'TE_JWT_ISSUER', group: 'auth', kind: 'optional', default: '', doc: 'required JWT iss claim (empty = not checked)' },
   apiKeysFile: {
     env: 'TE_API_KEYS_FILE',
+    group: 'auth',
     kind: 'optional',
     default: '',
     doc: 'JSON file of API keys: [{"id","key" or "sha256","symbols":["BTC-*"],"limits":{...}}]',
   },
   limitConnections: {
     env: 'TE_LIMIT_CONNECTIONS',
+    group: 'gateway',
     kind: 'int',
     default: '20',
     min: 1,
@@ -294,6 +388,7 @@ export const CONFIG_SPEC = {
   },
   limitSubscriptions: {
     env: 'TE_LIMIT_SUBSCRIPTIONS',
+    group: 'gateway',
     kind: 'int',
     default: '1000',
     min: 1,
@@ -302,6 +397,7 @@ export const CONFIG_SPEC = {
   },
   limitPatterns: {
     env: 'TE_LIMIT_PATTERNS',
+    group: 'gateway',
     kind: 'int',
     default: '100',
     min: 1,
@@ -310,6 +406,7 @@ export const CONFIG_SPEC = {
   },
   limitSubscriptionsTotal: {
     env: 'TE_LIMIT_SUBSCRIPTIONS_TOTAL',
+    group: 'gateway',
     kind: 'int',
     default: '2000000',
     min: 1,
@@ -318,6 +415,7 @@ export const CONFIG_SPEC = {
   },
   limitRps: {
     env: 'TE_LIMIT_RPS',
+    group: 'gateway',
     kind: 'number',
     default: '50',
     min: 0.1,
@@ -326,26 +424,37 @@ export const CONFIG_SPEC = {
   },
   corsOrigins: {
     env: 'TE_CORS_ORIGINS',
+    group: 'gateway',
     kind: 'list',
     default: '',
     doc: 'origins allowed to call REST and open WebSockets from a browser (* = any); empty = same-origin only',
   },
   allowedHosts: {
     env: 'TE_ALLOWED_HOSTS',
+    group: 'gateway',
     kind: 'list',
     default: '',
     doc: 'host names the Host header of a request or WebSocket upgrade may carry (DNS-rebinding guard; /health, /ready, /metrics exempt); empty = loopback names when TE_GATEWAY_HOST is a loopback address, else any',
   },
   jwtMaxLifetimeS: {
     env: 'TE_JWT_MAX_LIFETIME_S',
+    group: 'auth',
     kind: 'int',
     default: '86400',
     min: 60,
     max: 31_536_000,
     doc: 'longest JWT lifetime accepted: a token whose exp is further ahead is refused; an open WebSocket is closed when its token expires',
   },
-  gatewayHost: { env: 'TE_GATEWAY_HOST', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
-  gatewayPort: { env: 'TE_GATEWAY_PORT', kind: 'int', default: '8088', min: 0, max: 65535, doc: 'gateway HTTP/WebSocket port (0 = any free port)' },
+  gatewayHost: { env: 'TE_GATEWAY_HOST', group: 'gateway', kind: 'string', default: '127.0.0.1', doc: 'gateway bind address' },
+  gatewayPort: {
+    env: 'TE_GATEWAY_PORT',
+    group: 'gateway',
+    kind: 'int',
+    default: '8088',
+    min: 0,
+    max: 65535,
+    doc: 'gateway HTTP/WebSocket port (0 = any free port)',
+  },
 } as const satisfies Record<string, KeySpec>;
 
 type Spec = typeof CONFIG_SPEC;
@@ -491,7 +600,24 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   const config = Object.freeze(out) as Config;
   crossCheck(config);
-  return config;
+  const trace = env.TE_CONFIG_TRACE;
+  return trace ? traced(config, trace) : config;
+}
+
+/**
+ * For tests (TE_CONFIG_TRACE=<file>): the configuration, recording every key the process reads after start-up, and
+ * writing them to the file (one JSON array) when it exits. tests/cli/help.int.test.ts checks each command's --help
+ * lists every key the command read.
+ */
+function traced(config: Config, file: string): Config {
+  const read = new Set<string>();
+  process.once('exit', () => writeFileSync(file, JSON.stringify([...read].sort())));
+  return new Proxy(config, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && key in CONFIG_SPEC) read.add(key);
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
 }
 
 /** The configuration table as Markdown (README), generated from the spec so the two never drift. */

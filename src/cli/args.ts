@@ -1,6 +1,6 @@
 // Command-line parsing shared by every command: config flags (one per config key) and --help.
 import { parseArgs } from 'node:util';
-import { CONFIG_SPEC, flagName } from '../config.js';
+import { CONFIG_GROUPS, CONFIG_SPEC, flagName, type Config, type ConfigGroup } from '../config.js';
 
 export interface ParsedArgs {
   /** Config overrides by env name. */
@@ -32,11 +32,21 @@ export function parseCommandArgs(argv: string[], own: CommandOptions = {}): Pars
   return { flags, help: values.help === true, positionals, options: given };
 }
 
-export function configHelp(keys: (keyof typeof CONFIG_SPEC)[]): string {
-  return keys
-    .map((k) => {
-      const s = CONFIG_SPEC[k];
-      return `  ${flagName(s.env).padEnd(26)} ${s.doc} [env ${s.env}, default ${s.default}]`;
-    })
-    .join('\n');
+/** The options of the given groups, a section each, then single keys of other groups: what a command's --help lists. */
+export function configHelp(groups: readonly ConfigGroup[], keys: readonly (keyof Config)[] = []): string {
+  const line = (k: keyof typeof CONFIG_SPEC) => {
+    const s = CONFIG_SPEC[k];
+    return `  ${flagName(s.env).padEnd(26)} ${s.doc} [env ${s.env}, default ${s.default}]`;
+  };
+  const all = Object.keys(CONFIG_SPEC) as (keyof typeof CONFIG_SPEC)[];
+  const sections = groups.map(
+    (g) =>
+      `options (${CONFIG_GROUPS[g]}):\n${all
+        .filter((k) => CONFIG_SPEC[k].group === g)
+        .map(line)
+        .join('\n')}`,
+  );
+  const others = keys.filter((k) => !groups.includes(CONFIG_SPEC[k].group));
+  if (others.length) sections.push(`options (also read):\n${others.map(line).join('\n')}`);
+  return sections.join('\n\n');
 }

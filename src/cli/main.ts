@@ -2,7 +2,7 @@
 // tick-engine <command>: the one CLI (local stack, feed, aggregator, gateway, demo).
 // Each command imports what it runs when it runs (kafkajs, uWebSockets.js, pg, … take a while to load), so
 // `--help`, `config` and a file replay start in a fraction of the time.
-import { configMarkdown, loadConfig, type Config } from '../config.js';
+import { CONFIG_GROUPS, configMarkdown, loadConfig, type Config, type ConfigGroup } from '../config.js';
 import { TickEngineError } from '../errors.js';
 import { logger, rootLogger } from '../log.js';
 import { configHelp, parseCommandArgs, type CommandOptions } from './args.js';
@@ -11,71 +11,34 @@ import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
 const runStack = async (action: 'up' | 'down' | 'status') => (await import('./stack.js')).runStack(action);
 const createKafka = async (config: Config, clientId: string) => (await import('../stream/kafka.js')).createKafka(config, clientId);
 
-const FEED_KEYS = ['simSymbols', 'simRate', 'simSeed', 'simStart', 'simSpeed', 'simDurationS', 'simJitterMs', 'simVenue', 'maxFutureMs'] as const;
-const KAFKA_KEYS = ['kafkaBrokers', 'topicTicks', 'topicBars', 'topicDlq', 'ticksPartitions'] as const;
-const AGG_KEYS = [
-  'metricsPort',
-  'aggGroupId',
-  'intervals',
-  'maxOutOfOrderMs',
-  'allowedLatenessMs',
-  'idleCloseMs',
-  'liveUpdateMs',
-  'topicBarsLive',
-  'topicSignals',
-  'signals',
-  'aggWorkers',
-  'maxFutureMs',
-  'idleRecoveryMs',
-  'storeTimeoutMs',
-  'retryMaxMs',
-  'sinks',
-  'barsTable',
-  'pgUrl',
-  'tsdbUrl',
-  'questdbHttp',
-] as const;
-const GW_KEYS = [
-  'gatewayHost',
-  'gatewayPort',
-  'historyStore',
-  'snapshotBars',
-  'wsSoftLimitBytes',
-  'wsMaxBufferBytes',
-  'wsCompression',
-  'gatewayTrades',
-  'authEnabled',
-  'jwtHs256Secret',
-  'jwtRs256PublicKeyFile',
-  'jwtAudience',
-  'jwtIssuer',
-  'apiKeysFile',
-  'limitConnections',
-  'limitSubscriptions',
-  'limitPatterns',
-  'limitSubscriptionsTotal',
-  'limitRps',
-  'allowedHosts',
-  'jwtMaxLifetimeS',
-  'corsOrigins',
-] as const;
+/**
+ * What a command reads of the configuration: whole groups, and single keys of others. Its --help lists exactly
+ * these, and tests/cli/help.int.test.ts fails when a command reads a key its help does not list.
+ */
+interface Reads {
+  groups: readonly ConfigGroup[];
+  keys?: readonly (keyof Config)[];
+}
 
 interface Command {
   summary: string;
   usage: string;
-  keys: readonly (keyof Config)[];
+  reads: Reads;
   options?: CommandOptions;
   run(config: Config, options: Map<string, string | boolean>): Promise<number>;
 }
 
+/** Every command logs (the level is set before it runs). */
+const LOG: Reads = { groups: ['log'] };
+
 const COMMANDS: Record<string, Command> = {
-  up: { summary: 'install (cached) and start Kafka, QuestDB, PostgreSQL 15 and TimescaleDB locally', usage: 'up', keys: [], run: () => runStack('up') },
-  down: { summary: 'stop the local stack', usage: 'down', keys: [], run: () => runStack('down') },
-  status: { summary: 'show which local servers run', usage: 'status', keys: [], run: () => runStack('status') },
+  up: { summary: 'install (cached) and start Kafka, QuestDB, PostgreSQL 15 and TimescaleDB locally', usage: 'up', reads: LOG, run: () => runStack('up') },
+  down: { summary: 'stop the local stack', usage: 'down', reads: LOG, run: () => runStack('down') },
+  status: { summary: 'show which local servers run', usage: 'status', reads: LOG, run: () => runStack('status') },
   ingest: {
     summary: 'run the simulated exchange feed into the ticks topic',
     usage: 'ingest [--sim-rate N] [--sim-seed N] [--sim-duration-s S] ...',
-    keys: [...FEED_KEYS, ...KAFKA_KEYS],
+    reads: { groups: ['log', 'kafka', 'topics', 'feed', 'validation'] },
     run: async (config) => {
       const log = logger('ingest');
       const { FeedProducer } = await import('../ingest/feed-producer.js');
@@ -92,7 +55,8 @@ const COMMANDS: Record<string, Command> = {
   aggregate: {
     summary: 'aggregate ticks into final bars, write them to the stores and the bars topic',
     usage: 'aggregate [--intervals 1s,1m] [--sinks postgres,timescaledb,questdb] ...',
-    keys: [...AGG_KEYS, ...KAFKA_KEYS],
+    // The metrics endpoint binds to the gateway's address.
+    reads: { groups: ['log', 'kafka', 'topics', 'bars', 'validation', 'aggregator', 'stores'], keys: ['gatewayHost'] },
     run: async (config) => {
       const log = logger('aggregate');
       const [{ Aggregator }, { createSinks }] = await Promise.all([import('../runtime/aggregator.js'), import('../stores/create-sinks.js')]);
@@ -118,7 +82,8 @@ const COMMANDS: Record<string, Command> = {
   gateway: {
     summary: 'serve live bars, trades and signals over WebSocket, REST history and quotes, /health, /metrics and the chart page',
     usage: 'gateway [--gateway-port 8088]',
-    keys: [...GW_KEYS, 'intervals', 'kafkaBrokers', 'topicBars', 'topicBarsLive', 'topicSignals', 'topicTicks'],
+    // History is read from a store; the intervals are what subscriptions and queries may name.
+    reads: { groups: ['log', 'kafka', 'topics', 'gateway', 'auth'], keys: ['intervals', 'barsTable', 'pgUrl', 'tsdbUrl', 'questdbPgUrl', 'pgIdleCloseMs'] },
     run: async (config) => {
       const log = logger('gateway');
       const { Gateway } = await import('../gateway/server.js');
@@ -131,7 +96,7 @@ const COMMANDS: Record<string, Command> = {
   demo: {
     summary: 'start the local stack and the whole engine (feed → Kafka → bars → stores → gateway → chart) until Ctrl-C',
     usage: 'demo [--keep-stack] [--sim-rate N] [--gateway-port N] ...',
-    keys: [...FEED_KEYS, ...AGG_KEYS, ...GW_KEYS],
+    reads: { groups: Object.keys(CONFIG_GROUPS) as ConfigGroup[] },
     options: { 'keep-stack': ['boolean', 'leave the local stack running after Ctrl-C'] },
     run: async (config, options) => {
       const log = logger('demo');
@@ -191,7 +156,7 @@ const COMMANDS: Record<string, Command> = {
   replay: {
     summary: 'replay past ticks (Kafka from an offset or a time, or a CSV or Avro file) in pure event time; bars as JSON lines',
     usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro] [--out bars.jsonl]',
-    keys: ['intervals', 'maxOutOfOrderMs', 'allowedLatenessMs', 'maxFutureMs', 'kafkaBrokers', 'topicTicks'],
+    reads: { groups: ['log', 'kafka', 'bars', 'validation'], keys: ['topicTicks'] },
     options: {
       'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
       'from-time': ['string', 'start every partition at the first record at or after this instant'],
@@ -206,7 +171,7 @@ const COMMANDS: Record<string, Command> = {
   config: {
     summary: 'print the configuration keys, their env names, flags and defaults (Markdown)',
     usage: 'config',
-    keys: [],
+    reads: LOG,
     run: async () => {
       process.stdout.write(configMarkdown() + '\n');
       return 0;
@@ -242,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
       .map(([name, [type, help]]) => `  ${`--${name}${type === 'string' ? ' VALUE' : ''}`.padEnd(26)} ${help}`)
       .join('\n');
     process.stdout.write(
-      `usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n${cmd.keys.length ? `\noptions:\n${configHelp([...new Set(cmd.keys)])}\n` : ''}${sw ? `${sw}\n` : ''}  --help                     this text\n`,
+      `usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n\n${configHelp(cmd.reads.groups, cmd.reads.keys ?? [])}\n${sw ? `\n${cmd.usage.split(' ')[0]} options:\n${sw}\n` : ''}  --help                     this text\n`,
     );
     return 0;
   }
