@@ -15,7 +15,7 @@ import { projectRoot } from '../paths.js';
 import { BarHistory } from '../stores/history.js';
 import { Fanout } from './fanout/fanout.js';
 import { GatewayFeed } from './fanout/feed.js';
-import { Streams } from './fanout/streams.js';
+import { SeriesBook } from './fanout/series-book.js';
 import { Subscriptions } from './fanout/subscriptions.js';
 import { errorReply, json, writeReply } from './http/http.js';
 import { RequestGate } from './http/request-gate.js';
@@ -52,9 +52,9 @@ export class Gateway {
     opts: GatewayOptions = {},
   ) {
     this.readiness = opts.readiness;
-    const streams = new Streams(config.snapshotBars);
+    const series = new SeriesBook(config.snapshotBars);
     const subs = new Subscriptions<Client>((c, symbol) => c.principal.entitled(symbol));
-    const fanout = new Fanout(subs, streams);
+    const fanout = new Fanout(subs, series);
     this.feed = new GatewayFeed(config, kafka, log, opts.onFatal, {
       bar: (b, raw, ts) => fanout.bar(b, raw, ts),
       update: (b, raw, ts) => fanout.update(b, raw, ts),
@@ -64,8 +64,8 @@ export class Gateway {
     });
     this.history = new BarHistory(config);
     this.gate = new RequestGate(config, log);
-    this.sessions = new WsSessions({ config, log, gate: this.gate, subs, streams, fanout });
-    this.rest = new RestApi({ config, log, gate: this.gate, streams, history: this.history });
+    this.sessions = new WsSessions({ config, log, gate: this.gate, subs, series, fanout });
+    this.rest = new RestApi({ config, log, gate: this.gate, series, history: this.history });
   }
 
   get url(): string {

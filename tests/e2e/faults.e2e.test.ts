@@ -28,7 +28,7 @@ t.test(`${PER_KIND} faults of each kind (${FAULT_KINDS.join(', ')}) under a live
   t.equal(r.check.deadLetters, 0, 'no valid tick was dead-lettered');
   t.same(r.check.conflictingDuplicates, [], 'no bar was published twice with different values');
   t.same(r.ws.closes, [], 'the live client stayed connected');
-  t.equal(r.ws.gaps, 0, `no sequence gap in ${r.ws.streams} streams`);
+  t.equal(r.ws.gaps, 0, `no sequence gap in ${r.ws.series} streams`);
   t.same(r.ws.diffs, [], `the client saw every 1s bar of its span, equal to the offline bars (${r.ws.bars} bars)`);
   t.ok(r.notReadyDuringStoreOutages > 0, `/ready answered 503 during ${r.notReadyDuringStoreOutages} of ${r.storeOutages} store outages`);
   t.equal(r.readyAtEnd, 200, 'ready again after the faults');

@@ -241,7 +241,7 @@ export function summarizeScenario(r: ScenarioReport): string {
       .join(', ')}) in ${r.seconds.toFixed(0)} s`,
     `ticks: ${r.check.ticks.toLocaleString('en')} → ${r.check.expected.toLocaleString('en')} bars; every store and the bars topic ${Object.values(r.check.diffs).every((d) => !d.length) ? 'exact' : 'DIFFER'}`,
     `dead letters: ${r.check.deadLetters}; bars published twice with different values: ${r.check.conflictingDuplicates.length}; repeated byte for byte: ${r.check.identicalDuplicates}`,
-    `live client: ${r.ws.streams} streams, ${r.ws.bars} bars, ${r.ws.gaps} gaps, ${r.ws.closes.length} disconnects, ${r.ws.diffs.length} differences`,
+    `live client: ${r.ws.series} streams, ${r.ws.bars} bars, ${r.ws.gaps} gaps, ${r.ws.closes.length} disconnects, ${r.ws.diffs.length} differences`,
     `/ready said 503 during ${r.notReadyDuringStoreOutages} of ${r.storeOutages} store outages; ${r.readyAtEnd} at the end; write retries ${JSON.stringify(r.retries)}`,
     f.length ? `FAILED: ${f.join(' | ')}` : 'every guarantee held',
   ].join('\n');

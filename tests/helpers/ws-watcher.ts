@@ -1,9 +1,9 @@
-// A live-chart client for long runs: subscribes to every symbol's bars at one interval and records, per stream,
+// A live-chart client for long runs: subscribes to every symbol's bars at one interval and records, per series,
 // sequence gaps and every final bar version, so a test can check that it saw every bar after its snapshot.
 import WebSocket from 'ws';
 import { barId, diffBars, type OracleBar } from './oracle.js';
 
-interface Stream {
+interface Series {
   expect: number;
   /** Latest version of each bar seen, by bucket start. */
   bars: Map<number, OracleBar>;
@@ -12,7 +12,7 @@ interface Stream {
 }
 
 export interface WatchReport {
-  streams: number;
+  series: number;
   bars: number;
   gaps: number;
   closes: { code: number; reason: string }[];
@@ -22,7 +22,7 @@ export interface WatchReport {
 
 export class WsWatcher {
   private readonly ws: WebSocket;
-  private readonly streams = new Map<string, Stream>();
+  private readonly series = new Map<string, Series>();
   private gaps = 0;
   private readonly closes: { code: number; reason: string }[] = [];
   private closing = false;
@@ -43,13 +43,13 @@ export class WsWatcher {
     if (m.type === 'snapshot') {
       const bars = new Map(m.bars!.map((b) => [b.bucketStart, b]));
       const from = bars.size ? Math.min(...bars.keys()) : Infinity;
-      this.streams.set(`${m.symbol}|${m.interval}`, { expect: m.seq! + 1, bars, from });
+      this.series.set(`${m.symbol}|${m.interval}`, { expect: m.seq! + 1, bars, from });
     } else if (m.type === 'bar') {
       const b = m.bar!;
       const key = `${b.symbol}|${b.interval}`;
-      let s = this.streams.get(key);
-      // A stream that appeared after the subscription to '*' starts with its first delta (seq 1).
-      if (!s) this.streams.set(key, (s = { expect: 1, bars: new Map(), from: b.bucketStart }));
+      let s = this.series.get(key);
+      // A series that appeared after the subscription to '*' starts with its first delta (seq 1).
+      if (!s) this.series.set(key, (s = { expect: 1, bars: new Map(), from: b.bucketStart }));
       if (m.seq !== s.expect) this.gaps++;
       s.expect = m.seq! + 1;
       const prev = s.bars.get(b.bucketStart);
@@ -69,17 +69,17 @@ export class WsWatcher {
     }
     const diffs: string[] = [];
     let bars = 0;
-    for (const [key, s] of this.streams) {
+    for (const [key, s] of this.series) {
       const seen = [...s.bars.values()];
       bars += seen.length;
       const want = (byStream.get(key) ?? []).filter((b) => b.bucketStart >= s.from);
       diffs.push(...diffBars(seen, want, 3));
     }
-    // Streams with expected bars the client never heard of at all.
+    // SeriesBook with expected bars the client never heard of at all.
     const interval = expected[0]?.interval;
     for (const [key, list] of byStream)
-      if (!this.streams.has(key) && list.length && list[0]!.interval === interval) diffs.push(`stream ${key} never seen (first ${barId(list[0]!)})`);
-    return { streams: this.streams.size, bars, gaps: this.gaps, closes: [...this.closes], diffs: diffs.slice(0, 20) };
+      if (!this.series.has(key) && list.length && list[0]!.interval === interval) diffs.push(`series ${key} never seen (first ${barId(list[0]!)})`);
+    return { series: this.series.size, bars, gaps: this.gaps, closes: [...this.closes], diffs: diffs.slice(0, 20) };
   }
 
   /** Stop listening (what was seen stays for report). */

@@ -8,8 +8,8 @@ import { Bollinger, Macd, Rsi, Sma, crossing, rsiZoneCrossing, type CrossDirecti
 import { RingBuffer } from './indicators/ring-buffer.js';
 import { orNaN, orUndefined } from './indicators/indicator.js';
 
-interface StreamIndicators {
-  /** The signals configured for this stream; none → indicators are not computed. */
+interface SeriesIndicators {
+  /** The signals configured for this series; none → indicators are not computed. */
   names: ReadonlySet<SignalName>;
   lastBucket: number;
   fast: Sma;
@@ -22,9 +22,9 @@ interface StreamIndicators {
   prev: { fast?: number; slow?: number; macd?: number; signal?: number; rsi?: number; close?: number; upper?: number; lower?: number };
 }
 
-/** Every stream's indicators, for a snapshot: stream keys and a fixed number of doubles per stream. */
+/** Every series' indicators, for a snapshot: series keys and a fixed number of doubles per series. */
 export interface IndicatorState {
-  /** `interval NUL symbol` per stream. */
+  /** `interval NUL symbol` per series. */
   keys: string[];
   data: Float64Array;
 }
@@ -37,28 +37,28 @@ const STRIDE = 2 + WINDOW + PREV.length + new Macd(12, 26, 9).stateSize + new Rs
 const dir = (d: CrossDirection | undefined): 'UP' | 'DOWN' | undefined => (d === 'up' ? 'UP' : d === 'down' ? 'DOWN' : undefined);
 
 export class SignalEngine {
-  private readonly streams = new Map<string, StreamIndicators>();
+  private readonly series = new Map<string, SeriesIndicators>();
   /**
-   * Restored streams not used since (their offset in `restoredData`): restoring is lazy, so a restart with
-   * tens of thousands of streams does not rebuild every window before the first batch.
+   * Restored series not used since (their offset in `restoredData`): restoring is lazy, so a restart with
+   * tens of thousands of series does not rebuild every window before the first batch.
    */
   private readonly restored = new Map<string, number>();
   private restoredData: Float64Array = new Float64Array(0);
 
   constructor(private readonly rules: SignalRules = SignalRules.all()) {}
 
-  private stream(symbol: string, interval: string): StreamIndicators {
+  private indicatorsOf(symbol: string, interval: string): SeriesIndicators {
     const key = `${interval}\u0000${symbol}`;
-    let s = this.streams.get(key);
+    let s = this.series.get(key);
     const at = s ? undefined : this.restored.get(key);
     if (at !== undefined) {
       this.restored.delete(key);
-      s = this.stream(symbol, interval);
+      s = this.indicatorsOf(symbol, interval);
       this.load(s, this.restoredData, at);
       return s;
     }
     if (!s)
-      this.streams.set(
+      this.series.set(
         key,
         (s = {
           names: this.rules.select(symbol, interval),
@@ -79,7 +79,7 @@ export class SignalEngine {
   state(): IndicatorState {
     const keys: string[] = [];
     const out: number[] = [];
-    for (const [key, s] of this.streams) {
+    for (const [key, s] of this.series) {
       if (s.lastBucket === -Infinity) continue;
       keys.push(key);
       out.push(s.lastBucket, s.closes.size);
@@ -104,8 +104,8 @@ export class SignalEngine {
     state.keys.forEach((key, n) => this.restored.set(key, n * STRIDE));
   }
 
-  /** Rebuild one stream's indicators from its saved numbers at `i`. */
-  private load(s: StreamIndicators, a: Float64Array, i: number): void {
+  /** Rebuild one series' indicators from its saved numbers at `i`. */
+  private load(s: SeriesIndicators, a: Float64Array, i: number): void {
     s.lastBucket = a[i++]!;
     const count = a[i++]!;
     for (let k = 0; k < count; k++) {
@@ -120,11 +120,11 @@ export class SignalEngine {
     s.rsi.loadState(a, s.macd.loadState(a, i));
   }
 
-  /** Feed final bars (any order of streams); returns the signals they trigger. */
+  /** Feed final bars (any order of series); returns the signals they trigger. */
   onBars(bars: Bar[]): Signal[] {
     const out: Signal[] = [];
     for (const bar of [...bars].sort((a, b) => a.bucketStart - b.bucketStart)) {
-      const s = this.stream(bar.symbol, bar.interval);
+      const s = this.indicatorsOf(bar.symbol, bar.interval);
       if (bar.bucketStart <= s.lastBucket || s.names.size === 0) continue; // a revision, a bar seen already, or no signals wanted
       s.lastBucket = bar.bucketStart;
       const c = bar.close;

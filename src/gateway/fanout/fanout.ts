@@ -1,4 +1,4 @@
-// Fan-out: each delta the feed hands over (a final bar, an in-progress bar, a signal, a trade) gets its stream's
+// Fan-out: each delta the feed hands over (a final bar, an in-progress bar, a signal, a trade) gets its series'
 // sequence number, is serialized at most once per encoding, and is queued in the outbox of every subscriber; the
 // outboxes that took something are flushed at the end of the feed's batch.
 import type { Bar } from '../../contracts/bar.js';
@@ -10,10 +10,10 @@ import type { Client } from '../ws/client.js';
 import type { Kind, OutMessage } from '../ws/outbox.js';
 import { serializeBarMessage, serializeSignalMessage, serializeTradeMessage, type Channel } from '../ws/protocol.js';
 import type { FeedHandlers } from './feed.js';
-import { streamKey, type Streams } from './streams.js';
+import { seriesKey, type SeriesBook } from './series-book.js';
 import type { Subscriptions } from './subscriptions.js';
 
-/** One delta of one stream, as the feed hands it over. */
+/** One delta of one series, as the feed hands it over. */
 interface Delta {
   channel: Channel;
   interval: string | undefined;
@@ -37,15 +37,15 @@ export class Fanout implements FeedHandlers {
 
   constructor(
     private readonly subs: Subscriptions<Client>,
-    private readonly streams: Streams,
+    private readonly series: SeriesBook,
   ) {}
 
-  /** Queue one delta for every subscriber of its stream; serialized at most once per encoding. */
+  /** Queue one delta for every subscriber of its series; serialized at most once per encoding. */
   private deliver(d: Delta): void {
     const subscribers = this.subs.subscribers(d.channel, d.interval, d.symbol);
     if (subscribers.length === 0) return;
     const ts = Date.now();
-    const base = { kind: d.kind, channel: d.channel, stream: streamKey(d.channel, d.interval, d.symbol), bucket: d.bucket, srcTs: d.srcTs };
+    const base = { kind: d.kind, channel: d.channel, series: seriesKey(d.channel, d.interval, d.symbol), bucket: d.bucket, srcTs: d.srcTs };
     let asJson: OutMessage | undefined;
     let asAvro: OutMessage | undefined;
     for (const c of subscribers) {
@@ -58,13 +58,13 @@ export class Fanout implements FeedHandlers {
   }
 
   bar(bar: Bar, raw: Buffer, srcTs: number): void {
-    const seq = this.streams.recordBar(bar);
+    const seq = this.series.recordBar(bar);
     const json = (ts: number) => serializeBarMessage({ type: 'bar', seq, ts, bar });
     this.deliver({ channel: 'bars', interval: bar.interval, symbol: bar.symbol, kind: 'final', frame: 'BAR', bucket: bar.bucketStart, seq, raw, srcTs, json });
   }
 
   update(bar: Bar, raw: Buffer, srcTs: number): void {
-    const seq = this.streams.recordUpdate(bar);
+    const seq = this.series.recordUpdate(bar);
     if (seq === undefined) return;
     const json = (ts: number) => serializeBarMessage({ type: 'update', seq, ts, bar });
     this.deliver({
@@ -82,7 +82,7 @@ export class Fanout implements FeedHandlers {
   }
 
   signal(signal: Signal, raw: Buffer, srcTs: number): void {
-    const seq = this.streams.recordSignal(signal);
+    const seq = this.series.recordSignal(signal);
     const json = (ts: number) => serializeSignalMessage({ type: 'signal', seq, ts, signal });
     this.deliver({
       channel: 'signals',
@@ -99,7 +99,7 @@ export class Fanout implements FeedHandlers {
   }
 
   trade(trade: Tick, raw: Buffer, srcTs: number): void {
-    const seq = this.streams.recordTrade(trade);
+    const seq = this.series.recordTrade(trade);
     const json = (ts: number) => serializeTradeMessage({ type: 'trade', seq, ts, trade });
     this.deliver({
       channel: 'trades',

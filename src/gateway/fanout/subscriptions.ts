@@ -1,12 +1,12 @@
-// Who receives a stream: exact-symbol subscriptions, plus pattern subscriptions ('*', 'BTC-*') resolved
-// once per stream and cached until the subscriptions of that channel and interval change. A pattern only ever
-// yields streams the client is entitled to; exact symbols are checked when subscribing.
+// Who receives a series: exact-symbol subscriptions, plus pattern subscriptions ('*', 'BTC-*') resolved
+// once per series and cached until the subscriptions of that channel and interval change. A pattern only ever
+// yields series the client is entitled to; exact symbols are checked when subscribing.
 //
 // Every operation costs at most linear in what it is given: adding or removing a subscription is O(1) (a
 // pattern invalidates only its own scope's cache), and removing a client walks its own subscriptions once —
 // a client with tens of thousands of patterns leaves in milliseconds, not seconds.
 import { compileSymbolPatterns, isPattern } from '../../contracts/symbol-pattern.js';
-import { streamKey } from './streams.js';
+import { seriesKey } from './series-book.js';
 import type { Channel } from '../ws/protocol.js';
 
 const scopeOf = (channel: Channel, interval: string | undefined): string => `${channel}\u0000${interval ?? ''}`;
@@ -15,7 +15,7 @@ export class Subscriptions<C> {
   private readonly exact = new Map<string, Set<C>>();
   /** scope (channel\0interval) → client → its patterns there, each compiled once. */
   private readonly patterns = new Map<string, Map<C, Map<string, (symbol: string) => boolean>>>();
-  /** scope → stream → its subscribers, as last resolved. */
+  /** scope → series → its subscribers, as last resolved. */
   private readonly resolved = new Map<string, Map<string, C[]>>();
   /** Every subscription of a client, for counting and for removal on close. */
   private readonly byClient = new Map<C, Set<string>>();
@@ -35,12 +35,12 @@ export class Subscriptions<C> {
   }
 
   has(c: C, channel: Channel, interval: string | undefined, symbol: string): boolean {
-    return this.byClient.get(c)?.has(streamKey(channel, interval, symbol)) ?? false;
+    return this.byClient.get(c)?.has(seriesKey(channel, interval, symbol)) ?? false;
   }
 
   /** Returns false when the client already had this subscription. */
   add(c: C, channel: Channel, interval: string | undefined, symbol: string): boolean {
-    const id = streamKey(channel, interval, symbol);
+    const id = seriesKey(channel, interval, symbol);
     let mine = this.byClient.get(c);
     if (!mine) this.byClient.set(c, (mine = new Set()));
     if (mine.has(id)) return false;
@@ -66,7 +66,7 @@ export class Subscriptions<C> {
 
   /** Returns false when the client did not have this subscription. */
   remove(c: C, channel: Channel, interval: string | undefined, symbol: string): boolean {
-    const id = streamKey(channel, interval, symbol);
+    const id = seriesKey(channel, interval, symbol);
     const mine = this.byClient.get(c);
     if (!mine?.delete(id)) return false;
     this.size--;
@@ -105,9 +105,9 @@ export class Subscriptions<C> {
     }
   }
 
-  /** The clients of one stream, each once. */
+  /** The clients of one series, each once. */
   subscribers(channel: Channel, interval: string | undefined, symbol: string): C[] {
-    const id = streamKey(channel, interval, symbol);
+    const id = seriesKey(channel, interval, symbol);
     const scope = scopeOf(channel, interval);
     let cache = this.resolved.get(scope);
     let out = cache?.get(id);

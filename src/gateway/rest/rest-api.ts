@@ -1,5 +1,5 @@
 // The REST API: /api/v1/instruments, /api/v1/bars/:symbol (history from a store, cursor pagination),
-// /api/v1/quote/:symbol and POST /api/v1/quotes (from the live streams). Every route is guarded, authenticated and
+// /api/v1/quote/:symbol and POST /api/v1/quotes (from the live series). Every route is guarded, authenticated and
 // answered once, as JSON, with CORS headers.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Config } from '../../config.js';
@@ -10,7 +10,7 @@ import type { Logger } from '../../log.js';
 import type { BarHistory } from '../../stores/history.js';
 import { parseUntrustedJson } from '../../untrusted-json.js';
 import type { Principal } from '../auth/auth.js';
-import { streamKey, type Streams } from '../fanout/streams.js';
+import { seriesKey, type SeriesBook } from '../fanout/series-book.js';
 import { json, readBody, readRequest, writeReply, type Reply, type RequestInfo } from '../http/http.js';
 import { entitle, type RequestGate } from '../http/request-gate.js';
 import { serializeBarsPage, serializeQuote, serializeQuotes, type Quote } from '../ws/protocol.js';
@@ -23,7 +23,7 @@ export interface RestApiDeps {
   config: Config;
   log: Logger;
   gate: RequestGate;
-  streams: Streams;
+  series: SeriesBook;
   history: BarHistory;
 }
 
@@ -75,7 +75,7 @@ export class RestApi {
   }
 
   private instruments(p: Principal): Reply {
-    const symbols = [...this.d.streams.symbols].filter((s) => p.entitled(s)).sort();
+    const symbols = [...this.d.series.symbols].filter((s) => p.entitled(s)).sort();
     return json(200, { intervals: [...this.intervals], symbols });
   }
 
@@ -94,21 +94,21 @@ export class RestApi {
   }
 
   private quoteOf(symbol: string): Quote {
-    const { streams } = this.d;
+    const { series } = this.d;
     const bars: Record<string, Bar | null> = {};
-    for (const iv of this.intervals) bars[iv] = streams.currentBar(iv, symbol);
-    return { symbol, lastTrade: streams.trades.get(streamKey('trades', undefined, symbol))?.last ?? null, bars };
+    for (const iv of this.intervals) bars[iv] = series.currentBar(iv, symbol);
+    return { symbol, lastTrade: series.trades.get(seriesKey('trades', undefined, symbol))?.last ?? null, bars };
   }
 
   private quote(symbol: string, p: Principal): Reply {
     validateSymbol(symbol);
     entitle(p, [symbol]);
-    if (!this.d.streams.symbols.has(symbol)) throw new UnknownSymbolError(symbol);
+    if (!this.d.series.symbols.has(symbol)) throw new UnknownSymbolError(symbol);
     return { status: 200, type: 'application/json', body: serializeQuote(this.quoteOf(symbol)) };
   }
 
   private quotes(body: Buffer, p: Principal): Reply {
-    const { streams } = this.d;
+    const { series } = this.d;
     const parsed = parseUntrustedJson(body.toString('utf8'), 'body (JSON: {"symbols":["BTC-USD", ...]})');
     const symbols = (parsed as { symbols?: unknown } | null)?.symbols;
     if (!Array.isArray(symbols) || symbols.length === 0 || symbols.length > MAX_QUOTES)
@@ -116,11 +116,11 @@ export class RestApi {
     for (const s of symbols) validateSymbol(s);
     const list = [...new Set(symbols as string[])];
     entitle(p, list);
-    const known = list.filter((s) => streams.symbols.has(s));
+    const known = list.filter((s) => series.symbols.has(s));
     return {
       status: 200,
       type: 'application/json',
-      body: serializeQuotes({ quotes: known.map((s) => this.quoteOf(s)), unknown: list.filter((s) => !streams.symbols.has(s)) }),
+      body: serializeQuotes({ quotes: known.map((s) => this.quoteOf(s)), unknown: list.filter((s) => !series.symbols.has(s)) }),
     };
   }
 }

@@ -1,7 +1,7 @@
 // The per-connection backpressure policy: what a client gets when it reads slower than data flows.
 //
 //   buffered ≤ soft limit   everything is sent, in order;
-//   buffered > soft limit   in-progress bar updates are conflated to the latest per stream (sent on drain),
+//   buffered > soft limit   in-progress bar updates are conflated to the latest per series (sent on drain),
 //                           trades are dropped (counted; the trade seq shows the gap);
 //   final bars, signals and control messages are never dropped: one that would take the buffer past the
 //   hard limit closes the client with 1008 and a reason instead, so a connected client has every final bar.
@@ -16,8 +16,8 @@ export type Kind = 'final' | 'update' | 'trade' | 'control';
 export interface OutMessage {
   kind: Kind;
   channel: Channel | 'control';
-  /** Stream key (conflation is per stream); '' for control messages. */
-  stream: string;
+  /** Series key (conflation is per series); '' for control messages. */
+  series: string;
   /** Bars: bucket start, so a final bar supersedes a conflated update of the same or an older bucket. */
   bucket: number;
   data: string | Uint8Array;
@@ -49,7 +49,7 @@ const size = (d: string | Uint8Array): number => (typeof d === 'string' ? Buffer
 export class Outbox {
   private queue: OutMessage[] = [];
   private queuedBytes = 0;
-  /** Latest update per stream held back while the client is past the soft limit. */
+  /** Latest update per series held back while the client is past the soft limit. */
   private readonly held = new Map<string, OutMessage>();
   private readonly flushAt: number;
   closed = false;
@@ -74,11 +74,11 @@ export class Outbox {
     const buffered = this.buffered;
     switch (m.kind) {
       case 'update': {
-        if (buffered <= this.soft && !this.held.has(m.stream)) return this.enqueue(m);
-        if (this.held.has(m.stream)) this.events.conflated();
-        // Re-inserted at the end: held updates go out in the order their streams last changed.
-        this.held.delete(m.stream);
-        this.held.set(m.stream, m);
+        if (buffered <= this.soft && !this.held.has(m.series)) return this.enqueue(m);
+        if (this.held.has(m.series)) this.events.conflated();
+        // Re-inserted at the end: held updates go out in the order their series last changed.
+        this.held.delete(m.series);
+        this.held.set(m.series, m);
         return false;
       }
       case 'trade':
@@ -94,8 +94,8 @@ export class Outbox {
           return false;
         }
         if (m.kind === 'final') {
-          const h = this.held.get(m.stream);
-          if (h && h.bucket <= m.bucket) this.held.delete(m.stream);
+          const h = this.held.get(m.series);
+          if (h && h.bucket <= m.bucket) this.held.delete(m.series);
         }
         return this.enqueue(m, bytes);
       }

@@ -78,7 +78,7 @@ const delta = (key: string, item: ObjectSchema) =>
   });
 
 /**
- * Deltas, one per stream event. `seq` numbers a stream's final bar versions (bars), trades or signals;
+ * Deltas, one per series event. `seq` numbers a series' final bar versions (bars), trades or signals;
  * an `update` (in-progress bar, may be conflated) carries the seq of the last final bar before it.
  * `ts`: gateway wall clock at publication, ms.
  */
@@ -104,7 +104,7 @@ export interface Snapshot {
   trades?: Tick[];
 }
 
-/** Sent after each subscribe, per stream. */
+/** Sent after each subscribe, per series. */
 export const serializeSnapshot = fastJson({
   type: 'object',
   properties: {

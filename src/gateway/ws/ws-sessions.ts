@@ -19,7 +19,7 @@ import {
 } from '../../metrics.js';
 import { compileSymbolPatterns, isPattern } from '../../contracts/symbol-pattern.js';
 import type { Fanout } from '../fanout/fanout.js';
-import type { Streams } from '../fanout/streams.js';
+import type { SeriesBook } from '../fanout/series-book.js';
 import type { Subscriptions } from '../fanout/subscriptions.js';
 import { errorReply, readRequest, writeReply } from '../http/http.js';
 import { entitle, type RequestGate } from '../http/request-gate.js';
@@ -32,7 +32,7 @@ export interface WsSessionsDeps {
   log: Logger;
   gate: RequestGate;
   subs: Subscriptions<Client>;
-  streams: Streams;
+  series: SeriesBook;
   fanout: Fanout;
 }
 
@@ -170,7 +170,7 @@ export class WsSessions {
   }
 
   private subscribe(c: Client, req: SubscribeRequest): void {
-    const { config, gate, subs, streams } = this.d;
+    const { config, gate, subs, series } = this.d;
     const { channel, interval } = req;
     const exact = req.symbols.filter((s) => !isPattern(s));
     entitle(c.principal, exact);
@@ -194,9 +194,9 @@ export class WsSessions {
     const symbols = new Set(exact);
     if (patterns.length) {
       const match = compileSymbolPatterns(patterns);
-      for (const sym of streams.symbolsOf(channel, interval)) if (match(sym) && c.principal.entitled(sym)) symbols.add(sym);
+      for (const sym of series.symbolsOf(channel, interval)) if (match(sym) && c.principal.entitled(sym)) symbols.add(sym);
     }
-    for (const sym of [...symbols].sort()) this.pushControl(c, serializeSnapshot(streams.snapshot(channel, interval, sym)));
+    for (const sym of [...symbols].sort()) this.pushControl(c, serializeSnapshot(series.snapshot(channel, interval, sym)));
   }
 
   private unsubscribe(c: Client, req: SubscribeRequest): void {
@@ -212,7 +212,7 @@ export class WsSessions {
    * together they would count against the hard limit all at the same time.
    */
   private pushControl(c: Client, data: string): void {
-    if (c.outbox?.push({ kind: 'control', channel: 'control', stream: '', bucket: 0, data, binary: false, srcTs: 0 })) c.outbox.flush();
+    if (c.outbox?.push({ kind: 'control', channel: 'control', series: '', bucket: 0, data, binary: false, srcTs: 0 })) c.outbox.flush();
   }
 
   /** Close every connection (the gateway is stopping). */

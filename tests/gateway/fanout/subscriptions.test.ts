@@ -1,4 +1,4 @@
-// The subscription index: exact symbols and patterns, each client once per stream, patterns limited to what
+// The subscription index: exact symbols and patterns, each client once per series, patterns limited to what
 // the client is entitled to, and removal (one subscription, or all of a closing client) leaves nothing behind.
 import t from 'tap';
 import { Subscriptions } from '../../../src/gateway/fanout/subscriptions.js';

@@ -1,5 +1,5 @@
 // The backpressure policy against a fake socket whose unsent bytes the test controls: under the soft limit
-// everything goes out in order; past it updates conflate to the latest per stream and trades drop; a final
+// everything goes out in order; past it updates conflate to the latest per series and trades drop; a final
 // bar that would pass the hard limit closes the client with 1008 and a reason; draining releases held updates.
 import t from 'tap';
 import { BACKPRESSURE_CLOSE_CODE, Outbox, type OutMessage, type SocketLike } from '../../../src/gateway/ws/outbox.js';
@@ -25,10 +25,10 @@ class FakeSocket implements SocketLike {
   }
 }
 
-const msg = (kind: OutMessage['kind'], stream: string, data: string, bucket = 0): OutMessage => ({
+const msg = (kind: OutMessage['kind'], series: string, data: string, bucket = 0): OutMessage => ({
   kind,
   channel: kind === 'trade' ? 'trades' : 'bars',
-  stream,
+  series,
   bucket,
   data,
   binary: false,
@@ -59,7 +59,7 @@ t.test('under the soft limit: everything, in order, one cork per flush', async (
   t.same(counts, { conflated: 0, dropped: 0, closed: 0, sent: 4 });
 });
 
-t.test('past the soft limit: updates conflate per stream, trades drop, finals still go', async (t) => {
+t.test('past the soft limit: updates conflate per series, trades drop, finals still go', async (t) => {
   const { ws, box, counts } = setup();
   ws.buffered = 500;
   box.push(msg('update', 'A', 'a1', 10));
@@ -75,7 +75,7 @@ t.test('past the soft limit: updates conflate per stream, trades drop, finals st
   t.equal(box.heldUpdates, 2);
   ws.buffered = 0;
   box.drain();
-  t.same(ws.sent, ['c-final', 'b1', 'a3'], 'after drain: the latest update per stream, in order of last change');
+  t.same(ws.sent, ['c-final', 'b1', 'a3'], 'after drain: the latest update per series, in order of last change');
   t.equal(box.heldUpdates, 0);
 });
 
@@ -91,7 +91,7 @@ t.test('a final bar supersedes a held update of the same or an older bucket, not
   t.same(ws.sent, ['A-final-10', 'B-final-10', 'b-11']);
 });
 
-t.test('an update for a stream with a held one waits behind it even when there is room again', async (t) => {
+t.test('an update for a series with a held one waits behind it even when there is room again', async (t) => {
   const { ws, box, counts } = setup();
   ws.buffered = 500;
   box.push(msg('update', 'A', 'a1', 10));
