@@ -202,7 +202,8 @@ export function mergeAcc(into: BarAcc, from: BarAcc): void {
   }
 }
 
-export function toBar(acc: BarAcc, final: boolean): Bar {
+export function toBar(acc: BarAcc, opts: { final: boolean }): Bar {
+  const final = opts.final;
   const volume = exactValue(acc.volume);
   const quoteVolume = exactValue(acc.quoteVolume);
   return {

@@ -111,14 +111,18 @@ export class OpenBars {
 
   /** Merge partials of this interval; a partial is adopted (not copied) when its bar is new. */
   merge(partials: BarAcc[]): void {
-    for (const p of partials) this.mergeOne(p.symbol, p.bucketStart, p, true);
+    for (const p of partials) {
+      const acc = this.bars.get(p.symbol, p.bucketStart);
+      if (acc) mergeAcc(acc, p);
+      else this.open(p);
+    }
   }
 
-  /** Merge `p` into the bar (symbol, bucketStart) of this interval; copies `p` unless `adopt`. */
-  mergeOne(symbol: string, bucketStart: number, p: BarAcc, adopt: boolean): void {
+  /** Merge a copy of `p` (a bar of another interval, or a late tick) into the bar (symbol, bucketStart) of this interval. */
+  mergeCopy(symbol: string, bucketStart: number, p: BarAcc): void {
     const acc = this.bars.get(symbol, bucketStart);
     if (acc) mergeAcc(acc, p);
-    else this.open(adopt ? p : copyAs(p, this.interval.name, bucketStart));
+    else this.open(copyAs(p, this.interval.name, bucketStart));
   }
 
   private open(acc: BarAcc): void {

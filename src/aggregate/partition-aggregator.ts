@@ -224,7 +224,7 @@ export class PartitionAggregator {
         const level = this.levels[i]!;
         const start = level.bucketing.start(t.bucketStart);
         if (level.bucketing.end(start) <= late.wmBefore) closedAtArrival = true;
-        else if (!seen) level.mergeOne(t.symbol, start, t, false);
+        else if (!seen) level.mergeCopy(t.symbol, start, t);
       }
       if (closedAtArrival) revising.push(late);
     }
@@ -238,7 +238,7 @@ export class PartitionAggregator {
         if (i === 0 && end > this.snapWm) {
           for (let j = 1; j < this.levels.length; j++) {
             const up = this.levels[j]!;
-            up.mergeOne(acc.symbol, up.bucketing.start(acc.bucketStart), acc, false);
+            up.mergeCopy(acc.symbol, up.bucketing.start(acc.bucketStart), acc);
           }
         }
         this.closedNow(acc, end, out);
@@ -286,7 +286,7 @@ export class PartitionAggregator {
 
   /** Record (or update) the version of `acc` the indicators take, when they are kept and not already in a restored snapshot. */
   private keepFirstVersion(acc: BarAcc, end: number): void {
-    if (this.keepFirstVersions && end > this.snapWm) this.firstVersions.set(acc, { bar: toBar(acc, true), published: end > this.durableThrough });
+    if (this.keepFirstVersions && end > this.snapWm) this.firstVersions.set(acc, { bar: toBar(acc, { final: true }), published: end > this.durableThrough });
   }
 
   /**

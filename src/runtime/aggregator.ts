@@ -360,7 +360,7 @@ export class Aggregator {
     if (versions.resumed.length) st.signals.onBars(versions.resumed);
     const signals = st.signals.onBars(versions.fresh);
     if (closed.length === 0) return;
-    const bars: Bar[] = closed.map((acc) => toBar(acc, true)).sort(compareBars);
+    const bars: Bar[] = closed.map((acc) => toBar(acc, { final: true })).sort(compareBars);
     st.out.push({ bars, signals, letters: [], sourceTs });
   }
 
@@ -511,7 +511,7 @@ export class Aggregator {
     this.liveSending = true;
     try {
       const bars: { bar: Bar; sourceTs: number }[] = [];
-      for (const st of this.partitions.values()) for (const acc of st.agg.liveBars()) bars.push({ bar: toBar(acc, false), sourceTs: st.lastTickTs });
+      for (const st of this.partitions.values()) for (const acc of st.agg.liveBars()) bars.push({ bar: toBar(acc, { final: false }), sourceTs: st.lastTickTs });
       await this.output.live(bars);
       if (this.liveFailing) this.deps.log.info('live bar updates produced again');
       this.liveFailing = false;

@@ -55,7 +55,7 @@ export async function replay(
       stats.records += n;
       stats.accepted += out.accepted;
       for (const r of out.rejects) stats.rejected[r.code] = (stats.rejected[r.code] ?? 0) + 1;
-      const bars = agg.closeFinal().map((a) => toBar(a, true));
+      const bars = agg.closeFinal().map((a) => toBar(a, { final: true }));
       stats.bars += bars.length;
       folder = undefined;
       n = 0;

@@ -48,7 +48,7 @@ function engineBars(all: Tick[], rng: Prng, maxOutOfOrder: number) {
     out.push(...agg.closeFinal());
     i += n;
   }
-  return { bars: out.map((a) => toBar(a, true)), watermark: agg.watermark };
+  return { bars: out.map((a) => toBar(a, { final: true })), watermark: agg.watermark };
 }
 
 t.test('engine bars (1s from ticks, larger rolled up) equal offline bars from ticks, every field, for random batchings', async (t) => {

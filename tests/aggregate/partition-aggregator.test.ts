@@ -85,7 +85,7 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     const out = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness, origin: 0 });
     for (const r of agg.apply(out, offsets, end - 1)) dlq.push(offsets[r.index]!);
     // A crash may also hit between writing bars and committing: then the bars are durable, the commit is not.
-    const bars = agg.closeFinal().map((acc) => toBar(acc, true));
+    const bars = agg.closeFinal().map((acc) => toBar(acc, { final: true }));
     for (const bar of bars) {
       store.set(barKey(bar), bar);
       emissions.set(barKey(bar), (emissions.get(barKey(bar)) ?? 0) + 1);
@@ -225,7 +225,7 @@ function handFeed(agg: PartitionAggregator) {
       origin: 0,
     });
     agg.apply(out, offsets, offsets[offsets.length - 1]!);
-    const bars = agg.closeFinal().map((a) => toBar(a, true));
+    const bars = agg.closeFinal().map((a) => toBar(a, { final: true }));
     agg.markDurable();
     return bars;
   };
@@ -333,7 +333,7 @@ t.test('in-progress bars: one per (symbol, interval), the newest touched, equal 
     agg.apply(out, offsets, end - 1);
     agg.closeFinal();
     agg.markDurable();
-    const live = agg.liveBars().map((a) => toBar(a, false));
+    const live = agg.liveBars().map((a) => toBar(a, { final: false }));
     const oracle = offlineBars(
       ticks.slice(0, end).map((x, k) => ({ ...x, partition: 0, offset: k })),
       { intervals, maxOutOfOrder, includeOpen: true },

@@ -33,7 +33,8 @@ const COMPONENTS: [unknown, string][] = [
  * 'null']`, or OpenAPI 3.0's `nullable: true`) becomes `anyOf: [<object>, {type: 'null'}]`, and a copy of a
  * component schema becomes a $ref to it. `top` keeps a component itself from turning into a $ref to itself.
  */
-function toJsonSchema(s: unknown, top = false): unknown {
+function toJsonSchema(s: unknown, opts: { top?: boolean } = {}): unknown {
+  const top = opts.top ?? false;
   if (typeof s !== 'object' || s === null || Array.isArray(s)) return s;
   const { nullable, ...o } = s as Record<string, unknown>;
   const types = o.type === undefined ? [] : ([] as unknown[]).concat(o.type);
@@ -80,7 +81,7 @@ export function openApiDocument(intervals: string[]): Record<string, unknown> {
     maxLength: MAX_PATTERN_LENGTH,
     description: "one symbol: no '*' or '?', '/', whitespace or control characters",
   };
-  const quote = toJsonSchema(QUOTE_JSON_SCHEMA, true) as { properties: Record<string, Record<string, unknown>> };
+  const quote = toJsonSchema(QUOTE_JSON_SCHEMA, { top: true }) as { properties: Record<string, Record<string, unknown>> };
   return {
     openapi: '3.1.0',
     info: {
@@ -189,8 +190,8 @@ export function openApiDocument(intervals: string[]): Record<string, unknown> {
     },
     components: {
       schemas: {
-        Bar: toJsonSchema(BAR_JSON_SCHEMA, true),
-        Trade: toJsonSchema(TRADE_JSON_SCHEMA, true),
+        Bar: toJsonSchema(BAR_JSON_SCHEMA, { top: true }),
+        Trade: toJsonSchema(TRADE_JSON_SCHEMA, { top: true }),
         BarsPage: {
           type: 'object',
           properties: {

@@ -24,7 +24,7 @@ export class Bollinger implements Indicator<number, BollingerValue> {
     readonly period = 20,
     readonly k = 2,
   ) {
-    this.window = new ExactWindow(requirePeriod(period, 1, 'Bollinger period'), true);
+    this.window = new ExactWindow(requirePeriod(period, 1, 'Bollinger period'), { squares: true });
     if (!(Number.isFinite(k) && k >= 0)) throw new InvalidArgumentError(`Bollinger width k must be a finite number ≥ 0, got ${k}`);
   }
 

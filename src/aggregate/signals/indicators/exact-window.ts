@@ -40,8 +40,9 @@ export class ExactWindow {
 
   constructor(
     readonly length: number,
-    squares: boolean,
+    opts: { squares: boolean },
   ) {
+    const squares = opts.squares;
     this.ring = new RingBuffer(length);
     this.sumSq = squares ? exactSum() : undefined;
   }

@@ -13,7 +13,7 @@ export class Sma implements Indicator<number, number> {
 
   /** Warm-up: n − 1 updates return undefined; the n-th returns the first mean (TA-Lib's lookback n − 1). */
   constructor(readonly period: number) {
-    this.window = new ExactWindow(requirePeriod(period, 1, 'SMA period'), false);
+    this.window = new ExactWindow(requirePeriod(period, 1, 'SMA period'), { squares: false });
   }
 
   get ready(): boolean {

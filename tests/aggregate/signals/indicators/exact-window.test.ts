@@ -45,7 +45,7 @@ t.test('exactAddProduct: a × b captured without rounding', async (t) => {
 t.test('variance is n·Σx² − (Σx)² rounded once, over a sliding stream', async (t) => {
   const rng = new Prng(5);
   const n = 20;
-  const w = new ExactWindow(n, true);
+  const w = new ExactWindow(n, { squares: true });
   const xs: number[] = [];
   let bad = 0;
   for (let i = 0; i < 3000; i++) {
@@ -66,7 +66,7 @@ t.test('variance is n·Σx² − (Σx)² rounded once, over a sliding stream', a
 
 t.test('no cancellation near 1e9, where the textbook formula is useless', async (t) => {
   const n = 20;
-  const w = new ExactWindow(n, true);
+  const w = new ExactWindow(n, { squares: true });
   const xs = Array.from({ length: n }, (_, i) => 1e9 + 0.5 * i);
   for (const x of xs) w.push(x);
   // An arithmetic sequence of step d has population variance d²(n² − 1)/12 = 0.25 × 399 / 12.
@@ -75,14 +75,14 @@ t.test('no cancellation near 1e9, where the textbook formula is useless', async 
   const naive = xs.reduce((a, b) => a + b * b, 0) / n - mean * mean;
   t.comment(`E[x²] − E[x]² in doubles gives ${naive}`);
   t.not(naive, 8.3125, 'the naive form loses it');
-  const flat = new ExactWindow(3, true);
+  const flat = new ExactWindow(3, { squares: true });
   for (const x of [0.1, 0.1, 0.1]) flat.push(x);
   t.equal(flat.variance(), 0, 'flat window: exactly 0');
   t.equal(flat.total(), exactSumOracle([0.1, 0.1, 0.1]), 'total: the exact sum, rounded once');
 });
 
 t.test('without squares there is no variance; clear empties the window', async (t) => {
-  const w = new ExactWindow(2, false);
+  const w = new ExactWindow(2, { squares: false });
   w.push(1);
   t.throws(() => w.variance());
   w.clear();
