@@ -54,6 +54,8 @@ interface PartitionState {
   /** Idle path: failed writes are retried from the idle timer no sooner than this (ms), `retries` times so far. */
   retryAt: number;
   retries: number;
+  /** Durable, but its state snapshot or checkpoint commit failed: the idle timer retries them too. */
+  unsettled: boolean;
 }
 
 /** What onBatch's payload offers a long wait: heartbeats, and whether the batch is still ours to finish. */
@@ -237,6 +239,7 @@ export class Aggregator {
         resumeFrom: committedOffset,
         retryAt: 0,
         retries: 0,
+        unsettled: false,
       };
       if (snapshot) st.signals.restore(snapshot.signals);
       if (meta)
@@ -376,20 +379,19 @@ export class Aggregator {
       if (failures.length === 0) break;
       for (const f of failures) this.health.down(f.target.name, f.error);
       if (!ctl) {
-        st.retryAt = Date.now() + backoffMs(st.retries++, this.config.retryMaxMs);
+        this.settled(st, false);
         return false;
       }
       await this.pause(st, attempt, ctl);
     }
-    st.retries = 0;
     st.agg.markDurable();
     const wm = st.agg.watermark;
     if (Number.isFinite(wm)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - wm / 1e6);
     if (this.partitions.get(st.partition) !== st) return true;
     const previous = st.snap;
-    await this.maybeSnapshot(st);
+    const snapshotted = await this.maybeSnapshot(st);
     const cp = st.agg.checkpoint();
-    if (!cp) return true;
+    if (!cp) return this.settled(st, snapshotted);
     const metadata = JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta);
     for (let attempt = 0; ; attempt++) {
       try {
@@ -403,7 +405,7 @@ export class Aggregator {
         if (lost) throw lost;
         this.health.down('kafka:commit', err);
         // Durable already: an older checkpoint only means a longer replay after a crash. The next step commits.
-        if (!ctl) return true;
+        if (!ctl) return this.settled(st, false);
         await this.pause(st, attempt, ctl);
       }
     }
@@ -414,6 +416,19 @@ export class Aggregator {
         .dropSnapshot(st.partition, previous)
         .catch((err: unknown) => this.deps.log.warn({ err, partition: st.partition, snapshot: previous.id }, 'superseded state snapshot not tombstoned'));
     }
+    return this.settled(st, snapshotted);
+  }
+
+  /**
+   * Record how far a makeDurable got: `ok` when nothing is left to retry; otherwise the idle timer retries the
+   * partition with backoff, even with nothing queued (a snapshot or commit that failed on the last batch of a
+   * feed would otherwise never be retried, its dependency would stay down, and a quiet feed's bars never close).
+   * Returns true: past the writes, the bars are durable whether or not the snapshot and commit succeeded.
+   */
+  private settled(st: PartitionState, ok: boolean): true {
+    st.unsettled = !ok;
+    if (ok) st.retries = 0;
+    else st.retryAt = Date.now() + backoffMs(st.retries++, this.config.retryMaxMs);
     return true;
   }
 
@@ -463,7 +478,7 @@ export class Aggregator {
       this.quiet.disturb(now);
     }
     for (const st of this.partitions.values()) {
-      if (st.jobs === 0 && !st.out.empty && now >= st.retryAt)
+      if (st.jobs === 0 && (!st.out.empty || st.unsettled) && now >= st.retryAt)
         void this.job(st, () => this.makeDurable(st)).catch((err: unknown) =>
           this.deps.log.warn({ err, partition: st.partition }, 'retry of queued writes failed'),
         );
@@ -486,7 +501,7 @@ export class Aggregator {
     const wm = at * 1000 - this.maxOutOfOrder - this.config.idleCloseMs * 1000;
     for (const st of this.partitions.values()) {
       const p = st.partition;
-      if (st.jobs > 0 || !st.out.empty) {
+      if (st.jobs > 0 || !st.out.empty || st.unsettled) {
         this.quiet.forget(p);
         continue;
       }
@@ -528,9 +543,9 @@ export class Aggregator {
    * Every TE_STATE_SNAPSHOT_MS: store the partition's state (larger intervals, flat-bar state, indicators), so the
    * checkpoint can point at the base interval's replay point instead of the oldest open bar of the largest interval.
    */
-  private async maybeSnapshot(st: PartitionState): Promise<void> {
+  private async maybeSnapshot(st: PartitionState): Promise<boolean> {
     const every = this.config.stateSnapshotMs;
-    if (every <= 0 || Date.now() - st.snapshotAt < every || !st.agg.canSnapshot) return;
+    if (every <= 0 || Date.now() - st.snapshotAt < every || !st.agg.canSnapshot) return true;
     const started = process.hrtime.bigint();
     const state = st.agg.snapshot();
     const payload = encodeSnapshot(state, st.signals.state());
@@ -541,7 +556,7 @@ export class Aggregator {
     } catch (err) {
       // The checkpoint keeps referring to the previous snapshot; the next commit tries again.
       this.health.down('kafka:state', err);
-      return;
+      return false;
     }
     st.agg.pinTo(state);
     st.snap = ref;
@@ -552,6 +567,7 @@ export class Aggregator {
       { partition: st.partition, bytes: payload.length, chunks: ref.chunks, replayFrom: state.from, seconds: Number(process.hrtime.bigint() - started) / 1e9 },
       'state snapshot stored',
     );
+    return true;
   }
 
   async stop(): Promise<void> {
