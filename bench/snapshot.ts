@@ -25,14 +25,7 @@ const progress = (m: string) => process.stderr.write(`[bench:snapshot] ${m}\n`);
 /** Aggregate ticks[from..] into `agg`/`engine` as the aggregator does (fold, close, indicators). */
 function aggregate(config: Config, ticks: Tick[], from: number, agg: PartitionAggregator, engine: SignalEngine): void {
   for (let pos = from; pos < ticks.length; pos += CHUNK) {
-    const folder = new TickFolder({
-      interval: agg.baseInterval,
-      watermark: agg.watermark,
-      maxOutOfOrder: config.maxOutOfOrderMs * 1000,
-      allowedLateness: config.allowedLatenessMs * 1000,
-      maxAhead: config.maxFutureMs * 1000,
-      origin: config.bucketOrigin,
-    });
+    const folder = new TickFolder(agg.foldParams(config));
     const end = Math.min(ticks.length, pos + CHUNK);
     const offsets = new Float64Array(end - pos);
     const cursor = new RecordsCursor(ticks.slice(pos, end).map((tick, k) => ({ offset: pos + k, tick })));

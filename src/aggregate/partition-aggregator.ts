@@ -23,7 +23,7 @@ import type { BarAcc } from './ohlcv.js';
 import { mergeAcc, toBar } from './ohlcv.js';
 import type { Bar } from '../contracts/bar.js';
 import { copyAs, OpenBars } from './open-bars.js';
-import type { BatchOutput, LateTick, Reject } from './tick-folder.js';
+import type { BatchOutput, FoldParams, LateTick, Reject } from './tick-folder.js';
 import { bucketingsFor, type Bucketing } from './bucketing.js';
 import { FlatFill, type FlatFillState } from './flat-fill.js';
 import { InternalError, StateRestoreError } from '../errors.js';
@@ -159,6 +159,18 @@ export class PartitionAggregator {
       bucketingsFor(config.intervals, { origin: config.bucketOrigin, dailyZone: config.dailyTimezone }),
       { flat: config.emptyBars === 'flat', snapshot: from.snapshot, firstVersions: from.firstVersions },
     );
+  }
+
+  /** What a fold of this partition's next ticks needs: its base interval and watermark, and the configured bounds. */
+  foldParams(config: Config): FoldParams {
+    return {
+      interval: this.baseInterval,
+      watermark: this.watermark,
+      maxOutOfOrder: config.maxOutOfOrderMs * 1000,
+      allowedLateness: config.allowedLatenessMs * 1000,
+      maxAhead: config.maxFutureMs * 1000,
+      origin: config.bucketOrigin,
+    };
   }
 
   get openBars(): number {

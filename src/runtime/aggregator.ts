@@ -112,14 +112,12 @@ export class Aggregator {
   private started = false;
   private stopping = false;
   private readonly maxOutOfOrder: number;
-  private readonly allowedLateness: number;
   private readonly signalRules: SignalRules;
 
   constructor(config: Config, deps: AggregatorDeps) {
     this.config = config;
     this.deps = deps;
     this.maxOutOfOrder = config.maxOutOfOrderMs * 1000;
-    this.allowedLateness = config.allowedLatenessMs * 1000;
     this.signalRules = SignalRules.parse(config.signals);
     this.health = new DependencyHealth(deps.log, []);
     this.quiet = new QuietPartitions(config.idleCloseMs, config.idleRecoveryMs);
@@ -310,12 +308,7 @@ export class Aggregator {
     );
     const input: BatchInput = {
       ...packed,
-      interval: st.agg.baseInterval,
-      watermark: st.agg.watermark,
-      maxOutOfOrder: this.maxOutOfOrder,
-      allowedLateness: this.allowedLateness,
-      maxAhead: this.config.maxFutureMs * 1000,
-      origin: this.config.bucketOrigin,
+      ...st.agg.foldParams(this.config),
     };
     const out = (await this.pool.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
     if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];

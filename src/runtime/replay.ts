@@ -64,14 +64,7 @@ export async function replay(
     };
     for await (const cursor of part.batches) {
       for (let i = 0; i < cursor.count; i++) {
-        folder ??= new TickFolder({
-          interval: agg.baseInterval,
-          watermark: agg.watermark,
-          maxOutOfOrder: config.maxOutOfOrderMs * 1000,
-          allowedLateness: config.allowedLatenessMs * 1000,
-          maxAhead: config.maxFutureMs * 1000,
-          origin: config.bucketOrigin,
-        });
+        folder ??= new TickFolder(agg.foldParams(config));
         offsets[n] = cursor.offset(i);
         folder.addFrom(cursor, i, n);
         if (++n === REPLAY_CHUNK) await flush();

@@ -29,7 +29,10 @@ function runChild(parts: [string, boolean][], timeoutMs: number): Promise<Run> {
     clearInterval(keepAlive);
   `;
   const started = Date.now();
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TE_LOG_LEVEL: 'info' } });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TE_LOG_LEVEL: 'info' },
+  });
   let output = '';
   const collect = (d: Buffer) => {
     output += d.toString();
@@ -47,14 +50,27 @@ function runChild(parts: [string, boolean][], timeoutMs: number): Promise<Run> {
 }
 
 t.test('SIGTERM stops every part in reverse order and exits 0', async (t) => {
-  const run = await runChild([['first', false], ['second', false], ['third', false]], 10_000);
+  const run = await runChild(
+    [
+      ['first', false],
+      ['second', false],
+      ['third', false],
+    ],
+    10_000,
+  );
   t.equal(run.code, 0, run.output);
   const order = [...run.output.matchAll(/stopped (\w+)/g)].map((m) => m[1]);
   t.same(order, ['third', 'second', 'first']);
 });
 
 t.test('a part that never stops: the watchdog names it and exits 1 after the timeout', async (t) => {
-  const run = await runChild([['store', false], ['aggregator', true]], 500);
+  const run = await runChild(
+    [
+      ['store', false],
+      ['aggregator', true],
+    ],
+    500,
+  );
   t.equal(run.code, 1, run.output);
   t.match(run.output, /aggregator did not stop within 500 ms/);
   t.notMatch(run.output, /stopped store/, 'the parts after the hung one are not reached');
