@@ -1,8 +1,9 @@
 // OHLCV accumulation: add a tick to a bar, merge two partial bars, read out the Bar. The hot path.
 //
 // Every operation is order-independent, so partials from any batching merge to the same bar:
-// open/close are the first/last tick by (event time, trade id); high/low are max/min; sums are exact.
+// open/close are the first/last tick by (event time, trade id in the venue's order: contracts/trade-order.ts); high/low are max/min; sums are exact.
 import type { Bar } from '../contracts/bar.js';
+import { tradeIdBefore } from '../contracts/trade-order.js';
 import { BinnedSum } from './binned-sum.js';
 import { exactAdd, exactMerge, exactValue, type ExactSum } from './exact-sum.js';
 
@@ -41,9 +42,9 @@ export interface TradeLike {
   side: string;
 }
 
-/** (time, id) strictly before (time2, id2): event time first, venue trade id breaks ties. */
+/** (time, id) strictly before (time2, id2): event time first, the venue's trade order breaks ties (numeric ids as numbers). */
 function before(t1: number, id1: string, t2: number, id2: string): boolean {
-  return t1 < t2 || (t1 === t2 && id1 < id2);
+  return t1 < t2 || (t1 === t2 && tradeIdBefore(id1, id2));
 }
 
 /**

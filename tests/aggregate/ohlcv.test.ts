@@ -65,6 +65,36 @@ t.test('engine bars (1s from ticks, larger rolled up) equal offline bars from ti
   }
 });
 
+t.test('trades sharing an event time open and close their bar in the venue order: "9" before "10"', async (t) => {
+  // Venue-numbered trades, unpadded, many per 100 ms (venues that stamp trades coarsely): string order differs.
+  const all = ticks(20000, 4).map((x, k) => ({ ...x, eventTime: x.eventTime - (x.eventTime % 100_000), tradeId: String(1 + ((k * 7919) % 20000)) }));
+  const ties = all.filter((x, k) => k > 0 && x.eventTime === all[k - 1]!.eventTime && x.tradeId.length !== all[k - 1]!.tradeId.length).length;
+  t.ok(ties > 100, `${ties} neighbouring ties between ids of different lengths`);
+  const got = engineBars(all, new Prng(44), 500_000);
+  const expected = offlineBars(
+    all.map((x, k) => ({ ...x, partition: 0, offset: k })),
+    { intervals, maxOutOfOrder: 500_000 },
+  );
+  t.same(diffBars(got.bars, expected.finalBars), [], `${expected.finalBars.length} bars equal the offline bars`);
+
+  const at = 1_700_000_000_000_000;
+  const trade = (tradeId: string, price: number) => ({
+    venue: 'BINANCE',
+    symbol: 'BTC-USDT',
+    eventTime: at,
+    price,
+    size: 1,
+    side: 'BUY' as const,
+    tradeId,
+    ingestTime: at,
+  });
+  const acc = newAcc('BTC-USDT', '1s', at, trade('10', 2), 0, -Infinity);
+  addTick(acc, trade('9', 1), 1, -Infinity);
+  addTick(acc, trade('11', 3), 2, -Infinity);
+  t.equal(acc.open, 1, 'trade 9 opens');
+  t.equal(acc.close, 3, 'trade 11 closes');
+});
+
 t.test('late ticks are rejected with TE_LATE_TICK and excluded from bars', async (t) => {
   const all = ticks(3000, 9);
   // Make every 100th tick 5 s late relative to the feed.

@@ -135,7 +135,7 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
   for (const g of groups.values()) {
     const wm = watermarks.get(g.ticks[0]!.partition)!;
     if (g.end > wm && !opts.includeOpen) continue;
-    const sorted = [...g.ticks].sort((a, b) => a.eventTime - b.eventTime || (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0));
+    const sorted = [...g.ticks].sort((a, b) => a.eventTime - b.eventTime || venueOrder(a.tradeId, b.tradeId));
     const volume = exactSumOracle(sorted.map((t) => t.size));
     const quoteVolume = exactSumOracle(sorted.map((t) => t.price * t.size));
     finalBars.push({
@@ -266,4 +266,21 @@ export function diffBars(actual: OracleBar[], expected: OracleBar[], max = 10): 
   for (const [id, n] of seen) if (n > 1) out.push(`bar ${id} appears ${n} times`);
   for (const id of exp.keys()) if (!seen.has(id)) out.push(`missing bar ${id}`);
   return out.slice(0, max).concat(out.length > max ? [`… and ${out.length - max} more differences`] : []);
+}
+
+/**
+ * Trades at one event time in the venue's order, computed independently of src/contracts/trade-order.ts: ids of
+ * decimal digits as BigInts (numerically equal ones by string), before any other id; other ids by string.
+ */
+function venueOrder(a: string, b: string): number {
+  const byString = a < b ? -1 : a > b ? 1 : 0;
+  const na = /^[0-9]+$/.test(a);
+  const nb = /^[0-9]+$/.test(b);
+  if (na && nb) {
+    const x = BigInt(a);
+    const y = BigInt(b);
+    return x < y ? -1 : x > y ? 1 : byString;
+  }
+  if (na !== nb) return na ? -1 : 1;
+  return byString;
 }
