@@ -58,7 +58,7 @@ t.test('SIGTERM stops every part in reverse order and exits 0', async (t) => {
     ],
     10_000,
   );
-  t.equal(run.code, 0, run.output);
+  t.equal(run.code, 0, 'exit code 0', { output: run.output });
   const order = [...run.output.matchAll(/stopped (\w+)/g)].map((m) => m[1]);
   t.same(order, ['third', 'second', 'first']);
 });
@@ -71,7 +71,7 @@ t.test('a part that never stops: the watchdog names it and exits 1 after the tim
     ],
     500,
   );
-  t.equal(run.code, 1, run.output);
+  t.equal(run.code, 1, 'exit code 1', { output: run.output });
   t.match(run.output, /aggregator did not stop within 500 ms/);
   t.notMatch(run.output, /stopped store/, 'the parts after the hung one are not reached');
   t.ok(run.ms < 15_000, `exited after ${run.ms} ms`);
