@@ -42,8 +42,9 @@ export const kraken: VenueAdapter = {
 
 function v2Trades(msg: JsonObject, ingestTime: number): VenueTrade[] {
   const where = `${VENUE} trade`;
-  const snapshot = new MessageFields(msg, where).text('type', 'message type') === 'snapshot';
-  const data = new MessageFields(msg, where).array('data', 'trades');
+  const m = new MessageFields(msg, where);
+  const snapshot = m.text('type', 'message type') === 'snapshot';
+  const data = m.array('data', 'trades');
   return data.map((_, i) => {
     const f = MessageFields.item(data, i, `${where} data`);
     const venueSymbol = f.text('symbol', 'symbol');
