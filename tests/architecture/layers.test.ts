@@ -4,7 +4,7 @@
 //   cli       the commands: wire everything
 //   gateway   WebSocket and REST serving (auth/, http/, rest/, ws/, fanout/)
 //   runtime   what drives the aggregation: consumer, workers, output path, replay
-//   ingest    sources of ticks: the simulator and feed, files (files/)
+//   ingest    sources of ticks: the simulator and feed, files (files/), venue messages (venues/)
 //   stores    each store's write and read side
 //   stream    Kafka plumbing and codecs (fetch/: replay's own fetch client)
 //   aggregate pure bar maths: buckets, sums, OHLCV, open bars, the fold, the partition aggregator, signals/

@@ -1,6 +1,6 @@
 // Property-based fuzzing (fast-check) of every parser that takes bytes or text from outside: the tick decoder
 // (and the fold behind it), the CSV and Avro container file readers, the WebSocket request validator, REST query
-// parsing, API-key files and JWT handling. The property of each: whatever the input, the parser either accepts
+// parsing, API-key files, JWT handling and the venue adapters' WebSocket frames. The property of each: whatever the input, the parser either accepts
 // it or rejects it with a TickEngineError carrying an expected code — never a crash, never an internal error.
 // Accepted input is also checked against an independent reading where one exists (avsc for the decoder).
 // Run by tests/fuzz/fuzz.test.ts (a few thousand cases per target) and bench/fuzz.ts (100,000 and more).
@@ -24,6 +24,7 @@ import { tickProblem } from '../../src/contracts/validate.js';
 import { schema } from '../../src/stream/schemas.js';
 import { emptyTick } from '../../src/contracts/tick-cursor.js';
 import { TickDecoder } from '../../src/stream/tick-decoder.js';
+import { VENUE_ADAPTERS, VENUES } from '../../src/ingest/venues/index.js';
 
 /** How one input ended: accepted, or rejected with a code. Anything else thrown is a failure of the property. */
 export type Outcome = 'accepted' | `rejected:${string}`;
@@ -431,7 +432,115 @@ const jwtTarget: FuzzTarget = {
     }),
 };
 
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [decoderTarget, csvTarget, avroTarget, wsTarget, restTarget, apiKeysTarget, jwtTarget];
+// ------------------------------------------------------------------------------------------------ venue frames
+
+/** One trade message of each kind the venue adapters read; the fuzzer damages one to three of their leaves. */
+const VENUE_TEMPLATES: readonly unknown[] = [
+  { stream: 'btcusdt@trade', data: { e: 'trade', E: 1, s: 'BTCUSDT', t: 12345, p: '0.001', q: '100', T: 1_700_000_000_000, m: true, M: true } },
+  { e: 'aggTrade', E: 1, s: 'NKNUSDT', a: 15683430, p: '0.35280000', q: '58.00000000', f: 1, l: 1, T: 1633998523963, m: false, M: true },
+  {
+    channel: 'market_trades',
+    events: [
+      { type: 'update', trades: [{ trade_id: '1', product_id: 'BTC-USD', price: '100.5', size: '0.1', side: 'BUY', time: '2023-02-09T20:19:35.123456789Z' }] },
+    ],
+  },
+  { type: 'match', trade_id: 280232, side: 'sell', size: '985', price: '0.00001305', product_id: 'SKL-BTC', time: '2021-04-17T16:43:37.089723Z' },
+  [993, [['354.11000000', '0.89594024', '1618678142.557535', 's', 'l', '']], 'trade', 'XBT/USD'],
+  {
+    channel: 'trade',
+    type: 'update',
+    data: [{ symbol: 'BTC/USD', side: 'sell', price: 26472.5, qty: 0.005, ord_type: 'market', trade_id: 62811238, timestamp: '2023-09-25T07:50:01.123456Z' }],
+  },
+  { topic: 'publicTrade.BTCUSDT', type: 'snapshot', ts: 1, data: [{ T: 1672304486865, s: 'BTCUSDT', S: 'Buy', v: '0.001', p: '16578.50', i: '1', BT: false }] },
+  { topic: 'trade.BCHUSDT', data: [{ symbol: 'BCHUSDT', price: '1053.90', size: 0.14, trade_time_ms: '1618677785116', side: 'Buy', trade_id: 'x' }] },
+  {
+    arg: { channel: 'trades', instId: 'BTC-USDT' },
+    data: [{ instId: 'BTC-USDT', tradeId: '338476307', px: '30236', sz: '0.0002', side: 'buy', ts: '1652459224818' }],
+  },
+];
+
+/** The paths of a value's leaves (and of its arrays and objects, so whole parts can be replaced too). */
+function leafPaths(v: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (typeof v !== 'object' || v === null) return [at];
+  const keys: (string | number)[] = Array.isArray(v) ? v.map((_, i) => i) : Object.keys(v);
+  return [at, ...keys.flatMap((k) => leafPaths((v as Record<string | number, unknown>)[k], [...at, k]))];
+}
+
+const venueValue = fc.oneof(
+  fc.jsonValue(),
+  fc.constantFrom(
+    undefined,
+    null,
+    '',
+    '-1',
+    '-0.5',
+    '1e5',
+    'abc',
+    'NaN',
+    ' 1',
+    '0x10',
+    '0',
+    -1,
+    1.5,
+    2 ** 60,
+    1e308,
+    true,
+    '2023-02-30T00:00:00Z',
+    'buy',
+    'Sell',
+  ),
+  fc.constantFrom('1618678142.5', '2021-04-17T16:43:37.0897231234Z', '9'.repeat(30), 'XBT/USD', 'BTC-USD-SWAP', 'BTCXYZ'),
+);
+const venueFrame: fc.Arbitrary<string> = fc.oneof(
+  fc.string({ maxLength: 60 }),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc.tuple(fc.constantFrom(...VENUE_TEMPLATES), fc.array(fc.tuple(fc.nat(), venueValue), { maxLength: 3 })).map(([template, changes]) => {
+    let v = structuredClone(template);
+    for (const [at, value] of changes) {
+      const paths = leafPaths(v);
+      const path = paths[at % paths.length]!;
+      if (path.length === 0) v = value;
+      else {
+        const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], v) as Record<string | number, unknown>;
+        if (value === undefined) delete parent[path[path.length - 1]!];
+        else parent[path[path.length - 1]!] = value;
+      }
+    }
+    return JSON.stringify(v) ?? 'undefined';
+  }),
+);
+const venuesTarget: FuzzTarget = {
+  name: 'venue adapters (WebSocket frames)',
+  codes: ['TE_DECODE'],
+  property: (record) =>
+    fc.asyncProperty(fc.constantFrom(...VENUES), venueFrame, async (venue, frame) => {
+      const adapter = VENUE_ADAPTERS[venue];
+      record(
+        await outcome(venuesTarget.codes, () => {
+          for (const { tick: k, venueSymbol } of adapter.parse(frame, 1)) {
+            const ok =
+              k.venue === venue &&
+              typeof venueSymbol === 'string' &&
+              venueSymbol.length > 0 &&
+              typeof k.symbol === 'string' &&
+              k.symbol.length > 0 &&
+              Number.isSafeInteger(k.eventTime) &&
+              Number.isFinite(k.price) &&
+              k.price >= 0 &&
+              Number.isFinite(k.size) &&
+              k.size >= 0 &&
+              (k.side === 'BUY' || k.side === 'SELL') &&
+              typeof k.tradeId === 'string' &&
+              k.tradeId.length > 0 &&
+              k.ingestTime === 1;
+            if (!ok) throw new Error(`${venue} accepted a malformed trade ${JSON.stringify(k)} from ${frame}`);
+          }
+        }),
+      );
+    }),
+};
+
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [decoderTarget, csvTarget, avroTarget, wsTarget, restTarget, apiKeysTarget, jwtTarget, venuesTarget];
 
 export interface FuzzResult {
   name: string;

@@ -1,0 +1,48 @@
+// OKX v5 public `trades` channel: {"arg":{"channel":"trades","instId"},"data":[{instId,tradeId,px,sz,side,ts,count}]}.
+//
+// Quirks:
+// - `side` is the taker's side ("buy"/"sell").
+// - `ts` is the trade time in ms, as a string.
+// - One push may aggregate fills of one taker order at one price: `count` says how many, `tradeId` is the last
+//   fill's id and `sz` their total. Frames recorded before `count` existed (2022) lack it; it is not needed.
+// - `sz` is in base currency for SPOT and in contracts for SWAP/FUTURES/OPTION; derivatives keep their full
+//   instId as the engine symbol ('BTC-USD-SWAP', 'BTC-USD-220527'), so they never merge with the spot pair.
+// - Event messages (subscribe acks, errors: "event" present) and other channels (tickers, books) carry no trade: [].
+import type { Side } from '../../contracts/tick.js';
+import { isObject, MessageFields, parseFrame } from './message-fields.js';
+import { fromDashed, toDashed } from './symbols.js';
+import type { VenueAdapter, VenueTrade } from './venue-adapter.js';
+
+const VENUE = 'OKX';
+const SIDES: Readonly<Record<string, Side>> = { buy: 'BUY', sell: 'SELL' };
+
+export const okx: VenueAdapter = {
+  venue: VENUE,
+  defaultUrl: 'wss://ws.okx.com:8443/ws/v5/public',
+  venueSymbol: toDashed,
+  subscribe: (venueSymbols) => [JSON.stringify({ op: 'subscribe', args: venueSymbols.map((instId) => ({ channel: 'trades', instId })) })],
+  parse(frame, ingestTimeMicros) {
+    const msg = parseFrame(frame, VENUE);
+    if (!isObject(msg) || msg.event !== undefined || !isObject(msg.arg) || msg.arg.channel !== 'trades') return [];
+    const where = `${VENUE} trades`;
+    const data = new MessageFields(msg, where).array('data', 'trades');
+    return data.map((_, i): VenueTrade => {
+      const f = MessageFields.item(data, i, `${where} data`);
+      const venueSymbol = f.text('instId', 'instrument');
+      return {
+        venueSymbol,
+        snapshot: false,
+        tick: {
+          venue: VENUE,
+          symbol: fromDashed(venueSymbol, f.label('instId', 'instrument')),
+          eventTime: f.ms('ts', 'trade time'),
+          price: f.decimal('px', 'price'),
+          size: f.decimal('sz', 'size'),
+          side: f.side('side', 'taker side', SIDES),
+          tradeId: f.id('tradeId', 'trade id'),
+          ingestTime: ingestTimeMicros,
+        },
+      };
+    });
+  },
+};
