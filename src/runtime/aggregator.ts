@@ -24,6 +24,7 @@ import { decodeSnapshot, encodeSnapshot } from '../aggregate/state-snapshot.js';
 import type { BatchOutput } from '../aggregate/tick-folder.js';
 import type { DeadLetter } from '../stream/dlq.js';
 import { packBatch } from '../stream/packed-batch.js';
+import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { ensureTopics } from '../stream/topics.js';
 import type { BarSink } from '../stores/sink.js';
 import { AggregatorOutput } from './aggregator-output.js';
@@ -146,15 +147,24 @@ export class Aggregator {
       this.partitions.clear();
       deps.log.info({ partitions: mine }, 'assigned partitions');
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      const err = e.payload.error;
-      if (e.payload.restart) {
-        deps.log.warn({ err }, 'consumer crashed; kafkajs restarts it from the last committed offset');
-        this.partitions.clear();
-        return;
-      }
-      deps.log.fatal({ err }, 'consumer stopped');
-      deps.onFatal?.(err);
+    superviseConsumer(this.consumer, {
+      name: 'aggregator',
+      log: deps.log,
+      run: () => this.runConsumer(),
+      maxDelayMs: config.retryMaxMs,
+      stopping: () => this.stopping,
+      // Restarted from the committed offsets: the state is rebuilt from the checkpoints committed with them.
+      onRestart: () => this.partitions.clear(),
+      onFatal: deps.onFatal,
+    });
+  }
+
+  private runConsumer(): Promise<void> {
+    return this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, this.config.aggWorkers),
+      eachBatch: (payload) => this.onBatch(payload),
     });
   }
 
@@ -176,12 +186,7 @@ export class Aggregator {
     await this.output.open((name, job) => this.untilDone(name, job));
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: config.topicTicks, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.max(1, config.aggWorkers),
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await this.runConsumer();
     this.scheduleIdle();
     if (config.liveUpdateMs > 0) {
       this.liveTimer = setInterval(() => void this.onLiveTick(), config.liveUpdateMs);

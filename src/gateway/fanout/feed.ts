@@ -9,6 +9,7 @@ import type { Signal } from '../../contracts/signal.js';
 import type { Tick } from '../../contracts/tick.js';
 import { schema, type SchemaName } from '../../stream/schemas.js';
 import { decode } from '../../stream/serde.js';
+import { superviseConsumer } from '../../stream/consumer-supervisor.js';
 import { ensureTopics } from '../../stream/topics.js';
 
 export interface FeedHandlers {
@@ -23,6 +24,7 @@ export interface FeedHandlers {
 
 export class GatewayFeed {
   private consumer: Consumer | undefined;
+  private stopping = false;
 
   constructor(
     private readonly config: Config,
@@ -41,11 +43,6 @@ export class GatewayFeed {
     const c = this.kafka.consumer({ groupId: `${config.kafkaClientId}-gateway-${randomUUID()}`, maxWaitTimeInMs: 20 });
     this.consumer = c;
     const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
-    c.on(c.events.CRASH, (e) => {
-      if (e.payload.restart) return this.log.warn({ err: e.payload.error }, 'gateway consumer crashed; kafkajs restarts it');
-      this.log.fatal({ err: e.payload.error }, 'gateway consumer stopped');
-      this.onFatal?.(e.payload.error);
-    });
     await c.connect();
     const routes = new Map<string, { schema: SchemaName; handle: (v: never, raw: Buffer, ts: number) => void }>([
       [config.topicBars, { schema: 'bar', handle: this.on.bar }],
@@ -54,30 +51,43 @@ export class GatewayFeed {
     ]);
     if (config.gatewayTrades) routes.set(config.topicTicks, { schema: 'tick', handle: this.on.trade });
     await c.subscribe({ topics: [...routes.keys()], fromBeginning: false });
-    await c.run({
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch }) => {
-        const route = routes.get(batch.topic)!;
-        const s = schema(route.schema);
-        for (const message of batch.messages) {
-          let value: never;
-          try {
-            value = decode<never>(s, message.value);
-          } catch (err) {
-            // A foreign or malformed record: skip it loudly, never stop the feed (the aggregator dead-letters
-            // bad ticks; the gateway only reads).
-            this.log.warn({ err, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'undecodable record skipped');
-            continue;
+    const run = () =>
+      c.run({
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch }) => {
+          const route = routes.get(batch.topic)!;
+          const s = schema(route.schema);
+          for (const message of batch.messages) {
+            let value: never;
+            try {
+              value = decode<never>(s, message.value);
+            } catch (err) {
+              // A foreign or malformed record: skip it loudly, never stop the feed (the aggregator dead-letters
+              // bad ticks; the gateway only reads).
+              this.log.warn({ err, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'undecodable record skipped');
+              continue;
+            }
+            route.handle(value, message.value!, Number(message.timestamp));
           }
-          route.handle(value, message.value!, Number(message.timestamp));
-        }
-        this.on.batchEnd();
-      },
+          this.on.batchEnd();
+        },
+      });
+    // After a broker outage the consumer rejoins the same group and resumes from its committed offsets, so the
+    // final bars produced meanwhile still reach the clients, in order.
+    superviseConsumer(c, {
+      name: 'gateway',
+      log: this.log,
+      run,
+      maxDelayMs: config.retryMaxMs,
+      stopping: () => this.stopping,
+      onFatal: this.onFatal,
     });
+    await run();
     await joined;
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer?.disconnect();
   }
 }
