@@ -72,12 +72,9 @@ export async function runReplay(config: Config, options: Map<string, string | bo
         },
       );
   const write = (text: string) => (out.write(text) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
-  const stats = await replay(
-    config,
-    source,
-    (bars) => write(bars.map((b) => serializeBar(b) + '\n').join('')),
-    (n) => progress.update(n),
-  );
+  const stats = await replay(config, source, (bars) => write(bars.map((b) => serializeBar(b) + '\n').join('')), {
+    onProgress: (n) => progress.update(n),
+  });
   progress.finish(stats.records);
   if (out !== process.stdout) await new Promise<void>((r) => (out as WriteStream).end(() => r()));
   // Wall time from process start and CPU time of the whole process (every thread): what per-core rates use.
