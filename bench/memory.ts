@@ -27,11 +27,8 @@ async function run(symbols: number) {
   }
   let next = every;
   const t0 = performance.now();
-  await replay(
-    config,
-    source(),
-    () => undefined,
-    (n) => {
+  await replay(config, source(), () => undefined, {
+    onProgress: (n) => {
       if (n >= next) {
         next += every;
         gc!();
@@ -39,7 +36,7 @@ async function run(symbols: number) {
         samples.push({ ticks: n, rssMb: Math.round(m.rss / 2 ** 20), heapMb: Math.round(m.heapUsed / 2 ** 20) });
       }
     },
-  );
+  });
   return { symbols, ticks: TICKS, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), samples };
 }
 

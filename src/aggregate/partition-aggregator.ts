@@ -363,6 +363,37 @@ export class PartitionAggregator {
     return out;
   }
 
+  /**
+   * Every bar still open, at every interval, as it would be if its bucket closed now: what a replay emits at the
+   * end of its input when asked for the open bars. The base interval's open bars as they stand; a larger
+   * interval's bar as its rolled-up closed base bars plus the open base bars inside its bucket (also a bucket
+   * whose base bars have all closed, and one with no closed base bar yet), exactly the bar closing would give.
+   * Unlike liveBars it covers every open bar, not only those that took ticks since the last call, and changes
+   * nothing (the live path's bookkeeping included). Flat bars are not among them: a bucket without trades gets
+   * one only once it has closed. Copies with revision 0, interval by interval (smallest first), then by symbol
+   * and bucket start. Call after closeFinal.
+   */
+  openBarsAtEnd(): BarAcc[] {
+    if (this.pendingLate.length) throw new InternalError('open bars asked for with late ticks pending: call closeFinal first');
+    const order = (a: BarAcc, b: BarAcc) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : a.bucketStart - b.bucketStart);
+    const baseOpen = [...this.levels[0]!.openBars()];
+    const out = baseOpen.map((b) => copyAs(b, b.interval, b.bucketStart)).sort(order);
+    for (let j = 1; j < this.levels.length; j++) {
+      const level = this.levels[j]!;
+      const bars = new Map<string, BarAcc>();
+      for (const rolled of level.openBars()) bars.set(`${rolled.symbol}\u0000${rolled.bucketStart}`, copyAs(rolled, level.interval.name, rolled.bucketStart));
+      for (const b of baseOpen) {
+        const start = level.bucketing.start(b.bucketStart);
+        const key = `${b.symbol}\u0000${start}`;
+        const bar = bars.get(key);
+        if (bar) mergeAcc(bar, b);
+        else bars.set(key, copyAs(b, level.interval.name, start));
+      }
+      out.push(...[...bars.values()].sort(order));
+    }
+    return out;
+  }
+
   markDurable(): void {
     this.durableThrough = Math.max(this.durableThrough, this.watermark);
   }

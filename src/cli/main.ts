@@ -155,7 +155,7 @@ const COMMANDS: Record<string, Command> = {
   },
   replay: {
     summary: 'replay past ticks (Kafka from an offset or a time, or a CSV or Avro file) in pure event time; bars as JSON lines',
-    usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro] [--out bars.jsonl]',
+    usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro] [--include-open] [--out bars.jsonl]',
     reads: { groups: ['log', 'kafka', 'bars', 'validation'], keys: ['topicTicks'] },
     options: {
       'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
@@ -163,6 +163,10 @@ const COMMANDS: Record<string, Command> = {
       file: [
         'string',
         'read ticks from this file instead of Kafka: CSV (header venue,symbol,eventTime,price,size,side,tradeId) or, if it ends in .avro, an Avro object container file with the tick schema (codec null or deflate)',
+      ],
+      'include-open': [
+        'boolean',
+        'at the end of the input, also write the bars still open then, at every interval, as if their buckets closed now (final: false), after all final bars',
       ],
       out: ['string', "write bars here (default '-': standard output); progress goes to standard error"],
     },

@@ -57,6 +57,7 @@ export async function runReplay(config: Config, options: Map<string, string | bo
   if (fromTime !== undefined && Number.isNaN(Date.parse(fromTime))) throw new ConfigError('--from-time', `must be an ISO-8601 instant (got '${fromTime}')`);
   if (file && (fromOffset !== undefined || fromTime !== undefined))
     throw new ConfigError('--file', 'reads a whole file: --from-offset/--from-time apply to Kafka only');
+  const includeOpen = options.get('include-open') === true;
   const outPath = (options.get('out') as string | undefined) ?? '-';
   const out: NodeJS.WritableStream = outPath === '-' ? process.stdout : createWriteStream(outPath);
   let total: number | undefined;
@@ -72,12 +73,10 @@ export async function runReplay(config: Config, options: Map<string, string | bo
         },
       );
   const write = (text: string) => (out.write(text) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
-  const stats = await replay(
-    config,
-    source,
-    (bars) => write(bars.map((b) => serializeBar(b) + '\n').join('')),
-    (n) => progress.update(n),
-  );
+  const stats = await replay(config, source, (bars) => write(bars.map((b) => serializeBar(b) + '\n').join('')), {
+    onProgress: (n) => progress.update(n),
+    includeOpen,
+  });
   progress.finish(stats.records);
   if (out !== process.stdout) await new Promise<void>((r) => (out as WriteStream).end(() => r()));
   // Wall time from process start and CPU time of the whole process (every thread): what per-core rates use.
@@ -85,7 +84,7 @@ export async function runReplay(config: Config, options: Map<string, string | bo
   const cpu = process.cpuUsage();
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   process.stderr.write(
-    `replayed ${stats.records}${total !== undefined ? ` of ${total}` : ''} records: ${stats.accepted} ticks accepted, ${stats.bars} bar versions written to ${outPath}${Object.keys(stats.rejected).length ? `, rejected ${JSON.stringify(stats.rejected)}` : ''}\n` +
+    `replayed ${stats.records}${total !== undefined ? ` of ${total}` : ''} records: ${stats.accepted} ticks accepted, ${stats.bars} bar versions${includeOpen ? ` and ${stats.openBars} open bars (final: false)` : ''} written to ${outPath}${Object.keys(stats.rejected).length ? `, rejected ${JSON.stringify(stats.rejected)}` : ''}\n` +
       `in ${wall.toFixed(2)} s since process start, ${cpuSeconds.toFixed(2)} s CPU: ${Math.round(stats.records / cpuSeconds)} records per CPU second\n`,
   );
   return 0;

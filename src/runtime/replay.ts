@@ -25,6 +25,18 @@ export interface ReplayStats {
   accepted: number;
   rejected: Record<string, number>;
   bars: number;
+  /** Open bars emitted at the end (`includeOpen`), not counted in `bars`. */
+  openBars: number;
+}
+
+export interface ReplayOptions {
+  /** Called after each chunk with the number of records read so far. */
+  onProgress?: (records: number) => void;
+  /**
+   * At the end of the input, also emit the bars still open then, at every interval (`final: false`), after every
+   * final bar of every partition: see PartitionAggregator.openBarsAtEnd. Without it the output is only final bars.
+   */
+  includeOpen?: boolean;
 }
 
 export const REPLAY_CHUNK = 4096;
@@ -32,15 +44,18 @@ export const REPLAY_CHUNK = 4096;
 /**
  * Aggregate every partition's records in offset order; `onBars` receives each chunk's published bar versions
  * (final bars, then revisions) in a deterministic order. Rejects are counted, not dead-lettered: the live run
- * already did that for these records.
+ * already did that for these records. With `includeOpen`, each partition's open bars at the end of its records
+ * follow, partition by partition, once every partition is done.
  */
 export async function replay(
   config: Config,
   partitions: AsyncIterable<ReplayPartition>,
   onBars: (bars: Bar[]) => void | Promise<void>,
-  onProgress?: (records: number) => void,
+  opts: ReplayOptions = {},
 ): Promise<ReplayStats> {
-  const stats: ReplayStats = { records: 0, accepted: 0, rejected: {}, bars: 0 };
+  const stats: ReplayStats = { records: 0, accepted: 0, rejected: {}, bars: 0, openBars: 0 };
+  // Held until every partition's final bars are out: consumers read the open bars as the output's tail.
+  const open: Bar[][] = [];
   const offsets = new Float64Array(REPLAY_CHUNK);
   for await (const part of partitions) {
     const agg = PartitionAggregator.fromConfig(config);
@@ -60,7 +75,7 @@ export async function replay(
       folder = undefined;
       n = 0;
       if (bars.length) await onBars(bars);
-      onProgress?.(stats.records);
+      opts.onProgress?.(stats.records);
     };
     for await (const cursor of part.batches) {
       for (let i = 0; i < cursor.count; i++) {
@@ -71,6 +86,12 @@ export async function replay(
       }
     }
     await flush();
+    if (opts.includeOpen) {
+      const bars = agg.openBarsAtEnd().map((a) => toBar(a, { final: false }));
+      stats.openBars += bars.length;
+      if (bars.length) open.push(bars);
+    }
   }
+  for (const bars of open) await onBars(bars);
   return stats;
 }

@@ -371,3 +371,121 @@ t.test('in-progress bars: one per (symbol, interval), the newest touched, equal 
   }
   t.ok(checked > 500, `${checked} in-progress bars checked over ${rounds} rounds`);
 });
+
+t.test('open bars at the end: every open bar of every interval, equal to the offline open bars; state untouched', async (t) => {
+  const wide: IntervalSpec[] = [
+    { name: '1s', micros: 1e6 },
+    { name: '5s', micros: 5e6 },
+    { name: '15s', micros: 15e6 },
+    { name: '1m', micros: 60e6 },
+    { name: '5m', micros: 300e6 },
+    { name: '1h', micros: 3600e6 },
+  ];
+  const s = schema('tick');
+  const cases = [
+    // Ending 0.7 s into 00:01:00 leaves one 1s bar open per symbol; 0.25 s in, two (00:00:59 and 00:01:00).
+    { seed: 3, allowedLateness: 0, flat: false, endsAt: '00:01:00.700' },
+    { seed: 4, allowedLateness: 700_000, flat: false, endsAt: '00:01:00.250' },
+    { seed: 6, allowedLateness: 700_000, flat: true, endsAt: '00:01:00.250' },
+  ];
+  for (const { seed, allowedLateness, flat, endsAt } of cases) {
+    t.test(`seed ${seed}, lateness ${allowedLateness / 1e6} s${flat ? ', flat bars' : ''}, ends at ${endsAt}`, async (t) => {
+      // 00:00:50 to a little past 00:01:00, so the input ends mid-bucket at every interval: the 1m bucket 00:01
+      // holds only open 1s bars, the 5m and 1h ones closed and open 1s bars. One symbol stops trading 2 s before
+      // the end: its 5m and 1h bars are rolled-up closed 1s bars only.
+      const sim = new FeedSimulator({ symbols: 6, rate: 400, seed, start: Date.parse('2024-01-01T00:00:50Z') * 1000, jitter: 300_000, venue: 'T' });
+      const all: Tick[] = [];
+      while (all.length === 0 || all[all.length - 1]!.eventTime < Date.parse('2024-01-01T00:01:05Z') * 1000) all.push(sim.next());
+      for (let k = 37; k < all.length; k += 97) all[k] = { ...all[k]!, eventTime: all[k]!.eventTime - 900_000 };
+      const cut = all.findIndex((x) => x.eventTime >= Date.parse(`2024-01-01T${endsAt}Z`) * 1000);
+      const quiet = all[0]!.symbol;
+      const stopAt = all[cut]!.eventTime - 2_000_000;
+      const ticks = all.filter((x, k) => !(x.symbol === quiet && x.eventTime >= stopAt && k < cut));
+      const end = cut - (all.length - ticks.length);
+      const agg = new PartitionAggregator(wide, undefined, allowedLateness, undefined, { flat });
+      const rng = new Prng(seed);
+      const feed = (from: number, to: number) => {
+        for (let pos = from; pos < to;) {
+          const next = Math.min(to, pos + 1 + rng.int(300));
+          const offsets = Array.from({ length: next - pos }, (_, k) => pos + k);
+          const out = preAggregate({
+            ...packBatch(
+              ticks.slice(pos, next).map((x) => encode(s, x)),
+              offsets,
+            ),
+            interval: agg.baseInterval,
+            watermark: agg.watermark,
+            maxOutOfOrder,
+            allowedLateness,
+            origin: 0,
+          });
+          agg.apply(out, offsets, next - 1);
+          finals.push(...agg.closeFinal().map((a) => toBar(a, { final: true })));
+          agg.markDurable();
+          pos = next;
+        }
+      };
+      const finals: Bar[] = [];
+      feed(0, end);
+      const pending = agg.pendingLiveUpdates;
+      const open = agg.openBarsAtEnd().map((a) => toBar(a, { final: false }));
+      t.equal(JSON.stringify(agg.openBarsAtEnd().map((a) => toBar(a, { final: false }))), JSON.stringify(open), 'asked twice: the same bars');
+      t.equal(agg.pendingLiveUpdates, pending, 'the in-progress bookkeeping is untouched');
+
+      const oracle = offlineBars(
+        ticks.slice(0, end).map((x, k) => ({ ...x, partition: 0, offset: k })),
+        { intervals: wide, maxOutOfOrder, allowedLateness, includeOpen: true, emptyBars: flat ? 'flat' : 'skip' },
+      );
+      const expected = oracle.finalBars.filter((b) => !b.final);
+      t.same(diffBars(open, expected), [], `the ${open.length} open bars = the offline open bars, every field`);
+      for (const iv of wide)
+        t.ok(
+          open.some((b) => b.interval === iv.name),
+          `${iv.name}: open bars emitted`,
+        );
+      t.ok(
+        open.every((b) => b.tradeCount > 0),
+        'no flat bar among them',
+      );
+      const order = open.map((b) => `${wide.findIndex((iv) => iv.name === b.interval)}|${b.symbol}|${String(b.bucketStart).padStart(20, '0')}`);
+      t.same(order, [...order].sort(), 'interval by interval, then symbol, then bucket start');
+      // The three kinds of larger open bar: closed 1s bars only, open 1s bars only, both.
+      const wm = oracle.watermarks.get(0)!;
+      const kinds = { closedOnly: 0, openOnly: 0, both: 0 };
+      for (const b of open.filter((x) => x.interval !== '1s')) {
+        const width = wide.find((iv) => iv.name === b.interval)!.micros;
+        const inside = oracle.finalBars.filter(
+          (x) => x.interval === '1s' && x.symbol === b.symbol && x.bucketStart >= b.bucketStart && x.bucketStart < b.bucketStart + width,
+        );
+        const closed = inside.some((x) => x.bucketStart + 1e6 <= wm);
+        const stillOpen = inside.some((x) => x.bucketStart + 1e6 > wm);
+        if (closed && stillOpen) kinds.both++;
+        else if (closed) kinds.closedOnly++;
+        else kinds.openOnly++;
+      }
+      t.ok(kinds.closedOnly > 0 && kinds.openOnly > 0 && kinds.both > 0, `larger open bars of every kind: ${JSON.stringify(kinds)}`);
+      const openBase = open.filter((b) => b.interval === '1s');
+      const mostPerSymbol = Math.max(...[...new Set(openBase.map((b) => b.symbol))].map((sym) => openBase.filter((b) => b.symbol === sym).length));
+      t.equal(mostPerSymbol, endsAt.endsWith('.700') ? 1 : 2, `at most ${mostPerSymbol} open 1s bars per symbol`);
+      const closedOnly = open.filter((b) => b.symbol === quiet && b.interval === '5m');
+      t.equal(closedOnly.length, 1, `the quiet symbol's 5m bar is open`);
+      t.notOk(
+        open.some((b) => b.symbol === quiet && b.interval === '1s'),
+        'the quiet symbol has no open 1s bar',
+      );
+
+      // liveBars (the live path) answers a different question: only bars that took ticks since its last call.
+      const live = agg.liveBars();
+      t.ok(live.length < open.length, `liveBars gives ${live.length} of the ${open.length} open bars`);
+
+      // Nothing was changed by asking: the rest of the ticks close the same bars as the offline computation.
+      feed(end, ticks.length);
+      const whole = offlineBars(
+        ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
+        { intervals: wide, maxOutOfOrder, allowedLateness, emptyBars: flat ? 'flat' : 'skip' },
+      );
+      const latest = new Map(finals.map((b) => [barKey(b), b]));
+      t.same(diffBars([...latest.values()], whole.finalBars), [], 'then the final bars of the whole input = offline bars');
+    });
+  }
+});

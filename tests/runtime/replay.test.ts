@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { Bar } from '../../src/contracts/bar.js';
+import { barKey, type Bar } from '../../src/contracts/bar.js';
+import type { Tick } from '../../src/contracts/tick.js';
 import { replay, type ReplayPartition } from '../../src/runtime/replay.js';
 import { packedCursors, type PackedBatch } from '../../src/stream/packed-batch.js';
 import { loadConfig } from '../../src/config.js';
@@ -159,4 +160,85 @@ t.test('wire-format records (the Kafka path) give the same bars as parsed ticks;
   t.equal(c.rejected.TE_DECODE, bad.size + 1, 'the null value is a TE_DECODE reject too');
   t.equal(b.rejected.TE_DECODE, bad.size, 'undecodable values are counted as TE_DECODE');
   t.ok(raw.length > 1000, `${raw.length} bar versions`);
+});
+
+t.test('includeOpen: every partition’s open bars at the end, after all final bars, equal to the offline open bars', async (t) => {
+  const sim = new FeedSimulator({ symbols: 9, rate: 600, seed: 21, start: Date.parse('2024-06-01T00:00:00Z') * 1000, jitter: 1_000_000, venue: 'X' });
+  // Ends 0.15 s into 00:01:37: mid-bucket at 1s, 5s and 1m, with two 1s bars open per symbol (the watermark is
+  // 0.3 s behind). One symbol stops 3 s earlier: its open 1m bar holds closed 1s bars only.
+  const end = Date.parse('2024-06-01T00:01:37.150Z') * 1000;
+  const all: Tick[] = [];
+  for (let x = sim.next(); x.eventTime < end; x = sim.next()) all.push(x);
+  const quiet = all[0]!.symbol;
+  const ticks = all.filter((x) => x.symbol !== quiet || x.eventTime < end - 3_000_000);
+  // Two partitions, every symbol in one of them (as keyed records are), offsets from 0 in each.
+  const symbols = [...new Set(ticks.map((x) => x.symbol))].sort();
+  const partitionOf = (symbol: string) => symbols.indexOf(symbol) % 2;
+  const records = [0, 1].map((p) => ticks.filter((x) => partitionOf(x.symbol) === p).map((tick, offset) => ({ offset, tick })));
+  const source = (batchSize: number): AsyncIterable<ReplayPartition> =>
+    (async function* () {
+      for (const [p, list] of records.entries()) {
+        yield {
+          partition: p,
+          batches: recordCursors(
+            (function* () {
+              for (let i = 0; i < list.length; i += batchSize) yield list.slice(i, i + batchSize);
+            })(),
+          ),
+        };
+      }
+    })();
+  const plain: Bar[] = [];
+  const withOpen: Bar[] = [];
+  const other: Bar[] = [];
+  const a = await replay(config, source(1000), (b) => void plain.push(...b));
+  const b = await replay(config, source(1000), (x) => void withOpen.push(...x), { includeOpen: true });
+  await replay(config, source(77), (x) => void other.push(...x), { includeOpen: true });
+  t.equal(JSON.stringify(other), JSON.stringify(withOpen), 'another batching: the same bars in the same order');
+  t.notOk(
+    plain.some((x) => !x.final),
+    'without includeOpen: final bars only',
+  );
+  t.equal(a.openBars, 0);
+  t.equal(b.openBars, withOpen.length - plain.length, 'the open bars are counted apart from the final ones');
+  t.same({ ...b, openBars: 0 }, a, 'the other stats unchanged');
+  t.equal(JSON.stringify(withOpen.slice(0, plain.length)), JSON.stringify(plain), 'the final bars come first, exactly as without includeOpen');
+  const open = withOpen.slice(plain.length);
+  t.ok(
+    open.every((x) => !x.final),
+    `then ${open.length} open bars, all final: false`,
+  );
+  const oracle = offlineBars(
+    records.flatMap((list, p) => list.map((r) => ({ ...r.tick, partition: p, offset: r.offset }))),
+    { intervals: config.intervals, maxOutOfOrder: 300_000, allowedLateness: 700_000, includeOpen: true },
+  );
+  const expectedOpen = oracle.finalBars.filter((x) => !x.final);
+  t.same(diffBars(open, expectedOpen), [], 'open bars = the offline open bars, every field');
+  for (const iv of config.intervals)
+    t.ok(
+      open.some((x) => x.interval === iv.name),
+      `open ${iv.name} bars`,
+    );
+  const open1s = open.filter((x) => x.interval === '1s');
+  t.ok(
+    open1s.some((x) => open1s.some((y) => y.symbol === x.symbol && y.bucketStart !== x.bucketStart)),
+    'a symbol with two open 1s bars',
+  );
+  t.ok(
+    open.some((x) => x.symbol === quiet && x.interval === '1m') && !open1s.some((x) => x.symbol === quiet),
+    'a symbol with an open 1m bar and no open 1s bar',
+  );
+  const partitions = open.map((x) => partitionOf(x.symbol));
+  t.same(partitions, [...partitions].sort(), 'partition 0’s open bars, then partition 1’s');
+  t.same([...new Set(partitions)], [0, 1], 'both partitions have open bars');
+  const latest = new Map<string, Bar>();
+  for (const x of withOpen) if (x.final) latest.set(barKey(x), x);
+  t.same(
+    diffBars(
+      [...latest.values()],
+      oracle.finalBars.filter((x) => x.final),
+    ),
+    [],
+    'final bars = the offline final bars',
+  );
 });
