@@ -139,3 +139,46 @@ export const idleAdvances = new Counter({
   help: 'Watermarks moved by wall clock for partitions verified quiet (caught up with the broker, nothing new for TE_IDLE_CLOSE_MS)',
   registers: [registry],
 });
+export const feedConnectionsOpened = new Counter({
+  name: 'tick_engine_feed_connections_opened_total',
+  help: 'WebSocket connections to a venue opened (upgrade accepted), by venue',
+  labelNames: ['venue'],
+  registers: [registry],
+});
+export const feedConnectionsOpen = new Gauge({
+  name: 'tick_engine_feed_connections_open',
+  help: 'WebSocket connections to a venue open now, by venue (two per group of symbols while one replaces the other)',
+  labelNames: ['venue'],
+  registers: [registry],
+});
+export const feedReconnects = new Counter({
+  name: 'tick_engine_feed_reconnects_total',
+  help: 'Venue connections started after the first, by venue and cause: stale (nothing received for the stale time), closed (by the venue or the network), error (connect or upgrade failed), rate-limited (HTTP 429/418 on the upgrade), rotation (replaced before the venue closes it)',
+  labelNames: ['venue', 'reason'],
+  registers: [registry],
+});
+export const feedMessagesIn = new Counter({
+  name: 'tick_engine_feed_messages_in_total',
+  help: 'Frames received from a venue and handed to its adapter (trades, heartbeats, acks; keepalive replies not), by venue',
+  labelNames: ['venue'],
+  registers: [registry],
+});
+export const feedDecodeErrors = new Counter({
+  name: 'tick_engine_feed_decode_errors_total',
+  help: 'Venue frames the adapter refused (TE_DECODE: not JSON, a trade with a field missing or malformed), by venue; the frame is dropped, the connection kept',
+  labelNames: ['venue'],
+  registers: [registry],
+});
+/** When each running venue feed last received a frame, ms since the epoch, by venue: read when the gauge is collected. */
+export const feedLastFrameAt = new Map<string, () => number>();
+export const feedLastMessageAge = new Gauge({
+  name: 'tick_engine_feed_last_message_age_seconds',
+  help: 'Seconds since the last frame of any kind from a venue, over all its connections (since the feed started when none yet), by venue',
+  labelNames: ['venue'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    const now = Date.now();
+    for (const [venue, at] of feedLastFrameAt) this.set({ venue }, Math.max(0, now - at()) / 1000);
+  },
+});
