@@ -72,7 +72,8 @@ const BINANCE: VenueRules = {
 
 /**
  * OKX v5 public (wss://ws.okx.com:8443/ws/v5/public). Source: OKX API v5 docs, "WebSocket" overview: connect,
- * connection count limit, subscribe limits, and "To keep the connection stable", https://www.okx.com/docs-v5/en/#overview-websocket:
+ * connection count limit, subscribe limits, and "To keep the connection stable", https://www.okx.com/docs-v5/en/#overview-websocket
+ * (read as other clients' documentation quotes it):
  * - The server drops a connection that has pushed nothing for 30 s. "Set a timer of N seconds whenever a response
  *   message is received, where N is less than 30. If the timer is triggered … send the String 'ping'. Expect a
  *   'pong' as a response. If the response message is not received within N seconds, please raise an error or
@@ -104,7 +105,7 @@ const OKX: VenueRules = {
  * - Subscribe messages: Kraken's message rate limit is dynamic and undocumented ("Exceeded msg rate" when passed):
  *   ≥ 250 ms apart and 100 symbols per message are our choices; 500 symbols per connection likewise.
  * - Connection attempts: Kraken's support pages (v1 era) put Cloudflare's limit at about 150 (re)connections per
- *   rolling 10 minutes per IP, with a 10-minute ban past it: attempts ≥ 4 s apart.
+ *   rolling 10 minutes per IP, with a 10-minute ban past it (as remembered, not read again): attempts ≥ 4 s apart.
  */
 const KRAKEN: VenueRules = {
   venue: 'KRAKEN',
@@ -126,7 +127,8 @@ const KRAKEN: VenueRules = {
 
 /**
  * Bybit v5 public spot (wss://stream.bybit.com/v5/public/spot). Source: Bybit V5 "WebSocket Connect",
- * https://bybit-exchange.github.io/docs/v5/ws/connect:
+ * https://bybit-exchange.github.io/docs/v5/ws/connect (as remembered: the copy read here stops before its heartbeat
+ * and limits sections; docs/venues.md, Doubts):
  * - "We recommend sending the ping heartbeat packet every 20 seconds": {"req_id":"n","op":"ping"} every 20 s,
  *   whatever the traffic. Spot answers {"success":true,"ret_msg":"pong",…,"op":"ping"}, linear and inverse
  *   {"op":"pong",…}: both are replies. Stale after 30 s (the pong gets 10 s).
@@ -207,7 +209,7 @@ function binanceShutdown(frame: string): boolean {
   return event.e === 'serverShutdown';
 }
 
-/** A top-level string field of a JSON object frame; undefined for anything else. */
+/** A top-level field of a JSON object frame; undefined for anything else. */
 function jsonField(frame: string, field: string): unknown {
   const msg = parseOrUndefined(frame);
   return isObject(msg) ? msg[field] : undefined;
