@@ -408,7 +408,7 @@ t.test('keepalive pings: OKX after silence, Bybit on a period; answered, no reco
   await sleep(1000);
   bybit.pump(0);
   const okxPings = okx.of('ping', 1);
-  t.ok(okxPings.length >= 6 && okxPings.length <= 11, `OKX: ${okxPings.length} pings in a quiet second (one per 100 ms of silence)`);
+  t.ok(okxPings.length >= 5 && okxPings.length <= 11, `OKX: ${okxPings.length} pings in a quiet second (one per 100 ms of silence)`);
   t.ok(
     okxPings.every((p) => p.text === 'ping'),
     'the text "ping"',
@@ -419,7 +419,7 @@ t.test('keepalive pings: OKX after silence, Bybit on a period; answered, no reco
     `each after 100 ms of silence (gaps ≥ ${Math.round(Math.min(...okxGaps))} ms)`,
   );
   const bybitPings = bybit.of('ping', 1);
-  t.ok(bybitPings.length >= 6 && bybitPings.length <= 11, `Bybit: ${bybitPings.length} pings in a busy second`);
+  t.ok(bybitPings.length >= 5 && bybitPings.length <= 11, `Bybit: ${bybitPings.length} pings in a busy second`);
   t.same(
     bybitPings.map((p) => JSON.parse(p.text!) as unknown),
     bybitPings.map((_, i) => ({ req_id: String(i + 1), op: 'ping' })),
@@ -502,7 +502,7 @@ t.test('stop: every socket closed, nothing reconnects, no timer left, also while
   t.ok(timers() > baseline, 'a timer waits for the retry');
   const stopAt = performance.now();
   await second.session.stop();
-  t.ok(performance.now() - stopAt < 100, 'stop does not wait for the retry');
+  t.ok(performance.now() - stopAt < 1000, 'stop does not wait for the 30 s retry');
   t.equal(timers(), baseline, 'no timer left');
   t.equal(standin.of('upgrade').length, 4);
 });
