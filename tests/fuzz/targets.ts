@@ -455,7 +455,7 @@ const VENUE_TEMPLATES: readonly unknown[] = [
   { topic: 'trade.BCHUSDT', data: [{ symbol: 'BCHUSDT', price: '1053.90', size: 0.14, trade_time_ms: '1618677785116', side: 'Buy', trade_id: 'x' }] },
   {
     arg: { channel: 'trades', instId: 'BTC-USDT' },
-    data: [{ instId: 'BTC-USDT', tradeId: '338476307', px: '30236', sz: '0.0002', side: 'buy', ts: '1652459224818' }],
+    data: [{ instId: 'BTC-USDT', tradeId: '338476307', px: '30236', sz: '0.0002', side: 'buy', ts: '1652459224818', count: '3' }],
   },
 ];
 
@@ -517,9 +517,10 @@ const venuesTarget: FuzzTarget = {
       const adapter = VENUE_ADAPTERS[venue];
       record(
         await outcome(venuesTarget.codes, () => {
-          for (const { tick: k, venueSymbol } of adapter.parse(frame, 1)) {
+          for (const { tick: k, venueSymbol, idSpan } of adapter.parse(frame, 1)) {
             const ok =
               k.venue === venue &&
+              (idSpan === undefined || (Number.isSafeInteger(idSpan) && idSpan >= 1)) &&
               typeof venueSymbol === 'string' &&
               venueSymbol.length > 0 &&
               typeof k.symbol === 'string' &&
