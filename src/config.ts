@@ -13,7 +13,7 @@ export const CONFIG_GROUPS = {
   kafka: 'Kafka connection',
   topics: 'Kafka topics',
   feed: 'simulated feed',
-  venueFeed: 'venue feed connections',
+  venueFeed: 'venue feeds: connections and trade sequencing',
   validation: 'tick validation',
   bars: 'bars and signals',
   aggregator: 'aggregator runtime',
@@ -316,6 +316,60 @@ export const CONFIG_SPEC = {
     max: 600_000,
     doc: "longest wait between attempts to reconnect to a venue (exponential backoff with jitter from 100 ms); a venue's Retry-After (HTTP 429/418) is waited in full even when longer",
   },
+  feedGapWaitMs: {
+    env: 'TE_FEED_GAP_WAIT_MS',
+    group: 'venueFeed',
+    kind: 'int',
+    default: '250',
+    min: 0,
+    max: 60_000,
+    doc: "venue feeds: a hole in a symbol's consecutive trade ids waits this long for its trades to arrive late before the venue's history is asked for them",
+  },
+  feedMaxHoldMs: {
+    env: 'TE_FEED_MAX_HOLD_MS',
+    group: 'venueFeed',
+    kind: 'int',
+    default: '10000',
+    min: 1,
+    max: 600_000,
+    doc: 'venue feeds: the longest a trade waits behind a hole in its trade ids; then the hole is given up (reported on feed.events, counted) and the trades after it are released',
+  },
+  feedMaxHeldTrades: {
+    env: 'TE_FEED_MAX_HELD_TRADES',
+    group: 'venueFeed',
+    kind: 'int',
+    default: '10000',
+    min: 1,
+    max: 10_000_000,
+    doc: 'venue feeds: the most trades of one symbol waiting behind holes; past it the lowest holes are given up',
+  },
+  feedFillAttempts: {
+    env: 'TE_FEED_FILL_ATTEMPTS',
+    group: 'venueFeed',
+    kind: 'int',
+    default: '3',
+    min: 1,
+    max: 100,
+    doc: "venue feeds: requests to the venue's history in a row that add none of a hole's trades (failed or incomplete) before the hole is given up; backoff with jitter from 100 ms to 2 s between them",
+  },
+  feedDedupeWindowMs: {
+    env: 'TE_FEED_DEDUPE_WINDOW_MS',
+    group: 'venueFeed',
+    kind: 'int',
+    default: '60000',
+    min: 0,
+    max: 86_400_000,
+    doc: 'venue feeds whose trade ids give no order (Bybit, Kraken v1): a trade id seen again within this long of its last sighting is a duplicate',
+  },
+  feedDedupeMaxIds: {
+    env: 'TE_FEED_DEDUPE_MAX_IDS',
+    group: 'venueFeed',
+    kind: 'int',
+    default: '20000',
+    min: 1,
+    max: 10_000_000,
+    doc: 'venue feeds whose trade ids give no order: the most ids remembered per symbol (the oldest are forgotten first)',
+  },
   metricsPort: {
     env: 'TE_METRICS_PORT',
     group: 'aggregator',
@@ -609,6 +663,11 @@ function crossCheck(c: Config): void {
     throw new ConfigError(
       'TE_EMPTY_BARS',
       "'flat' needs state snapshots (TE_STATE_SNAPSHOT_MS > 0): the previous close of a quiet symbol must survive restarts",
+    );
+  if (c.feedGapWaitMs >= c.feedMaxHoldMs)
+    throw new ConfigError(
+      'TE_FEED_GAP_WAIT_MS',
+      `must be below TE_FEED_MAX_HOLD_MS (${c.feedMaxHoldMs}): otherwise a hole is given up before the venue's history is asked`,
     );
   if (c.dailyTimezone !== 'UTC' && c.intervals[0]!.name === '1d')
     throw new ConfigError('TE_DAILY_TIMEZONE', 'needs a base interval below 1d (the first of TE_INTERVALS), so days roll up from it');

@@ -182,3 +182,39 @@ export const feedLastMessageAge = new Gauge({
     for (const [venue, at] of feedLastFrameAt) this.set({ venue }, Math.max(0, now - at()) / 1000);
   },
 });
+export const feedDuplicates = new Counter({
+  name: 'tick_engine_feed_duplicates_dropped_total',
+  help: 'Trades a venue delivered again (reconnect overlaps, snapshots re-sent on subscribe) and the feed dropped, by venue and symbol',
+  labelNames: ['venue', 'symbol'],
+  registers: [registry],
+});
+export const feedGapsFound = new Counter({
+  name: 'tick_engine_feed_gaps_found_total',
+  help: "Holes in a venue's consecutive trade ids that outlived TE_FEED_GAP_WAIT_MS (the venue's history is asked for them, or they are given up at once)",
+  labelNames: ['venue', 'symbol'],
+  registers: [registry],
+});
+export const feedGapsFilled = new Counter({
+  name: 'tick_engine_feed_gaps_filled_total',
+  help: "Found holes whose every trade was released (from the venue's history, or late from the feed itself)",
+  labelNames: ['venue', 'symbol'],
+  registers: [registry],
+});
+export const feedGapsUnfilled = new Counter({
+  name: 'tick_engine_feed_gaps_unfilled_total',
+  help: 'Ranges of trade ids given up, never on the ticks topic (each also a GAP_UNFILLED record on feed.events), by reason',
+  labelNames: ['venue', 'symbol', 'reason'],
+  registers: [registry],
+});
+export const feedTradesLost = new Counter({
+  name: 'tick_engine_feed_trades_lost_total',
+  help: 'Venue trade ids in the ranges given up (for OKX, fills: one aggregated trade stands for several)',
+  labelNames: ['venue', 'symbol'],
+  registers: [registry],
+});
+export const feedTradesHeld = new Gauge({
+  name: 'tick_engine_feed_trades_held',
+  help: 'Trades waiting behind a hole in their trade ids until it is filled or given up',
+  labelNames: ['venue', 'symbol'],
+  registers: [registry],
+});

@@ -62,6 +62,9 @@ t.test('bad values fail naming the key as the user wrote it', async (t) => {
     [{ TE_AUTH: 'true', TE_JWT_HS256_SECRET: 'short' }, {}, 'TE_JWT_HS256_SECRET'],
     [{ TE_WS_SOFT_LIMIT_BYTES: '1000000', TE_WS_MAX_BUFFER_BYTES: '100000' }, {}, 'TE_WS_SOFT_LIMIT_BYTES'],
     [{ TE_WS_COMPRESSION: 'zip' }, {}, 'TE_WS_COMPRESSION'],
+    [{ TE_FEED_GAP_WAIT_MS: '10000' }, {}, 'TE_FEED_GAP_WAIT_MS'],
+    [{ TE_FEED_MAX_HELD_TRADES: '0' }, {}, 'TE_FEED_MAX_HELD_TRADES'],
+    [{}, { TE_FEED_FILL_ATTEMPTS: '1.5' }, '--feed-fill-attempts'],
   ];
   for (const [env, flags, key] of cases) {
     try {

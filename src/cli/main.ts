@@ -38,7 +38,7 @@ const COMMANDS: Record<string, Command> = {
   ingest: {
     summary: 'run the simulated exchange feed into the ticks topic',
     usage: 'ingest [--sim-rate N] [--sim-seed N] [--sim-duration-s S] ...',
-    reads: { groups: ['log', 'kafka', 'topics', 'feed', 'validation'] },
+    reads: { groups: ['log', 'kafka', 'topics', 'feed', 'venueFeed', 'validation'] },
     run: async (config) => {
       const log = logger('ingest');
       const { FeedProducer } = await import('../ingest/feed-producer.js');

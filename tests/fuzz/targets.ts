@@ -1,6 +1,7 @@
 // Property-based fuzzing (fast-check) of every parser that takes bytes or text from outside: the tick decoder
 // (and the fold behind it), the CSV and Avro container file readers, the WebSocket request validator, REST query
-// parsing, API-key files, JWT handling and the venue adapters' WebSocket frames. The property of each: whatever the input, the parser either accepts
+// parsing, API-key files, JWT handling, the venue adapters' WebSocket frames and Binance's trade history answers
+// (gap filling). The property of each: whatever the input, the parser either accepts
 // it or rejects it with a TickEngineError carrying an expected code — never a crash, never an internal error.
 // Accepted input is also checked against an independent reading where one exists (avsc for the decoder).
 // Run by tests/fuzz/fuzz.test.ts (a few thousand cases per target) and bench/fuzz.ts (100,000 and more).
@@ -25,6 +26,7 @@ import { schema } from '../../src/stream/schemas.js';
 import { emptyTick } from '../../src/contracts/tick-cursor.js';
 import { TickDecoder } from '../../src/stream/tick-decoder.js';
 import { VENUE_ADAPTERS, VENUES } from '../../src/ingest/venues/index.js';
+import { parseBinanceHistory, type BinanceTradeKind } from '../../src/ingest/feeds/binance-gap-filler.js';
 
 /** How one input ended: accepted, or rejected with a code. Anything else thrown is a failure of the property. */
 export type Outcome = 'accepted' | `rejected:${string}`;
@@ -455,7 +457,7 @@ const VENUE_TEMPLATES: readonly unknown[] = [
   { topic: 'trade.BCHUSDT', data: [{ symbol: 'BCHUSDT', price: '1053.90', size: 0.14, trade_time_ms: '1618677785116', side: 'Buy', trade_id: 'x' }] },
   {
     arg: { channel: 'trades', instId: 'BTC-USDT' },
-    data: [{ instId: 'BTC-USDT', tradeId: '338476307', px: '30236', sz: '0.0002', side: 'buy', ts: '1652459224818' }],
+    data: [{ instId: 'BTC-USDT', tradeId: '338476307', px: '30236', sz: '0.0002', side: 'buy', ts: '1652459224818', count: '3' }],
   },
 ];
 
@@ -491,24 +493,27 @@ const venueValue = fc.oneof(
   ),
   fc.constantFrom('1618678142.5', '2021-04-17T16:43:37.0897231234Z', '9'.repeat(30), 'XBT/USD', 'BTC-USD-SWAP', 'BTCXYZ'),
 );
-const venueFrame: fc.Arbitrary<string> = fc.oneof(
-  fc.string({ maxLength: 60 }),
-  fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.tuple(fc.constantFrom(...VENUE_TEMPLATES), fc.array(fc.tuple(fc.nat(), venueValue), { maxLength: 3 })).map(([template, changes]) => {
-    let v = structuredClone(template);
-    for (const [at, value] of changes) {
-      const paths = leafPaths(v);
-      const path = paths[at % paths.length]!;
-      if (path.length === 0) v = value;
-      else {
-        const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], v) as Record<string | number, unknown>;
-        if (value === undefined) delete parent[path[path.length - 1]!];
-        else parent[path[path.length - 1]!] = value;
+/** Random text, random JSON, or one of `templates` with one to three of its leaves (or parts) replaced or removed. */
+const damaged = (templates: readonly unknown[]): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc.string({ maxLength: 60 }),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    fc.tuple(fc.constantFrom(...templates), fc.array(fc.tuple(fc.nat(), venueValue), { maxLength: 3 })).map(([template, changes]) => {
+      let v = structuredClone(template);
+      for (const [at, value] of changes) {
+        const paths = leafPaths(v);
+        const path = paths[at % paths.length]!;
+        if (path.length === 0) v = value;
+        else {
+          const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], v) as Record<string | number, unknown>;
+          if (value === undefined) delete parent[path[path.length - 1]!];
+          else parent[path[path.length - 1]!] = value;
+        }
       }
-    }
-    return JSON.stringify(v) ?? 'undefined';
-  }),
-);
+      return JSON.stringify(v) ?? 'undefined';
+    }),
+  );
+const venueFrame = damaged(VENUE_TEMPLATES);
 const venuesTarget: FuzzTarget = {
   name: 'venue adapters (WebSocket frames)',
   codes: ['TE_DECODE'],
@@ -517,9 +522,10 @@ const venuesTarget: FuzzTarget = {
       const adapter = VENUE_ADAPTERS[venue];
       record(
         await outcome(venuesTarget.codes, () => {
-          for (const { tick: k, venueSymbol } of adapter.parse(frame, 1)) {
+          for (const { tick: k, venueSymbol, idSpan } of adapter.parse(frame, 1)) {
             const ok =
               k.venue === venue &&
+              (idSpan === undefined || (Number.isSafeInteger(idSpan) && idSpan >= 1)) &&
               typeof venueSymbol === 'string' &&
               venueSymbol.length > 0 &&
               typeof k.symbol === 'string' &&
@@ -540,7 +546,56 @@ const venuesTarget: FuzzTarget = {
     }),
 };
 
-export const FUZZ_TARGETS: readonly FuzzTarget[] = [decoderTarget, csvTarget, avroTarget, wsTarget, restTarget, apiKeysTarget, jwtTarget, venuesTarget];
+// ------------------------------------------------------------------------------------------------ venue histories
+
+/** Binance's REST history answers, as the gap filler reads them (src/ingest/feeds/binance-gap-filler.ts). */
+const BINANCE_HISTORY_TEMPLATES: readonly unknown[] = [
+  [
+    { id: 28457, price: '4.00000100', qty: '12.00000000', quoteQty: '48.000012', time: 1499865549590, isBuyerMaker: true, isBestMatch: true },
+    { id: 28458, price: '4.00000200', qty: '1.00000000', quoteQty: '4.000002', time: 1499865549591, isBuyerMaker: false, isBestMatch: true },
+  ],
+  [{ a: 26129, p: '0.01633102', q: '4.70443515', f: 27781, l: 27781, T: 1498793709153, m: true, M: true }],
+  { code: -1121, msg: 'Invalid symbol.' },
+];
+const binanceHistoryTarget: FuzzTarget = {
+  name: 'Binance trade history answers (gap filling)',
+  codes: ['TE_DECODE'],
+  property: (record) =>
+    fc.asyncProperty(fc.constantFrom<BinanceTradeKind>('trade', 'aggTrade'), damaged(BINANCE_HISTORY_TEMPLATES), async (kind, body) => {
+      record(
+        await outcome(binanceHistoryTarget.codes, () => {
+          for (const { tick: k, venueSymbol, snapshot } of parseBinanceHistory(kind, body, 'BTCUSDT', 1)) {
+            const ok =
+              venueSymbol === 'BTCUSDT' &&
+              snapshot &&
+              k.venue === 'BINANCE' &&
+              k.symbol === 'BTC-USDT' &&
+              Number.isSafeInteger(k.eventTime) &&
+              Number.isFinite(k.price) &&
+              k.price >= 0 &&
+              Number.isFinite(k.size) &&
+              k.size >= 0 &&
+              (k.side === 'BUY' || k.side === 'SELL') &&
+              /^\d+$/.test(k.tradeId) &&
+              k.ingestTime === 1;
+            if (!ok) throw new Error(`accepted a malformed trade ${JSON.stringify(k)} from ${body}`);
+          }
+        }),
+      );
+    }),
+};
+
+export const FUZZ_TARGETS: readonly FuzzTarget[] = [
+  decoderTarget,
+  csvTarget,
+  avroTarget,
+  wsTarget,
+  restTarget,
+  apiKeysTarget,
+  jwtTarget,
+  venuesTarget,
+  binanceHistoryTarget,
+];
 
 export interface FuzzResult {
   name: string;

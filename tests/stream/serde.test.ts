@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import avro from 'avsc';
 import { BAR_FIELDS, type Bar } from '../../src/contracts/bar.js';
+import { FEED_EVENT_FIELDS, type FeedEvent } from '../../src/contracts/feed-event.js';
 import { TICK_FIELDS, type Tick } from '../../src/contracts/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
@@ -62,4 +63,33 @@ t.test('TypeScript contracts list exactly the Avro fields, in order', async (t) 
     final: true,
   };
   t.same({ ...decode<Bar>(schema('bar'), encode(schema('bar'), bar)) }, bar);
+});
+
+t.test('feed events: the TypeScript fields are the Avro fields, and both kinds round-trip (reason null or an enum symbol)', async (t) => {
+  const s = schema('feedEvent');
+  t.equal(s.id, 5, 'a new id: ids of published schemas never change');
+  t.same(
+    (s.json.fields as { name: string }[]).map((f) => f.name),
+    [...FEED_EVENT_FIELDS],
+  );
+  const events: FeedEvent[] = [
+    {
+      kind: 'GAP_UNFILLED',
+      venue: 'BYBIT',
+      symbol: 'BTC-USDT',
+      venueSymbol: 'BTCUSDT',
+      fromId: '17',
+      toId: '42',
+      reason: 'NO_HISTORY',
+      time: 1_700_000_000_123_456,
+    },
+    { kind: 'GAP_FILLED', venue: 'BINANCE', symbol: 'BTC-USDT', venueSymbol: 'BTCUSDT', fromId: '3220151555', toId: '3220151555', reason: null, time: 1 },
+  ];
+  const independent = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/feed-event.avsc`, 'utf8')));
+  for (const e of events) {
+    const buf = encode(s, e);
+    t.equal(buf.readUInt32BE(1), 5);
+    t.same({ ...independent.fromBuffer(buf.subarray(5)) }, e);
+    t.same({ ...decode<FeedEvent>(s, buf) }, e);
+  }
 });

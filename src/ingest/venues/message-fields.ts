@@ -55,6 +55,19 @@ export class MessageFields {
     throw new DecodeError(`${this.label(key, what)} ${describe(v)} is not a trade id (a non-empty string or an integer below 2^53)`);
   }
 
+  /** Whether the field is there (not missing, not null): for the optional ones. */
+  has(key: string): boolean {
+    return this.o[key] !== undefined && this.o[key] !== null;
+  }
+
+  /** A count of at least 1: decimal digits in a string ("3") or a JSON integer. */
+  count(key: string, what: string): number {
+    const v = this.raw(key, what);
+    const n = typeof v === 'string' && /^[1-9]\d{0,14}$/.test(v) ? Number(v) : typeof v === 'number' && Number.isSafeInteger(v) ? v : 0;
+    if (n < 1) throw new DecodeError(`${this.label(key, what)} ${describe(v)} is not a whole number of at least 1`);
+    return n;
+  }
+
   bool(key: string, what: string): boolean {
     const v = this.raw(key, what);
     if (typeof v !== 'boolean') throw new DecodeError(`${this.label(key, what)} ${describe(v)} is not true or false`);

@@ -4,7 +4,9 @@
 // - `side` is the taker's side ("buy"/"sell").
 // - `ts` is the trade time in ms, as a string.
 // - One push may aggregate fills of one taker order at one price: `count` says how many, `tradeId` is the last
-//   fill's id and `sz` their total. Frames recorded before `count` existed (2022) lack it; it is not needed.
+//   fill's id and `sz` their total ("tradeId = 123 and count = 3 … aggregates the trades of tradeId = 123, 122 and
+//   121", says the channel's page). It becomes the trade's idSpan, so the feed's sequencing sees ids 121-123 taken
+//   and no gap; frames recorded before `count` existed (2022) lack it: one fill each.
 // - `sz` is in base currency for SPOT and in contracts for SWAP/FUTURES/OPTION; derivatives keep their full
 //   instId as the engine symbol ('BTC-USD-SWAP', 'BTC-USD-220527'), so they never merge with the spot pair.
 // - Event messages (subscribe acks, errors: "event" present) and other channels (tickers, books) carry no trade: [].
@@ -32,6 +34,7 @@ export const okx: VenueAdapter = {
       return {
         venueSymbol,
         snapshot: false,
+        ...(f.has('count') ? { idSpan: f.count('count', 'fills aggregated') } : {}),
         tick: {
           venue: VENUE,
           symbol: fromDashed(venueSymbol, f.label('instId', 'instrument')),

@@ -14,6 +14,11 @@ export interface VenueTrade {
    * snapshots, Coinbase Exchange's last_match): they may have been received before, on an earlier connection.
    */
   snapshot: boolean;
+  /**
+   * How many of the venue's consecutive trade ids this one trade stands for, ending at tick.tradeId: OKX pushes the
+   * fills of one taker order at one price as one trade, `count` of them, with the last fill's id. Absent: 1.
+   */
+  idSpan?: number;
 }
 
 export interface VenueAdapter {

@@ -116,6 +116,14 @@ t.test('a push with count (fills of one taker order aggregated) and several trad
       ['130639475', 42220, 0.5, 'SELL', 1630048897898000],
     ],
   );
+  // "tradeId = 123 and count = 3 … aggregates the trades of tradeId = 123, 122, and 121": the ids it stands for.
+  t.same(
+    okx.parse(frame, 0).map((p) => p.idSpan),
+    [3, 1],
+    'count becomes idSpan',
+  );
+  const recorded = frames.find((f) => f.text.includes('"tradeId":"7849"'))!.text;
+  t.equal(okx.parse(recorded, 0)[0]!.idSpan, undefined, 'no count (the 2022 recording): no idSpan, one fill');
 });
 
 t.test('frames without a trade give [] and never throw', async (t) => {
@@ -147,5 +155,7 @@ t.test('malformed trade messages: DecodeError naming the field', async (t) => {
   bad({ side: 'BUY' }, /^OKX trades data\[1\] "side" \(taker side\) "BUY" is not one of buy, sell$/);
   bad({ tradeId: undefined }, /^OKX trades data\[1\] "tradeId" \(trade id\) is missing$/);
   bad({ instId: 'BTCUSDT' }, /^OKX trades data\[1\] "instId" \(instrument\) "BTCUSDT" is not BASE-QUOTE$/);
+  for (const count of ['0', '-1', '1.5', '', 'three', 0, 2.5])
+    bad({ count }, /^OKX trades data\[1\] "count" \(fills aggregated\) .* is not a whole number of at least 1$/);
   t.throws(() => okx.parse('{"arg":{"channel":"trades","instId":"BTC-USDT"}}', 0), { code: 'TE_DECODE', message: /^OKX trades "data" \(trades\) is missing$/ });
 });
