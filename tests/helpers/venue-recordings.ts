@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { projectRoot } from '../../src/paths.js';
+import type { VenueTrade } from '../../src/ingest/venues/venue-adapter.js';
 
 /**
  * The shared directory: `../shared` beside the checkout (as CI has it), or TE_SHARED_DIR when set, for a checkout
@@ -56,3 +57,16 @@ export function docMessages(file: string): DocMessage[] {
   if (!doc.source) throw new Error(`${file}: no source`);
   return doc.messages.map((m) => ({ from: m.from, text: JSON.stringify(m.frame) }));
 }
+
+/** The fields of parsed trades a test compares (the ingest time left out: it is the caller's). */
+export const tradeFields = (trades: VenueTrade[]) =>
+  trades.map(({ tick, venueSymbol, snapshot }) => ({
+    venueSymbol,
+    symbol: tick.symbol,
+    tradeId: tick.tradeId,
+    price: tick.price,
+    size: tick.size,
+    side: tick.side,
+    eventTime: tick.eventTime,
+    snapshot,
+  }));

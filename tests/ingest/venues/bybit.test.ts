@@ -5,22 +5,10 @@ import type { Side } from '../../../src/contracts/tick.js';
 import { tickProblem } from '../../../src/contracts/validate.js';
 import { bybit } from '../../../src/ingest/venues/bybit.js';
 import type { VenueTrade } from '../../../src/ingest/venues/venue-adapter.js';
-import { docMessages, recordedFrames } from '../../helpers/venue-recordings.js';
+import { docMessages, recordedFrames, tradeFields as fields } from '../../helpers/venue-recordings.js';
 
 const INGEST = 1_700_000_000_000_000;
 const frames = recordedFrames('BYBIT.ws.25.0.gz');
-
-const fields = (trades: VenueTrade[]) =>
-  trades.map(({ tick, venueSymbol, snapshot }) => ({
-    venueSymbol,
-    symbol: tick.symbol,
-    tradeId: tick.tradeId,
-    price: tick.price,
-    size: tick.size,
-    side: tick.side,
-    eventTime: tick.eventTime,
-    snapshot,
-  }));
 
 t.test('recorded legacy session: every trade of every trade.SYMBOL frame, field for field', async (t) => {
   // The independent reading: a regex over the raw text, one match per trade object.

@@ -6,22 +6,10 @@ import type { Side } from '../../../src/contracts/tick.js';
 import { tickProblem } from '../../../src/contracts/validate.js';
 import { coinbase } from '../../../src/ingest/venues/coinbase.js';
 import type { VenueTrade } from '../../../src/ingest/venues/venue-adapter.js';
-import { docMessages, recordedFrames } from '../../helpers/venue-recordings.js';
+import { docMessages, recordedFrames, tradeFields as fields } from '../../helpers/venue-recordings.js';
 
 const INGEST = 1_700_000_000_000_000;
 const frames = recordedFrames('COINBASE.ws.28.0.gz');
-
-const fields = (trades: VenueTrade[]) =>
-  trades.map(({ tick, venueSymbol, snapshot }) => ({
-    venueSymbol,
-    symbol: tick.symbol,
-    tradeId: tick.tradeId,
-    price: tick.price,
-    size: tick.size,
-    side: tick.side,
-    eventTime: tick.eventTime,
-    snapshot,
-  }));
 
 /** ISO time → µs without the adapter's code: Date.parse for the whole seconds, the fraction's digits appended. */
 const isoMicros = (iso: string) => Date.parse(iso.slice(0, 19) + 'Z') * 1000 + Number((/\.(\d+)Z$/.exec(iso)?.[1] ?? '').slice(0, 6).padEnd(6, '0'));

@@ -6,22 +6,10 @@ import { compareTradeIds } from '../../../src/contracts/trade-order.js';
 import { tickProblem } from '../../../src/contracts/validate.js';
 import { kraken } from '../../../src/ingest/venues/kraken.js';
 import type { VenueTrade } from '../../../src/ingest/venues/venue-adapter.js';
-import { docMessages, recordedFrames } from '../../helpers/venue-recordings.js';
+import { docMessages, recordedFrames, tradeFields as fields } from '../../helpers/venue-recordings.js';
 
 const INGEST = 1_700_000_000_000_000;
 const frames = recordedFrames('KRAKEN.ws.48.0.gz');
-
-const fields = (trades: VenueTrade[]) =>
-  trades.map(({ tick, venueSymbol, snapshot }) => ({
-    venueSymbol,
-    symbol: tick.symbol,
-    tradeId: tick.tradeId,
-    price: tick.price,
-    size: tick.size,
-    side: tick.side,
-    eventTime: tick.eventTime,
-    snapshot,
-  }));
 
 t.test('recorded v1 session: every trade of every array frame, field for field', async (t) => {
   // The independent reading: regexes over the raw text; the time's digits put together as a string.

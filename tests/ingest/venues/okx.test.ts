@@ -5,22 +5,10 @@ import type { Side } from '../../../src/contracts/tick.js';
 import { tickProblem } from '../../../src/contracts/validate.js';
 import { okx } from '../../../src/ingest/venues/okx.js';
 import type { VenueTrade } from '../../../src/ingest/venues/venue-adapter.js';
-import { recordedFrames } from '../../helpers/venue-recordings.js';
+import { recordedFrames, tradeFields as fields } from '../../helpers/venue-recordings.js';
 
 const INGEST = 1_700_000_000_000_000;
 const frames = recordedFrames('OKX.ws.1.0.gz');
-
-const fields = (trades: VenueTrade[]) =>
-  trades.map(({ tick, venueSymbol, snapshot }) => ({
-    venueSymbol,
-    symbol: tick.symbol,
-    tradeId: tick.tradeId,
-    price: tick.price,
-    size: tick.size,
-    side: tick.side,
-    eventTime: tick.eventTime,
-    snapshot,
-  }));
 
 t.test('recorded session: every trade of every trades frame, field for field', async (t) => {
   // The independent reading: a regex over the raw text, one match per trade object.
