@@ -201,7 +201,7 @@ export const CONFIG_SPEC = {
     default: '10000',
     min: 100,
     max: 600_000,
-    doc: 'a store write or connection attempt that takes longer fails and is retried (a hung server pauses consumption instead of blocking it for ever)',
+    doc: 'a store write taking longer reports the store down (/ready 503, consumption paused); a PostgreSQL request is abandoned and retried on a new connection after 3 times this (a hung server is retried, a slow one still answers)',
   },
   retryMaxMs: {
     env: 'TE_RETRY_MAX_MS',

@@ -14,9 +14,18 @@ export interface PostgresSinkOptions {
   log: Logger;
   /** Close the connection after it has been idle this long; 0 = after every write. */
   idleCloseMs: number;
-  /** A connection attempt or statement taking longer fails (the connection is dropped), so a hung server is retried, not waited on for ever. */
+  /**
+   * TE_STORE_TIMEOUT_MS: past it the store is reported down (the aggregator's readiness), but the request goes on;
+   * a connection attempt or statement is abandoned (the connection dropped and the write retried on a new one) only
+   * after ABANDON_FACTOR times this. A hung server is retried, not waited on for ever; a slow one still gets its
+   * answers in: abandoning at the same moment it is reported slow turned a store answering in 4 s into one that
+   * never answered (every query killed at 3 s and started again — the soak of 2026-12-02 with TE_STORE_TIMEOUT_MS=3000).
+   */
   timeoutMs?: number;
 }
+
+/** How many times TE_STORE_TIMEOUT_MS a PostgreSQL request may take before it is abandoned. */
+export const ABANDON_FACTOR = 3;
 
 const COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
   open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL, close double precision NOT NULL,
@@ -65,13 +74,14 @@ export class PostgresSink implements BarSink {
     // idleTimeoutMillis 0 would mean "never": the shortest real timeout closes right after each write.
     // A query that fails or times out releases its client with the error, which destroys the connection: the next
     // write opens a fresh one rather than queueing behind an answer that may never come.
+    const abandonMs = ABANDON_FACTOR * (opts.timeoutMs ?? 10_000);
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: 1,
       idleTimeoutMillis: Math.max(1, opts.idleCloseMs),
-      connectionTimeoutMillis: opts.timeoutMs ?? 10_000,
-      query_timeout: opts.timeoutMs ?? 10_000,
-      statement_timeout: opts.timeoutMs ?? 10_000,
+      connectionTimeoutMillis: abandonMs,
+      query_timeout: abandonMs,
+      statement_timeout: abandonMs,
     });
     // An idle connection that drops is evicted and reported; the next write opens a new one.
     this.pool.on('error', (err) => this.log.warn({ err, sink: this.name }, 'idle connection dropped'));
