@@ -40,6 +40,8 @@ async function runVenueFeed(config: Config, log: Logger): Promise<number> {
     import('../ingest/feeds/venue-rules.js'),
   ]);
   const adapter = adapterFor(config.feed);
+  // A symbol the venue cannot name (not BASE-QUOTE) fails here, before the broker is contacted.
+  for (const symbol of config.feedSymbols) adapter.venueSymbol(symbol);
   const sink = await KafkaTickSink.open(config, await createKafka(config, 'ingest'), log);
   let feed;
   try {
