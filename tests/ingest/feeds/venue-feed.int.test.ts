@@ -53,7 +53,7 @@ t.test('ingest --feed binance: through a drop, its overlap and a filled gap, eac
   await until('the subscription', () => standin.of('subscribe').length === 1 && standin.openConnections().length === 1, proc);
 
   standin.sendTrades(range(1001, 1015));
-  await until('the first 30 ticks in the topic', async () => (await ticksInTopic()) === 30, proc);
+  await until('the first 30 ticks in the topic', async () => (await ticksInTopic()) >= 30, proc);
   standin.drop();
   await until('the subscription after the drop', () => standin.of('subscribe').length === 2 && standin.openConnections().length === 1, proc);
   // The reconnect re-sends 1010..1015 (overlap) and misses 1021..1023 (filled from the history).
