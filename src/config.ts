@@ -61,6 +61,13 @@ export const CONFIG_SPEC = {
     default: 'signals',
     doc: 'topic of Avro signals (crossovers, RSI zones, Bollinger breakouts), keyed by symbol',
   },
+  topicFeedEvents: {
+    env: 'TE_TOPIC_FEED_EVENTS',
+    group: 'topics',
+    kind: 'string',
+    default: 'feed.events',
+    doc: 'topic of Avro feed events of venue feeds (gaps in trade ids filled or given up), keyed by symbol',
+  },
   topicBars: { env: 'TE_TOPIC_BARS', group: 'topics', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
   topicBarsLive: {
     env: 'TE_TOPIC_BARS_LIVE',
@@ -289,6 +296,35 @@ export const CONFIG_SPEC = {
     doc: 'max delay of a tick behind the feed clock (out-of-order delivery)',
   },
   simVenue: { env: 'TE_SIM_VENUE', group: 'feed', kind: 'string', default: 'SIM', doc: 'venue name on simulated ticks' },
+  feed: {
+    env: 'TE_FEED',
+    group: 'venueFeed',
+    kind: 'string',
+    default: 'sim',
+    doc: "ingest: the source of ticks: 'sim' (the simulated feed) or a venue's live public trades",
+    choices: ['sim', 'binance', 'coinbase', 'kraken', 'bybit', 'okx'],
+  },
+  feedSymbols: {
+    env: 'TE_FEED_SYMBOLS',
+    group: 'venueFeed',
+    kind: 'list',
+    default: '',
+    doc: "a venue feed's symbols in the engine's BASE-QUOTE form, comma-separated (BTC-USDT,ETH-USDT); required unless TE_FEED is sim",
+  },
+  feedUrl: {
+    env: 'TE_FEED_URL',
+    group: 'venueFeed',
+    kind: 'optional',
+    default: '',
+    doc: "a venue feed's WebSocket URL; empty = the venue's real public endpoint",
+  },
+  feedRestUrl: {
+    env: 'TE_FEED_REST_URL',
+    group: 'venueFeed',
+    kind: 'optional',
+    default: '',
+    doc: "base URL of the venue's REST API, asked for the trades of a gap in trade ids (Binance only); empty = the venue's real one (https://api.binance.com)",
+  },
   feedStaleMs: {
     env: 'TE_FEED_STALE_MS',
     group: 'venueFeed',
@@ -669,6 +705,14 @@ function crossCheck(c: Config): void {
       'TE_FEED_GAP_WAIT_MS',
       `must be below TE_FEED_MAX_HOLD_MS (${c.feedMaxHoldMs}): otherwise a hole is given up before the venue's history is asked`,
     );
+  if (c.feed !== 'sim' && c.feedSymbols.length === 0)
+    throw new ConfigError('TE_FEED_SYMBOLS', `is empty: the ${c.feed} feed needs the symbols to follow (BTC-USDT,ETH-USDT)`);
+  for (const [env, url] of [
+    ['TE_FEED_URL', c.feedUrl],
+    ['TE_FEED_REST_URL', c.feedRestUrl],
+  ] as const) {
+    if (url !== '' && !URL.canParse(url)) throw new ConfigError(env, `must be a URL or empty (got '${url}')`);
+  }
   if (c.dailyTimezone !== 'UTC' && c.intervals[0]!.name === '1d')
     throw new ConfigError('TE_DAILY_TIMEZONE', 'needs a base interval below 1d (the first of TE_INTERVALS), so days roll up from it');
 }

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { CONFIG_SPEC, configMarkdown, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
+import { VENUES } from '../src/ingest/venues/index.js';
 
 t.test('defaults are valid and typed', async (t) => {
   const c = loadConfig({ env: {} });
@@ -65,6 +66,11 @@ t.test('bad values fail naming the key as the user wrote it', async (t) => {
     [{ TE_FEED_GAP_WAIT_MS: '10000' }, {}, 'TE_FEED_GAP_WAIT_MS'],
     [{ TE_FEED_MAX_HELD_TRADES: '0' }, {}, 'TE_FEED_MAX_HELD_TRADES'],
     [{}, { TE_FEED_FILL_ATTEMPTS: '1.5' }, '--feed-fill-attempts'],
+    [{ TE_FEED: 'mtgox', TE_FEED_SYMBOLS: 'BTC-USD' }, {}, 'TE_FEED'],
+    [{ TE_FEED: 'binance' }, {}, 'TE_FEED_SYMBOLS'],
+    [{}, { TE_FEED: 'okx', TE_FEED_SYMBOLS: '' }, 'TE_FEED_SYMBOLS'],
+    [{ TE_FEED: 'binance', TE_FEED_SYMBOLS: 'BTC-USDT', TE_FEED_URL: 'not a url' }, {}, 'TE_FEED_URL'],
+    [{ TE_FEED: 'binance', TE_FEED_SYMBOLS: 'BTC-USDT', TE_FEED_REST_URL: '127.0.0.1:9' }, {}, 'TE_FEED_REST_URL'],
   ];
   for (const [env, flags, key] of cases) {
     try {
@@ -82,4 +88,22 @@ t.test('bad values fail naming the key as the user wrote it', async (t) => {
 t.test('the Markdown table lists every key', async (t) => {
   const md = configMarkdown();
   for (const s of Object.values(CONFIG_SPEC)) t.match(md, s.env);
+});
+
+t.test('venue feed keys: sim by default; a venue with its symbols; the choices are the adapters’ venues', async (t) => {
+  const d = loadConfig({ env: {} });
+  t.equal(d.feed, 'sim');
+  t.same(d.feedSymbols, []);
+  t.equal(d.feedUrl, '');
+  t.equal(d.feedRestUrl, '');
+  t.equal(d.topicFeedEvents, 'feed.events');
+  const c = loadConfig({ env: { TE_FEED: 'binance', TE_FEED_URL: 'ws://127.0.0.1:1/' }, flags: { TE_FEED_SYMBOLS: 'BTC-USDT, ETH-USDT' } });
+  t.equal(c.feed, 'binance');
+  t.same(c.feedSymbols, ['BTC-USDT', 'ETH-USDT']);
+  t.equal(c.feedUrl, 'ws://127.0.0.1:1/');
+  t.same(
+    CONFIG_SPEC.feed.choices.filter((v) => v !== 'sim'),
+    VENUES.map((v) => v.toLowerCase()),
+    'TE_FEED names every venue adapter, and sim',
+  );
 });

@@ -14,12 +14,21 @@ export interface ParsedArgs {
 /** A command's own options: name → [type, help]. */
 export type CommandOptions = Record<string, readonly ['string' | 'boolean', string]>;
 
-export function parseCommandArgs(argv: string[], own: CommandOptions = {}): ParsedArgs {
+/** A command's short names for configuration flags: name (without --) → the key's env name ({ symbols: 'TE_FEED_SYMBOLS' }). */
+export type FlagAliases = Readonly<Record<string, string>>;
+
+export function parseCommandArgs(argv: string[], own: CommandOptions = {}, aliases: FlagAliases = {}): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const spec of Object.values(CONFIG_SPEC)) options[flagName(spec.env).slice(2)] = { type: 'string' };
   for (const [name, [type]] of Object.entries(own)) options[name] = { type };
+  for (const name of Object.keys(aliases)) options[name] = { type: 'string' };
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const flags: Record<string, string> = {};
+  for (const [name, env] of Object.entries(aliases)) {
+    const v = values[name];
+    if (typeof v === 'string') flags[env] = v;
+  }
+  // The key's own flag wins over an alias given too.
   for (const spec of Object.values(CONFIG_SPEC)) {
     const v = values[flagName(spec.env).slice(2)];
     if (typeof v === 'string') flags[spec.env] = v;

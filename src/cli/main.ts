@@ -2,10 +2,10 @@
 // tick-engine <command>: the one CLI (local stack, feed, aggregator, gateway, demo).
 // Each command imports what it runs when it runs (kafkajs, uWebSockets.js, pg, … take a while to load), so
 // `--help`, `config` and a file replay start in a fraction of the time.
-import { CONFIG_GROUPS, configMarkdown, loadConfig, type Config, type ConfigGroup } from '../config.js';
+import { CONFIG_GROUPS, configMarkdown, flagName, loadConfig, type Config, type ConfigGroup } from '../config.js';
 import { TickEngineError } from '../errors.js';
-import { logger, rootLogger } from '../log.js';
-import { configHelp, parseCommandArgs, type CommandOptions } from './args.js';
+import { logger, rootLogger, type Logger } from '../log.js';
+import { configHelp, parseCommandArgs, type CommandOptions, type FlagAliases } from './args.js';
 import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
 
 const runStack = async (action: 'up' | 'down' | 'status') => (await import('./stack.js')).runStack(action);
@@ -25,7 +25,50 @@ interface Command {
   usage: string;
   reads: Reads;
   options?: CommandOptions;
+  /** Short names of configuration flags (`--symbols` for `--feed-symbols`). */
+  aliases?: FlagAliases;
   run(config: Config, options: Map<string, string | boolean>): Promise<number>;
+}
+
+/** `ingest` with TE_FEED a venue: its live trades into the ticks topic until SIGINT/SIGTERM. */
+async function runVenueFeed(config: Config, log: Logger): Promise<number> {
+  const [{ adapterFor }, { VenueFeed }, { KafkaTickSink }, { sequencingLimits }, { configuredRules }] = await Promise.all([
+    import('../ingest/venues/index.js'),
+    import('../ingest/feeds/venue-feed.js'),
+    import('../ingest/feeds/kafka-tick-sink.js'),
+    import('../ingest/feeds/trade-sequencer.js'),
+    import('../ingest/feeds/venue-rules.js'),
+  ]);
+  const adapter = adapterFor(config.feed);
+  // A symbol the venue cannot name (not BASE-QUOTE) fails here, before the broker is contacted.
+  for (const symbol of config.feedSymbols) adapter.venueSymbol(symbol);
+  const sink = await KafkaTickSink.open(config, await createKafka(config, 'ingest'), log);
+  let feed;
+  try {
+    feed = new VenueFeed({
+      adapter,
+      symbols: config.feedSymbols,
+      sink,
+      limits: sequencingLimits(config),
+      maxAheadMicros: config.maxFutureMs * 1000,
+      rules: configuredRules(adapter.venue, config),
+      backoffMaxMs: config.feedBackoffMaxMs,
+      ...(config.feedUrl ? { url: config.feedUrl } : {}),
+      ...(config.feedRestUrl ? { restUrl: config.feedRestUrl } : {}),
+      onFatal: fatal(log, 'venue feed'),
+      log,
+    });
+  } catch (err) {
+    await sink.close();
+    throw err;
+  }
+  feed.start();
+  const running = feed;
+  await onShutdown(log, [
+    { name: 'kafka producer', stop: () => sink.close() },
+    { name: 'venue feed', stop: () => running.stop() },
+  ]);
+  return 0;
 }
 
 /** Every command logs (the level is set before it runs). */
@@ -36,11 +79,13 @@ const COMMANDS: Record<string, Command> = {
   down: { summary: 'stop the local stack', usage: 'down', reads: LOG, run: () => runStack('down') },
   status: { summary: 'show which local servers run', usage: 'status', reads: LOG, run: () => runStack('status') },
   ingest: {
-    summary: 'run the simulated exchange feed into the ticks topic',
-    usage: 'ingest [--sim-rate N] [--sim-seed N] [--sim-duration-s S] ...',
+    summary: "run a feed into the ticks topic: the simulated exchange, or a venue's live trades (--feed binance --symbols BTC-USDT,ETH-USDT)",
+    usage: 'ingest [--feed binance|coinbase|kraken|bybit|okx --symbols A,B] [--sim-rate N] [--sim-seed N] [--sim-duration-s S] ...',
     reads: { groups: ['log', 'kafka', 'topics', 'feed', 'venueFeed', 'validation'] },
+    aliases: { symbols: 'TE_FEED_SYMBOLS' },
     run: async (config) => {
       const log = logger('ingest');
+      if (config.feed !== 'sim') return runVenueFeed(config, log);
       const { FeedProducer } = await import('../ingest/feed-producer.js');
       const feed = new FeedProducer(config, await createKafka(config, 'ingest'), log);
       await feed.start();
@@ -201,15 +246,16 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseCommandArgs(rest, cmd.options ?? {});
+    parsed = parseCommandArgs(rest, cmd.options ?? {}, cmd.aliases ?? {});
   } catch (err) {
     process.stderr.write(`tick-engine ${name}: ${(err as Error).message}\nRun 'tick-engine ${name} --help'.\n`);
     return 2;
   }
   if (parsed.help) {
-    const sw = Object.entries(cmd.options ?? {})
-      .map(([name, [type, help]]) => `  ${`--${name}${type === 'string' ? ' VALUE' : ''}`.padEnd(26)} ${help}`)
-      .join('\n');
+    const sw = [
+      ...Object.entries(cmd.options ?? {}).map(([name, [type, help]]) => `  ${`--${name}${type === 'string' ? ' VALUE' : ''}`.padEnd(26)} ${help}`),
+      ...Object.entries(cmd.aliases ?? {}).map(([name, env]) => `  ${`--${name} VALUE`.padEnd(26)} the same as ${flagName(env)}`),
+    ].join('\n');
     process.stdout.write(
       `usage: tick-engine ${cmd.usage}\n\n${cmd.summary}\n\n${configHelp(cmd.reads.groups, cmd.reads.keys ?? [])}\n${sw ? `\n${cmd.usage.split(' ')[0]} options:\n${sw}\n` : ''}  --help                     this text\n`,
     );

@@ -19,9 +19,15 @@ export async function ensureTopics(kafka: Kafka, config: Config): Promise<void> 
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = [config.topicTicks, config.topicBars, config.topicBarsLive, config.topicSignals, config.topicDlq, config.topicState].filter(
-      (t) => !existing.has(t),
-    );
+    const wanted = [
+      config.topicTicks,
+      config.topicBars,
+      config.topicBarsLive,
+      config.topicSignals,
+      config.topicDlq,
+      config.topicState,
+      config.topicFeedEvents,
+    ].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
     await admin.createTopics({
       waitForLeaders: true,

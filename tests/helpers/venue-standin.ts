@@ -39,6 +39,34 @@ export interface StandinTrade {
   conns: number[];
 }
 
+/** A trade of a list a test sends (sendTrades). */
+export type ListedTrade = Omit<StandinTrade, 'conns'>;
+
+/**
+ * A seeded list of trades: for each venue symbol, `count` trades with consecutive ids from `firstId`, interleaved
+ * symbol by symbol, a random walk of prices (2 decimals), sizes (4 decimals) and sides, ms times 10 ms apart from
+ * `startMs` (a minute ago by default: plausible, never ahead of the ingest time).
+ */
+export function tradeList(venueSymbols: readonly string[], { firstId = 1001, count = 60, seed = 11, startMs = Date.now() - 60_000 } = {}): ListedTrade[] {
+  const prng = new Prng(seed);
+  const prices = venueSymbols.map(() => 100 + 900 * prng.next());
+  const out: ListedTrade[] = [];
+  for (let i = 0; i < count; i++) {
+    venueSymbols.forEach((venueSymbol, k) => {
+      prices[k] = prices[k]! * (1 + (prng.next() - 0.5) * 0.002);
+      out.push({
+        venueSymbol,
+        tradeId: String(firstId + i),
+        price: prices[k]!.toFixed(2),
+        size: (0.0001 + prng.next() * 3).toFixed(4),
+        side: prng.next() < 0.5 ? 'BUY' : 'SELL',
+        timeMs: startMs + 10 * (i * venueSymbols.length + k),
+      });
+    });
+  }
+  return out;
+}
+
 interface Conn {
   id: number;
   ws: WebSocket;
@@ -155,6 +183,20 @@ export class VenueStandin {
         continue;
       }
       const trade = this.nextTrade(symbol, to);
+      const frame = tradeFrame(this.venue, trade, ++this.seq);
+      for (const c of to) this.send(c, frame);
+    }
+  }
+
+  /**
+   * These trades (a list the test made, not the generator's), in order, each as its own frame to every open connection
+   * subscribed to its symbol; recorded in `trades` with the connections reached.
+   */
+  sendTrades(trades: readonly ListedTrade[]): void {
+    for (const listed of trades) {
+      const to = [...this.conns.values()].filter((c) => c.symbols.has(listed.venueSymbol) && !c.silent && c.ws.readyState === c.ws.OPEN);
+      const trade: StandinTrade = { ...listed, conns: to.map((c) => c.id) };
+      this.trades.push(trade);
       const frame = tradeFrame(this.venue, trade, ++this.seq);
       for (const c of to) this.send(c, frame);
     }

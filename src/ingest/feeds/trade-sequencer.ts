@@ -106,6 +106,13 @@ export class TradeSequencer {
     for (const s of this.#symbols.values()) s.contiguous?.close();
   }
 
+  /** Trades waiting behind holes now, over every symbol. */
+  get heldCount(): number {
+    let n = 0;
+    for (const s of this.#symbols.values()) n += s.contiguous?.heldCount ?? 0;
+    return n;
+  }
+
   /** The highest trade id each symbol has released or given up, as a resume point (contiguous venues). */
   lastIds(): Map<string, string> {
     const out = new Map<string, string>();

@@ -59,6 +59,8 @@ interface Group {
   made: number;
   /** Lost and not yet back: logged once when lost, once when back. */
   down: boolean;
+  /** A connection of the group has been ready (subscribed and answered) at least once: the first is logged. */
+  everReady: boolean;
 }
 
 export class VenueSession {
@@ -99,6 +101,7 @@ export class VenueSession {
       failures: 0,
       made: 0,
       down: false,
+      everReady: false,
     }));
     this.connectPacer = new Pacer(this.rules.connectSpacingMs);
     this.subscribePacer = new Pacer(this.rules.subscribeSpacingMs);
@@ -237,6 +240,10 @@ export class VenueSession {
       return;
     }
     this.armRotation(g);
+    if (!g.everReady) {
+      g.everReady = true;
+      this.log.info({ connection: c.name, symbols: g.symbols.length }, 'venue connected');
+    }
     if (g.down) {
       g.down = false;
       this.log.info({ connection: c.name, symbols: g.symbols.length }, 'venue connection back');

@@ -1,0 +1,201 @@
+// A live venue feed, end to end: the venue's connections (VenueSession) → its adapter's trades → TradeSequencer (each
+// trade once, in id order per symbol; Binance's gaps filled from its REST history, other venues' reported) → tick
+// validation (implausible ones dead-lettered with the reason) → a TickSink (Kafka in production), in small batches.
+//
+// The sink is passed in, so this file knows nothing of Kafka: `KafkaTickSink` is the production one, an in-memory
+// one serves the tests. Batches go out one at a time, in release order, so a symbol's ticks keep their id order.
+import { ERROR_CODES, DecodeError, describe } from '../../errors.js';
+import type { FeedEvent } from '../../contracts/feed-event.js';
+import type { Tick } from '../../contracts/tick.js';
+import { tickProblem } from '../../contracts/validate.js';
+import { logger, type Logger } from '../../log.js';
+import type { DeadLetter } from '../../stream/dlq.js';
+import type { VenueAdapter, VenueTrade } from '../venues/venue-adapter.js';
+import { BINANCE_REST_URL, BinanceGapFiller } from './binance-gap-filler.js';
+import type { GapFiller } from './gap-filler.js';
+import { TRADE_ID_ORDER } from './trade-id-order.js';
+import { TradeSequencer, type SequencingLimits } from './trade-sequencer.js';
+import { VenueSession } from './venue-session.js';
+import type { VenueRules } from './venue-rules.js';
+
+/** Where a venue feed's output goes: valid ticks, rejected ones, feed events. Each call resolves once they are stored. */
+export interface TickSink {
+  send(ticks: Tick[]): Promise<void>;
+  sendDeadLetters(letters: DeadLetter[]): Promise<void>;
+  sendEvents(events: FeedEvent[]): Promise<void>;
+}
+
+export interface VenueFeedOptions {
+  adapter: VenueAdapter;
+  /** The engine's symbols (BTC-USDT); the adapter names them the venue's way. */
+  symbols: readonly string[];
+  sink: TickSink;
+  limits: SequencingLimits;
+  /** How far a tick's event time may run ahead of its ingest time (µs; TE_MAX_FUTURE_MS × 1000). */
+  maxAheadMicros: number;
+  /** The WebSocket URL; default the adapter's. */
+  url?: string;
+  /** The REST base of the venue's history (Binance); default the venue's real one. */
+  restUrl?: string;
+  /** GET a URL → its body (default: Node's fetch, 10 s timeout); throws on a network error or a status other than 2xx. */
+  httpGet?: (url: string) => Promise<string>;
+  rules?: VenueRules;
+  backoffMaxMs?: number;
+  backoffBaseMs?: number;
+  random?: () => number;
+  /** The metrics' venue label (two feeds of one venue in a process need two). */
+  label?: string;
+  /** A batch goes out this long after its first tick (50 ms), or at once when it holds `batchMax` (500). */
+  batchMs?: number;
+  batchMax?: number;
+  /** How long stop() waits for trades held behind holes to be released (filled or given up) before dropping them. */
+  drainMs?: number;
+  /** A sink call that failed (not a broker outage: the Kafka sink waits those out): the feed cannot go on. */
+  onFatal?: (err: Error) => void;
+  log?: Logger;
+}
+
+const HTTP_TIMEOUT_MS = 10_000;
+
+/** GET with Node's fetch: the body of a 2xx answer; DecodeError naming the status otherwise. */
+export async function httpGetText(url: string): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  const body = await res.text();
+  if (!res.ok) throw new DecodeError(`GET ${url} answered HTTP ${res.status}: ${describe(body.slice(0, 200))}`);
+  return body;
+}
+
+export class VenueFeed {
+  private readonly o: VenueFeedOptions;
+  private readonly log: Logger;
+  private readonly session: VenueSession;
+  private readonly sequencer: TradeSequencer;
+  private ticks: Tick[] = [];
+  private letters: DeadLetter[] = [];
+  private events: FeedEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** The batch being sent; the next one waits for it (order). */
+  private sending: Promise<void> = Promise.resolve();
+  private failed = false;
+  private stopping: Promise<void> | undefined;
+  produced = 0;
+  rejected = 0;
+
+  constructor(options: VenueFeedOptions) {
+    this.o = options;
+    const { adapter } = options;
+    this.log = (options.log ?? logger('feed')).child({ venue: options.label ?? adapter.venue });
+    // InvalidArgumentError for a symbol that is not BASE-QUOTE: before anything connects.
+    const venueSymbols = options.symbols.map((s) => adapter.venueSymbol(s));
+    let filler: GapFiller | undefined;
+    if (adapter.venue === 'BINANCE') {
+      filler = new BinanceGapFiller({ kind: 'trade', get: options.httpGet ?? httpGetText, base: options.restUrl || BINANCE_REST_URL });
+    }
+    this.sequencer = new TradeSequencer({
+      venue: adapter.venue,
+      order: TRADE_ID_ORDER[adapter.venue],
+      limits: options.limits,
+      onRelease: (trades) => this.onRelease(trades),
+      onEvent: (event) => this.queue(() => this.events.push(event)),
+      ...(filler ? { filler } : {}),
+      log: this.log,
+      ...(options.random ? { random: options.random } : {}),
+    });
+    this.session = new VenueSession({
+      adapter,
+      symbols: venueSymbols,
+      onTrades: (trades) => this.onTrades(trades),
+      log: this.log,
+      ...(options.url ? { url: options.url } : {}),
+      ...(options.rules ? { rules: options.rules } : {}),
+      ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+      ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.label ? { label: options.label } : {}),
+    });
+  }
+
+  start(): void {
+    this.session.start();
+  }
+
+  /**
+   * Closes the connections, waits (at most `drainMs`) for trades held behind holes to be filled or given up, drops
+   * what still waits then, and resolves once every batch is in the sink.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.session.stop();
+      const drainUntil = performance.now() + (this.o.drainMs ?? Math.min(this.o.limits.maxHoldMs + 500, 10_000));
+      while (this.sequencer.heldCount > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+      const dropped = this.sequencer.heldCount;
+      if (dropped > 0) this.log.warn({ dropped }, 'venue feed stopped with trades still held behind a gap: not sent');
+      this.sequencer.close();
+      this.flush();
+      await this.sending;
+      this.log.info({ produced: this.produced, rejected: this.rejected }, 'venue feed stopped');
+    })();
+    return this.stopping;
+  }
+
+  private onTrades(trades: VenueTrade[]): void {
+    try {
+      this.sequencer.push(trades);
+    } catch (err) {
+      // A trade id the sequencer cannot order (not decimal on a contiguous venue): the frame is dropped, as a
+      // malformed one is by the session.
+      if (!(err instanceof DecodeError)) throw err;
+      this.log.warn({ err: err.message }, 'venue trades not sequenced: dropped');
+    }
+  }
+
+  private onRelease(trades: VenueTrade[]): void {
+    this.queue(() => {
+      for (const { tick } of trades) {
+        const problem = tickProblem(tick, this.o.maxAheadMicros);
+        if (problem === null) this.ticks.push(tick);
+        else
+          this.letters.push({
+            key: tick.symbol,
+            value: Buffer.from(JSON.stringify(tick)),
+            code: ERROR_CODES.invalidTick,
+            reason: problem,
+            source: { producer: `venue:${this.o.adapter.venue}` },
+          });
+      }
+    });
+  }
+
+  /** Adds to the next batch, and sends it when full, else within batchMs. */
+  private queue(add: () => void): void {
+    add();
+    if (this.ticks.length + this.letters.length + this.events.length >= (this.o.batchMax ?? 500)) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.o.batchMs ?? 50);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.ticks.length + this.letters.length + this.events.length === 0) return;
+    const ticks = this.ticks;
+    const letters = this.letters;
+    const events = this.events;
+    this.ticks = [];
+    this.letters = [];
+    this.events = [];
+    this.sending = this.sending.then(async () => {
+      if (this.failed) return;
+      try {
+        if (ticks.length > 0) await this.o.sink.send(ticks);
+        if (letters.length > 0) await this.o.sink.sendDeadLetters(letters);
+        if (events.length > 0) await this.o.sink.sendEvents(events);
+        this.produced += ticks.length;
+        this.rejected += letters.length;
+      } catch (err) {
+        this.failed = true;
+        this.log.error({ err }, 'venue feed could not write its output');
+        this.o.onFatal?.(err as Error);
+      }
+    });
+  }
+}
