@@ -127,8 +127,12 @@ const COMMANDS: Record<string, Command> = {
   gateway: {
     summary: 'serve live bars, trades and signals over WebSocket, REST history and quotes, /health, /metrics and the chart page',
     usage: 'gateway [--gateway-port 8088]',
-    // History is read from a store; the intervals are what subscriptions and queries may name.
-    reads: { groups: ['log', 'kafka', 'topics', 'gateway', 'auth'], keys: ['intervals', 'barsTable', 'pgUrl', 'tsdbUrl', 'questdbPgUrl', 'pgIdleCloseMs'] },
+    // History is read from a store; the intervals are what subscriptions and queries may name; the Kafka
+    // consumer is restarted after a broker outage with backoff up to TE_RETRY_MAX_MS.
+    reads: {
+      groups: ['log', 'kafka', 'topics', 'gateway', 'auth'],
+      keys: ['intervals', 'barsTable', 'pgUrl', 'tsdbUrl', 'questdbPgUrl', 'pgIdleCloseMs', 'retryMaxMs'],
+    },
     run: async (config) => {
       const log = logger('gateway');
       const { Gateway } = await import('../gateway/server.js');
