@@ -82,7 +82,9 @@ for (const sc of scenarios)
     await ensureTopics(kafka, config);
 
     // Bad input first: it must go to the dead-letter topic with a reason and disturb nothing.
-    const producer = kafka.producer();
+    // Idempotent: a send retried after a broker hiccup (a leader election right after the fault tests) must not
+    // write an injected record twice.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const validBody = tickType.toBuffer({
       venue: 'SIM',

@@ -35,7 +35,7 @@ t.test('a record too large to dead-letter whole: reduced dead letter, consumptio
   // dead-letter headers on top.
   const poison = Buffer.alloc(BROKER_LIMIT - 100);
   for (let i = 0; i < poison.length; i++) poison[i] = (i * 31 + 7) & 0xff;
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   await producer.send({ topic: config.topicTicks, messages: [{ key: 'BTC-USD', value: poison }] });
   await producer.disconnect();
