@@ -70,13 +70,16 @@ function serve(socket) {
         const finish = () => {
           socket.removeAllListeners('data');
           // A client may die half-way through an extended-protocol exchange or a transaction: end both
-          // (Sync, then ROLLBACK) so the next session starts clean. Bounded, so one stuck cleanup cannot
-          // hold the line forever.
-          const cleanup = work
+          // (Sync, then ROLLBACK) so the next session starts clean. The next session waits for all of it: PGlite
+          // is one backend, so a clean-up still running when the next session starts would run its Sync and
+          // ROLLBACK in the middle of that session's statements (a time limit here once let that happen, and a
+          // client that had just timed out found every later statement of its own failing). Statements end by
+          // themselves: clients set statement_timeout.
+          work
             .then(() => db.execProtocolRaw(SYNC))
             .then(() => db.exec('ROLLBACK'))
-            .catch(() => undefined);
-          Promise.race([cleanup, new Promise((r) => setTimeout(r, 5000))]).finally(release);
+            .catch(() => undefined)
+            .finally(release);
         };
         socket.on('data', (chunk) => {
           const { messages, refuseEncryption } = framer.push(chunk);

@@ -31,7 +31,17 @@ t.test(`${PER_KIND} faults of each kind (${FAULT_KINDS.join(', ')}) under a live
   t.equal(r.ws.gaps, 0, `no sequence gap in ${r.ws.series} streams`);
   t.same(r.ws.diffs, [], `the client saw every 1s bar of its span, equal to the offline bars (${r.ws.bars} bars)`);
   t.ok(r.notReadyDuringStoreOutages > 0, `/ready answered 503 during ${r.notReadyDuringStoreOutages} of ${r.storeOutages} store outages`);
-  t.equal(r.readyAtEnd, 200, 'ready again after the faults');
+  t.equal(r.readyAtEnd, 200, 'ready again after the faults', { readyBody: r.readyBody });
+  // What the aggregator said about its dependencies, for a run that did not end ready (one log line per change).
+  if (r.readyAtEnd !== 200)
+    t.comment(
+      (r.aggregatorLog ?? '')
+        .split('\n')
+        .filter((l) => /unavailable|available again|stalled|crashed/.test(l))
+        .slice(-30)
+        .map((l) => l.slice(0, 400))
+        .join('\n'),
+    );
   t.ok(Object.keys(r.retries).length > 0, `writes retried: ${JSON.stringify(r.retries)}`);
   t.same(r.stopCodes, { aggregator: 0, gateway: 0 }, 'aggregator and gateway stop cleanly');
 });
