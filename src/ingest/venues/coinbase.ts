@@ -48,21 +48,7 @@ function marketTrades(msg: JsonObject, ingestTime: number): VenueTrade[] {
     const trades = event.array('trades', 'trades');
     trades.forEach((_, i) => {
       const f = MessageFields.item(trades, i, `${event.where} trades`);
-      const venueSymbol = f.text('product_id', 'product');
-      out.push({
-        venueSymbol,
-        snapshot: type === 'snapshot',
-        tick: {
-          venue: VENUE,
-          symbol: fromDashed(venueSymbol, f.label('product_id', 'product')),
-          eventTime: f.iso('time', 'trade time'),
-          price: f.decimal('price', 'price'),
-          size: f.decimal('size', 'size'),
-          side: f.side('side', 'taker side', TAKER_SIDE),
-          tradeId: f.id('trade_id', 'trade id'),
-          ingestTime,
-        },
-      });
+      out.push(trade(f, ingestTime, type === 'snapshot', f.side('side', 'taker side', TAKER_SIDE)));
     });
   });
   return out;
@@ -70,17 +56,22 @@ function marketTrades(msg: JsonObject, ingestTime: number): VenueTrade[] {
 
 function exchangeMatch(msg: JsonObject, type: 'match' | 'last_match', ingestTime: number): VenueTrade {
   const f = new MessageFields(msg, `${VENUE} ${type}`);
+  return trade(f, ingestTime, type === 'last_match', f.side('side', 'maker side', MAKER_SIDE_TO_TAKER));
+}
+
+/** Both feeds name a trade's fields alike; only the meaning of `side` differs, so the caller reads it. */
+function trade(f: MessageFields, ingestTime: number, snapshot: boolean, side: Side): VenueTrade {
   const venueSymbol = f.text('product_id', 'product');
   return {
     venueSymbol,
-    snapshot: type === 'last_match',
+    snapshot,
     tick: {
       venue: VENUE,
       symbol: fromDashed(venueSymbol, f.label('product_id', 'product')),
       eventTime: f.iso('time', 'trade time'),
       price: f.decimal('price', 'price'),
       size: f.decimal('size', 'size'),
-      side: f.side('side', 'maker side', MAKER_SIDE_TO_TAKER),
+      side,
       tradeId: f.id('trade_id', 'trade id'),
       ingestTime,
     },
