@@ -4,6 +4,7 @@ import { ConfigError } from './errors.js';
 import { parseIsoMicros } from './time.js';
 import { parseInterval, type IntervalSpec } from './contracts/interval.js';
 import { SignalRules } from './contracts/signal-rules.js';
+import { QuoteTickRules } from './contracts/quote-ticks.js';
 
 type Kind = 'string' | 'optional' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time' | 'origin' | 'zone';
 
@@ -20,6 +21,7 @@ export const CONFIG_GROUPS = {
   stores: 'stores',
   gateway: 'gateway',
   auth: 'gateway auth',
+  push: 'push ingestion endpoint',
 } as const;
 export type ConfigGroup = keyof typeof CONFIG_GROUPS;
 
@@ -67,6 +69,13 @@ export const CONFIG_SPEC = {
     kind: 'string',
     default: 'feed.events',
     doc: 'topic of Avro feed events of venue feeds (gaps in trade ids filled or given up), keyed by symbol',
+  },
+  topicQuotes: {
+    env: 'TE_TOPIC_QUOTES',
+    group: 'topics',
+    kind: 'string',
+    default: 'quotes',
+    doc: 'topic of Avro quotes (best bid and ask, from brokers and FX venues through the push endpoint), keyed by symbol',
   },
   topicBars: { env: 'TE_TOPIC_BARS', group: 'topics', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
   topicBarsLive: {
@@ -573,6 +582,111 @@ export const CONFIG_SPEC = {
     max: 65535,
     doc: 'gateway HTTP/WebSocket port (0 = any free port)',
   },
+  pushHost: { env: 'TE_PUSH_HOST', group: 'push', kind: 'string', default: '127.0.0.1', doc: 'push-gateway bind address' },
+  pushPort: {
+    env: 'TE_PUSH_PORT',
+    group: 'push',
+    kind: 'int',
+    default: '8089',
+    min: 0,
+    max: 65535,
+    doc: 'push-gateway HTTP/WebSocket port (0 = any free port)',
+  },
+  pushKeysFile: {
+    env: 'TE_PUSH_KEYS_FILE',
+    group: 'push',
+    kind: 'optional',
+    default: '',
+    doc: 'JSON file of the API keys that may push: [{"id","key" or "sha256","venues":["MT5-*"],"symbols":["EUR*"],"limits":{...}}]; required by push-gateway',
+  },
+  pushMaxBodyBytes: {
+    env: 'TE_PUSH_MAX_BODY_BYTES',
+    group: 'push',
+    kind: 'int',
+    default: '1048576',
+    min: 1024,
+    max: 67_108_864,
+    doc: 'largest batch: an HTTP request body or a WebSocket message (413, or close code 1009, past it)',
+  },
+  pushMaxRecords: {
+    env: 'TE_PUSH_MAX_RECORDS',
+    group: 'push',
+    kind: 'int',
+    default: '10000',
+    min: 1,
+    max: 1_000_000,
+    doc: 'most records in one batch (400 past it)',
+  },
+  pushAckTimeoutMs: {
+    env: 'TE_PUSH_ACK_TIMEOUT_MS',
+    group: 'push',
+    kind: 'int',
+    default: '10000',
+    min: 100,
+    max: 600_000,
+    doc: 'a batch the broker has not acknowledged within this long is answered 503 (the write goes on; the same batch sent again is recognised)',
+  },
+  pushDedupeWindowMs: {
+    env: 'TE_PUSH_DEDUPE_WINDOW_MS',
+    group: 'push',
+    kind: 'int',
+    default: '3600000',
+    min: 0,
+    max: 604_800_000,
+    doc: 'a pushed trade or quote whose identity (venue, symbol, id) was written this recently is a duplicate and not written again; read back from the topics at start-up',
+  },
+  pushDedupeMaxIds: {
+    env: 'TE_PUSH_DEDUPE_MAX_IDS',
+    group: 'push',
+    kind: 'int',
+    default: '250000',
+    min: 1,
+    max: 50_000_000,
+    doc: 'most identities remembered for TE_PUSH_DEDUPE_WINDOW_MS (the oldest are forgotten first; about 100 bytes each)',
+  },
+  pushIdempotencyWindowMs: {
+    env: 'TE_PUSH_IDEMPOTENCY_WINDOW_MS',
+    group: 'push',
+    kind: 'int',
+    default: '86400000',
+    min: 0,
+    max: 604_800_000,
+    doc: 'the answer to a batch sent with an Idempotency-Key is kept this long: the same key and body get it again, nothing is written',
+  },
+  pushIdempotencyMaxBytes: {
+    env: 'TE_PUSH_IDEMPOTENCY_MAX_BYTES',
+    group: 'push',
+    kind: 'int',
+    default: '67108864',
+    min: 0,
+    max: 4_294_967_296,
+    doc: 'most bytes of kept answers (the oldest are forgotten first)',
+  },
+  pushLimitRps: {
+    env: 'TE_PUSH_LIMIT_RPS',
+    group: 'push',
+    kind: 'number',
+    default: '100',
+    min: 0.1,
+    max: 1_000_000,
+    doc: "batches (HTTP requests and WebSocket messages) per second per key, burst of the same size; a key's limits.requestsPerSecond wins",
+  },
+  pushLimitConnections: {
+    env: 'TE_PUSH_LIMIT_CONNECTIONS',
+    group: 'push',
+    kind: 'int',
+    default: '10',
+    min: 1,
+    max: 100_000,
+    doc: "WebSocket connections per key; a key's limits.maxConnections wins",
+  },
+  pushQuoteTicks: {
+    env: 'TE_PUSH_QUOTE_TICKS',
+    group: 'push',
+    kind: 'optional',
+    default: '',
+    doc: "symbols whose pushed quotes also become ticks (for bars where there are no trades): rules 'pattern,pattern=bid|ask|mid;...', first match wins; each quote is a tick of size 1 at that price, trade id Q<B|A|M>:<quoteId>; empty = none",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 type Spec = typeof CONFIG_SPEC;
@@ -712,6 +826,11 @@ function crossCheck(c: Config): void {
     ['TE_FEED_REST_URL', c.feedRestUrl],
   ] as const) {
     if (url !== '' && !URL.canParse(url)) throw new ConfigError(env, `must be a URL or empty (got '${url}')`);
+  }
+  try {
+    QuoteTickRules.parse(c.pushQuoteTicks);
+  } catch (err) {
+    throw new ConfigError('TE_PUSH_QUOTE_TICKS', (err as Error).message);
   }
   if (c.dailyTimezone !== 'UTC' && c.intervals[0]!.name === '1d')
     throw new ConfigError('TE_DAILY_TIMEZONE', 'needs a base interval below 1d (the first of TE_INTERVALS), so days roll up from it');

@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   config: 'TE_CONFIG',
   invalidArg: 'TE_INVALID_ARG',
   invalidTick: 'TE_INVALID_TICK',
+  invalidQuote: 'TE_INVALID_QUOTE',
   decode: 'TE_DECODE',
   lateTick: 'TE_LATE_TICK',
   sink: 'TE_SINK',
@@ -24,6 +25,10 @@ export const ERROR_CODES = {
   unknownSymbol: 'TE_UNKNOWN_SYMBOL',
   misdirected: 'TE_MISDIRECTED',
   storeUnavailable: 'TE_STORE_UNAVAILABLE',
+  unsupportedMediaType: 'TE_UNSUPPORTED_MEDIA_TYPE',
+  idempotencyConflict: 'TE_IDEMPOTENCY_CONFLICT',
+  brokerUnavailable: 'TE_BROKER_UNAVAILABLE',
+  overloaded: 'TE_OVERLOADED',
   internal: 'TE_INTERNAL',
 } as const;
 
@@ -218,8 +223,43 @@ export class StoreUnavailableError extends TickEngineError {
   }
 }
 
+/** A request body in a format the endpoint does not take (its Content-Type): 415. */
+export class UnsupportedMediaTypeError extends TickEngineError {
+  override readonly status = 415;
+  constructor(message: string) {
+    super(ERROR_CODES.unsupportedMediaType, message);
+  }
+}
+
+/** An Idempotency-Key used again with a different request body: 422 (the first body's answer stands). */
+export class IdempotencyConflictError extends TickEngineError {
+  override readonly status = 422;
+  constructor(message: string) {
+    super(ERROR_CODES.idempotencyConflict, message);
+  }
+}
+
+/**
+ * The broker did not acknowledge a write in time: 503, and the client sends the same batch again (what was
+ * written is recognised and not written twice).
+ */
+export class BrokerUnavailableError extends TickEngineError {
+  override readonly status = 503;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.brokerUnavailable, message, options);
+  }
+}
+
+/** Too much work is waiting already (a bounded queue is full): 503, try again shortly. */
+export class OverloadedError extends TickEngineError {
+  override readonly status = 503;
+  constructor(message: string) {
+    super(ERROR_CODES.overloaded, message);
+  }
+}
+
 /** Reason codes carried on dead-letter records: a record is rejected with exactly one of these. */
-export type RejectCode = typeof ERROR_CODES.decode | typeof ERROR_CODES.invalidTick | typeof ERROR_CODES.lateTick;
+export type RejectCode = typeof ERROR_CODES.decode | typeof ERROR_CODES.invalidTick | typeof ERROR_CODES.invalidQuote | typeof ERROR_CODES.lateTick;
 
 /**
  * What a client is told about any error, REST or WebSocket alike: a TickEngineError keeps its code, message and

@@ -218,3 +218,31 @@ export const feedTradesHeld = new Gauge({
   labelNames: ['venue', 'symbol'],
   registers: [registry],
 });
+export const pushBatches = new Counter({
+  name: 'tick_engine_push_batches_total',
+  help: 'Batches answered by the push endpoint, by transport (http, ws) and status (200, 207, 401, 503, ...)',
+  labelNames: ['transport', 'status'],
+  registers: [registry],
+});
+export const pushRecords = new Counter({
+  name: 'tick_engine_push_records_total',
+  help: 'Pushed trades, quotes and ticks made from quotes, by kind (trade, quote, quote_tick) and outcome: written (acknowledged by the broker), duplicate (written before, not again), rejected (invalid: answered with the reason, dead-lettered)',
+  labelNames: ['kind', 'outcome'],
+  registers: [registry],
+});
+export const pushBatchSeconds = new Histogram({
+  name: 'tick_engine_push_batch_seconds',
+  help: 'From a batch fully received to its answer (parse, validate, broker acknowledgement)',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+export const pushIdentities = new Gauge({
+  name: 'tick_engine_push_identities',
+  help: 'Identities of written trades and quotes the push endpoint remembers to recognise duplicates (TE_PUSH_DEDUPE_WINDOW_MS, TE_PUSH_DEDUPE_MAX_IDS)',
+  registers: [registry],
+});
+export const pushReplayed = new Counter({
+  name: 'tick_engine_push_replayed_total',
+  help: 'Batches answered from the kept answer of an earlier batch with the same Idempotency-Key (nothing written)',
+  registers: [registry],
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { projectRoot } from '../paths.js';
 
-export type SchemaName = 'tick' | 'bar' | 'signal' | 'frame' | 'feedEvent';
+export type SchemaName = 'tick' | 'bar' | 'signal' | 'frame' | 'feedEvent' | 'quote';
 
 export interface RegisteredSchema {
   id: number;

@@ -27,6 +27,7 @@ export async function ensureTopics(kafka: Kafka, config: Config): Promise<void> 
       config.topicDlq,
       config.topicState,
       config.topicFeedEvents,
+      config.topicQuotes,
     ].filter((t) => !existing.has(t));
     if (wanted.length === 0) return;
     await admin.createTopics({

@@ -1,7 +1,8 @@
-// Tick plausibility checks.
+// Tick and quote plausibility checks.
 import t from 'tap';
+import type { Quote } from '../../src/contracts/quote.js';
 import type { Tick } from '../../src/contracts/tick.js';
-import { assertTick, tickProblem } from '../../src/contracts/validate.js';
+import { assertTick, quoteFieldProblem, tickFieldProblem, tickProblem } from '../../src/contracts/validate.js';
 
 const good: Tick = {
   venue: 'SIM',
@@ -47,4 +48,53 @@ t.test('an event time too far ahead of the ingest time is invalid (TE_MAX_FUTURE
   t.equal(tickProblem({ ...good, eventTime: y2199 }), null, 'without a bound (the default) it passes, as before');
   t.equal(tickProblem({ ...good, eventTime: y2199, ingestTime: 0 }, minute), null, 'no ingest time (CSV files): not checked');
   t.equal(tickProblem({ ...good, eventTime: good.ingestTime - 86_400_000_000 }, minute), null, 'behind the ingest time by any amount: a backfill');
+});
+
+t.test('tickFieldProblem names the field of each problem', async (t) => {
+  const cases: [Partial<Tick>, string][] = [
+    [{ symbol: '' }, 'symbol'],
+    [{ venue: 'x'.repeat(65) }, 'venue'],
+    [{ eventTime: 1 }, 'eventTime'],
+    [{ eventTime: good.ingestTime + 120_000_000 }, 'eventTime'],
+    [{ price: 0 }, 'price'],
+    [{ size: Number.NaN }, 'size'],
+    [{ side: 'B' as never }, 'side'],
+    [{ tradeId: 'x'.repeat(129) }, 'tradeId'],
+  ];
+  for (const [patch, field] of cases) t.equal(tickFieldProblem({ ...good, ...patch }, 60_000_000)?.field, field, JSON.stringify(patch).slice(0, 60));
+  t.equal(tickFieldProblem(good), null);
+  t.equal(tickProblem({ ...good, price: 0 }), tickFieldProblem({ ...good, price: 0 })!.reason, 'tickProblem is the same reason without the field');
+});
+
+t.test('quote checks: prices, a crossed book, optional sizes, quote id', async (t) => {
+  const q: Quote = {
+    venue: 'MT5-DEMO',
+    symbol: 'EURUSD',
+    eventTime: 1_704_067_200_000_000,
+    bid: 1.1,
+    ask: 1.1002,
+    bidSize: null,
+    askSize: 2_000_000,
+    quoteId: '1704067200000000',
+    ingestTime: 1_704_067_200_000_100,
+  };
+  t.equal(quoteFieldProblem(q), null);
+  t.equal(quoteFieldProblem({ ...q, ask: q.bid }), null, 'a locked book (bid = ask) passes');
+  t.equal(quoteFieldProblem({ ...q, bidSize: 0 }), null, 'an empty side passes');
+  const bad: [Partial<Quote>, string, RegExp][] = [
+    [{ bid: 0 }, 'bid', /bid 0/],
+    [{ ask: Number.POSITIVE_INFINITY }, 'ask', /ask/],
+    [{ ask: 1.0999 }, 'ask', /crossed/],
+    [{ bidSize: -1 }, 'bidSize', /bidSize/],
+    [{ askSize: Number.NaN }, 'askSize', /askSize/],
+    [{ quoteId: '' }, 'quoteId', /quoteId/],
+    [{ quoteId: 'x'.repeat(121) }, 'quoteId', /1\.\.120/],
+    [{ eventTime: 1_704_067_200_000 }, 'eventTime', /eventTime/],
+    [{ symbol: '' }, 'symbol', /symbol/],
+  ];
+  for (const [patch, field, re] of bad) {
+    const p = quoteFieldProblem({ ...q, ...patch });
+    t.equal(p?.field, field, JSON.stringify(patch).slice(0, 60));
+    t.match(p?.reason, re);
+  }
 });

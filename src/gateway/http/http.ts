@@ -24,6 +24,7 @@ export interface Reply {
 const STATUS: Record<number, string> = {
   200: '200 OK',
   204: '204 No Content',
+  207: '207 Multi-Status',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
@@ -32,6 +33,7 @@ const STATUS: Record<number, string> = {
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   421: '421 Misdirected Request',
+  422: '422 Unprocessable Content',
   429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
