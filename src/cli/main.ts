@@ -142,6 +142,20 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  'push-gateway': {
+    summary:
+      'take trades and quotes pushed by brokers and MetaTrader 5 (POST /v1/ticks, WebSocket /v1/ticks/ws; API keys from TE_PUSH_KEYS_FILE) into the ticks and quotes topics',
+    usage: 'push-gateway --push-keys-file keys.json [--push-port 8089] [--push-quote-ticks "EUR*=mid"] ...',
+    // Validation's TE_MAX_FUTURE_MS bounds pushed event times as it bounds the feeds'.
+    reads: { groups: ['log', 'kafka', 'topics', 'validation', 'push'] },
+    run: async (config) => {
+      const log = logger('push');
+      const { PushServer } = await import('../push/server.js');
+      const server = await PushServer.start(config, await createKafka(config, 'push'), log);
+      await onShutdown(log, [{ name: 'push-gateway', stop: () => server.stop() }]);
+      return 0;
+    },
+  },
   demo: {
     summary: 'start the local stack and the whole engine (feed → Kafka → bars → stores → gateway → chart) until Ctrl-C',
     usage: 'demo [--keep-stack] [--sim-rate N] [--gateway-port N] ...',
@@ -233,7 +247,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function mainHelp(): string {
-  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
   return `usage: tick-engine <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nEvery option is also an environment variable (see 'tick-engine config').\nRun 'tick-engine <command> --help' for a command's options.\n`;
 }
 

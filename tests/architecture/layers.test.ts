@@ -2,6 +2,7 @@
 // and no folder holds more than about a quarter of the code. The layers (docs/architecture.md, "Layout"):
 //
 //   cli       the commands: wire everything
+//   push      the push endpoint: brokers and MetaTrader 5 post ticks and quotes (uses the gateway's HTTP and auth parts)
 //   gateway   WebSocket and REST serving (auth/, http/, rest/, ws/, fanout/)
 //   runtime   what drives the aggregation: consumer, workers, output path, replay
 //   ingest    sources of ticks: the simulator and feed, files (files/), venue messages (venues/)
@@ -16,7 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import t from 'tap';
 import { projectRoot } from '../../src/paths.js';
 
-const LAYERS = ['errors', 'contracts', 'base', 'aggregate', 'stream', 'stores', 'ingest', 'runtime', 'gateway', 'cli'] as const;
+const LAYERS = ['errors', 'contracts', 'base', 'aggregate', 'stream', 'stores', 'ingest', 'runtime', 'gateway', 'push', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 const MAX_FOLDER_SHARE = 0.27;
 
