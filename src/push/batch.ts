@@ -3,20 +3,9 @@
 import { UnsupportedMediaTypeError, describe } from '../errors.js';
 import { FRAMED_AVRO, readFramed } from './framed.js';
 import { readNdjson } from './ndjson.js';
-import type { ReadContext, RecordError, RecordItems } from './records.js';
+import type { BatchRecord, ReadContext } from './records.js';
 
 export type BatchFormat = 'ndjson' | 'avro';
-
-export interface BatchRecord {
-  /** Position in the batch, from 0. */
-  index: number;
-  /** NDJSON: the line it is on, from 1 (blank lines count). */
-  line?: number;
-  /** The record's bytes as sent: what the dead-letter topic gets when it is rejected. */
-  raw: Buffer;
-  items?: RecordItems;
-  error?: RecordError;
-}
 
 export const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
 

@@ -8,8 +8,7 @@ import { BadRequestError } from '../errors.js';
 import type { Quote } from '../contracts/quote.js';
 import type { Tick } from '../contracts/tick.js';
 import { schema } from '../stream/schemas.js';
-import type { BatchRecord } from './batch.js';
-import { checkQuote, checkTrade, type ReadContext } from './records.js';
+import { checkQuote, checkTrade, type BatchRecord, type ReadContext } from './records.js';
 
 export const FRAMED_AVRO = 'application/vnd.tick-engine.avro-framed';
 const HEADER = 5;

@@ -2,8 +2,7 @@
 // record's error, not the batch's. Blank lines are skipped; a line may end in \r\n.
 import { BadRequestError, ERROR_CODES } from '../errors.js';
 import { parseUntrustedJson } from '../untrusted-json.js';
-import type { BatchRecord } from './batch.js';
-import { readJsonRecord, isRecordError, type ReadContext } from './records.js';
+import { readJsonRecord, isRecordError, type BatchRecord, type ReadContext } from './records.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -24,6 +24,18 @@ export interface RecordItems {
   quotes: Quote[];
 }
 
+/** A record of a batch, read: what it stands for, or why it is rejected. */
+export interface BatchRecord {
+  /** Position in the batch, from 0. */
+  index: number;
+  /** NDJSON: the line it is on, from 1 (blank lines count). */
+  line?: number;
+  /** The record's bytes as sent: what the dead-letter topic gets when it is rejected. */
+  raw: Buffer;
+  items?: RecordItems;
+  error?: RecordError;
+}
+
 /** What the checks need besides the record: the ingest time to stamp, how far event times may run ahead (µs). */
 export interface ReadContext {
   ingestTime: number;
