@@ -5,7 +5,7 @@
 // kept answer and nothing is written (replies.ts); without one, its records are still recognised by identity.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
-import { AuthError, BadRequestError, BrokerUnavailableError, ERROR_CODES, TickEngineError } from '../errors.js';
+import { AuthError, BadRequestError, BrokerUnavailableError, ERROR_CODES, KafkaReadError, TickEngineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { pushReplayed, pushRecords } from '../metrics.js';
 import type { DeadLetter } from '../stream/dlq.js';
@@ -108,14 +108,20 @@ export class PushIngest {
       write.catch(() => undefined);
       return await Promise.race([write, timeout]);
     } catch (err) {
-      if (err instanceof TickEngineError) throw err;
-      if (err instanceof Error && err.name.startsWith('KafkaJS'))
-        throw new BrokerUnavailableError(`the broker did not take the batch (${err.message}): send the same batch again`, { cause: err });
+      if (brokerFailure(err))
+        throw new BrokerUnavailableError(`the broker did not take the batch (${(err as Error).message}): send the same batch again`, { cause: err });
       throw err;
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/** A failure of the broker or the way to it (kafkajs' errors, the read-back's, a socket's), not of this code. */
+function brokerFailure(err: unknown): boolean {
+  if (err instanceof KafkaReadError) return true;
+  if (err instanceof TickEngineError || !(err instanceof Error)) return false;
+  return err.name.startsWith('KafkaJS') || /^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code ?? ''));
 }
 
 /** 403 for the whole batch when one of its records names a venue or symbol the key may not write. */

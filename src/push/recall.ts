@@ -1,7 +1,10 @@
-// At start-up, the identities of the trades and quotes written during the last TE_PUSH_DEDUPE_WINDOW_MS, read back
-// from the ticks and quotes topics: a batch written just before a restart and sent again just after it (the client
-// never saw the answer) is still recognised. Only venues some push key may write are remembered; the read is
-// bounded by TE_PUSH_DEDUPE_MAX_IDS, shared out over the partitions (each keeps its most recent records).
+// The identities of the trades and quotes on the ticks and quotes topics since a time, read back into the window:
+//   - at start-up, since TE_PUSH_DEDUPE_WINDOW_MS ago: a batch written just before a restart and sent again just
+//     after it (the client never saw the answer) is still recognised;
+//   - after a write failed, since that write began (writer.ts): the broker may have written records whose
+//     acknowledgement was lost, and only the topics can say which.
+// Only venues some push key may write are remembered; the read is bounded by TE_PUSH_DEDUPE_MAX_IDS, shared out over
+// the partitions (each keeps its most recent records).
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Quote } from '../contracts/quote.js';
@@ -24,13 +27,17 @@ export interface Recalled {
   undecodable: number;
 }
 
-/** Reads the window back into `window`; `venueAllowed`: the venues whose identities matter. */
+/**
+ * Reads the identities written since `since` (ms since the epoch; default: the window's start) into `window`;
+ * `venueAllowed`: the venues whose identities matter.
+ */
 export async function recallIdentities(
   kafka: Kafka,
   config: Config,
   window: IdentityWindow,
   venueAllowed: (venue: string) => boolean,
   log: Logger,
+  since = Date.now() - config.pushDedupeWindowMs,
 ): Promise<Recalled> {
   const out: Recalled = { records: 0, remembered: 0, undecodable: 0 };
   if (config.pushDedupeWindowMs === 0) return out;
@@ -38,7 +45,6 @@ export async function recallIdentities(
     { topic: config.topicTicks, schema: 'tick', identity: tradeIdentity },
     { topic: config.topicQuotes, schema: 'quote', identity: quoteIdentity },
   ];
-  const since = Date.now() - config.pushDedupeWindowMs;
   const admin = kafka.admin();
   await admin.connect();
   const ranges: { source: Source; partition: number; from: number; to: number; leader: ReturnType<Awaited<ReturnType<typeof partitionLeaders>>> }[] = [];
@@ -80,6 +86,6 @@ export async function recallIdentities(
       }
     }
   }
-  log.info({ ...out, windowMs: config.pushDedupeWindowMs, identities: window.size }, 'identities of recently written trades and quotes read back');
+  log.info({ ...out, since: new Date(since).toISOString(), identities: window.size }, 'identities of written trades and quotes read back from the topics');
   return out;
 }

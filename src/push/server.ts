@@ -18,7 +18,6 @@ import { serializeAnswer } from './answer.js';
 import { formatOf } from './batch.js';
 import { PushIngest } from './ingest.js';
 import { PushKeys, type PushScope } from './keys.js';
-import { recallIdentities } from './recall.js';
 import { PushWriter } from './writer.js';
 
 /** Batches one WebSocket connection may have waiting for their answers; past it a message is refused (TE_OVERLOADED). */
@@ -60,10 +59,10 @@ export class PushServer {
    */
   static async start(config: Config, kafka: Kafka, log: Logger): Promise<PushServer> {
     const keys = PushKeys.fromConfig(config);
-    const writer = await PushWriter.open(config, kafka, log);
+    const writer = await PushWriter.open(config, kafka, keys.anyVenueAllowed, log);
     let server: PushServer | undefined;
     try {
-      await recallIdentities(kafka, config, writer.window, keys.anyVenueAllowed, log);
+      await writer.recall();
       server = new PushServer(config, keys, writer, log);
       await server.listen();
     } catch (err) {

@@ -5,7 +5,10 @@
 // Batches are written one at a time, so a record is checked against the identities written before it only once
 // those writes have settled: a retry that arrives while the first attempt is still being written waits behind it,
 // then finds its records written and skips them. Identities are remembered per acknowledged send, so a batch that
-// failed halfway (ticks acknowledged, quotes not) skips what was acknowledged when it is sent again.
+// failed halfway (ticks acknowledged, quotes not) skips what was acknowledged when it is sent again. A send that
+// failed may still have been written (its acknowledgement lost): the writer is then in doubt, and before the next
+// batch it reads the topics back from when the failed write began (recall.ts) — the records found there count as
+// written, so the client's retry does not write them twice. Until that read succeeds, nothing else is written.
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Quote } from '../contracts/quote.js';
@@ -21,9 +24,12 @@ import { encode } from '../stream/serde.js';
 import { sendChunked } from '../stream/send.js';
 import { ensureTopics } from '../stream/topics.js';
 import { IdentityWindow, quoteIdentity, tradeIdentity } from './identity-window.js';
+import { recallIdentities } from './recall.js';
 
 /** Batches waiting to be written, at most; past it a batch is refused (503) rather than held (bodies are in memory). */
 export const MAX_QUEUED_BATCHES = 64;
+/** A failed write is read back from this long before it began (record timestamps are this process's clock, or the broker's). */
+const DOUBT_MARGIN_MS = 10_000;
 
 export interface WriteRequest {
   trades: Tick[];
@@ -50,22 +56,31 @@ export class PushWriter implements BatchWriter {
   private readonly tickSchema = schema('tick');
   private readonly quoteSchema = schema('quote');
   private queued = 0;
+  /** When the earliest write that failed since the last read-back began (ms): the writer is in doubt. */
+  private doubtSince: number | undefined;
 
   private constructor(
     private readonly config: Config,
+    private readonly kafka: Kafka,
     private readonly producer: Producer,
+    private readonly venueAllowed: (venue: string) => boolean,
     private readonly log: Logger,
   ) {
     this.window = new IdentityWindow(config.pushDedupeWindowMs, config.pushDedupeMaxIds);
     this.rules = QuoteTickRules.parse(config.pushQuoteTicks);
   }
 
-  /** Creates the topics if missing and connects the producer. */
-  static async open(config: Config, kafka: Kafka, log: Logger): Promise<PushWriter> {
+  /** Creates the topics if missing and connects the producer; `venueAllowed`: the venues any key may push (read-backs). */
+  static async open(config: Config, kafka: Kafka, venueAllowed: (venue: string) => boolean, log: Logger): Promise<PushWriter> {
     await ensureTopics(kafka, config);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    return new PushWriter(config, producer, log);
+    return new PushWriter(config, kafka, producer, venueAllowed, log);
+  }
+
+  /** Reads back the identities written since `since` (start-up: the whole window). */
+  recall(since?: number): Promise<unknown> {
+    return recallIdentities(this.kafka, this.config, this.window, this.venueAllowed, this.log, since);
   }
 
   /** Writes what is new of a batch, after the batches before it; resolves once the broker acknowledged all of it. */
@@ -82,6 +97,21 @@ export class PushWriter implements BatchWriter {
   }
 
   private async writeNow(req: WriteRequest): Promise<WriteCounts> {
+    const began = Date.now();
+    if (this.doubtSince !== undefined) {
+      await this.recall(this.doubtSince - DOUBT_MARGIN_MS);
+      this.log.info('writes resumed after reading back what the failed write had written');
+      this.doubtSince = undefined;
+    }
+    try {
+      return await this.send(req);
+    } catch (err) {
+      this.doubtSince ??= began;
+      throw err;
+    }
+  }
+
+  private async send(req: WriteRequest): Promise<WriteCounts> {
     const now = Date.now();
     const inBatch = new Set<string>();
     const isNew = (id: string) => {
