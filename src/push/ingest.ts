@@ -4,6 +4,7 @@
 // rejected (each with its index, field and reason). With an Idempotency-Key, the same batch sent again gets the
 // kept answer and nothing is written (replies.ts); without one, its records are still recognised by identity.
 import { createHash } from 'node:crypto';
+import { withTimeout } from '../backoff.js';
 import type { Config } from '../config.js';
 import { AuthError, BadRequestError, BrokerUnavailableError, ERROR_CODES, KafkaReadError, TickEngineError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -94,25 +95,17 @@ export class PushIngest {
    */
   private async written(req: Parameters<BatchWriter['write']>[0]): Promise<WriteCounts> {
     const ms = this.config.pushAckTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new BrokerUnavailableError(`the broker has not acknowledged the batch within ${ms} ms (TE_PUSH_ACK_TIMEOUT_MS): send the same batch again`)),
-        ms,
-      );
-    });
     try {
-      const write = this.writer.write(req);
-      // The write may still fail after the timeout answered: nobody waits for it then.
-      write.catch(() => undefined);
-      return await Promise.race([write, timeout]);
+      // The write goes on after a timeout answered: nobody waits for its outcome then (withTimeout observes it).
+      return await withTimeout(
+        this.writer.write(req),
+        ms,
+        () => new BrokerUnavailableError(`the broker has not acknowledged the batch within ${ms} ms (TE_PUSH_ACK_TIMEOUT_MS): send the same batch again`),
+      );
     } catch (err) {
       if (brokerFailure(err))
         throw new BrokerUnavailableError(`the broker did not take the batch (${(err as Error).message}): send the same batch again`, { cause: err });
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -6,6 +6,7 @@
 // Only venues some push key may write are remembered; the read is bounded by TE_PUSH_DEDUPE_MAX_IDS, shared out over
 // the partitions (each keeps its most recent records).
 import type { Kafka } from 'kafkajs';
+import { backoffMs, sleep } from '../backoff.js';
 import type { Config } from '../config.js';
 import type { Quote } from '../contracts/quote.js';
 import type { Tick } from '../contracts/tick.js';
@@ -25,6 +26,20 @@ export interface Recalled {
   records: number;
   remembered: number;
   undecodable: number;
+}
+
+/** Lookups kafkajs gives up on at once although they are retriable (a leader moved, or a topic was just created). */
+const LOOKUP_ATTEMPTS = 8;
+
+async function retried<T>(lookup: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await lookup();
+    } catch (err) {
+      if (attempt + 1 >= LOOKUP_ATTEMPTS || (err as { retriable?: unknown }).retriable !== true) throw err;
+      await sleep(backoffMs(attempt, 2000));
+    }
+  }
 }
 
 /**
@@ -50,11 +65,9 @@ export async function recallIdentities(
   const ranges: { source: Source; partition: number; from: number; to: number; leader: ReturnType<Awaited<ReturnType<typeof partitionLeaders>>> }[] = [];
   try {
     for (const source of sources) {
-      const [ends, starts, leaders] = await Promise.all([
-        admin.fetchTopicOffsets(source.topic),
-        admin.fetchTopicOffsetsByTimestamp(source.topic, since),
-        partitionLeaders(admin, source.topic),
-      ]);
+      const [ends, starts, leaders] = await retried(() =>
+        Promise.all([admin.fetchTopicOffsets(source.topic), admin.fetchTopicOffsetsByTimestamp(source.topic, since), partitionLeaders(admin, source.topic)]),
+      );
       for (const e of ends) {
         const start = Number(starts.find((s) => s.partition === e.partition)?.offset ?? e.high);
         ranges.push({ source, partition: e.partition, from: Math.max(Number(e.low), start), to: Number(e.high), leader: leaders(e.partition) });

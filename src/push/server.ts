@@ -8,7 +8,17 @@
 import type { Kafka } from 'kafkajs';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import type { Config } from '../config.js';
-import { AuthError, clientError, ERROR_CODES, InternalError, ListenError, NotFoundError, OverloadedError, TickEngineError } from '../errors.js';
+import {
+  AuthError,
+  BadRequestError,
+  clientError,
+  ERROR_CODES,
+  InternalError,
+  ListenError,
+  NotFoundError,
+  OverloadedError,
+  TickEngineError,
+} from '../errors.js';
 import type { Logger } from '../log.js';
 import { authFailures, pushBatchSeconds, pushBatches, registry } from '../metrics.js';
 import { Admission } from '../gateway/auth/auth.js';
@@ -156,11 +166,19 @@ export class PushServer {
     const r = readRequest(req);
     const contentType = req.getHeader('content-type');
     const idempotencyKey = req.getHeader('idempotency-key') || undefined;
-    const body = readBody(res, this.config.pushMaxBodyBytes);
+    let aborted = false;
+    let onAbort: (() => void) | undefined;
+    res.onAborted(() => {
+      aborted = true;
+      onAbort?.();
+    });
+    // A client that goes away mid-body must not leave its batch waiting for ever (a stop waits for every batch).
+    const body = new Promise<Buffer>((resolve, reject) => {
+      onAbort = () => reject(new BadRequestError('the client closed the connection before the body was complete'));
+      readBody(res, this.config.pushMaxBodyBytes).then(resolve, reject);
+    });
     // When auth fails first the body is never awaited: its own rejection (too large) must not go unhandled.
     body.catch(() => undefined);
-    let aborted = false;
-    res.onAborted(() => (aborted = true));
     const done = this.begin();
     (async (): Promise<Reply> => {
       if (!this.ready) throw new OverloadedError('the push-gateway is stopping: send the batch again shortly');

@@ -3,6 +3,7 @@
 // in between; then the ticks, quotes and dead-letter topics are read back: every valid record exactly once, equal
 // field by field to what was posted, nothing of a refused batch, every bad record dead-lettered with its reason.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -241,6 +242,16 @@ t.test('push endpoint on the real broker', async (t) => {
     t.match(bad, { type: 'error', seq: 4, status: 400, code: 'TE_BAD_REQUEST', message: /schema id 9/ });
     const forbidden = await ask(ws, ndjson([mt5('USDJPY', 1, 0, 6, { bid: 150, ask: 150.02 })]));
     t.match(forbidden, { type: 'error', seq: 5, status: 403, code: 'TE_FORBIDDEN' });
+  });
+
+  await t.test('a client that goes away mid-body leaves nothing waiting (the stop below would wait for it)', async (t) => {
+    const sock = net.connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => sock.once('connect', resolve));
+    sock.write(`POST /v1/ticks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${KEY}\r\nContent-Type: application/x-ndjson\r\nContent-Length: 5000\r\n\r\n{"type":`);
+    await new Promise((r) => setTimeout(r, 100));
+    sock.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    t.pass('connection dropped with the body incomplete');
   });
 
   await t.test('after a restart, the identities written before it are read back: a retry writes nothing', async (t) => {
