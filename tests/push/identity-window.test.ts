@@ -55,3 +55,11 @@ t.test('refusals and failures are not kept; bytes are bounded', async (t) => {
   t.ok(cache.size <= 3, `at most ~2000 bytes of answers kept (${cache.size})`);
   t.equal((await cache.run('s', 'big19', 'd', 0, async () => ({ status: 200, body: '' }))).replayed, true, 'the newest is kept');
 });
+
+t.test('identities with non-ASCII names stay distinct', async (t) => {
+  const w = new IdentityWindow(1000, 10);
+  w.add('t\u0000Ü\u0000€-USD\u0000é', 0);
+  t.ok(w.has('t\u0000Ü\u0000€-USD\u0000é', 1));
+  t.notOk(w.has('t\u0000U\u0000€-USD\u0000é', 1));
+  t.notOk(w.has('t\u0000Ã\u0000€-USD\u0000é', 1), 'not confused with the Latin-1 reading of the same bytes');
+});
