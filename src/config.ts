@@ -606,7 +606,7 @@ export const CONFIG_SPEC = {
     default: '1048576',
     min: 1024,
     max: 67_108_864,
-    doc: 'largest batch: an HTTP request body or a WebSocket message (413, or close code 1009, past it)',
+    doc: 'largest batch: an HTTP request body (413 past it) or a WebSocket message (past it the connection is dropped)',
   },
   pushMaxRecords: {
     env: 'TE_PUSH_MAX_RECORDS',
@@ -685,7 +685,7 @@ export const CONFIG_SPEC = {
     group: 'push',
     kind: 'optional',
     default: '',
-    doc: "symbols whose pushed quotes also become ticks (for bars where there are no trades): rules 'pattern,pattern=bid|ask|mid;...', first match wins; each quote is a tick of size 1 at that price, trade id Q<B|A|M>:<quoteId>; empty = none",
+    doc: "symbols whose pushed quotes also become ticks (for bars where there are no trades): rules 'pattern,pattern=side;...' with side bid, ask or mid, first match wins; each quote is a tick of size 1 at that price, trade id QB:, QA: or QM: and the quote id; empty = none",
   },
 } as const satisfies Record<string, KeySpec>;
 

@@ -187,6 +187,13 @@ t.test('push endpoint on the real broker', async (t) => {
     t.match(await wrongType.json(), { code: 'TE_UNSUPPORTED_MEDIA_TYPE' });
     const get = await fetch(`${server.url}v1/ticks`, { headers: auth });
     t.equal(get.status, 405);
+    const huge = await post(server, 'x'.repeat(config.pushMaxBodyBytes + 1), NDJSON);
+    t.equal(huge.status, 413);
+    t.match(await huge.json(), { code: 'TE_BAD_REQUEST', message: /larger than 1048576 bytes/ });
+    const ws = await connect(server, auth);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send('x'.repeat(config.pushMaxBodyBytes + 1));
+    t.equal(await closed, 1006, 'a WebSocket message past the limit drops the connection');
   });
 
   let first: Record<string, unknown> = {};
