@@ -4,6 +4,7 @@ import t from 'tap';
 import avro from 'avsc';
 import { BAR_FIELDS, type Bar } from '../../src/contracts/bar.js';
 import { FEED_EVENT_FIELDS, type FeedEvent } from '../../src/contracts/feed-event.js';
+import { QUOTE_FIELDS, type Quote } from '../../src/contracts/quote.js';
 import { TICK_FIELDS, type Tick } from '../../src/contracts/tick.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
@@ -91,5 +92,40 @@ t.test('feed events: the TypeScript fields are the Avro fields, and both kinds r
     t.equal(buf.readUInt32BE(1), 5);
     t.same({ ...independent.fromBuffer(buf.subarray(5)) }, e);
     t.same({ ...decode<FeedEvent>(s, buf) }, e);
+  }
+});
+
+t.test('quotes: the TypeScript fields are the Avro fields; sizes round-trip as null or a number; ids never change', async (t) => {
+  const s = schema('quote');
+  t.equal(s.id, 6, 'a new id for the quote schema');
+  t.same(
+    ['tick', 'bar', 'signal', 'frame', 'feedEvent'].map((n) => schema(n as never).id),
+    [1, 2, 3, 4, 5],
+    'the ids published before it are unchanged',
+  );
+  t.same(
+    (s.json.fields as { name: string }[]).map((f) => f.name),
+    [...QUOTE_FIELDS],
+  );
+  const quotes: Quote[] = [
+    {
+      venue: 'MT5-DEMO',
+      symbol: 'EURUSD',
+      eventTime: 1_704_067_200_123_000,
+      bid: 1.1,
+      ask: 1.1002,
+      bidSize: null,
+      askSize: null,
+      quoteId: '1704067200123000',
+      ingestTime: 1_704_067_200_200_000,
+    },
+    { venue: 'BRK', symbol: 'GBPUSD', eventTime: 1, bid: 1.27, ask: 1.2702, bidSize: 1e6, askSize: 0, quoteId: 'q', ingestTime: 2 },
+  ];
+  const independent = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/quote.avsc`, 'utf8')), { wrapUnions: false });
+  for (const q of quotes) {
+    const buf = encode(s, q);
+    t.equal(buf.readUInt32BE(1), 6);
+    t.same({ ...independent.fromBuffer(buf.subarray(5)) }, q);
+    t.same({ ...decode<Quote>(s, buf) }, q);
   }
 });
