@@ -33,7 +33,8 @@ t.test('runs, takes a batch, reads only keys its help lists, stops on SIGTERM', 
   const port = await freePort();
   const env = testEnv({ TE_PUSH_PORT: String(port), TE_PUSH_KEYS_FILE: keysFile });
   const trace = join(dir, 'trace.json');
-  const p = runCli(['push-gateway'], { ...process.env, ...env, TE_CONFIG_TRACE: trace });
+  // Info level, whatever the test run's: the stop's log line is checked.
+  const p = runCli(['push-gateway'], { ...process.env, ...env, TE_CONFIG_TRACE: trace, TE_LOG_LEVEL: 'info' });
   t.teardown(() => p.stop());
   await waitHttpOk(`http://127.0.0.1:${port}/ready`, p);
   const record = { type: 'mt5', venue: 'MT5-X', symbol: 'EURUSD', time_msc: Date.now() - 1000, bid: 1.1, ask: 1.1001, flags: 6 };
