@@ -226,7 +226,7 @@ export const pushBatches = new Counter({
 });
 export const pushRecords = new Counter({
   name: 'tick_engine_push_records_total',
-  help: 'Pushed trades, quotes and ticks made from quotes, by kind (trade, quote, quote_tick) and outcome: written (acknowledged by the broker), duplicate (written before, not again), rejected (invalid: answered with the reason, dead-lettered)',
+  help: 'Pushed trades, quotes and ticks made from quotes, by kind (trade, quote, quote_tick; record: a rejected record that was not even readable) and outcome: written (acknowledged by the broker), duplicate (written before, not again), rejected (invalid: answered with the reason, dead-lettered)',
   labelNames: ['kind', 'outcome'],
   registers: [registry],
 });

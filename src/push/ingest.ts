@@ -25,6 +25,8 @@ export interface PushOutcome extends StoredReply {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** The kind label of a rejected record (tick_engine_push_records_total): 'record' when it was not even readable. */
+const REJECTED_KIND: Partial<Record<string, string>> = { [ERROR_CODES.invalidTick]: 'trade', [ERROR_CODES.invalidQuote]: 'quote' };
 
 export class PushIngest {
   private readonly replies: ReplyCache;
@@ -68,7 +70,7 @@ export class PushIngest {
       reason: `${r.error!.field ? `${r.error!.field}: ` : ''}${r.error!.reason}`,
       source: { producer: `push:${scope.principal.id}#${r.index}` },
     }));
-    for (const r of rejected) pushRecords.inc({ kind: r.error!.code === ERROR_CODES.invalidQuote ? 'quote' : 'trade', outcome: 'rejected' });
+    for (const r of rejected) pushRecords.inc({ kind: REJECTED_KIND[r.error!.code] ?? 'record', outcome: 'rejected' });
     const counts = await this.written({ trades, quotes, letters });
     const errors: AnswerError[] = rejected.map((r) => {
       const e: AnswerError = { index: r.index, code: r.error!.code, reason: r.error!.reason };
