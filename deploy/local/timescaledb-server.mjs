@@ -64,9 +64,23 @@ let sessionSeq = 0;
 if (traceFile) {
   setInterval(() => {
     const m = process.memoryUsage();
-    trace(`memory rss ${Math.round(m.rss / 1048576)} MB, heap ${Math.round(m.heapUsed / 1048576)} MB, array buffers ${Math.round(m.arrayBuffers / 1048576)} MB; sessions waiting ${sockets.size}`);
+    trace(`memory rss ${Math.round(m.rss / 1048576)} MB, heap ${Math.round(m.heapUsed / 1048576)} MB, array buffers ${Math.round(m.arrayBuffers / 1048576)} MB; connections ${sockets.size}`);
   }, 30_000).unref();
+  // A session holding the line for long while others wait: what it is doing.
+  setInterval(() => {
+    const c = current;
+    if (!c || sockets.size < 2) return;
+    const now = Date.now();
+    if (now - c.startedAt < 10_000) return;
+    trace(
+      `session ${c.id} holds the line for ${now - c.startedAt} ms with ${sockets.size - 1} waiting: last input ${now - c.lastInputAt} ms ago, ` +
+        `last output ${c.lastOutputAt ? now - c.lastOutputAt : -1} ms ago, statements running ${c.running}, framer holds ${c.framer.buf.length} bytes, ` +
+        `socket destroyed ${c.socket.destroyed} readable ${c.socket.readable} writable ${c.socket.writable} closing ${c.closing}`,
+    );
+  }, 5_000).unref();
 }
+/** The session being served (for the trace). */
+let current;
 
 function serve(socket) {
   sockets.add(socket);
@@ -83,8 +97,11 @@ function serve(socket) {
         }
         trace(`session ${id} ${peer} start`);
         const framer = new Framer();
+        const state = { id, socket, framer, startedAt: Date.now(), lastInputAt: Date.now(), lastOutputAt: 0, running: 0, closing: false };
+        current = state;
         let work = Promise.resolve();
         const finish = () => {
+          state.closing = true;
           socket.removeAllListeners('data');
           // A client may die half-way through an extended-protocol exchange or a transaction: end both
           // (Sync, then ROLLBACK) so the next session starts clean. The next session waits for all of it: PGlite
@@ -102,6 +119,7 @@ function serve(socket) {
             });
         };
         socket.on('data', (chunk) => {
+          state.lastInputAt = Date.now();
           const { messages, refuseEncryption } = framer.push(chunk);
           if (refuseEncryption) {
             socket.write('N');
@@ -110,15 +128,19 @@ function serve(socket) {
           if (messages.length === 0) return;
           const input = new Uint8Array(messages);
           work = work.then(async () => {
+            state.running++;
             try {
               const t0 = Date.now();
               const out = await db.execProtocolRaw(input);
               const took = Date.now() - t0;
+              if (out.length) state.lastOutputAt = Date.now();
               if (took > 1000) trace(`session ${id} ${input.length} bytes took ${took} ms`);
               if (out.length && socket.writable) socket.write(Buffer.from(out));
             } catch (err) {
               process.stderr.write(`protocol error: ${err?.stack ?? err}\n`);
               socket.destroy();
+            } finally {
+              state.running--;
             }
           });
         });
