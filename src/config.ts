@@ -323,7 +323,7 @@ export const CONFIG_SPEC = {
     group: 'venueFeed',
     kind: 'optional',
     default: '',
-    doc: "base URL of the venue's REST API, asked for the trades of a gap in trade ids (Binance only); empty = the venue's real one (https://api.binance.com)",
+    doc: "base URL of the venue's REST API, asked for the trades of a gap in trade ids (Binance, Kraken, OKX, Coinbase; Bybit has none); empty = the venue's real one (api.binance.com, api.kraken.com, www.okx.com, api.exchange.coinbase.com)",
   },
   feedStaleMs: {
     env: 'TE_FEED_STALE_MS',

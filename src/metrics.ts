@@ -218,3 +218,9 @@ export const feedTradesHeld = new Gauge({
   labelNames: ['venue', 'symbol'],
   registers: [registry],
 });
+export const feedHistoryRequests = new Counter({
+  name: 'tick_engine_feed_history_requests_total',
+  help: "Requests to a venue's REST history of trades (filling gaps), by venue and outcome: ok, rate-limited (429/418 or the venue's own refusal; waited out), failed",
+  labelNames: ['venue', 'outcome'],
+  registers: [registry],
+});

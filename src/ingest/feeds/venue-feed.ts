@@ -1,20 +1,21 @@
 // A live venue feed, end to end: the venue's connections (VenueSession) → its adapter's trades → TradeSequencer (each
-// trade once, in id order per symbol; Binance's gaps filled from its REST history, other venues' reported) → tick
-// validation (implausible ones dead-lettered with the reason) → a TickSink (Kafka in production), in small batches.
+// trade once, in id order per symbol; gaps filled from the venue's REST history where it has one, else reported) →
+// tick validation (implausible ones dead-lettered with the reason) → a TickSink (Kafka in production), in small
+// batches.
 //
 // The sink is passed in, so this file knows nothing of Kafka: `KafkaTickSink` is the production one, an in-memory
 // one serves the tests. Batches go out one at a time, in release order, so a symbol's ticks keep their id order.
-import { ERROR_CODES, DecodeError, describe } from '../../errors.js';
+import { ERROR_CODES, DecodeError } from '../../errors.js';
 import type { FeedEvent } from '../../contracts/feed-event.js';
 import type { Tick } from '../../contracts/tick.js';
 import { tickProblem } from '../../contracts/validate.js';
 import { logger, type Logger } from '../../log.js';
 import type { DeadLetter } from '../../stream/dlq.js';
 import type { VenueAdapter, VenueTrade } from '../venues/venue-adapter.js';
-import { BINANCE_REST_URL, BinanceGapFiller } from './binance-gap-filler.js';
-import type { GapFiller } from './gap-filler.js';
+import type { HttpGet } from './history-client.js';
 import { TRADE_ID_ORDER } from './trade-id-order.js';
 import { TradeSequencer, type SequencingLimits } from './trade-sequencer.js';
+import { historyFillerFor } from './venue-history.js';
 import { VenueSession } from './venue-session.js';
 import type { VenueRules } from './venue-rules.js';
 
@@ -35,10 +36,12 @@ export interface VenueFeedOptions {
   maxAheadMicros: number;
   /** The WebSocket URL; default the adapter's. */
   url?: string;
-  /** The REST base of the venue's history (Binance); default the venue's real one. */
+  /** The REST base of the venue's history of trades (venue-history.ts); default the venue's real one. */
   restUrl?: string;
-  /** GET a URL → its body (default: Node's fetch, 10 s timeout); throws on a network error or a status other than 2xx. */
-  httpGet?: (url: string) => Promise<string>;
+  /** The history's HTTP requests (default: Node's fetch, 10 s timeout). */
+  historyTransport?: HttpGet;
+  /** Replaces the venue's spacing of history requests (tests). */
+  historySpacingMs?: number;
   rules?: VenueRules;
   backoffMaxMs?: number;
   backoffBaseMs?: number;
@@ -53,16 +56,6 @@ export interface VenueFeedOptions {
   /** A sink call that failed (not a broker outage: the Kafka sink waits those out): the feed cannot go on. */
   onFatal?: (err: Error) => void;
   log?: Logger;
-}
-
-const HTTP_TIMEOUT_MS = 10_000;
-
-/** GET with Node's fetch: the body of a 2xx answer; DecodeError naming the status otherwise. */
-export async function httpGetText(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
-  const body = await res.text();
-  if (!res.ok) throw new DecodeError(`GET ${url} answered HTTP ${res.status}: ${describe(body.slice(0, 200))}`);
-  return body;
 }
 
 export class VenueFeed {
@@ -87,10 +80,12 @@ export class VenueFeed {
     this.log = (options.log ?? logger('feed')).child({ venue: options.label ?? adapter.venue });
     // InvalidArgumentError for a symbol that is not BASE-QUOTE: before anything connects.
     const venueSymbols = options.symbols.map((s) => adapter.venueSymbol(s));
-    let filler: GapFiller | undefined;
-    if (adapter.venue === 'BINANCE') {
-      filler = new BinanceGapFiller({ kind: 'trade', get: options.httpGet ?? httpGetText, base: options.restUrl || BINANCE_REST_URL });
-    }
+    const filler = historyFillerFor(adapter.venue, {
+      restUrl: options.restUrl,
+      label: options.label ?? adapter.venue,
+      ...(options.historyTransport ? { transport: options.historyTransport } : {}),
+      ...(options.historySpacingMs !== undefined ? { spacingMs: options.historySpacingMs } : {}),
+    });
     this.sequencer = new TradeSequencer({
       venue: adapter.venue,
       order: TRADE_ID_ORDER[adapter.venue],

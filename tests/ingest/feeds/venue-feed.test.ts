@@ -1,7 +1,8 @@
 // The venue feed end to end short of Kafka: a local stand-in of the venue (tests/helpers/venue-standin.ts) sends a
 // seeded list of trades while it drops the connection once, repeats trades (the reconnect's overlap, a frame sent
-// twice) and skips ids; Binance's skipped ids come from a local stand-in of its REST history; the output goes to an
-// in-memory sink. Expected values come from the list itself, not from the engine's parsers. 127.0.0.1 only.
+// twice) and skips ids; the skipped ids come from the same stand-in's REST history of the whole list (Binance,
+// Kraken, OKX, Coinbase), once through a 429 with Retry-After; the output goes to an in-memory sink. Expected values
+// come from the list itself, not from the engine's parsers. Then the feed's metrics and its health. 127.0.0.1 only.
 import { pino } from 'pino';
 import t, { type Test as Tap } from 'tap';
 import type { FeedEvent } from '../../../src/contracts/feed-event.js';
@@ -10,7 +11,6 @@ import { VenueFeed, type TickSink } from '../../../src/ingest/feeds/venue-feed.j
 import { venueRules } from '../../../src/ingest/feeds/venue-rules.js';
 import { VENUE_ADAPTERS, type VenueName } from '../../../src/ingest/venues/index.js';
 import type { DeadLetter } from '../../../src/stream/dlq.js';
-import { BinanceHistoryStandin } from '../../helpers/binance-history-standin.js';
 import { tradeList, VenueStandin, type ListedTrade } from '../../helpers/venue-standin.js';
 
 const quiet = pino({ level: process.env.TE_LOG_LEVEL ?? 'silent' });
@@ -41,17 +41,17 @@ async function until(what: string, cond: () => boolean, timeoutMs = 8000): Promi
 
 interface Run {
   standin: VenueStandin;
-  history: BinanceHistoryStandin | undefined;
   feed: VenueFeed;
   sink: MemorySink;
+  label: string;
 }
 
-/** A feed of `venue` on its stand-in (and Binance's on its history stand-in), short times, jitter pinned. */
-async function start(t: Tap, venue: VenueName, symbols: string[], list: ListedTrade[]): Promise<Run> {
+/** A feed of `venue` on its stand-in (WebSocket and REST history of the whole list), short times, jitter pinned. */
+async function start(t: Tap, venue: VenueName, symbols: string[], list: ListedTrade[], { staleMs = 2000 } = {}): Promise<Run> {
   const standin = await VenueStandin.start(venue);
   t.teardown(() => standin.close());
-  const history = venue === 'BINANCE' ? await BinanceHistoryStandin.start(list) : undefined;
-  if (history) t.teardown(() => history.close());
+  standin.setHistory(list);
+  const label = `${venue}-feed-test${++labels}`;
   const sink = new MemorySink();
   const feed = new VenueFeed({
     adapter: VENUE_ADAPTERS[venue],
@@ -60,18 +60,19 @@ async function start(t: Tap, venue: VenueName, symbols: string[], list: ListedTr
     limits: { gapWaitMs: 50, maxHoldMs: 3000, maxHeldTrades: 10_000, fillAttempts: 2, fillRetryMaxMs: 100, dedupeWindowMs: 60_000, dedupeMaxIds: 20_000 },
     maxAheadMicros: 60_000_000,
     url: standin.url,
-    ...(history ? { restUrl: history.url } : {}),
-    rules: venueRules(venue, { staleMs: 2000, connectSpacingMs: 0, subscribeSpacingMs: 0 }),
+    restUrl: standin.restUrl,
+    historySpacingMs: 0,
+    rules: venueRules(venue, { staleMs, connectSpacingMs: 0, subscribeSpacingMs: 0 }),
     backoffBaseMs: 100,
     backoffMaxMs: 200,
     random: () => 0.5,
-    label: `${venue}-feed-test${++labels}`,
+    label,
     log: quiet,
   });
   t.teardown(() => feed.stop());
   feed.start();
   await until('the first subscription', () => standin.of('subscribe').length > 0 && standin.openConnections().length === 1);
-  return { standin, history, feed, sink };
+  return { standin, feed, sink, label };
 }
 
 const id = (x: ListedTrade) => Number(x.tradeId);
@@ -121,7 +122,7 @@ t.test(
     // One implausible trade: price 0 parses (well-formed), and validation rejects it.
     const bad = list.find((x) => x.venueSymbol === 'ETHUSDT' && x.tradeId === '1035')!;
     bad.price = '0.00';
-    const { standin, history, feed, sink } = await start(t, 'BINANCE', ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'], list);
+    const { standin, feed, sink } = await start(t, 'BINANCE', ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'], list);
 
     standin.sendTrades(ids(list, 1001, 1020));
     await until('the first 60 trades in the sink', () => sink.ticks.length === 60);
@@ -157,7 +158,7 @@ t.test(
       'one GAP_FILLED event per symbol, with the exact ids; nothing given up',
     );
     t.same(
-      [...history!.requests].sort(),
+      standin.restRequests.map((r) => r.path).sort(),
       venueSymbols.map((s) => `/api/v3/historicalTrades?symbol=${s}&fromId=1026&limit=1000`).sort(),
       'the history asked once per symbol, from the first missing id',
     );
@@ -165,10 +166,56 @@ t.test(
   },
 );
 
-t.test('OKX (no history): a skipped range of one symbol is missing, reported by one GAP_UNFILLED event naming that symbol and the ids', async (t) => {
+/** Each venue with a REST history: its engine symbols, their venue names, the path its history is asked on. */
+const HISTORIES = [
+  { venue: 'KRAKEN', symbols: { 'BTC/USD': 'BTC-USD', 'ETH/USD': 'ETH-USD' }, path: '/0/public/Trades' },
+  { venue: 'OKX', symbols: { 'BTC-USDT': 'BTC-USDT', 'ETH-USDT': 'ETH-USDT' }, path: '/api/v5/market/history-trades' },
+  { venue: 'COINBASE', symbols: { 'BTC-USD': 'BTC-USD', 'ETH-USD': 'ETH-USD' }, path: '/products/' },
+] as const;
+
+for (const { venue, symbols, path } of HISTORIES) {
+  t.test(
+    `${venue}: a drop, its overlap and a skipped range per symbol filled from the REST history (through a 429): every trade once, in id order, field for field`,
+    async (t) => {
+      const venueSymbols = Object.keys(symbols);
+      const list = tradeList(venueSymbols, { count: 150, seed: 17 });
+      const { standin, feed, sink } = await start(t, venue, Object.values(symbols), list);
+      // The first history request is refused with Retry-After: 1, within the hold (3 s) of the test's limits.
+      standin.refuseRest(1, { retryAfter: '1' });
+
+      standin.sendTrades(ids(list, 1001, 1020));
+      await until('the first trades', () => sink.ticks.length === 20 * venueSymbols.length);
+      await dropAndResubscribe(standin);
+      // The reconnect re-sends 1016..1020 and misses 1021..1130 of every symbol (more than one OKX page of 100).
+      standin.sendTrades(ids(list, 1016, 1150, (x) => id(x) >= 1021 && id(x) <= 1130));
+      await until('every trade', () => sink.ticks.length >= list.length && sink.events.length >= venueSymbols.length);
+      await feed.stop();
+
+      t.same(received(sink.ticks), perSymbol(expected(venue, symbols, list)), 'each trade of the list once, per symbol in trade-id order, every field equal');
+      t.equal(sink.ticks.length, list.length, 'nothing else');
+      t.same(
+        sink.events.map((e) => [e.kind, e.venue, e.symbol, e.venueSymbol, e.fromId, e.toId, e.reason]).sort(),
+        venueSymbols.map((s) => ['GAP_FILLED', venue, symbols[s as keyof typeof symbols], s, '1021', '1130', null]).sort(),
+        'one GAP_FILLED per symbol with the exact ids',
+      );
+      const rest = standin.restRequests;
+      t.equal(rest[0]!.status, 429, 'the first history request refused');
+      t.ok(
+        rest.slice(1).every((r) => r.status === 200 && r.path.startsWith(path)),
+        `then answered: ${rest.length - 1} requests`,
+      );
+      const again = rest.find((r, i) => i > 0 && r.path === rest[0]!.path)!;
+      t.ok(again.at - rest[0]!.at >= 1000, `the refused request asked again only after the Retry-After (${Math.round(again.at - rest[0]!.at)} ms)`);
+      t.equal(sink.letters.length, 0, 'no dead letters');
+    },
+  );
+}
+
+t.test('OKX history without the missing trades: the skipped range reported by one GAP_UNFILLED (FILL_INCOMPLETE) naming the symbol and ids', async (t) => {
   const list = tradeList(['BTC-USDT', 'ETH-USDT'], { count: 30, seed: 9 });
   const skipped = (x: ListedTrade) => x.venueSymbol === 'BTC-USDT' && id(x) >= 1015 && id(x) <= 1017;
   const { standin, feed, sink } = await start(t, 'OKX', ['BTC-USDT', 'ETH-USDT'], list);
+  standin.setHistory(list.filter((x) => !skipped(x)));
 
   standin.sendTrades(ids(list, 1001, 1010));
   await until('the first 20 trades', () => sink.ticks.length === 20);
@@ -184,7 +231,7 @@ t.test('OKX (no history): a skipped range of one symbol is missing, reported by 
   t.equal(sink.events.length, 1, 'one feed event');
   t.match(
     sink.events[0],
-    { kind: 'GAP_UNFILLED', venue: 'OKX', symbol: 'BTC-USDT', venueSymbol: 'BTC-USDT', fromId: '1015', toId: '1017', reason: 'NO_HISTORY' },
+    { kind: 'GAP_UNFILLED', venue: 'OKX', symbol: 'BTC-USDT', venueSymbol: 'BTC-USDT', fromId: '1015', toId: '1017', reason: 'FILL_INCOMPLETE' },
     'GAP_UNFILLED for exactly the skipped ids of that symbol',
   );
   t.equal(sink.letters.length, 0, 'no dead letters');
