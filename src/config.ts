@@ -406,6 +406,15 @@ export const CONFIG_SPEC = {
     max: 10_000_000,
     doc: 'venue feeds whose trade ids give no order: the most ids remembered per symbol (the oldest are forgotten first)',
   },
+  feedMetricsPort: {
+    env: 'TE_FEED_METRICS_PORT',
+    group: 'venueFeed',
+    kind: 'int',
+    default: '9465',
+    min: 0,
+    max: 65535,
+    doc: 'ingest --feed <venue>: port of Prometheus /metrics, /health (503 naming a connection that has received nothing for its stale time) and /ready (every connection subscribed), on TE_GATEWAY_HOST (0 = off)',
+  },
   metricsPort: {
     env: 'TE_METRICS_PORT',
     group: 'aggregator',

@@ -10,6 +10,7 @@ import type { Tick } from '../../../src/contracts/tick.js';
 import { VenueFeed, type TickSink } from '../../../src/ingest/feeds/venue-feed.js';
 import { venueRules } from '../../../src/ingest/feeds/venue-rules.js';
 import { VENUE_ADAPTERS, type VenueName } from '../../../src/ingest/venues/index.js';
+import { registry } from '../../../src/metrics.js';
 import type { DeadLetter } from '../../../src/stream/dlq.js';
 import { tradeList, VenueStandin, type ListedTrade } from '../../helpers/venue-standin.js';
 
@@ -255,6 +256,57 @@ t.test('Bybit (ids give no order): duplicates dropped after a drop, a skipped ra
   t.same(received(sink.ticks), perSymbol(expected('BYBIT', { BTCUSDT: 'BTC-USDT', ETHUSDT: 'ETH-USDT' }, want)), 'every trade sent, once, field for field');
   t.equal(sink.ticks.length, want.length, 'the overlap dropped');
   t.same(sink.events, [], 'no event: Bybit ids have no step, so a lost trade cannot be seen (docs/venues.md, Sequencing)');
+});
+
+/** The samples of the registry whose labels include venue="<label>": `name{labels}` → value. */
+async function samplesOf(label: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const line of (await registry.metrics()).split('\n'))
+    if (!line.startsWith('#') && line.includes(`venue="${label}"`))
+      out.set(line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1)));
+  return out;
+}
+
+t.test('metrics per venue and symbol: trades in, exchange-to-ingest lag, last trade and connection ages', async (t) => {
+  const list = tradeList(['BTCUSDT', 'ETHUSDT'], { count: 10, seed: 23, startMs: Date.now() - 2000 });
+  const { standin, feed, sink, label } = await start(t, 'BINANCE', ['BTC-USDT', 'ETH-USDT'], list);
+  standin.sendTrades(list);
+  standin.sendTrades(list.slice(0, 4)); // repeated: counted in, dropped as duplicates
+  await until('every trade', () => sink.ticks.length === list.length);
+  const m = await samplesOf(label);
+  t.equal(m.get(`tick_engine_feed_trades_in_total{venue="${label}",symbol="BTC-USDT"}`), 12, 'BTC-USDT: 10 trades and 2 repeats received');
+  t.equal(m.get(`tick_engine_feed_trades_in_total{venue="${label}",symbol="ETH-USDT"}`), 12);
+  t.equal(m.get(`tick_engine_feed_trade_lag_seconds_count{venue="${label}",symbol="ETH-USDT"}`), 12, 'each received trade observed');
+  const lagSum = m.get(`tick_engine_feed_trade_lag_seconds_sum{venue="${label}",symbol="ETH-USDT"}`)!;
+  t.ok(lagSum / 12 > 1 && lagSum / 12 < 10, `the lag is the list's age at receipt (mean ${(lagSum / 12).toFixed(2)} s)`);
+  t.equal(m.get(`tick_engine_feed_trade_lag_seconds_bucket{le="0.5",venue="${label}",symbol="ETH-USDT"}`), 0, 'none under 0.5 s: they are 1-2 s old');
+  t.ok(m.get(`tick_engine_feed_last_trade_age_seconds{venue="${label}",symbol="BTC-USDT"}`)! < 5, 'the last trade is recent');
+  t.ok(m.get(`tick_engine_feed_connection_last_message_age_seconds{venue="${label}",connection="${label}#0"}`)! < 2, 'so is the last message');
+  await feed.stop();
+  const after = await samplesOf(label);
+  t.notOk(
+    [...after.keys()].some((k) => k.startsWith('tick_engine_feed_last_trade_age_seconds') || k.startsWith('tick_engine_feed_connection_last')),
+    'ages gone once stopped',
+  );
+});
+
+t.test('health: stale while a connection hears nothing for the stale time, naming it; healthy once it is back; pings alone keep it healthy', async (t) => {
+  const { standin, feed, label } = await start(t, 'BINANCE', ['BTC-USDT', 'ETH-USDT'], [], { staleMs: 400 });
+  standin.heartbeats(100); // Binance's ping frames: no message, yet the connection is alive
+  await new Promise((r) => setTimeout(r, 800));
+  t.same(feed.health(), { healthy: true, message: '', stale: [] }, 'quiet symbols and pings only: healthy');
+  t.ok(feed.connected, 'connected');
+
+  standin.refuseNext(6);
+  standin.drop();
+  await until('stale', () => !feed.health().healthy, 4000);
+  const h = feed.health();
+  t.match(h.stale, [{ venue: label, connection: `${label}#0`, symbols: 2, staleMs: 400 }], 'the silent connection named');
+  t.ok(h.stale[0]!.silentMs >= 400);
+  t.match(h.message, new RegExp(`^${label}#0 \\(2 symbols\\) has received nothing for \\d+\\.\\d s \\(stale after 0\\.4 s\\)$`));
+  t.notOk(feed.connected, 'not connected');
+  await until('healthy again once the venue accepts', () => feed.health().healthy && feed.connected, 8000);
+  t.equal(standin.of('refused').length, 6, 'after six refused attempts');
 });
 
 t.test('stop() before any trade: no socket left, nothing sent', async (t) => {
