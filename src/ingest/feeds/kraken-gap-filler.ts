@@ -5,8 +5,9 @@
 // the REST API Trades endpoint"):
 // - The history is by TIME, not by id: `since` is a UNIX timestamp in nanoseconds (exclusive), and each answer's
 //   `last` is the nanosecond cursor of the next page. Since 2023 every trade array carries Kraken's trade_id as its
-//   7th element ([price, volume, time, side, type, misc, trade_id]), but `since` still takes a time: a trade id
-//   passed there reads as seconds since 1970 and returns the pair's very first trades. So a hole [from, to] is found
+//   7th element ([price, volume, time, side, type, misc, trade_id]), but `since` is still documented as a time (a
+//   trade id passed there would presumably be read as one, seconds after 1970: the pair's first trades, not the
+//   hole's; not tried, there is no network here). So a hole [from, to] is found
 //   by the time of the trade released just before it (less a second), paging on `last` until the ids pass `to`,
 //   keeping only the ids asked for. Where that time is unknown, or the first page already starts past `from`, the
 //   filler starts a minute before the trade after the hole and steps back, doubling, at most 6 times.
