@@ -9,8 +9,8 @@
 //   trade id passed there would presumably be read as one, seconds after 1970: the pair's first trades, not the
 //   hole's; not tried, there is no network here). So a hole [from, to] is found
 //   by the time of the trade released just before it (less a second), paging on `last` until the ids pass `to`,
-//   keeping only the ids asked for. Where that time is unknown, or the first page already starts past `from`, the
-//   filler starts a minute before the trade after the hole and steps back, doubling, at most 6 times.
+//   keeping only the ids asked for. Where that time is unknown, it starts a minute before the trade after the hole;
+//   and while a first page starts past `from`, it steps back a minute, two, four… (at most 6 times).
 // - Up to 1000 trades a page (`count`), oldest first. The pair is Kraken's REST name (XBTUSD for v2's BTC/USD, XDG
 //   for DOGE) and the answer keys the trades by yet another name (XXBTZUSD): the one key other than `last`.
 // - `time` is a JSON number of seconds (1688669597.8277369): read through its shortest decimal form, digits past the
