@@ -323,7 +323,7 @@ export const CONFIG_SPEC = {
     group: 'venueFeed',
     kind: 'optional',
     default: '',
-    doc: "base URL of the venue's REST API, asked for the trades of a gap in trade ids (Binance only); empty = the venue's real one (https://api.binance.com)",
+    doc: "base URL of the venue's REST API, asked for the trades of a gap in trade ids (Binance, Kraken, OKX, Coinbase; Bybit has none); empty = the venue's real one (api.binance.com, api.kraken.com, www.okx.com, api.exchange.coinbase.com)",
   },
   feedStaleMs: {
     env: 'TE_FEED_STALE_MS',
@@ -405,6 +405,15 @@ export const CONFIG_SPEC = {
     min: 1,
     max: 10_000_000,
     doc: 'venue feeds whose trade ids give no order: the most ids remembered per symbol (the oldest are forgotten first)',
+  },
+  feedMetricsPort: {
+    env: 'TE_FEED_METRICS_PORT',
+    group: 'venueFeed',
+    kind: 'int',
+    default: '9465',
+    min: 0,
+    max: 65535,
+    doc: 'ingest --feed <venue>: port of Prometheus /metrics, /health (503 naming a connection that has received nothing for its stale time) and /ready (every connection subscribed), on TE_GATEWAY_HOST (0 = off)',
   },
   metricsPort: {
     env: 'TE_METRICS_PORT',

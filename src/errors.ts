@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   nativeLoad: 'TE_NATIVE_LOAD',
   abandoned: 'TE_ABANDONED',
   listen: 'TE_LISTEN',
+  venueRequest: 'TE_VENUE_REQUEST',
   badRequest: 'TE_BAD_REQUEST',
   unauthorized: 'TE_UNAUTHORIZED',
   forbidden: 'TE_FORBIDDEN',
@@ -127,6 +128,23 @@ export class BatchAbandonedError extends TickEngineError {
 export class ListenError extends TickEngineError {
   constructor(message: string) {
     super(ERROR_CODES.listen, message);
+  }
+}
+
+/**
+ * A request to a venue's REST API (its history of trades, for a gap) failed: the network, a timeout, or an answer
+ * other than 2xx. `rateLimited` when the venue refused it for the request rate (HTTP 429 or 418, or the venue's own
+ * rate-limit error in the body); `retryAfterMs` what it asked to wait, when it said.
+ */
+export class VenueRequestError extends TickEngineError {
+  readonly httpStatus: number | undefined;
+  readonly rateLimited: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, details: { httpStatus?: number | undefined; rateLimited?: boolean; retryAfterMs?: number | undefined; cause?: unknown } = {}) {
+    super(ERROR_CODES.venueRequest, message, { cause: details.cause });
+    this.httpStatus = details.httpStatus;
+    this.rateLimited = details.rateLimited ?? false;
+    this.retryAfterMs = details.retryAfterMs;
   }
 }
 

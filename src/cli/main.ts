@@ -62,12 +62,25 @@ async function runVenueFeed(config: Config, log: Logger): Promise<number> {
     await sink.close();
     throw err;
   }
-  feed.start();
   const running = feed;
-  await onShutdown(log, [
+  const parts: Stoppable[] = [
     { name: 'kafka producer', stop: () => sink.close() },
     { name: 'venue feed', stop: () => running.stop() },
-  ]);
+  ];
+  if (config.feedMetricsPort > 0) {
+    const { startMetricsServer } = await import('../metrics-server.js');
+    const metrics = await startMetricsServer(config.gatewayHost, config.feedMetricsPort, {
+      health: () => ({ ...running.health() }),
+      readiness: () => (running.connected ? { ready: true } : { ready: false, waitingFor: 'venue connections' }),
+    }).catch(async (err: unknown) => {
+      await sink.close();
+      throw err;
+    });
+    parts.push({ name: 'metrics', stop: () => metrics.stop() });
+    log.info({ url: `http://${config.gatewayHost}:${metrics.port}/metrics` }, 'metrics and /health');
+  }
+  feed.start();
+  await onShutdown(log, parts);
   return 0;
 }
 
@@ -81,7 +94,8 @@ const COMMANDS: Record<string, Command> = {
   ingest: {
     summary: "run a feed into the ticks topic: the simulated exchange, or a venue's live trades (--feed binance --symbols BTC-USDT,ETH-USDT)",
     usage: 'ingest [--feed binance|coinbase|kraken|bybit|okx --symbols A,B] [--sim-rate N] [--sim-seed N] [--sim-duration-s S] ...',
-    reads: { groups: ['log', 'kafka', 'topics', 'feed', 'venueFeed', 'validation'] },
+    // A venue feed's /metrics and /health bind to the gateway's address, as the aggregator's do.
+    reads: { groups: ['log', 'kafka', 'topics', 'feed', 'venueFeed', 'validation'], keys: ['gatewayHost'] },
     aliases: { symbols: 'TE_FEED_SYMBOLS' },
     run: async (config) => {
       const log = logger('ingest');
@@ -114,7 +128,7 @@ const COMMANDS: Record<string, Command> = {
       const parts: Stoppable[] = [];
       if (config.metricsPort > 0) {
         const { startMetricsServer } = await import('../metrics-server.js');
-        const metrics = await startMetricsServer(config.gatewayHost, config.metricsPort, () => agg.readiness());
+        const metrics = await startMetricsServer(config.gatewayHost, config.metricsPort, { readiness: () => agg.readiness() });
         parts.push({ name: 'metrics', stop: () => metrics.stop() });
         log.info({ url: `http://${config.gatewayHost}:${metrics.port}/metrics` }, 'metrics');
       }

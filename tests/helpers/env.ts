@@ -32,6 +32,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     TE_AGG_GROUP: `${id}-agg`,
     TE_GATEWAY_PORT: '0',
     TE_METRICS_PORT: '0',
+    TE_FEED_METRICS_PORT: '0',
     ...overrides,
   };
 }
