@@ -79,6 +79,18 @@ if (traceFile) {
     );
   }, 5_000).unref();
 }
+/** The message types in a run of protocol messages (frontend: type byte then length; backend output alike). */
+function messageTypes(buf, skipStartup) {
+  const types = [];
+  let i = 0;
+  if (skipStartup) return 'startup';
+  while (i + 5 <= buf.length) {
+    types.push(String.fromCharCode(buf[i]));
+    i += 1 + ((buf[i + 1] << 24) | (buf[i + 2] << 16) | (buf[i + 3] << 8) | buf[i + 4]);
+  }
+  return types.join('') + (i !== buf.length ? `+${buf.length - i}B?` : '');
+}
+const traceAll = process.env.TE_TSDB_TRACE_MESSAGES === '1';
 /** The session being served (for the trace). */
 let current;
 
@@ -120,7 +132,9 @@ function serve(socket) {
         };
         socket.on('data', (chunk) => {
           state.lastInputAt = Date.now();
+          const wasStarted = framer.started;
           const { messages, refuseEncryption } = framer.push(chunk);
+          if (traceAll) trace(`session ${id} chunk ${chunk.length} B → ${messages.length} B of whole messages, ${framer.buf.length} B held`);
           if (refuseEncryption) {
             socket.write('N');
             return;
@@ -134,6 +148,7 @@ function serve(socket) {
               const out = await db.execProtocolRaw(input);
               const took = Date.now() - t0;
               if (out.length) state.lastOutputAt = Date.now();
+              if (traceAll) trace(`session ${id} in ${messageTypes(input, !wasStarted)} (${input.length} B) out ${messageTypes(out, false)} (${out.length} B) in ${took} ms`);
               if (took > 1000) trace(`session ${id} ${input.length} bytes took ${took} ms`);
               if (out.length && socket.writable) socket.write(Buffer.from(out));
             } catch (err) {
