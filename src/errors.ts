@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   unknownSymbol: 'TE_UNKNOWN_SYMBOL',
   misdirected: 'TE_MISDIRECTED',
   storeUnavailable: 'TE_STORE_UNAVAILABLE',
+  fenced: 'TE_FENCED',
   internal: 'TE_INTERNAL',
 } as const;
 
@@ -127,6 +128,16 @@ export class BatchAbandonedError extends TickEngineError {
 export class ListenError extends TickEngineError {
   constructor(message: string) {
     super(ERROR_CODES.listen, message);
+  }
+}
+
+/**
+ * A transactional producer was fenced: another process started with the same transactional id (the same file
+ * being ingested twice at once) and took over. Not retried — retrying would fence the other run in turn.
+ */
+export class FencedError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.fenced, message, options);
   }
 }
 
