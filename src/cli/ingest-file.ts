@@ -1,4 +1,4 @@
-// `tick-engine ingest --file PATH`: a file's trades into the ticks topic, exactly once, resumable (src/ingest/backfill.ts).
+// `tick-engine ingest --file PATH`: a file's trades into the ticks topic, exactly once, resumable (src/runtime/backfill.ts).
 import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Config } from '../config.js';
@@ -24,7 +24,7 @@ export async function runIngestFile(config: Config, options: Map<string, string 
   const file = await openTickFile(path, opts);
   const sha256 = await fileSha256(path);
 
-  const [{ createKafka }, { Backfill }] = await Promise.all([import('../stream/kafka.js'), import('../ingest/backfill.js')]);
+  const [{ createKafka }, { Backfill }] = await Promise.all([import('../stream/kafka.js'), import('../runtime/backfill.js')]);
   const progress = new Progress(`ingest ${basename(path)}`, file.size, { unit: file.unit });
   const abort = new AbortController();
   const done = onShutdown(log, [{ name: 'backfill', stop: async () => abort.abort() }]);

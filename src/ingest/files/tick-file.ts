@@ -15,7 +15,7 @@ import { AvroBlockCursor, readAvroTickBlocks } from './avro-file-reader.js';
 import { BinanceDumpRows, dumpLayout, parseDumpName, type BinanceDumpKind } from './binance-dump.js';
 import { CSV_HEADER } from './csv-ticks.js';
 import { CsvTickParser, isBlankLine } from './csv-tick-reader.js';
-import { fileBytes, textLines, type TextLine } from './text-lines.js';
+import { fileBytes, textLines, type TextLine } from '../../text-lines.js';
 import { openZipEntry } from './zip-entry.js';
 
 export const FILE_FORMATS = ['auto', 'ticks-csv', 'ticks-avro', 'binance-trades', 'binance-aggtrades'] as const;

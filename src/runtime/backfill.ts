@@ -7,7 +7,7 @@
 // transaction an earlier run left open; then it reads the file's last committed marker (read_committed) and resumes
 // just after it. Records of a killed run's last transaction were aborted, so they are published again, once.
 // Consumers of the ticks topic must read read_committed (the aggregator's kafkajs consumer does: kafkajs's default,
-// proven in tests/ingest/backfill.int.test.ts; replay's own fetches ask for it explicitly).
+// proven in tests/runtime/backfill.int.test.ts; replay's own fetches ask for it explicitly).
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
@@ -23,7 +23,7 @@ import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
 import { sendChunked } from '../stream/send.js';
 import { ensureProgressTopic, ensureTopics } from '../stream/topics.js';
-import type { FileBatch, TickFile } from './files/tick-file.js';
+import type { FileBatch, TickFile } from '../ingest/files/tick-file.js';
 
 /** Sessions in a row that fail without committing anything before the run gives up (backoff up to 5 s between). */
 const MAX_FAILED_SESSIONS = 10;
@@ -139,6 +139,9 @@ export class Backfill {
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: config.backfillTxnTimeoutMs,
+      // A transaction's first send is refused (CONCURRENT_TRANSACTIONS) until the broker has written the previous
+      // commit's markers, a few ms; the client's 200 ms first retry cost up to that much per transaction.
+      retry: { initialRetryTime: 20 },
     });
     await producer.connect();
     try {
