@@ -42,7 +42,7 @@ export async function runIngestFile(config: Config, options: Map<string, string 
       ? `${path} was published completely before: ${s.produced} ticks, ${s.rejected} dead-lettered rows; nothing to do\n`
       : `${s.done ? 'published' : 'stopped after'} ${s.position.records} records of ${path}` +
           `${s.resumedFrom.records > 0 ? ` (resumed after record ${s.resumedFrom.records})` : ''}: ` +
-          `${s.produced} ticks to ${config.topicTicks}, ${s.rejected} rows dead-lettered to ${config.topicDlq}, in ${s.transactions} transactions this run` +
+          `${s.produced} ticks to ${config.topicTicks} and ${s.rejected} rows dead-lettered to ${config.topicDlq} in all, ${s.transactions} transactions this run` +
           `${s.done ? '' : '; run the same command again to resume'}\n`,
   );
   if (abort.signal.aborted) await done;

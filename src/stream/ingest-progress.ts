@@ -37,8 +37,9 @@ export interface ProgressMarker {
   at: string;
 }
 
+/** The marker's record: always on partition 0, the one partition readLatestMarker reads (whatever the topic has). */
 export function markerMessage(m: ProgressMarker): Message {
-  return { key: m.key, value: JSON.stringify(m) };
+  return { key: m.key, value: JSON.stringify(m), partition: 0 };
 }
 
 function parseMarker(value: Buffer): ProgressMarker | undefined {

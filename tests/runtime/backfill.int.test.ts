@@ -25,12 +25,14 @@ import { writeZip } from '../helpers/zip.js';
 const SEED = Number(process.env.TE_TEST_SEED ?? 20261202);
 const TRADES = 60_000;
 const BAD_EVERY = 1000;
+const ZERO_SIZE_ROW = 500;
 const KILLS = 12;
 const FILE = 'BTCUSDT-trades-2024-03-01';
 
 interface Expected {
   ticks: Omit<Tick, 'ingestTime'>[];
   badLines: number[];
+  badRows: string[];
   text: string;
 }
 
@@ -39,6 +41,7 @@ function makeDump(rng: Prng): Expected {
   const rows: string[] = [];
   const ticks: Omit<Tick, 'ingestTime'>[] = [];
   const badLines: number[] = [];
+  const badRows: string[] = [];
   let price = 61_500_00; // cents
   let ms = Date.UTC(2024, 2, 1);
   for (let i = 0; i < TRADES; i++) {
@@ -50,9 +53,11 @@ function makeDump(rng: Prng): Expected {
     const buyerMaker = rng.u32() % 2 === 0;
     const p = `${Math.floor(price / 100)}.${String(price % 100).padStart(2, '0')}000000`;
     const q = `0.${String(qtyUnits).padStart(8, '0')}`;
-    if (i % BAD_EVERY === BAD_EVERY - 1) {
-      // A row cut short: dead-lettered, never a tick.
-      rows.push(`${id},${p},${q}`);
+    if (i % BAD_EVERY === BAD_EVERY - 1 || i === ZERO_SIZE_ROW) {
+      // A row cut short (TE_DECODE), or one of size zero (parses, but no trade: TE_INVALID_TICK). Dead-lettered.
+      const row = i === ZERO_SIZE_ROW ? `${id},${p},0.00000000,0.0,${ms},True,True` : `${id},${p},${q}`;
+      rows.push(row);
+      badRows.push(row);
       badLines.push(line);
       continue;
     }
@@ -67,7 +72,7 @@ function makeDump(rng: Prng): Expected {
       tradeId: String(id),
     });
   }
-  return { ticks, badLines, text: rows.join('\n') + '\n' };
+  return { ticks, badLines, badRows, text: rows.join('\n') + '\n' };
 }
 
 const readyLine = /"msg":"backfill (starts|resumes after record (\d+))"/;
@@ -141,7 +146,7 @@ t.test('SIGKILLed at random moments and rerun, the file lands in ticks exactly o
   t.match(last!.output(), new RegExp(`published ${TRADES} records`), 'and says so');
   const again = run();
   t.equal(await again.exited, 0, 'a run after completion succeeds');
-  t.match(again.output(), /was published completely before: 59940 ticks, 60 dead-lettered rows; nothing to do/, 'a run after completion does nothing');
+  t.match(again.output(), /was published completely before: 59939 ticks, 61 dead-lettered rows; nothing to do/, 'a run after completion does nothing');
 
   const kafka = createKafka(config, 'test');
   const tickSchema = schema('tick');
@@ -175,12 +180,17 @@ t.test('SIGKILLed at random moments and rerun, the file lands in ticks exactly o
     expected.badLines.map((l) => `producer:ingest --file ${FILE}.zip line ${l}`).sort(),
     'each bad row dead-lettered exactly once, with where it was',
   );
-  t.ok(
-    letters.every(
-      (r) => r.message.headers![DLQ_HEADERS.code]!.toString() === 'TE_DECODE' && /expected 7 fields/.test(r.message.headers![DLQ_HEADERS.reason]!.toString()),
-    ),
-    'with its code and reason',
+  const header = (r: (typeof letters)[number], h: string) => r.message.headers![h]!.toString();
+  t.same(
+    letters.filter((r) => header(r, DLQ_HEADERS.code) === 'TE_INVALID_TICK').map((r) => [header(r, DLQ_HEADERS.source), header(r, DLQ_HEADERS.reason)]),
+    [[`producer:ingest --file ${FILE}.zip line ${ZERO_SIZE_ROW + 1}`, `line ${ZERO_SIZE_ROW + 1}: size 0 must be a number > 0 and at most 1e15`]],
+    'the zero-size trade as an invalid tick, with its reason',
   );
+  t.ok(
+    letters.every((r) => header(r, DLQ_HEADERS.code) === 'TE_INVALID_TICK' || /^line \d+: expected 7 fields/.test(header(r, DLQ_HEADERS.reason))),
+    'the short rows as undecodable, with their reason',
+  );
+  t.same(letters.map((r) => r.message.value!.toString()).sort(), [...expected.badRows].sort(), 'and the row as the file has it');
 
   // The aggregator: its bars must count each trade once (it does not deduplicate; read_uncommitted would count the
   // aborted copies too). Pure event time: one later tick, sent plainly after the backfill, closes every bar of the

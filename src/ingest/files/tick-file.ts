@@ -34,7 +34,7 @@ export interface TickFileOptions {
 export interface FileRecord {
   tick?: Tick;
   error?: string;
-  /** The row's bytes (text files), for a dead letter; null for an Avro record. */
+  /** The row's bytes (text files; a view of the chunk read, valid while the batch is), for a dead letter; null for an Avro record. */
   raw: Buffer | null;
   /** 'line 17' or 'record 17'. */
   where: string;
@@ -147,7 +147,7 @@ async function* textBatches(
     for (const l of lines) {
       if (l.line === skipLine || isBlankLine(l.buf, l.start, l.end)) continue;
       const r = row(l);
-      records.push({ ...r, raw: r.error !== undefined ? Buffer.from(l.buf.subarray(l.start, l.end)) : null, where: `line ${l.line}` });
+      records.push({ ...r, raw: l.buf.subarray(l.start, l.end), where: `line ${l.line}` });
       end = { records: ++n, line: l.line, byte: l.byteEnd };
       if (records.length === max) {
         yield { records, end };
