@@ -94,6 +94,8 @@ export class Backfill {
   private committed: FilePosition | undefined;
   /** Where the first session found the file. */
   private resumedFrom: FilePosition | undefined;
+  /** Transactions committed by this run, over all its sessions. */
+  private transactions = 0;
 
   constructor(
     private readonly config: Config,
@@ -101,10 +103,6 @@ export class Backfill {
     private readonly opts: BackfillOptions,
   ) {
     this.identity = ingestIdentity(config, opts.file, opts.sha256);
-  }
-
-  get transactionalId(): string {
-    return this.identity.transactionalId;
   }
 
   /** Publishes the rest of the file; a broker outage is waited out (up to MAX_FAILED_SESSIONS sessions without progress). */
@@ -158,10 +156,10 @@ export class Backfill {
       this.resumedFrom ??= from;
       let produced = marker?.produced ?? 0;
       let rejected = marker?.rejected ?? 0;
-      const base = { resumedFrom: from, transactions: 0 };
+      const base = { resumedFrom: from };
       if (marker?.done) {
         log.info({ file: file.path, produced, rejected, records: from.records }, 'the file was published completely before: nothing to do');
-        return { ...base, position: from, produced, rejected, done: true, alreadyDone: true };
+        return { ...base, transactions: this.transactions, position: from, produced, rejected, done: true, alreadyDone: true };
       }
       log.info(
         {
@@ -176,13 +174,12 @@ export class Backfill {
         from.records === 0 ? 'backfill starts' : `backfill resumes after record ${from.records}`,
       );
       let position = from;
-      let transactions = 0;
       for await (const batch of file.batches(from, config.backfillBatch)) {
         const { messages, letters } = this.messages(batch);
         produced += messages.length;
         rejected += letters.length;
         await this.transaction(producer, messages, letters, this.marker(batch.end, produced, rejected, false));
-        transactions++;
+        this.transactions++;
         position = batch.end;
         this.committed = position;
         ticksProduced.inc(messages.length);
@@ -190,13 +187,14 @@ export class Backfill {
         opts.onCommit?.(position, { produced, rejected });
         if (opts.signal?.aborted) {
           log.info({ position, produced, rejected }, 'backfill stopped; a rerun resumes here');
-          return { ...base, transactions, position, produced, rejected, done: false, alreadyDone: false };
+          return { ...base, transactions: this.transactions, position, produced, rejected, done: false, alreadyDone: false };
         }
       }
       // The end of the file, in a transaction of its own: a rerun then does nothing.
       await this.transaction(producer, [], [], this.marker(position, produced, rejected, true));
-      log.info({ file: file.path, records: position.records, produced, rejected, transactions }, 'backfill complete');
-      return { ...base, transactions: transactions + 1, position, produced, rejected, done: true, alreadyDone: false };
+      this.transactions++;
+      log.info({ file: file.path, records: position.records, produced, rejected, transactions: this.transactions }, 'backfill complete');
+      return { ...base, transactions: this.transactions, position, produced, rejected, done: true, alreadyDone: false };
     } finally {
       await producer.disconnect().catch(() => undefined);
     }
