@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   unknownSymbol: 'TE_UNKNOWN_SYMBOL',
   misdirected: 'TE_MISDIRECTED',
   storeUnavailable: 'TE_STORE_UNAVAILABLE',
+  fenced: 'TE_FENCED',
   internal: 'TE_INTERNAL',
 } as const;
 
@@ -145,6 +146,16 @@ export class VenueRequestError extends TickEngineError {
     this.httpStatus = details.httpStatus;
     this.rateLimited = details.rateLimited ?? false;
     this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/**
+ * A transactional producer was fenced: another process started with the same transactional id (the same file
+ * being ingested twice at once) and took over. Not retried — retrying would fence the other run in turn.
+ */
+export class FencedError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.fenced, message, options);
   }
 }
 
