@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   nativeLoad: 'TE_NATIVE_LOAD',
   abandoned: 'TE_ABANDONED',
   listen: 'TE_LISTEN',
+  venueRequest: 'TE_VENUE_REQUEST',
   badRequest: 'TE_BAD_REQUEST',
   unauthorized: 'TE_UNAUTHORIZED',
   forbidden: 'TE_FORBIDDEN',
@@ -25,6 +26,7 @@ export const ERROR_CODES = {
   unknownSymbol: 'TE_UNKNOWN_SYMBOL',
   misdirected: 'TE_MISDIRECTED',
   storeUnavailable: 'TE_STORE_UNAVAILABLE',
+  fenced: 'TE_FENCED',
   unsupportedMediaType: 'TE_UNSUPPORTED_MEDIA_TYPE',
   idempotencyConflict: 'TE_IDEMPOTENCY_CONFLICT',
   brokerUnavailable: 'TE_BROKER_UNAVAILABLE',
@@ -132,6 +134,33 @@ export class BatchAbandonedError extends TickEngineError {
 export class ListenError extends TickEngineError {
   constructor(message: string) {
     super(ERROR_CODES.listen, message);
+  }
+}
+
+/**
+ * A request to a venue's REST API (its history of trades, for a gap) failed: the network, a timeout, or an answer
+ * other than 2xx. `rateLimited` when the venue refused it for the request rate (HTTP 429 or 418, or the venue's own
+ * rate-limit error in the body); `retryAfterMs` what it asked to wait, when it said.
+ */
+export class VenueRequestError extends TickEngineError {
+  readonly httpStatus: number | undefined;
+  readonly rateLimited: boolean;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, details: { httpStatus?: number | undefined; rateLimited?: boolean; retryAfterMs?: number | undefined; cause?: unknown } = {}) {
+    super(ERROR_CODES.venueRequest, message, { cause: details.cause });
+    this.httpStatus = details.httpStatus;
+    this.rateLimited = details.rateLimited ?? false;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/**
+ * A transactional producer was fenced: another process started with the same transactional id (the same file
+ * being ingested twice at once) and took over. Not retried — retrying would fence the other run in turn.
+ */
+export class FencedError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.fenced, message, options);
   }
 }
 

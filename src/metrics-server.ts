@@ -11,7 +11,20 @@ function reply(res: ServerResponse, err: unknown): void {
 /** What /ready answers: 200 when ready, else 503 with what the process waits for. */
 export type Readiness = () => { ready: boolean; waitingFor?: unknown };
 
-export async function startMetricsServer(host: string, port: number, readiness?: Readiness): Promise<{ port: number; stop(): Promise<void> }> {
+/** What /health answers: 200 when healthy, else 503 with what is wrong (a message, and any details). */
+export type Health = () => { healthy: boolean; message?: string; [detail: string]: unknown };
+
+export interface MetricsServerOptions {
+  readiness?: Readiness;
+  /** Default: always healthy (the process answers). */
+  health?: Health;
+}
+
+export async function startMetricsServer(
+  host: string,
+  port: number,
+  { readiness, health }: MetricsServerOptions = {},
+): Promise<{ port: number; stop(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     if (req.url === '/metrics') {
       registry.metrics().then(
@@ -19,7 +32,8 @@ export async function startMetricsServer(host: string, port: number, readiness?:
         (err: unknown) => reply(res, new InternalError(`metrics could not be collected: ${String(err)}`)),
       );
     } else if (req.url === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const { healthy, ...detail } = health?.() ?? { healthy: true };
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: healthy ? 'ok' : 'unhealthy', ...detail }));
     } else if (req.url === '/ready') {
       const r = readiness?.() ?? { ready: true };
       res

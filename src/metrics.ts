@@ -218,6 +218,50 @@ export const feedTradesHeld = new Gauge({
   labelNames: ['venue', 'symbol'],
   registers: [registry],
 });
+export const feedTradesIn = new Counter({
+  name: 'tick_engine_feed_trades_in_total',
+  help: 'Trades received from a venue, by venue and symbol: every copy, before duplicates are dropped (snapshots and history fills not counted)',
+  labelNames: ['venue', 'symbol'],
+  registers: [registry],
+});
+export const feedTradeLag = new Histogram({
+  name: 'tick_engine_feed_trade_lag_seconds',
+  help: "From a trade's time at the venue (exchange time) to its receipt here (ingest time), live trades only, by venue and symbol; a clock behind the venue's counts as 0",
+  labelNames: ['venue', 'symbol'],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+/** When each venue connection group last received anything and each symbol its last trade, ms since the epoch: read when collected. */
+export const feedConnectionHeardAt = new Map<string, { venue: string; connection: string; at: () => number }>();
+export const feedSymbolTradeAt = new Map<string, { venue: string; symbol: string; at: number }>();
+export const feedConnectionMessageAge = new Gauge({
+  name: 'tick_engine_feed_connection_last_message_age_seconds',
+  help: 'Seconds since anything was received on a venue connection (a frame, a keepalive reply, a WebSocket ping or pong; a group of symbols, whichever socket carries it now): past the stale time, /health answers 503 naming it. By venue and connection',
+  labelNames: ['venue', 'connection'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    const now = Date.now();
+    for (const { venue, connection, at } of feedConnectionHeardAt.values()) this.set({ venue, connection }, Math.max(0, now - at()) / 1000);
+  },
+});
+export const feedLastTradeAge = new Gauge({
+  name: 'tick_engine_feed_last_trade_age_seconds',
+  help: 'Seconds since the last live trade of a symbol arrived from its venue, by venue and symbol (a quiet symbol is not a fault: see the connection age)',
+  labelNames: ['venue', 'symbol'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    const now = Date.now();
+    for (const { venue, symbol, at } of feedSymbolTradeAt.values()) this.set({ venue, symbol }, Math.max(0, now - at) / 1000);
+  },
+});
+export const feedHistoryRequests = new Counter({
+  name: 'tick_engine_feed_history_requests_total',
+  help: "Requests to a venue's REST history of trades (filling gaps), by venue and outcome: ok, rate-limited (429/418 or the venue's own refusal; waited out), failed",
+  labelNames: ['venue', 'outcome'],
+  registers: [registry],
+});
 export const pushBatches = new Counter({
   name: 'tick_engine_push_batches_total',
   help: 'Batches answered by the push endpoint, by transport (http, ws) and status (200, 207, 401, 503, ...)',

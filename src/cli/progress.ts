@@ -5,11 +5,17 @@ export class Progress {
   private lastDraw = 0;
   private readonly tty = process.stderr.isTTY === true;
 
+  private readonly bytes: boolean;
+
   constructor(
     private readonly label: string,
     /** Known total, when there is one (it may become known after the start). */
     public total: number | undefined,
-  ) {}
+    /** What is counted: records (the default) or bytes (shown as KiB, MiB, GiB). */
+    opts: { unit?: 'records' | 'bytes' } = {},
+  ) {
+    this.bytes = opts.unit === 'bytes';
+  }
 
   update(done: number): void {
     const now = performance.now();
@@ -25,7 +31,9 @@ export class Progress {
   private line(done: number, now: number): string {
     const secs = (now - this.started) / 1000;
     const rate = done / Math.max(secs, 1e-3);
-    const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${Math.round(n)}`);
+    const fmt = this.bytes
+      ? (n: number) => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`)
+      : (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : `${Math.round(n)}`);
     let bar = '';
     let eta = '';
     if (this.total && this.total > 0) {

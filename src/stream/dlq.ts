@@ -5,10 +5,10 @@
 // position, the original size, a SHA-256 of the bytes and their first KiB — so a poison record never stops
 // consumption: an aggregator that cannot dead-letter a record cannot commit past it either.
 import { createHash } from 'node:crypto';
-import type { Message, Producer } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import type { RejectCode } from '../errors.js';
 import { deadLetters } from '../metrics.js';
-import { sendChunked } from './send.js';
+import { sendChunked, type Sender } from './send.js';
 
 export interface DeadLetter {
   key: Buffer | string | null;
@@ -66,7 +66,7 @@ function tooLarge(err: unknown): boolean {
   return false;
 }
 
-export async function sendDeadLetters(producer: Producer, topic: string, letters: DeadLetter[]): Promise<void> {
+export async function sendDeadLetters(producer: Sender, topic: string, letters: DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
   try {
     await sendChunked(

@@ -4,6 +4,9 @@ import { backoffMs, sleep } from '../backoff.js';
 
 const MAX_CHUNK_BYTES = 512 * 1024;
 
+/** What sends: a producer, or one of its transactions (whose records are visible only once it commits). */
+export type Sender = Pick<Producer, 'send'>;
+
 function size(m: Message): number {
   const v = m.value;
   const k = m.key;
@@ -11,7 +14,7 @@ function size(m: Message): number {
 }
 
 /** Send in order, in chunks under the limit; resolves when every chunk is acknowledged by all in-sync replicas. */
-export async function sendChunked(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+export async function sendChunked(producer: Sender, topic: string, messages: Message[]): Promise<void> {
   let start = 0;
   while (start < messages.length) {
     let end = start;

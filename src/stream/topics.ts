@@ -1,4 +1,5 @@
-// Creates the engine's topics if missing (idempotent), with the configured partition count.
+// Creates the engine's topics if missing (idempotent), with the configured partition count; and, for file backfill
+// only, its compacted progress topic.
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 
@@ -38,6 +39,24 @@ export async function ensureTopics(kafka: Kafka, config: Config): Promise<void> 
         replicationFactor: 1,
         configEntries: topicConfig(topic, config),
       })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The file backfill's progress topic (TE_TOPIC_INGEST_PROGRESS), if missing: compacted, since only the latest
+ * marker of each file matters, and one partition, so a file's latest marker is simply the last one read.
+ */
+export async function ensureProgressTopic(kafka: Kafka, config: Config): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(config.topicIngestProgress)) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: config.topicIngestProgress, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
     });
   } finally {
     await admin.disconnect();

@@ -75,6 +75,7 @@ t.test('each command, run for real, reads only keys its --help lists', async (t)
   writeFileSync(csv, [CSV_HEADER, ...Array.from({ length: 2000 }, () => tickToCsv(sim.next()))].join('\n') + '\n');
   await check(t, 'replay', await traced(['replay', '--file', csv, '--out', join(dir, 'bars.jsonl')], env));
   await check(t, 'replay', await traced(['replay', '--out', join(dir, 'bars-kafka.jsonl')], env));
+  await check(t, 'ingest', await traced(['ingest', '--file', csv], env));
 
   await check(
     t,

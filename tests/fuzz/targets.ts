@@ -1,7 +1,7 @@
 // Property-based fuzzing (fast-check) of every parser that takes bytes or text from outside: the tick decoder
 // (and the fold behind it), the CSV and Avro container file readers, the WebSocket request validator, REST query
-// parsing, API-key files, JWT handling, the venue adapters' WebSocket frames and Binance's trade history answers
-// (gap filling). The property of each: whatever the input, the parser either accepts
+// parsing, API-key files, JWT handling, the venue adapters' WebSocket frames and the venues' trade history answers
+// (gap filling: Binance, Kraken, OKX, Coinbase). The property of each: whatever the input, the parser either accepts
 // it or rejects it with a TickEngineError carrying an expected code — never a crash, never an internal error.
 // Accepted input is also checked against an independent reading where one exists (avsc for the decoder).
 // Run by tests/fuzz/fuzz.test.ts (a few thousand cases per target) and bench/fuzz.ts (100,000 and more).
@@ -27,6 +27,10 @@ import { emptyTick } from '../../src/contracts/tick-cursor.js';
 import { TickDecoder } from '../../src/stream/tick-decoder.js';
 import { VENUE_ADAPTERS, VENUES } from '../../src/ingest/venues/index.js';
 import { parseBinanceHistory, type BinanceTradeKind } from '../../src/ingest/feeds/binance-gap-filler.js';
+import { parseCoinbaseTrades } from '../../src/ingest/feeds/coinbase-gap-filler.js';
+import { parseKrakenTrades } from '../../src/ingest/feeds/kraken-gap-filler.js';
+import { parseOkxHistory } from '../../src/ingest/feeds/okx-gap-filler.js';
+import type { VenueTrade } from '../../src/ingest/venues/venue-adapter.js';
 
 /** How one input ended: accepted, or rejected with a code. Anything else thrown is a failure of the property. */
 export type Outcome = 'accepted' | `rejected:${string}`;
@@ -585,6 +589,70 @@ const binanceHistoryTarget: FuzzTarget = {
     }),
 };
 
+/**
+ * A history trade accepted from `body` must be well-typed, of the venue and symbol asked (OKX: the instrument the
+ * answer names, undefined here), its id decimal digits.
+ */
+function checkHistoryTrades(trades: readonly VenueTrade[], venue: string, symbol: string | undefined, body: string): void {
+  for (const { tick: k, venueSymbol, snapshot, idSpan } of trades) {
+    const ok =
+      snapshot &&
+      k.venue === venue &&
+      k.symbol === (symbol ?? venueSymbol.toUpperCase()) &&
+      (idSpan === undefined || (Number.isSafeInteger(idSpan) && idSpan >= 1)) &&
+      Number.isSafeInteger(k.eventTime) &&
+      Number.isFinite(k.price) &&
+      k.price >= 0 &&
+      Number.isFinite(k.size) &&
+      k.size >= 0 &&
+      (k.side === 'BUY' || k.side === 'SELL') &&
+      /^\d+$/.test(k.tradeId) &&
+      k.ingestTime === 1;
+    if (!ok) throw new Error(`accepted a malformed trade ${JSON.stringify(k)} from ${body}`);
+  }
+}
+
+/** Kraken's, OKX's and Coinbase's REST history answers, as their gap fillers read them (one template each, and errors). */
+const OTHER_HISTORY_TEMPLATES: readonly unknown[] = [
+  {
+    error: [],
+    result: {
+      XXBTZUSD: [
+        ['30243.40000', '0.34507674', 1688669597.8277369, 'b', 'm', '', 61044952],
+        ['30243.30000', '0.00376960', 1688669598.2804112, 's', 'l', '', 61044953],
+      ],
+      last: '1688671969993150842',
+    },
+  },
+  { error: ['EQuery:Unknown asset pair'] },
+  {
+    code: '0',
+    msg: '',
+    data: [{ instId: 'BTC-USDT', side: 'sell', sz: '0.00001', source: '0', px: '29963.2', tradeId: '242720720', ts: '1654161646974', count: '2' }],
+  },
+  { code: '51001', msg: 'Instrument ID does not exist', data: [] },
+  [{ time: '2020-03-20T00:36:59.860Z', trade_id: 86327327, price: '6225.32000000', size: '0.06469797', side: 'sell' }],
+  { message: 'NotFound' },
+];
+const HISTORY_PARSERS = {
+  KRAKEN: (body: string) => checkHistoryTrades(parseKrakenTrades(body, 'BTC/USD', 1).trades, 'KRAKEN', 'BTC-USD', body),
+  OKX: (body: string) => checkHistoryTrades(parseOkxHistory(body, 1), 'OKX', undefined, body),
+  COINBASE: (body: string) => checkHistoryTrades(parseCoinbaseTrades(body, 'BTC-USD', 1), 'COINBASE', 'BTC-USD', body),
+} as const;
+const otherHistoriesTarget: FuzzTarget = {
+  name: 'Kraken, OKX and Coinbase trade history answers (gap filling)',
+  codes: ['TE_DECODE'],
+  property: (record) =>
+    fc.asyncProperty(fc.constantFrom<keyof typeof HISTORY_PARSERS>('KRAKEN', 'OKX', 'COINBASE'), damaged(OTHER_HISTORY_TEMPLATES), async (venue, body) => {
+      // The OKX instrument is whatever the answer says; only BTC-USDT answers are checked against it.
+      record(
+        await outcome(otherHistoriesTarget.codes, () =>
+          venue === 'OKX' && !body.includes('BTC-USDT') ? parseOkxHistory(body, 1) : HISTORY_PARSERS[venue](body),
+        ),
+      );
+    }),
+};
+
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   decoderTarget,
   csvTarget,
@@ -595,6 +663,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   jwtTarget,
   venuesTarget,
   binanceHistoryTarget,
+  otherHistoriesTarget,
 ];
 
 export interface FuzzResult {

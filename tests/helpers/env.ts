@@ -28,11 +28,13 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     TE_TOPIC_SIGNALS: `${id}.signals`,
     TE_TOPIC_STATE: `${id}.state`,
     TE_TOPIC_FEED_EVENTS: `${id}.feed.events`,
+    TE_TOPIC_INGEST_PROGRESS: `${id}.ingest.progress`,
     TE_TOPIC_QUOTES: `${id}.quotes`,
     TE_BARS_TABLE: `bars_${id}`,
     TE_AGG_GROUP: `${id}-agg`,
     TE_GATEWAY_PORT: '0',
     TE_METRICS_PORT: '0',
+    TE_FEED_METRICS_PORT: '0',
     ...overrides,
   };
 }

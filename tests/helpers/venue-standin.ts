@@ -4,8 +4,11 @@
 // seeded generator, heartbeats and pongs — with faults on command: drop a connection, go silent (TCP kept open),
 // refuse the upgrade with 429 and a Retry-After, announce a server shutdown (Binance), leave pings unanswered.
 // Every upgrade, subscribe, ping and close is recorded with its time (performance.now(), the clock the client's
-// timers use) so a test can assert on the timeline. Nothing here connects anywhere.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// timers use) so a test can assert on the timeline. On the same port it answers the venue's REST history of trades
+// (restUrl; Binance historicalTrades, Kraken Trades, OKX history-trades, Coinbase Exchange products/…/trades) from
+// its history list, in each venue's documented answer form and paging, and can refuse those requests with 429.
+// Nothing here connects anywhere.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -78,6 +81,13 @@ interface Conn {
   lastSentAt: number;
 }
 
+/** One REST request the stand-in answered (or refused): its path and query, the status, when (performance.now()). */
+export interface RestRequest {
+  at: number;
+  path: string;
+  status: number;
+}
+
 export interface StandinOptions {
   seed?: number;
   /** Refuse (with an error message, recorded as 'rejected') a subscribe that would pass this many symbols on one connection. */
@@ -100,6 +110,10 @@ export class VenueStandin {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private seq = 0;
+  /** REST requests, in order. */
+  readonly restRequests: RestRequest[] = [];
+  private history: readonly ListedTrade[] | undefined;
+  private restRefusals: { status: number; retryAfter: string | undefined }[] = [];
 
   private constructor(
     readonly venue: VenueName,
@@ -110,10 +124,16 @@ export class VenueStandin {
   ) {
     this.prng = new Prng(options.seed ?? 7);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRest(req, res));
+  }
+
+  /** The REST base (TE_FEED_REST_URL): http://127.0.0.1:<port> */
+  get restUrl(): string {
+    return this.url.replace(/^ws:/, 'http:').replace(/\/$/, '');
   }
 
   static async start(venue: VenueName, options: StandinOptions = {}): Promise<VenueStandin> {
-    const server = createServer((_req, res) => res.writeHead(426).end());
+    const server = createServer();
     const wss = new WebSocketServer({ noServer: true });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -202,6 +222,16 @@ export class VenueStandin {
     }
   }
 
+  /** What the REST history holds (every trade of a list, those never sent included); by default the trades sent so far. */
+  setHistory(trades: readonly ListedTrade[]): void {
+    this.history = trades;
+  }
+
+  /** The next `n` REST requests are answered `status` (429 by default) with this Retry-After (none when undefined). */
+  refuseRest(n: number, { status = 429, retryAfter }: { status?: number; retryAfter?: string } = {}): void {
+    for (let i = 0; i < n; i++) this.restRefusals.push({ status, retryAfter });
+  }
+
   /** Any text on a connection (a malformed frame, say). */
   sendRaw(conn: number, text: string): void {
     const c = this.conns.get(conn);
@@ -261,6 +291,19 @@ export class VenueStandin {
       fn();
     }, ms);
     this.timers.add(t);
+  }
+
+  private onRest(req: IncomingMessage, res: ServerResponse): void {
+    const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      this.restRequests.push({ at: performance.now(), path: `${u.pathname}${u.search}`, status });
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+    };
+    const refusal = this.restRefusals.shift();
+    if (refusal) return answer(refusal.status, { message: 'Too Many Requests' }, refusal.retryAfter === undefined ? {} : { 'retry-after': refusal.retryAfter });
+    const got = restAnswer(this.venue, u, this.history ?? this.trades);
+    if (got === undefined) return answer(426, { message: 'upgrade to a WebSocket, or ask a REST history call of this venue' });
+    answer(got.status, got.body, got.headers);
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -505,6 +548,101 @@ function tradeFrame(venue: VenueName, t: StandinTrade, seq: number): string {
           { type: 'update', trades: [{ trade_id: t.tradeId, product_id: t.venueSymbol, price: t.price, size: t.size, side: t.side, time: iso(t.timeMs) }] },
         ],
       });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ each venue's REST history
+
+/** Kraken's REST names: v2's BTC is XBT, DOGE is XDG; the answer keys some pairs by their old internal names. */
+const KRAKEN_REST_ASSET: Record<string, string> = { BTC: 'XBT', DOGE: 'XDG' };
+const KRAKEN_RESULT_KEY: Record<string, string> = { XBTUSD: 'XXBTZUSD', ETHUSD: 'XETHZUSD', XBTEUR: 'XXBTZEUR' };
+
+/**
+ * A REST history request → the venue's answer from `trades` (each venue's documented paging and item form), or
+ * undefined when the path is none of this venue's history calls.
+ */
+function restAnswer(venue: VenueName, u: URL, trades: readonly ListedTrade[]): { status: number; body: unknown; headers?: Record<string, string> } | undefined {
+  const q = (name: string) => u.searchParams.get(name);
+  const id = (t: ListedTrade) => BigInt(t.tradeId);
+  const of = (venueSymbol: string) => trades.filter((t) => t.venueSymbol === venueSymbol);
+  const ascending = (list: ListedTrade[]) => [...list].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+  const lower = (t: ListedTrade) => (t.side === 'BUY' ? 'buy' : 'sell');
+  const limit = (given: string | null, byDefault: number, max: number) => Math.min(max, given === null ? byDefault : Number(given));
+  switch (venue) {
+    case 'BINANCE': {
+      if (u.pathname !== '/api/v3/historicalTrades') return undefined;
+      const from = q('fromId');
+      const list = ascending(of(q('symbol') ?? '')).filter((t) => from === null || id(t) >= BigInt(from));
+      const items = list.slice(0, limit(q('limit'), 500, 1000)).map((t) => ({
+        id: Number(t.tradeId),
+        price: t.price,
+        qty: t.size,
+        quoteQty: (Number(t.price) * Number(t.size)).toFixed(8),
+        time: t.timeMs,
+        isBuyerMaker: t.side === 'SELL',
+        isBestMatch: true,
+      }));
+      return { status: 200, body: items };
+    }
+    case 'KRAKEN': {
+      if (u.pathname !== '/0/public/Trades') return undefined;
+      const pair = q('pair') ?? '';
+      const venueSymbol = [...new Set(trades.map((t) => t.venueSymbol))].find(
+        (s) =>
+          s
+            .split('/')
+            .map((a) => KRAKEN_REST_ASSET[a] ?? a)
+            .join('') === pair,
+      );
+      if (venueSymbol === undefined) return { status: 200, body: { error: ['EQuery:Unknown asset pair'] } };
+      const since = BigInt(q('since') ?? '0');
+      const ns = (t: ListedTrade) => BigInt(t.timeMs) * 1_000_000n;
+      // Oldest first, by time then id; `since` exclusive; `last` the time (ns) of the last trade given.
+      const list = ascending(of(venueSymbol))
+        .sort((a, b) => a.timeMs - b.timeMs)
+        .filter((t) => ns(t) > since)
+        .slice(0, limit(q('count'), 1000, 1000));
+      const items = list.map((t) => [t.price, t.size, t.timeMs / 1000, t.side === 'BUY' ? 'b' : 's', 'm', '', Number(t.tradeId)]);
+      const last = list.length > 0 ? ns(list[list.length - 1]!) : since;
+      return { status: 200, body: { error: [], result: { [KRAKEN_RESULT_KEY[pair] ?? pair]: items, last: String(last) } } };
+    }
+    case 'OKX': {
+      if (u.pathname !== '/api/v5/market/history-trades') return undefined;
+      if ((q('type') ?? '1') !== '1' || q('before') !== null)
+        return { status: 400, body: { code: '50014', msg: 'the stand-in pages by tradeId with after only', data: [] } };
+      const instId = q('instId') ?? '';
+      if (!trades.some((t) => t.venueSymbol === instId)) return { status: 200, body: { code: '51001', msg: 'Instrument ID does not exist', data: [] } };
+      const after = q('after');
+      const list = ascending(of(instId))
+        .reverse()
+        .filter((t) => after === null || id(t) < BigInt(after))
+        .slice(0, limit(q('limit'), 100, 100));
+      const data = list.map((t) => ({ instId, side: lower(t), sz: t.size, source: '0', px: t.price, tradeId: t.tradeId, ts: String(t.timeMs) }));
+      return { status: 200, body: { code: '0', msg: '', data } };
+    }
+    case 'COINBASE': {
+      const m = /^\/products\/([^/]+)\/trades$/.exec(u.pathname);
+      if (!m) return undefined;
+      const product = decodeURIComponent(m[1]!);
+      if (!trades.some((t) => t.venueSymbol === product)) return { status: 404, body: { message: 'NotFound' } };
+      const after = q('after');
+      const list = ascending(of(product))
+        .reverse()
+        .filter((t) => after === null || id(t) < BigInt(after))
+        .slice(0, limit(q('limit'), 1000, 1000));
+      // `side` is the maker's: a taker BUY took a resting sell.
+      const body = list.map((t) => ({
+        time: new Date(t.timeMs).toISOString(),
+        trade_id: Number(t.tradeId),
+        price: t.price,
+        size: t.size,
+        side: t.side === 'BUY' ? 'sell' : 'buy',
+      }));
+      const headers: Record<string, string> = list.length > 0 ? { 'cb-before': list[0]!.tradeId, 'cb-after': list[list.length - 1]!.tradeId } : {};
+      return { status: 200, body, headers };
+    }
+    case 'BYBIT':
+      return undefined;
   }
 }
 

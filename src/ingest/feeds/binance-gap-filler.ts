@@ -1,5 +1,5 @@
 // Binance's history of spot trades by id, for the holes in a feed's trade ids: the request URLs and the answers'
-// parsing; the HTTP request itself is passed in (`get`), so this file does no networking.
+// parsing; the HTTP request itself is passed in (`get`, a HistoryClient's in the feed), so this file does no networking.
 //
 // - `trade` ids (what the adapter subscribes to, `@trade`) come from GET /api/v3/historicalTrades?fromId=…: items
 //   {id, price, qty, quoteQty, time, isBuyerMaker, isBestMatch}; `aggTrade` ids from GET /api/v3/aggTrades?fromId=…:
@@ -12,7 +12,8 @@ import { DecodeError, describe } from '../../errors.js';
 import { MessageFields } from '../venues/message-fields.js';
 import { fromConcatenated } from '../venues/symbols.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
-import type { GapFiller } from './gap-filler.js';
+import { pageHistory, type GapFiller } from './gap-filler.js';
+import type { HistoryGet } from './history-client.js';
 
 const VENUE = 'BINANCE';
 export const BINANCE_REST_URL = 'https://api.binance.com';
@@ -76,35 +77,28 @@ export function parseBinanceHistory(kind: BinanceTradeKind, body: string, venueS
 
 export interface BinanceGapFillerOptions {
   kind: BinanceTradeKind;
-  /** GET `url` → the body; throws when the request fails (status, network). */
-  get(url: string): Promise<string>;
+  /** GET a URL → its 2xx answer; throws when the request fails (HistoryClient.get: spacing, 429/418 waited out). */
+  get: HistoryGet;
   base?: string;
   limit?: number;
+  /** Pages asked per call (a longer hole is filled in parts). */
+  maxPages?: number;
   nowMicros?: () => number;
 }
 
-/** Asks Binance's history for a hole's trades, page by page, until the hole is covered or the history has no more. */
+/** Asks Binance's history for a hole's trades, page by page from its first id, until the hole is covered or the history has no more. */
 export class BinanceGapFiller implements GapFiller {
   constructor(private readonly opts: BinanceGapFillerOptions) {}
 
-  async fill(venueSymbol: string, fromId: string, toId: string): Promise<VenueTrade[]> {
-    const { kind, limit = BINANCE_HISTORY_LIMIT } = this.opts;
+  fill(venueSymbol: string, fromId: string, toId: string): Promise<VenueTrade[]> {
+    const { kind, limit = BINANCE_HISTORY_LIMIT, maxPages = 10 } = this.opts;
     const to = BigInt(toId);
-    let from = BigInt(fromId);
-    const out: VenueTrade[] = [];
-    while (from <= to) {
-      const body = await this.opts.get(binanceHistoryUrl(kind, venueSymbol, String(from), limit, this.opts.base));
-      const page = parseBinanceHistory(kind, body, venueSymbol, this.opts.nowMicros?.() ?? Date.now() * 1000);
-      let next = from;
-      for (const trade of page) {
-        const id = BigInt(trade.tick.tradeId);
-        if (id >= from && id <= to) out.push(trade);
-        if (id >= next) next = id + 1n;
-      }
+    return pageHistory(BigInt(fromId), to, BigInt(fromId), maxPages, async (from) => {
+      const { body } = await this.opts.get(binanceHistoryUrl(kind, venueSymbol, String(from), limit, this.opts.base));
+      const trades = parseBinanceHistory(kind, body, venueSymbol, this.opts.nowMicros?.() ?? Date.now() * 1000);
+      const next = trades.reduce((n, t) => (BigInt(t.tick.tradeId) >= n ? BigInt(t.tick.tradeId) + 1n : n), from);
       // A short page is the end of the history so far; a page that does not move on would be asked again for ever.
-      if (page.length < limit || next <= from) break;
-      from = next;
-    }
-    return out;
+      return { trades, next: trades.length < limit || next <= from || next > to ? undefined : next };
+    });
   }
 }

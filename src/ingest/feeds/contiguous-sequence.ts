@@ -75,6 +75,8 @@ interface Gap {
 
 export class ContiguousSequence {
   #last: bigint | undefined;
+  /** The event time (µs) of the trade released last: where a history by time starts looking for a hole. */
+  #lastTime: number | undefined;
   readonly #held: Held[] = [];
   readonly #gaps: Gap[] = [];
   #out: VenueTrade[] = [];
@@ -160,6 +162,7 @@ export class ContiguousSequence {
   #release(range: IdRange, trade: VenueTrade): void {
     this.#out.push(trade);
     this.#last = range.last;
+    this.#lastTime = trade.tick.eventTime;
   }
 
   /** Releases the held trades that now follow on from `last`. */
@@ -285,7 +288,10 @@ export class ContiguousSequence {
       let answer: VenueTrade[] = [];
       failure = undefined;
       try {
-        answer = await filler.fill(this.venueSymbol, String(from), String(to));
+        answer = await filler.fill(this.venueSymbol, String(from), String(to), {
+          afterMicros: this.#lastTime,
+          beforeMicros: this.#held[0]!.trade.tick.eventTime,
+        });
       } catch (err) {
         failure = err;
       }

@@ -43,6 +43,8 @@ export interface VenueConnectionOptions {
   onReady(): void;
   /** Called once, when the socket is gone and no timer of the connection is left. */
   onEnd(end: ConnectionEnd): void;
+  /** Anything received: a frame, a keepalive reply, a WebSocket ping or pong (what keeps the connection from being stale). */
+  onActivity?(): void;
   log: Logger;
   /** How long a close handshake may take before the socket is destroyed. */
   closeTimeoutMs?: number;
@@ -168,6 +170,7 @@ export class VenueConnection {
 
   private activity(): void {
     this.lastActivity = this.now();
+    this.o.onActivity?.();
   }
 
   private send(text: string): void {

@@ -1,21 +1,24 @@
 // A live venue feed, end to end: the venue's connections (VenueSession) → its adapter's trades → TradeSequencer (each
-// trade once, in id order per symbol; Binance's gaps filled from its REST history, other venues' reported) → tick
-// validation (implausible ones dead-lettered with the reason) → a TickSink (Kafka in production), in small batches.
+// trade once, in id order per symbol; gaps filled from the venue's REST history where it has one, else reported) →
+// tick validation (implausible ones dead-lettered with the reason) → a TickSink (Kafka in production), in small
+// batches. It also keeps the per-symbol metrics of what arrives (trades in, exchange-to-ingest lag, last trade) and
+// answers /health: stale when a connection group has received nothing for its stale time.
 //
 // The sink is passed in, so this file knows nothing of Kafka: `KafkaTickSink` is the production one, an in-memory
 // one serves the tests. Batches go out one at a time, in release order, so a symbol's ticks keep their id order.
-import { ERROR_CODES, DecodeError, describe } from '../../errors.js';
+import { ERROR_CODES, DecodeError } from '../../errors.js';
 import type { FeedEvent } from '../../contracts/feed-event.js';
 import type { Tick } from '../../contracts/tick.js';
 import { tickProblem } from '../../contracts/validate.js';
 import { logger, type Logger } from '../../log.js';
+import { feedSymbolTradeAt, feedTradeLag, feedTradesIn } from '../../metrics.js';
 import type { DeadLetter } from '../../stream/dlq.js';
 import type { VenueAdapter, VenueTrade } from '../venues/venue-adapter.js';
-import { BINANCE_REST_URL, BinanceGapFiller } from './binance-gap-filler.js';
-import type { GapFiller } from './gap-filler.js';
+import type { HttpGet } from './history-client.js';
 import { TRADE_ID_ORDER } from './trade-id-order.js';
 import { TradeSequencer, type SequencingLimits } from './trade-sequencer.js';
-import { VenueSession } from './venue-session.js';
+import { historyFillerFor } from './venue-history.js';
+import { VenueSession, type StaleConnection } from './venue-session.js';
 import type { VenueRules } from './venue-rules.js';
 
 /** Where a venue feed's output goes: valid ticks, rejected ones, feed events. Each call resolves once they are stored. */
@@ -35,10 +38,12 @@ export interface VenueFeedOptions {
   maxAheadMicros: number;
   /** The WebSocket URL; default the adapter's. */
   url?: string;
-  /** The REST base of the venue's history (Binance); default the venue's real one. */
+  /** The REST base of the venue's history of trades (venue-history.ts); default the venue's real one. */
   restUrl?: string;
-  /** GET a URL → its body (default: Node's fetch, 10 s timeout); throws on a network error or a status other than 2xx. */
-  httpGet?: (url: string) => Promise<string>;
+  /** The history's HTTP requests (default: Node's fetch, 10 s timeout). */
+  historyTransport?: HttpGet;
+  /** Replaces the venue's spacing of history requests (tests). */
+  historySpacingMs?: number;
   rules?: VenueRules;
   backoffMaxMs?: number;
   backoffBaseMs?: number;
@@ -55,14 +60,12 @@ export interface VenueFeedOptions {
   log?: Logger;
 }
 
-const HTTP_TIMEOUT_MS = 10_000;
-
-/** GET with Node's fetch: the body of a 2xx answer; DecodeError naming the status otherwise. */
-export async function httpGetText(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
-  const body = await res.text();
-  if (!res.ok) throw new DecodeError(`GET ${url} answered HTTP ${res.status}: ${describe(body.slice(0, 200))}`);
-  return body;
+/** What /health says of a feed: healthy unless a connection group has been silent for its stale time. */
+export interface FeedHealth {
+  healthy: boolean;
+  /** One line naming every stale connection (empty when healthy). */
+  message: string;
+  stale: StaleConnection[];
 }
 
 export class VenueFeed {
@@ -70,6 +73,12 @@ export class VenueFeed {
   private readonly log: Logger;
   private readonly session: VenueSession;
   private readonly sequencer: TradeSequencer;
+  private readonly label: string;
+  /** Per symbol: its metrics' children, and its entry in the last-trade map. */
+  private readonly symbolMetrics = new Map<
+    string,
+    { tradesIn: ReturnType<typeof feedTradesIn.labels>; lag: ReturnType<typeof feedTradeLag.labels>; key: string }
+  >();
   private ticks: Tick[] = [];
   private letters: DeadLetter[] = [];
   private events: FeedEvent[] = [];
@@ -84,13 +93,16 @@ export class VenueFeed {
   constructor(options: VenueFeedOptions) {
     this.o = options;
     const { adapter } = options;
-    this.log = (options.log ?? logger('feed')).child({ venue: options.label ?? adapter.venue });
+    this.label = options.label ?? adapter.venue;
+    this.log = (options.log ?? logger('feed')).child({ venue: this.label });
     // InvalidArgumentError for a symbol that is not BASE-QUOTE: before anything connects.
     const venueSymbols = options.symbols.map((s) => adapter.venueSymbol(s));
-    let filler: GapFiller | undefined;
-    if (adapter.venue === 'BINANCE') {
-      filler = new BinanceGapFiller({ kind: 'trade', get: options.httpGet ?? httpGetText, base: options.restUrl || BINANCE_REST_URL });
-    }
+    const filler = historyFillerFor(adapter.venue, {
+      restUrl: options.restUrl,
+      label: this.label,
+      ...(options.historyTransport ? { transport: options.historyTransport } : {}),
+      ...(options.historySpacingMs !== undefined ? { spacingMs: options.historySpacingMs } : {}),
+    });
     this.sequencer = new TradeSequencer({
       venue: adapter.venue,
       order: TRADE_ID_ORDER[adapter.venue],
@@ -119,6 +131,20 @@ export class VenueFeed {
     this.session.start();
   }
 
+  /** Stale when a connection group has received nothing for its stale time (TE_FEED_STALE_MS, or the venue's own). */
+  health(nowMs = Date.now()): FeedHealth {
+    const stale = this.session.staleConnections(nowMs);
+    const message = stale
+      .map((s) => `${s.connection} (${s.symbols} symbols) has received nothing for ${(s.silentMs / 1000).toFixed(1)} s (stale after ${s.staleMs / 1000} s)`)
+      .join('; ');
+    return { healthy: stale.length === 0, message, stale };
+  }
+
+  /** Ready once every connection group is subscribed and answered. */
+  get connected(): boolean {
+    return this.session.connected;
+  }
+
   /**
    * Closes the connections, waits (at most `drainMs`) for trades held behind holes to be filled or given up, drops
    * what still waits then, and resolves once every batch is in the sink.
@@ -131,6 +157,7 @@ export class VenueFeed {
       const dropped = this.sequencer.heldCount;
       if (dropped > 0) this.log.warn({ dropped }, 'venue feed stopped with trades still held behind a gap: not sent');
       this.sequencer.close();
+      for (const { key } of this.symbolMetrics.values()) feedSymbolTradeAt.delete(key);
       this.flush();
       await this.sending;
       this.log.info({ produced: this.produced, rejected: this.rejected }, 'venue feed stopped');
@@ -139,6 +166,15 @@ export class VenueFeed {
   }
 
   private onTrades(trades: VenueTrade[]): void {
+    const now = Date.now();
+    for (const { tick, snapshot } of trades) {
+      // Snapshots are old by design (re-sent on subscribe): they say nothing of the feed's delay.
+      if (snapshot) continue;
+      const m = this.metricsOf(tick.symbol);
+      m.tradesIn.inc();
+      m.lag.observe(Math.max(0, tick.ingestTime - tick.eventTime) / 1e6);
+      feedSymbolTradeAt.set(m.key, { venue: this.label, symbol: tick.symbol, at: now });
+    }
     try {
       this.sequencer.push(trades);
     } catch (err) {
@@ -147,6 +183,16 @@ export class VenueFeed {
       if (!(err instanceof DecodeError)) throw err;
       this.log.warn({ err: err.message }, 'venue trades not sequenced: dropped');
     }
+  }
+
+  private metricsOf(symbol: string) {
+    let m = this.symbolMetrics.get(symbol);
+    if (m === undefined) {
+      const labels = { venue: this.label, symbol };
+      m = { tradesIn: feedTradesIn.labels(labels), lag: feedTradeLag.labels(labels), key: `${this.label} ${symbol}` };
+      this.symbolMetrics.set(symbol, m);
+    }
+    return m;
   }
 
   private onRelease(trades: VenueTrade[]): void {

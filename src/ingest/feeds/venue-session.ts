@@ -8,7 +8,15 @@
 import { backoffMs } from '../../backoff.js';
 import { DecodeError, InvalidArgumentError } from '../../errors.js';
 import { logger, type Logger } from '../../log.js';
-import { feedConnectionsOpen, feedConnectionsOpened, feedDecodeErrors, feedLastFrameAt, feedMessagesIn, feedReconnects } from '../../metrics.js';
+import {
+  feedConnectionHeardAt,
+  feedConnectionsOpen,
+  feedConnectionsOpened,
+  feedDecodeErrors,
+  feedLastFrameAt,
+  feedMessagesIn,
+  feedReconnects,
+} from '../../metrics.js';
 import type { VenueAdapter, VenueTrade } from '../venues/venue-adapter.js';
 import { Pacer } from './pacer.js';
 import { VenueConnection, type ConnectionEnd } from './venue-connection.js';
@@ -39,11 +47,24 @@ export interface VenueSessionOptions {
   log?: Logger;
 }
 
+/** A group of symbols whose connections have received nothing for the stale time: what /health names. */
+export interface StaleConnection {
+  venue: string;
+  connection: string;
+  symbols: number;
+  silentMs: number;
+  staleMs: number;
+}
+
 /** Why a new connection is started after the first: the end of the one before it, or a planned replacement. */
 export type ReconnectReason = 'stale' | 'closed' | 'error' | 'rate-limited' | 'rotation';
 
 interface Group {
   index: number;
+  /** `<label>#<index>`: the prefix of its connections' names in the logs, and the metrics' connection label. */
+  name: string;
+  /** When any connection of the group last received anything, pings and pongs included (Date.now()); the start before the first. */
+  lastHeardAt: number;
   symbols: readonly string[];
   messages: readonly string[];
   /** The connection that carries the group's feed (or is being opened to). */
@@ -92,6 +113,8 @@ export class VenueSession {
     if (symbols.length === 0) throw new InvalidArgumentError(`${this.label} feed: no symbols to follow`);
     this.groupList = chunks(symbols, this.rules.symbolsPerConnection).map((group, index) => ({
       index,
+      name: `${this.label}#${index}`,
+      lastHeardAt: Date.now(),
       symbols: group,
       messages: chunks(group, this.rules.symbolsPerRequest).flatMap((request) => options.adapter.subscribe(request)),
       current: undefined,
@@ -120,11 +143,28 @@ export class VenueSession {
     return this.live.size;
   }
 
+  /** Whether every group's connection is subscribed and answered now. */
+  get connected(): boolean {
+    return this.groupList.every((g) => g.current?.isReady === true);
+  }
+
+  /** The groups that have received nothing at all for the stale time at `nowMs` (none before start or after stop). */
+  staleConnections(nowMs = Date.now()): StaleConnection[] {
+    if (!this.started || this.stopped) return [];
+    return this.groupList
+      .filter((g) => nowMs - g.lastHeardAt >= this.rules.staleMs)
+      .map((g) => ({ venue: this.label, connection: g.name, symbols: g.symbols.length, silentMs: nowMs - g.lastHeardAt, staleMs: this.rules.staleMs }));
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
     this.lastFrameAt = Date.now();
     feedLastFrameAt.set(this.label, () => this.lastFrameAt);
+    for (const g of this.groupList) {
+      g.lastHeardAt = this.lastFrameAt;
+      feedConnectionHeardAt.set(g.name, { venue: this.label, connection: g.name, at: () => g.lastHeardAt });
+    }
     this.log.info(
       { url: this.url, symbols: this.groupList.reduce((n, g) => n + g.symbols.length, 0), connections: this.groupList.length },
       'venue feed starting',
@@ -138,6 +178,7 @@ export class VenueSession {
       this.stopped = true;
       feedLastFrameAt.delete(this.label);
       for (const g of this.groupList) {
+        feedConnectionHeardAt.delete(g.name);
         g.cancelConnect?.();
         g.cancelConnect = undefined;
         if (g.rotateTimer) clearTimeout(g.rotateTimer);
@@ -184,6 +225,9 @@ export class VenueSession {
         this.log.debug({ connection: c.name }, 'venue connection open');
       },
       onReady: () => this.onReady(g, c),
+      onActivity: () => {
+        g.lastHeardAt = Date.now();
+      },
       onEnd: (end) => {
         if (opened) this.openGauge.dec();
         this.live.delete(c);

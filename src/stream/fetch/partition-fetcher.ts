@@ -109,30 +109,60 @@ async function checkFetchVersion(conn: KafkaConnection): Promise<void> {
   throw new KafkaReadError(`broker ${conn.host}:${conn.port} does not list the Fetch API`);
 }
 
+export interface FetchOptions {
+  /**
+   * Read every committed record below the partition's high watermark as the first fetch reports it (`to` then
+   * only caps the range), waiting for transactions still open there to be decided rather than stopping at the
+   * last stable offset — for at most this long, then KafkaReadError. For a reader that must not miss a record
+   * committed after another producer's open transaction (file backfill's progress markers). (kafkajs's
+   * fetchTopicOffsets reports the last stable offset, not the high watermark, so it cannot give this `to`.)
+   */
+  waitForOpenTransactionsMs?: number;
+}
+
 /**
  * The values of `topic`/`partition` with offsets in [from, to), from its leader `broker`, in offset order
  * (records of aborted transactions and control records left out). Stops early at the last stable offset
- * when a transaction is still open there.
+ * when a transaction is still open there, unless `opts.waitForOpenTransactionsMs` says to wait for it.
  */
-export async function* fetchPartition(broker: Broker, clientId: string, topic: string, partition: number, from: number, to: number): AsyncGenerator<ValueRun> {
+export async function* fetchPartition(
+  broker: Broker,
+  clientId: string,
+  topic: string,
+  partition: number,
+  from: number,
+  to: number,
+  opts: FetchOptions = {},
+): AsyncGenerator<ValueRun> {
   if (from >= to) return;
+  const waitUntil = opts.waitForOpenTransactionsMs === undefined ? undefined : Date.now() + opts.waitForOpenTransactionsMs;
   const conn = new KafkaConnection(broker.host, broker.port, clientId);
   let inFlight: Promise<Buffer> | undefined;
   try {
     await checkFetchVersion(conn);
     const fetch = (offset: number) => conn.request(API_FETCH, FETCH_VERSION, fetchRequest(topic, partition, offset));
     let next = from;
+    let first = true;
     inFlight = fetch(next);
     while (next < to) {
       const data = parseFetchResponse(await inFlight, topic, partition);
+      if (first && waitUntil !== undefined) to = Math.min(to, data.highWatermark);
+      first = false;
       const read = readRecordBatches(data.records, next, to, data.aborted, true);
       if (read.next > next) {
         next = read.next;
         if (next < to) inFlight = fetch(next); // fetched while the consumer works through this one
       } else if (data.records.length > 0) {
         throw new KafkaReadError(`fetching ${topic}/${partition} at offset ${next}: no complete record batch in ${data.records.length} bytes`);
-      } else if (data.highWatermark <= next || data.lastStableOffset <= next) {
-        return; // nothing more (records past the last stable offset belong to a transaction still open)
+      } else if (data.highWatermark <= next) {
+        return; // nothing more
+      } else if (data.lastStableOffset <= next) {
+        // The records past the last stable offset belong to a transaction still open.
+        if (waitUntil === undefined) return;
+        if (Date.now() > waitUntil)
+          throw new KafkaReadError(`fetching ${topic}/${partition}: a transaction is still open at offset ${next} after ${opts.waitForOpenTransactionsMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+        inFlight = fetch(next);
       } else inFlight = fetch(next);
       for (const run of read.runs) yield run;
     }

@@ -87,7 +87,7 @@ t.test('malformed answers: DecodeError naming the item and field', async (t) => 
 /** A fake Binance history of trade ids first..last (some missing), answering pages as the real one does. */
 function fakeHistory(first: number, last: number, missing: ReadonlySet<number> = new Set()) {
   const urls: string[] = [];
-  const get = async (url: string): Promise<string> => {
+  const get = async (url: string) => {
     urls.push(url);
     const q = new URL(url).searchParams;
     const from = Number(q.get('fromId'));
@@ -95,7 +95,7 @@ function fakeHistory(first: number, last: number, missing: ReadonlySet<number> =
     const page = [];
     for (let id = Math.max(from, first); id <= last && page.length < limit; id++)
       if (!missing.has(id)) page.push({ id, price: '1', qty: '1', quoteQty: '1', time: 1_700_000_000_000 + id, isBuyerMaker: id % 2 === 0, isBestMatch: true });
-    return JSON.stringify(page);
+    return { body: JSON.stringify(page), header: () => undefined };
   };
   return { urls, get };
 }
