@@ -23,33 +23,57 @@ class Framer {
     this.buf = Buffer.alloc(0);
     this.started = false;
   }
+  /** The whole messages now complete, and where each starts in `messages`. */
   push(chunk) {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     let end = 0;
+    const starts = [];
     for (;;) {
       if (!this.started) {
         if (this.buf.length - end < 8) break;
         const len = this.buf.readInt32BE(end);
         if (this.buf.length - end < len) break;
         const code = this.buf.readInt32BE(end + 4);
+        starts.push(end);
         end += len;
         // SSLRequest / GSSENCRequest are answered 'N' by the caller; the real startup follows.
         if (code !== 80877103 && code !== 80877104) this.started = true;
-        else return { messages: this.take(end), refuseEncryption: true };
+        else return { messages: this.take(end), starts, refuseEncryption: true };
       } else {
         if (this.buf.length - end < 5) break;
         const len = this.buf.readInt32BE(end + 1);
         if (this.buf.length - end < 1 + len) break;
+        starts.push(end);
         end += 1 + len;
       }
     }
-    return { messages: this.take(end), refuseEncryption: false };
+    return { messages: this.take(end), starts, refuseEncryption: false };
   }
   take(end) {
     const out = this.buf.subarray(0, end);
     this.buf = this.buf.subarray(end);
     return out;
   }
+}
+
+/**
+ * The inputs to give PGlite for a run of whole messages. PGlite 0.3 (execProtocolRaw) silently drops a message that
+ * starts at a non-zero multiple of 8192 bytes into one call's input, and every message after it: an extended query
+ * (Parse, Bind, Describe, Execute, Sync) whose Sync lands there is executed but never answered with ReadyForQuery,
+ * so its client waits until it times out — and a retry of the same statement, the same size, waits again, for ever
+ * (the TimescaleDB write stall of issue 11). So a new call starts wherever a message would start at such an offset.
+ */
+function pgliteInputs(messages, starts) {
+  const inputs = [];
+  let from = 0;
+  for (const at of starts) {
+    if (at > from && (at - from) % 8192 === 0) {
+      inputs.push(messages.subarray(from, at));
+      from = at;
+    }
+  }
+  if (messages.length > from) inputs.push(messages.subarray(from));
+  return inputs;
 }
 
 /** The frontend Sync message: closes any unfinished extended-protocol exchange. */
@@ -119,8 +143,9 @@ function serve(socket) {
           // (Sync, then ROLLBACK) so the next session starts clean. The next session waits for all of it: PGlite
           // is one backend, so a clean-up still running when the next session starts would run its Sync and
           // ROLLBACK in the middle of that session's statements (a time limit here once let that happen, and a
-          // client that had just timed out found every later statement of its own failing). Statements end by
-          // themselves: clients set statement_timeout.
+          // client that had just timed out found every later statement of its own failing). PGlite ignores
+          // statement_timeout (under a 200 ms one, pg_sleep(2) runs its 2 s), so a statement its client abandoned
+          // still runs to its end first.
           work
             .then(() => db.execProtocolRaw(SYNC))
             .then(() => db.exec('ROLLBACK'))
@@ -133,24 +158,28 @@ function serve(socket) {
         socket.on('data', (chunk) => {
           state.lastInputAt = Date.now();
           const wasStarted = framer.started;
-          const { messages, refuseEncryption } = framer.push(chunk);
+          const { messages, starts, refuseEncryption } = framer.push(chunk);
           if (traceAll) trace(`session ${id} chunk ${chunk.length} B → ${messages.length} B of whole messages, ${framer.buf.length} B held`);
           if (refuseEncryption) {
             socket.write('N');
             return;
           }
           if (messages.length === 0) return;
-          const input = new Uint8Array(messages);
+          // A copy: the work runs later, and the socket's buffers are not ours to keep.
+          const inputs = pgliteInputs(Buffer.from(messages), starts);
           work = work.then(async () => {
             state.running++;
             try {
-              const t0 = Date.now();
-              const out = await db.execProtocolRaw(input);
-              const took = Date.now() - t0;
-              if (out.length) state.lastOutputAt = Date.now();
-              if (traceAll) trace(`session ${id} in ${messageTypes(input, !wasStarted)} (${input.length} B) out ${messageTypes(out, false)} (${out.length} B) in ${took} ms`);
-              if (took > 1000) trace(`session ${id} ${input.length} bytes took ${took} ms`);
-              if (out.length && socket.writable) socket.write(Buffer.from(out));
+              for (const [i, input] of inputs.entries()) {
+                const t0 = Date.now();
+                const out = await db.execProtocolRaw(input);
+                const took = Date.now() - t0;
+                if (out.length) state.lastOutputAt = Date.now();
+                if (traceAll)
+                  trace(`session ${id} in ${messageTypes(input, !wasStarted && i === 0)} (${input.length} B) out ${messageTypes(out, false)} (${out.length} B) in ${took} ms`);
+                if (took > 1000) trace(`session ${id} ${input.length} bytes took ${took} ms`);
+                if (out.length && socket.writable) socket.write(Buffer.from(out));
+              }
             } catch (err) {
               process.stderr.write(`protocol error: ${err?.stack ?? err}\n`);
               socket.destroy();
