@@ -31,6 +31,7 @@ import { parseCoinbaseTrades } from '../../src/ingest/feeds/coinbase-gap-filler.
 import { parseKrakenTrades } from '../../src/ingest/feeds/kraken-gap-filler.js';
 import { parseOkxHistory } from '../../src/ingest/feeds/okx-gap-filler.js';
 import type { VenueTrade } from '../../src/ingest/venues/venue-adapter.js';
+import { readBatch } from '../../src/push/batch.js';
 
 /** How one input ended: accepted, or rejected with a code. Anything else thrown is a failure of the property. */
 export type Outcome = 'accepted' | `rejected:${string}`;
@@ -653,6 +654,49 @@ const otherHistoriesTarget: FuzzTarget = {
     }),
 };
 
+// ------------------------------------------------------------------------------------------------ pushed batches
+
+const PUSH_TEMPLATES = [
+  { type: 'trade', venue: 'BRK', symbol: 'XAUUSD', eventTime: 1_704_067_200_000_000, price: 2050.5, size: 2, side: 'SELL', tradeId: 'T-1' },
+  { type: 'quote', venue: 'BRK', symbol: 'EURUSD', eventTime: 1_704_067_200_000_000, bid: 1.1, ask: 1.1002 },
+  { type: 'mt5', venue: 'MT5-DEMO', symbol: 'EURUSD', time_msc: 1_704_067_200_123, bid: 1.1, ask: 1.1002, last: 1.1001, volume: 3, flags: 30, seq: 2 },
+] as const;
+const PUSH_CONTEXT = { ingestTime: 1_704_067_201_000_000, maxAheadMicros: 60_000_000 };
+
+/** An NDJSON body of damaged records and odd lines, or framed Avro records back to back (whole, cut or flipped). */
+const pushBodyArb: fc.Arbitrary<['ndjson' | 'avro', Buffer]> = fc.oneof(
+  fc
+    .array(
+      fc.oneof(
+        damaged(PUSH_TEMPLATES),
+        fc.constantFrom('', '  ', '\r', '\uFFFF', '{"type":"trade"'),
+        fc.uint8Array({ maxLength: 30 }).map((a) => Buffer.from(a).toString('latin1')),
+      ),
+      {
+        maxLength: 8,
+      },
+    )
+    .map((ls): ['ndjson', Buffer] => ['ndjson', Buffer.from(ls.join('\n'))]),
+  fc.array(recordBytes, { maxLength: 5 }).map((rs): ['avro', Buffer] => ['avro', Buffer.concat(rs)]),
+);
+
+const pushTarget: FuzzTarget = {
+  name: 'pushed batches (NDJSON and framed Avro)',
+  codes: ['TE_BAD_REQUEST'],
+  property: (record) =>
+    fc.asyncProperty(pushBodyArb, async ([format, body]) => {
+      record(
+        await outcome(pushTarget.codes, () => {
+          const records = readBatch(format, body, 100, PUSH_CONTEXT);
+          // A record is taken (its items) or refused with a code and a reason: never neither, never both.
+          for (const r of records)
+            if ((r.items === undefined) === (r.error === undefined) || (r.error && (!r.error.code || !r.error.reason)))
+              throw new Error(`record ${r.index}: neither items nor a coded error: ${JSON.stringify(r)}`);
+        }),
+      );
+    }),
+};
+
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   decoderTarget,
   csvTarget,
@@ -664,6 +708,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   venuesTarget,
   binanceHistoryTarget,
   otherHistoriesTarget,
+  pushTarget,
 ];
 
 export interface FuzzResult {
