@@ -63,11 +63,13 @@ class Framer {
  * so its client waits until it times out — and a retry of the same statement, the same size, waits again, for ever
  * (the TimescaleDB write stall of issue 11). So a new call starts wherever a message would start at such an offset.
  */
-function pgliteInputs(messages, starts) {
+function pgliteInputs(messages, starts, startupFirst) {
   const inputs = [];
   let from = 0;
-  for (const at of starts) {
-    if (at > from && (at - from) % 8192 === 0) {
+  for (const [i, at] of starts.entries()) {
+    // The startup message goes alone too: PGlite ignores what follows it in the same input (a client that sends its
+    // password without waiting for the request would wait for ever).
+    if (at > from && ((at - from) % 8192 === 0 || (startupFirst && i === 1))) {
       inputs.push(messages.subarray(from, at));
       from = at;
     }
@@ -166,7 +168,7 @@ function serve(socket) {
           }
           if (messages.length === 0) return;
           // A copy: the work runs later, and the socket's buffers are not ours to keep.
-          const inputs = pgliteInputs(Buffer.from(messages), starts);
+          const inputs = pgliteInputs(Buffer.from(messages), starts, !wasStarted);
           work = work.then(async () => {
             state.running++;
             try {
