@@ -13,7 +13,7 @@ import { MessageFields } from '../venues/message-fields.js';
 import { fromConcatenated } from '../venues/symbols.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { pageHistory, type GapFiller } from './gap-filler.js';
-import type { HistoryGet } from './history-client.js';
+import type { HistoryFillerOptions } from './history-client.js';
 
 const VENUE = 'BINANCE';
 export const BINANCE_REST_URL = 'https://api.binance.com';
@@ -75,15 +75,9 @@ export function parseBinanceHistory(kind: BinanceTradeKind, body: string, venueS
   });
 }
 
-export interface BinanceGapFillerOptions {
+export interface BinanceGapFillerOptions extends HistoryFillerOptions {
   kind: BinanceTradeKind;
-  /** GET a URL → its 2xx answer; throws when the request fails (HistoryClient.get: spacing, 429/418 waited out). */
-  get: HistoryGet;
-  base?: string;
   limit?: number;
-  /** Pages asked per call (a longer hole is filled in parts). */
-  maxPages?: number;
-  nowMicros?: () => number;
 }
 
 /** Asks Binance's history for a hole's trades, page by page from its first id, until the hole is covered or the history has no more. */

@@ -19,7 +19,7 @@ import { MessageFields } from '../venues/message-fields.js';
 import { fromDashed } from '../venues/symbols.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { pageHistory, type GapFiller } from './gap-filler.js';
-import type { HistoryGet } from './history-client.js';
+import type { HistoryFillerOptions } from './history-client.js';
 
 const VENUE = 'COINBASE';
 export const COINBASE_REST_URL = 'https://api.exchange.coinbase.com';
@@ -61,14 +61,8 @@ export function parseCoinbaseTrades(body: string, venueSymbol: string, ingestTim
   });
 }
 
-export interface CoinbaseGapFillerOptions {
-  /** GET a URL → its 2xx answer (HistoryClient.get); throws when the request fails. */
-  get: HistoryGet;
-  base?: string;
+export interface CoinbaseGapFillerOptions extends HistoryFillerOptions {
   limit?: number;
-  /** Pages asked per call (a longer hole is filled in parts). */
-  maxPages?: number;
-  nowMicros?: () => number;
 }
 
 /** Asks Coinbase's history for a hole's trades, page by page down from its last id along CB-AFTER, until the hole is covered. */

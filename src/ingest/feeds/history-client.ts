@@ -110,3 +110,14 @@ export class HistoryClient {
 
 /** What a gap filler asks with: GET a URL → its 2xx answer (HistoryClient.get; tests pass a fake). */
 export type HistoryGet = (url: string) => Promise<Pick<HttpAnswer, 'body' | 'header'>>;
+
+/** What every venue's gap filler is given. */
+export interface HistoryFillerOptions {
+  /** GET a URL → its 2xx answer (HistoryClient.get: spacing, 429/418 waited out); throws when the request fails. */
+  get: HistoryGet;
+  /** The venue's REST base; default its real one. */
+  base?: string;
+  /** Pages asked per call (a longer hole is filled in parts). */
+  maxPages?: number;
+  nowMicros?: () => number;
+}

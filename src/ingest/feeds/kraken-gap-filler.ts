@@ -25,7 +25,7 @@ import { isObject, MessageFields } from '../venues/message-fields.js';
 import { fromSlashed } from '../venues/symbols.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { pageHistory, type GapFiller, type HoleTimes } from './gap-filler.js';
-import type { HistoryGet } from './history-client.js';
+import type { HistoryFillerOptions } from './history-client.js';
 
 const VENUE = 'KRAKEN';
 export const KRAKEN_REST_URL = 'https://api.kraken.com';
@@ -115,14 +115,9 @@ export function parseKrakenTrades(body: string, venueSymbol: string, ingestTimeM
   return { trades, last: BigInt(last) };
 }
 
-export interface KrakenGapFillerOptions {
-  /** GET a URL → its 2xx answer (HistoryClient.get, with krakenRateLimit); throws when the request fails. */
-  get: HistoryGet;
-  base?: string;
+/** `get` goes through HistoryClient with krakenRateLimit; `maxPages` counts stepping back too. */
+export interface KrakenGapFillerOptions extends HistoryFillerOptions {
   count?: number;
-  /** Pages asked per call, stepping back included (a longer hole is filled in parts). */
-  maxPages?: number;
-  nowMicros?: () => number;
 }
 
 /** Asks Kraken's history for a hole's trades: from the time of the trade before the hole, page by page, keeping the hole's ids. */

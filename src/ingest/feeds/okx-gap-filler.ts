@@ -16,7 +16,7 @@ import { isObject, MessageFields } from '../venues/message-fields.js';
 import { fromDashed } from '../venues/symbols.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { pageHistory, type GapFiller } from './gap-filler.js';
-import type { HistoryGet } from './history-client.js';
+import type { HistoryFillerOptions } from './history-client.js';
 
 const VENUE = 'OKX';
 export const OKX_REST_URL = 'https://www.okx.com';
@@ -60,14 +60,8 @@ export function parseOkxHistory(body: string, ingestTimeMicros: number): VenueTr
   });
 }
 
-export interface OkxGapFillerOptions {
-  /** GET a URL → its 2xx answer (HistoryClient.get); throws when the request fails. */
-  get: HistoryGet;
-  base?: string;
+export interface OkxGapFillerOptions extends HistoryFillerOptions {
   limit?: number;
-  /** Pages asked per call (a longer hole is filled in parts). */
-  maxPages?: number;
-  nowMicros?: () => number;
 }
 
 /** Asks OKX's history for a hole's trades, page by page down from its last id, until the hole is covered or the history has no more. */
