@@ -99,24 +99,29 @@ function onlyKnown(o: Record<string, unknown>, known: ReadonlySet<string>, type:
   for (const k of Object.keys(o)) if (!known.has(k)) throw new FieldError(k, `unknown field ${describe(k)} in a ${type} record`);
 }
 
+/** The first problem of a record's names, then of its contract fields (`problem`), under `code`. */
+function checkRecord<R extends { venue: string; symbol: string }>(
+  r: R,
+  code: RejectCode,
+  problem: (r: R) => { field: string; reason: string } | null,
+  field: (f: string) => string,
+): RecordError | undefined {
+  for (const name of ['venue', 'symbol'] as const) {
+    const reason = nameProblem(name, r[name]);
+    if (reason) return { code, field: name, reason };
+  }
+  const p = problem(r);
+  return p ? { code, field: field(p.field), reason: p.reason } : undefined;
+}
+
 /** Plausibility of a trade; `field` maps its contract field to the one the client sent. */
 export function checkTrade(t: Tick, maxAhead: number, field: (f: string) => string = (f) => f): RecordError | undefined {
-  const venue = nameProblem('venue', t.venue);
-  if (venue) return { code: ERROR_CODES.invalidTick, field: 'venue', reason: venue };
-  const symbol = nameProblem('symbol', t.symbol);
-  if (symbol) return { code: ERROR_CODES.invalidTick, field: 'symbol', reason: symbol };
-  const p = tickFieldProblem(t, maxAhead);
-  return p ? { code: ERROR_CODES.invalidTick, field: field(p.field), reason: p.reason } : undefined;
+  return checkRecord(t, ERROR_CODES.invalidTick, (x) => tickFieldProblem(x, maxAhead), field);
 }
 
 /** Plausibility of a quote; `field` maps its contract field to the one the client sent. */
 export function checkQuote(q: Quote, maxAhead: number, field: (f: string) => string = (f) => f): RecordError | undefined {
-  const venue = nameProblem('venue', q.venue);
-  if (venue) return { code: ERROR_CODES.invalidQuote, field: 'venue', reason: venue };
-  const symbol = nameProblem('symbol', q.symbol);
-  if (symbol) return { code: ERROR_CODES.invalidQuote, field: 'symbol', reason: symbol };
-  const p = quoteFieldProblem(q, maxAhead);
-  return p ? { code: ERROR_CODES.invalidQuote, field: field(p.field), reason: p.reason } : undefined;
+  return checkRecord(q, ERROR_CODES.invalidQuote, (x) => quoteFieldProblem(x, maxAhead), field);
 }
 
 function readTrade(o: Record<string, unknown>, c: ReadContext): RecordItems | RecordError {

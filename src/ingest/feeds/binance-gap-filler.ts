@@ -9,7 +9,7 @@
 // - isBuyerMaker / m true ⇒ the taker sold ⇒ SELL, as in the WebSocket events; time / T in ms → µs.
 import type { Tick } from '../../contracts/tick.js';
 import { DecodeError, describe } from '../../errors.js';
-import { MessageFields } from '../venues/message-fields.js';
+import { MessageFields, parseJsonText } from '../venues/message-fields.js';
 import { fromConcatenated } from '../venues/symbols.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { pageHistory, type GapFiller } from './gap-filler.js';
@@ -37,12 +37,7 @@ export function binanceHistoryUrl(kind: BinanceTradeKind, venueSymbol: string, f
  */
 export function parseBinanceHistory(kind: BinanceTradeKind, body: string, venueSymbol: string, ingestTimeMicros: number): VenueTrade[] {
   const where = `${VENUE} ${ENDPOINT[kind]}`;
-  let items: unknown;
-  try {
-    items = JSON.parse(body);
-  } catch {
-    throw new DecodeError(`${where} answer is not JSON: ${describe(body)}`);
-  }
+  const items = parseJsonText(body, `${where} answer`);
   // Binance answers an error as {"code":-1121,"msg":"Invalid symbol."}: the body's start says which.
   if (!Array.isArray(items)) throw new DecodeError(`${where} answer is not a list of trades: ${describe(body)}`);
   const symbol = fromConcatenated(venueSymbol, `${where} symbol`);

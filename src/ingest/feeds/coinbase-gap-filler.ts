@@ -15,7 +15,7 @@
 // - Public endpoints: 10 requests a second per IP (bursts of 15); past it, HTTP 429 (the HistoryClient waits).
 import type { Side, Tick } from '../../contracts/tick.js';
 import { DecodeError, describe } from '../../errors.js';
-import { MessageFields } from '../venues/message-fields.js';
+import { MessageFields, parseJsonText } from '../venues/message-fields.js';
 import { fromDashed } from '../venues/symbols.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { pageHistory, type GapFiller } from './gap-filler.js';
@@ -35,12 +35,7 @@ export function coinbaseTradesUrl(productId: string, afterId: string, limit = CO
 /** An answer's body → its trades (snapshot: true). DecodeError naming the item and field for anything that is not a list of them. */
 export function parseCoinbaseTrades(body: string, venueSymbol: string, ingestTimeMicros: number): VenueTrade[] {
   const where = `${VENUE} products/${venueSymbol}/trades`;
-  let items: unknown;
-  try {
-    items = JSON.parse(body);
-  } catch {
-    throw new DecodeError(`${where} answer is not JSON: ${describe(body)}`);
-  }
+  const items = parseJsonText(body, `${where} answer`);
   // An error is {"message":"NotFound"}: the body's start says which.
   if (!Array.isArray(items)) throw new DecodeError(`${where} answer is not a list of trades: ${describe(body)}`);
   const symbol = fromDashed(venueSymbol, `${where} product`);

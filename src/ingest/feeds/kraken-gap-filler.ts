@@ -21,7 +21,7 @@
 //   lets the HistoryClient wait those out like a 429.
 import type { Tick } from '../../contracts/tick.js';
 import { DecodeError, describe } from '../../errors.js';
-import { isObject, MessageFields } from '../venues/message-fields.js';
+import { isObject, MessageFields, parseJsonText } from '../venues/message-fields.js';
 import { fromSlashed } from '../venues/symbols.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { pageHistory, type GapFiller, type HoleTimes } from './gap-filler.js';
@@ -76,12 +76,7 @@ export function krakenRateLimit(body: string, nowMs: number): number | null | un
  */
 export function parseKrakenTrades(body: string, venueSymbol: string, ingestTimeMicros: number): { trades: VenueTrade[]; last: bigint } {
   const where = `${VENUE} Trades`;
-  let msg: unknown;
-  try {
-    msg = JSON.parse(body);
-  } catch {
-    throw new DecodeError(`${where} answer is not JSON: ${describe(body)}`);
-  }
+  const msg = parseJsonText(body, `${where} answer`);
   if (!isObject(msg)) throw new DecodeError(`${where} answer is ${describe(msg)}, not an object`);
   if (Array.isArray(msg.error) && msg.error.length > 0) throw new DecodeError(`${where} answer has errors: ${describe(msg.error.join('; '))}`);
   const result = new MessageFields(msg, where).raw('result', 'result');

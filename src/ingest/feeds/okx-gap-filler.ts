@@ -10,10 +10,9 @@
 // - Each item is one fill, where the `trades` WebSocket channel may push several fills of one order as one trade
 //   (`count`, the last fill's id): a filled hole therefore holds single fills. A `count` in an item is read as on the
 //   WebSocket (idSpan). `side` is the taker's; `ts` ms as a string; `sz` base currency on SPOT, contracts otherwise.
-import type { Side, Tick } from '../../contracts/tick.js';
 import { DecodeError, describe } from '../../errors.js';
-import { isObject, MessageFields } from '../venues/message-fields.js';
-import { fromDashed } from '../venues/symbols.js';
+import { isObject, MessageFields, parseJsonText } from '../venues/message-fields.js';
+import { okxTrade } from '../venues/okx.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { pageHistory, type GapFiller } from './gap-filler.js';
 import type { HistoryFillerOptions } from './history-client.js';
@@ -22,7 +21,6 @@ const VENUE = 'OKX';
 export const OKX_REST_URL = 'https://www.okx.com';
 /** The most trades one answer holds. */
 export const OKX_HISTORY_LIMIT = 100;
-const SIDES: Readonly<Record<string, Side>> = { buy: 'BUY', sell: 'SELL' };
 
 /** The request for up to `limit` trades of `instId` with ids below `afterId`, newest first. */
 export function okxHistoryUrl(instId: string, afterId: string, limit = OKX_HISTORY_LIMIT, base = OKX_REST_URL): string {
@@ -32,31 +30,15 @@ export function okxHistoryUrl(instId: string, afterId: string, limit = OKX_HISTO
 /** An answer's body → its trades (snapshot: true). DecodeError naming the item and field for anything else, error answers included. */
 export function parseOkxHistory(body: string, ingestTimeMicros: number): VenueTrade[] {
   const where = `${VENUE} history-trades`;
-  let msg: unknown;
-  try {
-    msg = JSON.parse(body);
-  } catch {
-    throw new DecodeError(`${where} answer is not JSON: ${describe(body)}`);
-  }
+  const msg = parseJsonText(body, `${where} answer`);
   if (!isObject(msg)) throw new DecodeError(`${where} answer is ${describe(msg)}, not an object`);
   const m = new MessageFields(msg, where);
   if (m.text('code', 'result code') !== '0') throw new DecodeError(`${where} answer is an error: code ${describe(msg.code)} ${describe(msg.msg)}`);
   const data = m.array('data', 'trades');
   return data.map((_, i): VenueTrade => {
-    const f = MessageFields.item(data, i, `${where} data`);
-    const venueSymbol = f.text('instId', 'instrument');
-    const tick: Tick = {
-      venue: VENUE,
-      symbol: fromDashed(venueSymbol, f.label('instId', 'instrument')),
-      eventTime: f.ms('ts', 'trade time'),
-      price: f.decimal('px', 'price'),
-      size: f.decimal('sz', 'size'),
-      side: f.side('side', 'taker side', SIDES),
-      tradeId: f.id('tradeId', 'trade id'),
-      ingestTime: ingestTimeMicros,
-    };
-    if (!/^\d+$/.test(tick.tradeId)) throw new DecodeError(`${where} data[${i}] trade id ${describe(tick.tradeId)} is not a decimal number`);
-    return { tick, venueSymbol, snapshot: true, ...(f.has('count') ? { idSpan: f.count('count', 'fills aggregated') } : {}) };
+    const trade = okxTrade(MessageFields.item(data, i, `${where} data`), ingestTimeMicros, true);
+    if (!/^\d+$/.test(trade.tick.tradeId)) throw new DecodeError(`${where} data[${i}] trade id ${describe(trade.tick.tradeId)} is not a decimal number`);
+    return trade;
   });
 }
 

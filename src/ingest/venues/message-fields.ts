@@ -9,13 +9,18 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** JSON text → its value; DecodeError '<what> is not JSON: …' otherwise. */
+export function parseJsonText(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new DecodeError(`${what} is not JSON: ${describe(text)}`);
+  }
+}
+
 /** A frame as JSON; DecodeError when it is not JSON at all. */
 export function parseFrame(frame: string, venue: string): unknown {
-  try {
-    return JSON.parse(frame);
-  } catch {
-    throw new DecodeError(`${venue} frame is not JSON: ${describe(frame)}`);
-  }
+  return parseJsonText(frame, `${venue} frame`);
 }
 
 /** The fields of one message (or one trade inside it); `where` names it in errors, e.g. 'OKX trades data[2]'. */

@@ -18,6 +18,26 @@ import type { VenueAdapter, VenueTrade } from './venue-adapter.js';
 const VENUE = 'OKX';
 const SIDES: Readonly<Record<string, Side>> = { buy: 'BUY', sell: 'SELL' };
 
+/** One trade item of the `trades` channel or of the history-trades answer (the same fields) → the venue trade. */
+export function okxTrade(f: MessageFields, ingestTimeMicros: number, snapshot: boolean): VenueTrade {
+  const venueSymbol = f.text('instId', 'instrument');
+  return {
+    venueSymbol,
+    snapshot,
+    ...(f.has('count') ? { idSpan: f.count('count', 'fills aggregated') } : {}),
+    tick: {
+      venue: VENUE,
+      symbol: fromDashed(venueSymbol, f.label('instId', 'instrument')),
+      eventTime: f.ms('ts', 'trade time'),
+      price: f.decimal('px', 'price'),
+      size: f.decimal('sz', 'size'),
+      side: f.side('side', 'taker side', SIDES),
+      tradeId: f.id('tradeId', 'trade id'),
+      ingestTime: ingestTimeMicros,
+    },
+  };
+}
+
 export const okx: VenueAdapter = {
   venue: VENUE,
   defaultUrl: 'wss://ws.okx.com:8443/ws/v5/public',
@@ -28,24 +48,6 @@ export const okx: VenueAdapter = {
     if (!isObject(msg) || msg.event !== undefined || !isObject(msg.arg) || msg.arg.channel !== 'trades') return [];
     const where = `${VENUE} trades`;
     const data = new MessageFields(msg, where).array('data', 'trades');
-    return data.map((_, i): VenueTrade => {
-      const f = MessageFields.item(data, i, `${where} data`);
-      const venueSymbol = f.text('instId', 'instrument');
-      return {
-        venueSymbol,
-        snapshot: false,
-        ...(f.has('count') ? { idSpan: f.count('count', 'fills aggregated') } : {}),
-        tick: {
-          venue: VENUE,
-          symbol: fromDashed(venueSymbol, f.label('instId', 'instrument')),
-          eventTime: f.ms('ts', 'trade time'),
-          price: f.decimal('px', 'price'),
-          size: f.decimal('sz', 'size'),
-          side: f.side('side', 'taker side', SIDES),
-          tradeId: f.id('tradeId', 'trade id'),
-          ingestTime: ingestTimeMicros,
-        },
-      };
-    });
+    return data.map((_, i) => okxTrade(MessageFields.item(data, i, `${where} data`), ingestTimeMicros, false));
   },
 };
