@@ -205,6 +205,17 @@ export class PartitionAggregator {
     return out.rejects.filter((r) => offsets[r.index]! >= this.replayUntil);
   }
 
+  /**
+   * The offsets from `firstOffset` up to `lastOffset` hold no tick (transaction markers, aborted records): when they
+   * follow on from what was processed, the next offset to process is past them — else a partition whose log ends in
+   * a transaction marker would never count as caught up. False when they do not follow on.
+   */
+  passOver(firstOffset: number, lastOffset: number): boolean {
+    if (this.nextOffset >= 0 && firstOffset > this.nextOffset) return false;
+    this.nextOffset = Math.max(this.nextOffset, lastOffset + 1);
+    return true;
+  }
+
   /** Live mode: move a quiet partition's watermark forward. */
   advanceTo(watermark: number): boolean {
     if (watermark <= this.watermark) return false;

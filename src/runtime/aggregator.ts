@@ -147,6 +147,11 @@ export class Aggregator {
       this.partitions.clear();
       deps.log.info({ partitions: mine }, 'assigned partitions');
     });
+    // A fetch of transaction markers or aborted records only is never handed to eachBatch: kafkajs reports it here.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, (e) => {
+      if (e.payload.batchSize === 0 && e.payload.topic === config.topicTicks)
+        this.onTicklessBatch(e.payload.partition, e.payload.firstOffset, e.payload.lastOffset);
+    });
     superviseConsumer(this.consumer, {
       name: 'aggregator',
       log: deps.log,
@@ -268,6 +273,15 @@ export class Aggregator {
     }
   }
 
+  /** Offsets `first`..`last` of a partition hold no tick (see PartitionAggregator.passOver). */
+  private onTicklessBatch(partition: number, first: string | null, last: string): void {
+    const st = this.partitions.get(partition);
+    if (!st || first === null) return;
+    void this.job(st, async () => {
+      if (this.partitions.get(partition) === st) st.agg.passOver(Number(first), Number(last));
+    }).catch((err: unknown) => this.deps.log.warn({ err, partition }, 'passing over transaction markers failed'));
+  }
+
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const started = process.hrtime.bigint();
@@ -291,6 +305,8 @@ export class Aggregator {
         const from = st.agg.processedUntil;
         const msgs = Number(batch.firstOffset()) >= from ? batch.messages : batch.messages.filter((m) => Number(m.offset) >= from);
         if (msgs.length) await this.fold(st, batch, msgs);
+        // The batch's last offset may be a transaction marker or an aborted record after its last tick.
+        st.agg.passOver(Number(batch.firstOffset()), Number(batch.lastOffset()));
         this.closeInto(st, st.lastTickTs);
         await this.makeDurable(st, ctl);
         resolveOffset(batch.lastOffset());

@@ -489,3 +489,28 @@ t.test('open bars at the end: every open bar of every interval, equal to the off
     });
   }
 });
+
+t.test('passOver: offsets without ticks after the processed ones (transaction markers) move the processed position; a gap does not', async (t) => {
+  const agg = new PartitionAggregator(intervals, undefined, 0);
+  t.equal(agg.processedUntil, -1, 'nothing processed yet');
+  t.ok(agg.passOver(7, 7), 'a first fetch of markers only (the committed position is a marker)');
+  t.equal(agg.processedUntil, 8);
+  const ticks = stream(3, 20);
+  const s = schema('tick');
+  const offsets = Array.from({ length: ticks.length }, (_, k) => 8 + k);
+  const packed = packBatch(
+    ticks.map((x) => encode(s, x)),
+    offsets,
+  );
+  const out = preAggregate({ ...packed, interval: agg.baseInterval, watermark: agg.watermark, maxOutOfOrder, allowedLateness: 0, origin: 0 });
+  agg.apply(out, offsets, offsets.at(-1)!);
+  t.equal(agg.processedUntil, 28, 'the ticks at 8..27 processed');
+  t.ok(agg.passOver(8, 28), "the batch's last offset, 28, is the commit marker after its last tick");
+  t.equal(agg.processedUntil, 29, 'caught up with a log ending at 29');
+  t.ok(agg.passOver(29, 30), 'a later fetch holding only markers or aborted records');
+  t.equal(agg.processedUntil, 31);
+  t.notOk(agg.passOver(33, 34), 'offsets that do not follow on (31, 32 never seen) are not passed over');
+  t.equal(agg.processedUntil, 31, 'and the position stays');
+  t.ok(agg.passOver(20, 25), 'an older range (a fetch handed again) is accepted');
+  t.equal(agg.processedUntil, 31, 'but never moves the position back');
+});
