@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The benchmark command: npm run bench [-- e2e|replay|memory|snapshot|fuzz|faults|soak]   (default: e2e and replay)
+# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|faults|soak]   (default: e2e and replay)
 #   e2e     bench/e2e.ts: end-to-end throughput and latency beside Kafka's perf tools (private 'bench' stack)
 #   replay  bench/replay.ts: replay throughput and RSS beside ConsumerPerformance and a bare decode loop
+#   feeds   bench/feeds.ts: each venue adapter's messages/s beside JSON.parse of the same recorded messages, and
+#           ticks/s of `ingest --feed binance` from a local stand-in into Kafka beside ProducerPerformance
 #   memory  bench/memory.ts: heap and RSS with 1,000 and 10,000 symbols as ticks accumulate (no servers)
 #   snapshot bench/snapshot.ts: state snapshot size, encode/restore time, restart with vs without (no servers)
 #   fuzz    bench/fuzz.ts: every parser of outside input, BENCH_FUZZ_RUNS (100000) cases each (no servers)
@@ -11,14 +13,15 @@
 # Knobs: BENCH_TICKS (300000), BENCH_LIVE_RATE (2000 ticks/s), BENCH_LIVE_SECONDS (30),
 #        BENCH_REPLAY_TICKS (1000000), BENCH_MEMORY_TICKS (3000000), BENCH_SNAPSHOT_TICKS (3000000),
 #        BENCH_SNAPSHOT_SYMBOLS (10000), BENCH_FUZZ_RUNS, BENCH_FUZZ_SEED, BENCH_FAULTS_PER_KIND, BENCH_FAULTS_SEED,
-#        BENCH_FAULTS_RATE (2000), BENCH_SOAK_SECONDS, BENCH_SOAK_FAULT_EVERY_S, BENCH_SOAK_RATE (1500).
+#        BENCH_FAULTS_RATE (2000), BENCH_SOAK_SECONDS, BENCH_SOAK_FAULT_EVERY_S, BENCH_SOAK_RATE (1500),
+#        BENCH_PARSE_SECONDS (2), BENCH_INGEST_TRADES (100000 per symbol, 2 symbols).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
 case "$which" in
-  e2e|replay|memory|snapshot|fuzz|faults|soak|all) ;;
-  -h|--help|help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: npm run bench [-- e2e|replay|memory|snapshot|fuzz|faults|soak]" >&2; exit 2 ;;
+  e2e|replay|feeds|memory|snapshot|fuzz|faults|soak|all) ;;
+  -h|--help|help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|faults|soak]" >&2; exit 2 ;;
 esac
 source scripts/ensure-deps.sh
 if [ "$which" = memory ]; then exec node --expose-gc --enable-source-maps dist/bench/memory.js; fi
@@ -31,6 +34,7 @@ bash deploy/local/stack.sh up
 case "$which" in
   faults) node --max-old-space-size=12288 --enable-source-maps dist/bench/faults.js; exit ;;
   soak) node --max-old-space-size=12288 --enable-source-maps dist/bench/soak.js; exit ;;
+  feeds) node --enable-source-maps dist/bench/feeds.js; exit ;;
 esac
 [ "$which" = replay ] || node --enable-source-maps dist/bench/e2e.js
 [ "$which" = e2e ] || node --enable-source-maps dist/bench/replay.js
