@@ -63,6 +63,7 @@ export class FeedProducer {
     let rejected = 0;
     let lastReport = wallStart;
     let lastReported = 0;
+    let inFlight = Promise.resolve();
     this.log.info(
       {
         symbols: c.simSymbols,
@@ -104,18 +105,16 @@ export class FeedProducer {
           });
         else messages.push({ key: t.symbol, value: encode(tickSchema, t) });
       }
+      // This batch was made while the previous one was on its way; one send in flight at a time keeps the
+      // idempotent producer's order.
+      await inFlight;
       opts.onBatch?.(batch);
-      // A broker outage pauses the feed; it never drops a tick. The clock catches up afterwards.
-      await sendPatiently(this.producer!, c.topicTicks, messages, {
-        signal: opts.signal,
-        maxDelayMs: 1000,
-        onDown: (err) => this.log.warn({ err }, 'broker unavailable: the feed waits and retries'),
-        onUp: () => this.log.info('broker available again: the feed resumes'),
+      inFlight = this.send(messages, letters, opts.signal).then(() => {
+        produced += messages.length;
+        rejected += letters.length;
+        ticksProduced.inc(messages.length);
       });
-      await sendDeadLetters(this.producer!, c.topicDlq, letters);
-      produced += messages.length;
-      rejected += letters.length;
-      ticksProduced.inc(messages.length);
+      inFlight.catch(() => undefined); // its failure is thrown where it is awaited: before the next send, or at the end
       const now = performance.now();
       if (now - lastReport >= 5000) {
         this.log.info(
@@ -126,8 +125,20 @@ export class FeedProducer {
         lastReported = produced;
       }
     }
+    await inFlight;
     this.log.info({ produced, rejected }, 'feed finished');
     return { produced, rejected, firstEventTime: start, lastClock: sim.now };
+  }
+
+  /** One batch: its ticks, then its dead letters. A broker outage pauses the feed; it never drops a tick. */
+  private async send(messages: Message[], letters: DeadLetter[], signal: AbortSignal | undefined): Promise<void> {
+    await sendPatiently(this.producer!, this.config.topicTicks, messages, {
+      signal,
+      maxDelayMs: 1000,
+      onDown: (err) => this.log.warn({ err }, 'broker unavailable: the feed waits and retries'),
+      onUp: () => this.log.info('broker available again: the feed resumes'),
+    });
+    await sendDeadLetters(this.producer!, this.config.topicDlq, letters);
   }
 
   async stop(): Promise<void> {
