@@ -1,6 +1,6 @@
 // End-to-end benchmark: sustained ticks/s through the whole engine, and produce → bar-received latency over
 // WebSocket, each beside Kafka's own perf tools on the same broker with the same record size. Writes JSON.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../src/config.js';
@@ -14,10 +14,23 @@ import { encode } from '../src/stream/serde.js';
 import { runCli, waitHttpOk, type CliProcess } from '../tests/helpers/cli.js';
 import { freePort, testEnv } from '../tests/helpers/env.js';
 import { consumerPerf, producerPerf } from './kafka-perf.js';
+import { summarize } from './profile-summary.js';
 
 const N = Number(process.env.BENCH_TICKS ?? 300_000);
 const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 2000);
 const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 30);
+/** BENCH_PROFILE=1: every engine process of each run writes a V8 CPU profile, summarized at the end (where the time goes). */
+const PROFILE_DIR =
+  process.env.BENCH_PROFILE === '1'
+    ? join(projectRoot(), 'bench', 'results', `profiles-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`)
+    : undefined;
+
+/** The engine processes started from now on are profiled into PROFILE_DIR/<run> (when profiling). */
+function profileRun(run: string): void {
+  if (!PROFILE_DIR) return;
+  mkdirSync(join(PROFILE_DIR, run), { recursive: true });
+  process.env.TE_CHILD_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${join(PROFILE_DIR, run)}`;
+}
 const log = logger('bench');
 
 function progress(msg: string): void {
@@ -71,6 +84,7 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
     TE_SIM_DURATION_S: String(N / 5000),
   });
   const config = loadConfig({ env });
+  profileRun(mode);
   let engine = mode === 'concurrent' ? await startEngine(env) : undefined;
   const feed = new FeedProducer(config, createKafka(config, 'bench'), log);
   await feed.start();
@@ -117,6 +131,7 @@ async function latency() {
     TE_IDLE_CLOSE_MS: '1000',
   });
   const config: Config = loadConfig({ env });
+  profileRun('latency');
   const { agg, gw, port } = await startEngine(env);
   const received: { recvMs: number; bucketStart: number; interval: string }[] = [];
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
@@ -215,6 +230,7 @@ async function main() {
       ratioBacklogToConsumerPerf: Number((backlog.engineTicksPerSec / cons.recordsPerSec).toFixed(3)),
     },
     latency: { ...lat, reference: { producerPerfP50Ms: prod.p50Ms, producerPerfP99Ms: prod.p99Ms } },
+    profiles: PROFILE_DIR ? profiles(PROFILE_DIR) : undefined,
   };
   const dir = join(projectRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
@@ -235,6 +251,18 @@ async function main() {
     '',
   ];
   process.stdout.write(lines.join('\n'));
+}
+
+/** Per run, per profiled process or thread: its sampled time by area of the code (bench/profile-summary.ts). */
+function profiles(dir: string) {
+  const out: Record<string, { file: string; totalMs: number; areas: { area: string; share: number }[] }[]> = {};
+  for (const run of readdirSync(dir))
+    out[run] = readdirSync(join(dir, run))
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => summarize(join(dir, run, f), 0))
+      .map((s) => ({ file: s.file, totalMs: s.totalMs, areas: s.areas.slice(0, 12).map(({ area, share }) => ({ area, share })) }));
+  progress(`CPU profiles in ${dir} (node dist/bench/profile-summary.js ${dir}/<run> for the functions)`);
+  return { dir, runs: out };
 }
 
 main().then(

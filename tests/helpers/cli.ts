@@ -16,8 +16,16 @@ export function cliEnv(config: Record<string, unknown>, extra: Record<string, st
   return { ...process.env, ...extra, ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])) };
 }
 
+/**
+ * Node options for every child, from TE_CHILD_NODE_ARGS (space-separated; e.g. `--cpu-prof --cpu-prof-dir=DIR` to
+ * profile each process of a benchmark: node refuses --cpu-prof in NODE_OPTIONS).
+ */
+function childNodeArgs(): string[] {
+  return (process.env.TE_CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 export function runCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(projectRoot(), 'dist/src/cli/main.js'), ...args], {
+  const child = spawn(process.execPath, [...childNodeArgs(), '--enable-source-maps', join(projectRoot(), 'dist/src/cli/main.js'), ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
