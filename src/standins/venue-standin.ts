@@ -147,6 +147,14 @@ export class VenueStandin {
       });
   }
 
+  /** The venue closes a connection with a close frame (Binance's disconnect at 24 hours: 1000 by default). */
+  closeConnection(conn: number, { code = 1000, reason = 'connection lifetime reached' }: { code?: number; reason?: string } = {}): void {
+    const c = this.conns.get(conn);
+    if (!c) throw new InvalidArgumentError(`no open connection ${conn}`);
+    c.closedByServer = true;
+    c.ws.close(code, reason);
+  }
+
   // ------------------------------------------------------------------------------------------------------ traffic
 
   /** Every `everyMs`, one trade for each symbol (those listed, or every subscribed one), to each connection subscribed to it. 0 stops. */

@@ -8,6 +8,7 @@ import type { Tick } from '../../contracts/tick.js';
 import type { Logger } from '../../log.js';
 import { fetchPartition, partitionLeaders } from '../../stream/fetch/index.js';
 import { schema } from '../../stream/schemas.js';
+import { retriedLookup } from '../../stream/retried-lookup.js';
 import { decode } from '../../stream/serde.js';
 import { decimalId } from './id-range.js';
 
@@ -58,8 +59,8 @@ export async function scanResumePoints(
   let ranges: { partition: number; from: number; to: number }[];
   let leaders: Awaited<ReturnType<typeof partitionLeaders>>;
   try {
-    const ends = await admin.fetchTopicOffsets(opts.topic);
-    leaders = await partitionLeaders(admin, opts.topic);
+    const ends = await retriedLookup(() => admin.fetchTopicOffsets(opts.topic));
+    leaders = await retriedLookup(() => partitionLeaders(admin, opts.topic));
     ranges = ends.map((e) => ({ partition: e.partition, from: Math.max(Number(e.low), Number(e.high) - opts.perPartition), to: Number(e.high) }));
   } finally {
     await admin.disconnect();
