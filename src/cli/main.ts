@@ -27,25 +27,43 @@ interface Command {
   options?: CommandOptions;
   /** Short names of configuration flags (`--symbols` for `--feed-symbols`). */
   aliases?: FlagAliases;
-  run(config: Config, options: Map<string, string | boolean>): Promise<number>;
+  /** `flags`: the configuration flags given, by env name (the demo passes them on to its child processes). */
+  run(config: Config, options: Map<string, string | boolean>, flags: Readonly<Record<string, string>>): Promise<number>;
 }
 
 /** `ingest` with TE_FEED a venue: its live trades into the ticks topic until SIGINT/SIGTERM. */
 async function runVenueFeed(config: Config, log: Logger): Promise<number> {
-  const [{ adapterFor }, { VenueFeed }, { KafkaTickSink }, { sequencingLimits }, { configuredRules }] = await Promise.all([
-    import('../ingest/venues/index.js'),
-    import('../ingest/feeds/venue-feed.js'),
-    import('../ingest/feeds/kafka-tick-sink.js'),
-    import('../ingest/feeds/trade-sequencer.js'),
-    import('../ingest/feeds/venue-rules.js'),
-  ]);
+  const [{ adapterFor }, { VenueFeed }, { KafkaTickSink }, { sequencingLimits }, { configuredRules }, { scanResumePoints }, { TRADE_ID_ORDER }] =
+    await Promise.all([
+      import('../ingest/venues/index.js'),
+      import('../ingest/feeds/venue-feed.js'),
+      import('../ingest/feeds/kafka-tick-sink.js'),
+      import('../ingest/feeds/trade-sequencer.js'),
+      import('../ingest/feeds/venue-rules.js'),
+      import('../ingest/feeds/resume-points.js'),
+      import('../ingest/feeds/trade-id-order.js'),
+    ]);
   const adapter = adapterFor(config.feed);
   // A symbol the venue cannot name (not BASE-QUOTE) fails here, before the broker is contacted.
   for (const symbol of config.feedSymbols) adapter.venueSymbol(symbol);
-  const sink = await KafkaTickSink.open(config, await createKafka(config, 'ingest'), log);
+  const kafka = await createKafka(config, 'ingest');
+  const sink = await KafkaTickSink.open(config, kafka, log);
   let feed;
   try {
+    // Only ids that give an order have a "last one" to continue after (Bybit's do not: TRADE_ID_ORDER).
+    const resume =
+      TRADE_ID_ORDER[adapter.venue] === 'contiguous'
+        ? await scanResumePoints(kafka, {
+            topic: config.topicTicks,
+            clientId: config.kafkaClientId,
+            perPartition: config.feedResumeScan,
+            venue: adapter.venue,
+            venueSymbolOf: new Map(config.feedSymbols.map((s) => [s, adapter.venueSymbol(s)])),
+            log,
+          })
+        : undefined;
     feed = new VenueFeed({
+      ...(resume ? { resumeAfter: resume.points } : {}),
       adapter,
       symbols: config.feedSymbols,
       sink,
@@ -185,10 +203,10 @@ const COMMANDS: Record<string, Command> = {
   },
   demo: {
     summary: 'start the local stack and the whole engine (feed → Kafka → bars → stores → gateway → chart) until Ctrl-C',
-    usage: 'demo [--keep-stack] [--sim-rate N] [--gateway-port N] ...',
+    usage: 'demo [--keep-stack] [--demo-venues binance,okx] [--standin-rate N] [--sim-rate N] [--gateway-port N] ...',
     reads: { groups: Object.keys(CONFIG_GROUPS) as ConfigGroup[] },
     options: { 'keep-stack': ['boolean', 'leave the local stack running after Ctrl-C'] },
-    run: async (config, options) => {
+    run: async (config, options, flags) => {
       const log = logger('demo');
       const code = await runStack('up');
       if (code !== 0) return code;
@@ -218,19 +236,28 @@ const COMMANDS: Record<string, Command> = {
         });
         await gw.start();
         parts.push({ name: 'gateway', stop: () => gw.stop() });
-        const feed = new FeedProducer(config, await createKafka(config, 'ingest'), logger('ingest'));
-        await feed.start();
-        const abort = new AbortController();
-        parts.push({
-          name: 'feed',
-          stop: async () => {
-            abort.abort();
-            await running;
-            await feed.stop();
-          },
-        });
-        const running = feed.run({ signal: abort.signal }).catch((err: unknown) => fatal(log, 'feed')(err as Error));
-        const firstSymbol = config.simSymbols > 0 ? 'BTC-USD' : '';
+        let firstSymbol = config.simSymbols > 0 ? 'BTC-USD' : '';
+        if (config.demoVenues.length > 0) {
+          // Venue stand-ins fed by the simulator, read by real `ingest --feed` processes.
+          const { startDemoVenues } = await import('./demo-venues.js');
+          const venues = await startDemoVenues(config, flags, log);
+          parts.push(...venues.parts);
+          firstSymbol = venues.symbols[0] ?? '';
+          process.stdout.write(`\n  Venue stand-ins (${config.demoVenues.join(', ')}) trade ${venues.symbols.join(', ')}.`);
+        } else {
+          const feed = new FeedProducer(config, await createKafka(config, 'ingest'), logger('ingest'));
+          await feed.start();
+          const abort = new AbortController();
+          parts.push({
+            name: 'feed',
+            stop: async () => {
+              abort.abort();
+              await running;
+              await feed.stop();
+            },
+          });
+          const running = feed.run({ signal: abort.signal }).catch((err: unknown) => fatal(log, 'feed')(err as Error));
+        }
         process.stdout.write(
           `\n  tick-engine demo is running.\n  Live chart: ${gw.url}?symbol=${firstSymbol}&interval=${config.intervals[0]!.name}\n  Metrics:    ${gw.url}metrics\n  Ctrl-C to stop${options.has('keep-stack') ? '' : ' (the local stack stops too; --keep-stack keeps it)'}.\n\n`,
         );
@@ -242,6 +269,16 @@ const COMMANDS: Record<string, Command> = {
       await onShutdown(log, parts, stopStack);
       return 0;
     },
+  },
+  'venue-standin': {
+    summary:
+      "serve one venue's protocol (WebSocket trades and REST history) on 127.0.0.1, fed live by the simulator, for ingest --feed to read (TE_FEED_URL, TE_FEED_REST_URL)",
+    usage: 'venue-standin --venue binance|coinbase|kraken|bybit|okx [--port N] [--symbols A,B] [--rate N]',
+    // The simulator's seed seeds its trades.
+    reads: { groups: ['log', 'standin'], keys: ['simSeed'] },
+    aliases: { port: 'TE_STANDIN_PORT', symbols: 'TE_STANDIN_SYMBOLS', rate: 'TE_STANDIN_RATE' },
+    options: { venue: ['string', 'the venue whose protocol it speaks: binance, coinbase, kraken, bybit or okx (required)'] },
+    run: async (config, options) => (await import('./venue-standin.js')).runVenueStandin(config, options, logger('standin')),
   },
   replay: {
     summary: 'replay past ticks (Kafka from an offset or a time, or a CSV or Avro file) in pure event time; bars as JSON lines',
@@ -308,7 +345,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ flags: parsed.flags, env: name === 'demo' ? { TE_IDLE_CLOSE_MS: '1000', ...process.env } : process.env });
   rootLogger(config.logLevel);
-  return cmd.run(config, parsed.options);
+  return cmd.run(config, parsed.options, parsed.flags);
 }
 
 main(process.argv.slice(2)).then(

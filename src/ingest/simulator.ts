@@ -14,6 +14,11 @@ export interface SimulatorOptions {
   /** Max delivery delay of a tick behind the feed clock, µs (event times go out of order by up to this). */
   jitter: number;
   venue: string;
+  /**
+   * The symbols' names, instead of the built-in ones (then `symbols` is ignored): a name whose base (BTC of BTC-USDT)
+   * is a well-known one starts at its price, any other at a random one. The venue stand-ins trade under venue names.
+   */
+  names?: readonly string[];
 }
 
 const WELL_KNOWN: [string, number][] = [
@@ -38,6 +43,9 @@ const WELL_KNOWN: [string, number][] = [
   ['EURUSD', 1.085],
   ['XAUUSD', 2330],
 ];
+
+/** BTC of BTC-USD, BTC-USDT or BTC/EUR; a name without a separator is its own base. */
+const baseOf = (name: string): string => name.split(/[-/]/)[0]!;
 
 const YEAR_US = 365.25 * 86_400e6;
 const JUMPS_PER_YEAR = 40;
@@ -72,12 +80,14 @@ export class FeedSimulator {
     this.clock = opts.start;
     this.nextBurstCheck = opts.start;
     this.syms = [];
-    for (let i = 0; i < opts.symbols; i++) {
-      const known = WELL_KNOWN[i];
+    const count = opts.names?.length ?? opts.symbols;
+    for (let i = 0; i < count; i++) {
+      const given = opts.names?.[i];
+      const known = given === undefined ? WELL_KNOWN[i] : WELL_KNOWN.find(([name]) => baseOf(name) === baseOf(given));
       const price = known ? known[1] : Math.exp(Math.log(5) + this.rng.next() * (Math.log(2000) - Math.log(5)));
       const tick = price < 2 ? 0.0001 : price < 100 ? 0.001 : 0.01;
       this.syms.push({
-        name: known ? known[0] : `SYM${String(i).padStart(4, '0')}`,
+        name: given ?? (known ? known[0] : `SYM${String(i).padStart(4, '0')}`),
         mid: price,
         tick,
         sigma: 0.25 + this.rng.next() * 0.9,
@@ -88,9 +98,9 @@ export class FeedSimulator {
       });
     }
     // Zipf-like activity: a few symbols trade far more often than the rest.
-    this.cumWeights = new Float64Array(opts.symbols);
+    this.cumWeights = new Float64Array(count);
     let acc = 0;
-    for (let i = 0; i < opts.symbols; i++) this.cumWeights[i] = acc += 1 / Math.pow(i + 1, 0.8);
+    for (let i = 0; i < count; i++) this.cumWeights[i] = acc += 1 / Math.pow(i + 1, 0.8);
   }
 
   get symbolNames(): string[] {

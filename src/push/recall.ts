@@ -6,12 +6,12 @@
 // Only venues some push key may write are remembered; the read is bounded by TE_PUSH_DEDUPE_MAX_IDS, shared out over
 // the partitions (each keeps its most recent records).
 import type { Kafka } from 'kafkajs';
-import { backoffMs, sleep } from '../backoff.js';
 import type { Config } from '../config.js';
 import type { Quote } from '../contracts/quote.js';
 import type { Tick } from '../contracts/tick.js';
 import type { Logger } from '../log.js';
 import { fetchPartition, partitionLeaders } from '../stream/fetch/index.js';
+import { retriedLookup } from '../stream/retried-lookup.js';
 import { schema, type SchemaName } from '../stream/schemas.js';
 import { decode } from '../stream/serde.js';
 import { quoteIdentity, tradeIdentity, type IdentityWindow } from './identity-window.js';
@@ -26,20 +26,6 @@ export interface Recalled {
   records: number;
   remembered: number;
   undecodable: number;
-}
-
-/** Lookups kafkajs gives up on at once although they are retriable (a leader moved, or a topic was just created). */
-const LOOKUP_ATTEMPTS = 8;
-
-async function retried<T>(lookup: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await lookup();
-    } catch (err) {
-      if (attempt + 1 >= LOOKUP_ATTEMPTS || (err as { retriable?: unknown }).retriable !== true) throw err;
-      await sleep(backoffMs(attempt, 2000));
-    }
-  }
 }
 
 /**
@@ -65,7 +51,7 @@ export async function recallIdentities(
   const ranges: { source: Source; partition: number; from: number; to: number; leader: ReturnType<Awaited<ReturnType<typeof partitionLeaders>>> }[] = [];
   try {
     for (const source of sources) {
-      const [ends, starts, leaders] = await retried(() =>
+      const [ends, starts, leaders] = await retriedLookup(() =>
         Promise.all([admin.fetchTopicOffsets(source.topic), admin.fetchTopicOffsetsByTimestamp(source.topic, since), partitionLeaders(admin, source.topic)]),
       );
       for (const e of ends) {

@@ -5,6 +5,8 @@
 //   push      the push endpoint: brokers and MetaTrader 5 post ticks and quotes (uses the gateway's HTTP and auth parts)
 //   gateway   WebSocket and REST serving (auth/, http/, rest/, ws/, fanout/)
 //   runtime   what drives the aggregation: consumer, workers, output path, replay
+//   standins  local stand-ins of the venues (their WebSocket and REST history), fed by the simulator or a test's list:
+//             beside the layers, not in them: they use ingest and below, and only cli (and tests) use them
 //   ingest    sources of ticks: the simulator and feed, files (files/), venue messages (venues/)
 //   stores    each store's write and read side
 //   stream    Kafka plumbing and codecs (fetch/: replay's own fetch client)
@@ -17,7 +19,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import t from 'tap';
 import { projectRoot } from '../../src/paths.js';
 
-const LAYERS = ['errors', 'contracts', 'base', 'aggregate', 'stream', 'stores', 'ingest', 'runtime', 'gateway', 'push', 'cli'] as const;
+const LAYERS = ['errors', 'contracts', 'base', 'aggregate', 'stream', 'stores', 'ingest', 'standins', 'runtime', 'gateway', 'push', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 // 0.27 until the venue feeds' gap fillers (issue 13): the REST histories of four venues (their request URLs, answers,
 // paging and rate limits, each with its quirks written down) took src/ingest to about 28.5 %. They are sources of
@@ -67,6 +69,11 @@ t.test('imports point down the layers', async (t) => {
     layerOf(f) === 'contracts' ? deps.filter((d) => !['errors', 'contracts'].includes(layerOf(d))).map((d) => `${relative(src, f)} → ${relative(src, d)}`) : [],
   );
   t.same(contracts, [], 'contracts import nothing but errors');
+  // The stand-ins are a test and demo device: no part of the engine may come to rely on one.
+  const standins = [...graph].flatMap(([f, deps]) =>
+    deps.filter((d) => layerOf(d) === 'standins' && !['standins', 'cli'].includes(layerOf(f))).map((d) => `${relative(src, f)} → ${relative(src, d)}`),
+  );
+  t.same(standins, [], 'only cli imports src/standins');
   t.ok(
     all.every((f) => graph.get(f)!.every((d) => graph.has(d))),
     'every relative import names a file of src/',

@@ -102,6 +102,20 @@ t.test('each command, run for real, reads only keys its --help lists', async (t)
     }),
   );
 
+  await check(
+    t,
+    'venue-standin',
+    await traced(['venue-standin', '--venue', 'okx', '--rate', '50'], env, async (p) => {
+      await waitFor(
+        async () => p.output(),
+        (out) => out.includes('venue stand-in listening') || p.child.exitCode !== null,
+        30_000,
+        100,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+    }),
+  );
+
   const demoPort = await freePort();
   await check(
     t,
@@ -131,5 +145,6 @@ t.test('every key is listed by some command, and every command lists --log-level
     [],
     'demo (the whole engine) lists every key',
   );
-  for (const c of ['up', 'down', 'status', 'ingest', 'aggregate', 'gateway', 'replay', 'config']) t.ok((await helpKeys(c)).has('TE_LOG_LEVEL'), c);
+  for (const c of ['up', 'down', 'status', 'ingest', 'aggregate', 'gateway', 'replay', 'config', 'venue-standin'])
+    t.ok((await helpKeys(c)).has('TE_LOG_LEVEL'), c);
 });

@@ -9,8 +9,9 @@ import { waitFor } from '../helpers/stores.js';
 
 t.test('a feed that fails stops the demo with exit code 1, naming the feed', async (t) => {
   const port = await freePort();
-  // A venue name longer than validation allows: every simulated tick is dead-lettered by the feed itself.
-  const env = testEnv({ TE_GATEWAY_PORT: String(port), TE_SIM_VENUE: 'V'.repeat(70), TE_SIM_RATE: '50', TE_LOG_LEVEL: 'warn' });
+  // A venue name longer than validation allows: every simulated tick is dead-lettered by the feed itself. The plain
+  // simulated feed (no venue stand-ins) is the one failing here.
+  const env = testEnv({ TE_GATEWAY_PORT: String(port), TE_DEMO_VENUES: '', TE_SIM_VENUE: 'V'.repeat(70), TE_SIM_RATE: '50', TE_LOG_LEVEL: 'warn' });
   const config = testConfig(env);
   const demo = runCli(['demo', '--keep-stack'], env);
   t.teardown(() => demo.stop());

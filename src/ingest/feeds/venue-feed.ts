@@ -37,6 +37,8 @@ export interface VenueFeedOptions {
   symbols: readonly string[];
   sink: TickSink;
   limits: SequencingLimits;
+  /** Per venue symbol, the last trade id already on the ticks topic (resume-points.ts): the feed continues after it. */
+  resumeAfter?: ReadonlyMap<string, string>;
   /** How far a tick's event time may run ahead of its ingest time (µs; TE_MAX_FUTURE_MS × 1000). */
   maxAheadMicros: number;
   /** The WebSocket URL; default the adapter's. */
@@ -114,6 +116,7 @@ export class VenueFeed {
       onRelease: (trades) => this.onRelease(trades),
       onEvent: (event) => this.queue(() => this.events.push(event)),
       ...(filler ? { filler } : {}),
+      ...(options.resumeAfter ? { resumeAfter: options.resumeAfter } : {}),
       log: this.log,
       ...(options.random ? { random: options.random } : {}),
     });

@@ -7,7 +7,8 @@ import { HistoryClient, type HttpAnswer } from '../../../src/ingest/feeds/histor
 import { krakenRateLimit } from '../../../src/ingest/feeds/kraken-gap-filler.js';
 import { feedHistoryRequests } from '../../../src/metrics.js';
 import { ManualTimers, settle } from '../../helpers/manual-timers.js';
-import { tradeList, VenueStandin } from '../../helpers/venue-standin.js';
+import { VenueStandin } from '../../../src/standins/venue-standin.js';
+import { tradeList } from '../../../src/standins/trade-list.js';
 
 const answer = (status: number, body = '[]', headers: Record<string, string> = {}): HttpAnswer => ({
   status,

@@ -6,7 +6,8 @@ import { tickProblem } from '../../../src/contracts/validate.js';
 import { KrakenGapFiller, krakenPair, krakenTradesUrl, parseKrakenTrades } from '../../../src/ingest/feeds/kraken-gap-filler.js';
 import { HistoryClient } from '../../../src/ingest/feeds/history-client.js';
 import { docMessages } from '../../helpers/venue-recordings.js';
-import { tradeList, VenueStandin, type ListedTrade } from '../../helpers/venue-standin.js';
+import { VenueStandin, type ListedTrade } from '../../../src/standins/venue-standin.js';
+import { tradeList } from '../../../src/standins/trade-list.js';
 
 const INGEST = 1_700_000_000_000_000;
 const doc = docMessages('kraken-rest-trades.json');

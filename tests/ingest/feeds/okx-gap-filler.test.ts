@@ -5,7 +5,8 @@ import { tickProblem } from '../../../src/contracts/validate.js';
 import { HistoryClient } from '../../../src/ingest/feeds/history-client.js';
 import { OkxGapFiller, okxHistoryUrl, parseOkxHistory } from '../../../src/ingest/feeds/okx-gap-filler.js';
 import { docMessages } from '../../helpers/venue-recordings.js';
-import { tradeList, VenueStandin } from '../../helpers/venue-standin.js';
+import { VenueStandin } from '../../../src/standins/venue-standin.js';
+import { tradeList } from '../../../src/standins/trade-list.js';
 
 const INGEST = 1_700_000_000_000_000;
 const doc = docMessages('okx-rest-history-trades.json');

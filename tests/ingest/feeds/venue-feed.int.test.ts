@@ -13,7 +13,8 @@ import { runCli, type CliProcess } from '../../helpers/cli.js';
 import { freePort, testConfig, testEnv } from '../../helpers/env.js';
 import { scrapeMetrics } from '../../helpers/metrics.js';
 import { readTopic } from '../../helpers/stores.js';
-import { tradeList, VenueStandin, type ListedTrade } from '../../helpers/venue-standin.js';
+import { VenueStandin, type ListedTrade } from '../../../src/standins/venue-standin.js';
+import { tradeList } from '../../../src/standins/trade-list.js';
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, proc: CliProcess, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;

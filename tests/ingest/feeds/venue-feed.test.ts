@@ -12,7 +12,8 @@ import { venueRules } from '../../../src/ingest/feeds/venue-rules.js';
 import { VENUE_ADAPTERS, type VenueName } from '../../../src/ingest/venues/index.js';
 import { registry } from '../../../src/metrics.js';
 import type { DeadLetter } from '../../../src/stream/dlq.js';
-import { tradeList, VenueStandin, type ListedTrade } from '../../helpers/venue-standin.js';
+import { VenueStandin, type ListedTrade } from '../../../src/standins/venue-standin.js';
+import { tradeList } from '../../../src/standins/trade-list.js';
 
 const quiet = pino({ level: process.env.TE_LOG_LEVEL ?? 'silent' });
 let labels = 0;

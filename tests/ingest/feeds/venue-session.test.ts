@@ -19,7 +19,7 @@ import {
   feedReconnects,
   registry,
 } from '../../../src/metrics.js';
-import { VenueStandin, type StandinEvent } from '../../helpers/venue-standin.js';
+import { VenueStandin, type StandinEvent } from '../../../src/standins/venue-standin.js';
 
 const STALE_MS = 300;
 const quiet = pino({ level: process.env.TE_LOG_LEVEL ?? 'silent' });
