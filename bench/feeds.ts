@@ -16,7 +16,8 @@ import { encode } from '../src/stream/serde.js';
 import { runCli, type CliProcess } from '../tests/helpers/cli.js';
 import { freePort, testConfig, testEnv } from '../tests/helpers/env.js';
 import { docMessages, recordedFrames } from '../tests/helpers/venue-recordings.js';
-import { tradeList, VenueStandin } from '../tests/helpers/venue-standin.js';
+import { tradeList } from '../src/standins/trade-list.js';
+import { VenueStandin } from '../src/standins/venue-standin.js';
 import { producerPerf } from './kafka-perf.js';
 
 /** The examples of the venue's API documentation for its trade channel (tests/fixtures/venues), where there are some. */
