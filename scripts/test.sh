@@ -11,6 +11,8 @@ export TE_LOG_LEVEL="${TE_LOG_LEVEL:-warn}"
 
 # Headless Chromium for the chart page's browser test (Debian package; playwright cannot download one here).
 [ -x "${TE_CHROMIUM:-/usr/bin/chromium}" ] || (source deploy/local/lib.sh && apt_install chromium)
+# Prometheus's promtool checks the alert rules (tests/deploy/prometheus.test.ts); Debian package.
+[ -x "${TE_PROMTOOL:-/usr/bin/promtool}" ] || (source deploy/local/lib.sh && apt_install prometheus)
 
 # Fresh data every run; downloads stay cached in .local/cache.
 bash deploy/local/stack.sh reset >/dev/null
