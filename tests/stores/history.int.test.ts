@@ -38,6 +38,7 @@ function sample(): Bar[] {
         lastEventTime: t0 + i * M + 59_000_001,
         revision: i % 3,
         final: true,
+        complete: null,
       });
     }
   }

@@ -39,6 +39,7 @@ function sampleBars(n: number, seed: number): Bar[] {
       lastEventTime: day0 + 1e9 + rng.int(1e6) + 7,
       revision: 0,
       final: true,
+      complete: null,
     });
   }
   return out;
