@@ -282,10 +282,13 @@ export class PartitionAggregator {
         const conv = fill?.convert(t.symbol, start);
         if (conv?.flat) out.delete(conv.flat);
         const acc = level.revise(t.symbol, start, t, late.offset, conv?.prior);
+        // A bucket that had no bar when it closed gets one now: the gaps known while it was open count as for any bar.
+        this.markLosses(acc, level.bucketing.end(start), { closing: true });
         if (fresh) out.add(acc);
         if (!fill || seen) continue;
         for (const { flat, revised } of fill.afterLate(acc, late.wmBefore, this.watermark, (b) => level.has(t.symbol, b))) {
           const end = level.bucketing.end(flat.bucketStart);
+          this.markLosses(flat, end, { closing: true });
           if (fresh || end > this.durableThrough) out.add(flat);
           // A flat bar that closed after this tick arrived carries it in its first version.
           if (!revised) this.keepFirstVersion(flat, end);
