@@ -110,6 +110,9 @@ export class FlatFill {
       wmAtMin: -Infinity,
       revision,
       revisedAt: -1,
+      // No trades: complete only if a gap touches the bucket (false), else unknown (partition-aggregator.ts).
+      known: false,
+      lossy: false,
     };
   }
 

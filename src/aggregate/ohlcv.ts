@@ -31,6 +31,10 @@ export interface BarAcc {
   revision: number;
   /** Offset of the latest revising tick, -1 if none: a replay does not re-emit revisions it already made. */
   revisedAt: number;
+  /** Some trade of the bar came with its venue's trade-id sequence (tick.sequence): its completeness is knowable. */
+  known: boolean;
+  /** An unfilled gap in the trade ids touches the bucket (aggregate/losses.ts): the bar is incomplete. */
+  lossy: boolean;
 }
 
 /** The trade fields aggregation reads. */
@@ -115,6 +119,8 @@ function bar(
     wmAtMin: wmBefore,
     revision: 0,
     revisedAt: -1,
+    known: false,
+    lossy: false,
   };
 }
 
@@ -197,6 +203,8 @@ export function mergeAcc(into: BarAcc, from: BarAcc): void {
   exactMerge(into.quoteVolume, from.quoteVolume);
   exactMerge(into.buyVolume, from.buyVolume);
   into.tradeCount += from.tradeCount;
+  if (from.known) into.known = true;
+  if (from.lossy) into.lossy = true;
   if (from.minOffset < into.minOffset) {
     into.minOffset = from.minOffset;
     into.wmAtMin = from.wmAtMin;
@@ -224,5 +232,11 @@ export function toBar(acc: BarAcc, opts: { final: boolean }): Bar {
     lastEventTime: acc.closeTime,
     revision: acc.revision,
     final,
+    complete: completeness(acc),
   };
+}
+
+/** A bar's `complete`: false when a gap touches it, true when its trades came with a sequence and none does, else null. */
+export function completeness(acc: Pick<BarAcc, 'known' | 'lossy'>): boolean | null {
+  return acc.lossy ? false : acc.known ? true : null;
 }

@@ -27,6 +27,7 @@ import type { BatchOutput, FoldParams, LateTick, Reject } from './tick-folder.js
 import { bucketingsFor, type Bucketing } from './bucketing.js';
 import { FlatFill, type FlatFillState } from './flat-fill.js';
 import { InternalError, StateRestoreError } from '../errors.js';
+import { Losses, type LossRange } from './losses.js';
 
 export interface CheckpointMeta {
   v: 1 | 2;
@@ -58,6 +59,8 @@ export interface AggState {
   levels: { open: BarAcc[]; revisable: BarAcc[] }[];
   /** Flat-bar state of every interval, when that policy is on. */
   fills?: FlatFillState[];
+  /** Unfilled gaps in trade ids that open bars may still need (absent in snapshots older than the field: none). */
+  losses?: LossRange[];
 }
 
 const fromJson = (x: number | null): number => (x === null ? -Infinity : x);
@@ -117,6 +120,8 @@ export class PartitionAggregator {
   /** First final versions of the bars closed since the last takeFirstVersions. */
   private readonly firstVersions = new Map<BarAcc, { bar: Bar; published: boolean }>();
   private readonly keepFirstVersions: boolean;
+  /** The unfilled gaps in trade ids the partition's ticks reported, while a bar they touch may still close. */
+  private readonly losses = new Losses();
 
   constructor(intervals: IntervalSpec[], restored?: CheckpointMeta, allowedLateness = 0, bucketings?: Bucketing[], opts: PartitionOptions = {}) {
     this.allowedLateness = allowedLateness;
@@ -146,6 +151,7 @@ export class PartitionAggregator {
         if (l) this.levels[j]!.restore(l);
       }
       if (this.fills && snap.fills) this.fills.forEach((f, i) => snap.fills![i] && f.restore(snap.fills![i]!));
+      if (snap.losses) this.losses.restore(snap.losses);
       this.pinned = { from: snap.from, fromWm: snap.fromWm };
     }
   }
@@ -201,6 +207,7 @@ export class PartitionAggregator {
     this.levels[0]!.merge(out.partials);
     for (const p of out.partials) this.touched.set(`${p.symbol}\u0000${p.bucketStart}`, { symbol: p.symbol, bucketStart: p.bucketStart });
     for (const l of out.late) this.pendingLate.push(l);
+    for (const r of out.losses) this.losses.add(r);
     this.nextOffset = Math.max(this.nextOffset, lastOffset + 1);
     return out.rejects.filter((r) => offsets[r.index]! >= this.replayUntil);
   }
@@ -256,6 +263,7 @@ export class PartitionAggregator {
       const closed = level.close(this.watermark);
       for (const acc of closed) {
         const end = level.bucketing.end(acc.bucketStart);
+        this.markLosses(acc, end, { closing: true });
         // Durable base bars still roll up: after a restart the larger open bars are rebuilt from them.
         // Not those the restored snapshot already holds.
         if (i === 0 && end > this.snapWm) {
@@ -266,7 +274,11 @@ export class PartitionAggregator {
         }
         this.closedNow(acc, end, out);
       }
-      for (const flat of this.fills?.[i]!.close(closed, this.watermark, this.snapWm) ?? []) this.closedNow(flat, level.bucketing.end(flat.bucketStart), out);
+      for (const flat of this.fills?.[i]!.close(closed, this.watermark, this.snapWm) ?? []) {
+        const end = level.bucketing.end(flat.bucketStart);
+        this.markLosses(flat, end, { closing: true });
+        this.closedNow(flat, end, out);
+      }
     }
     for (const late of revising) {
       const t = late.partial;
@@ -281,10 +293,13 @@ export class PartitionAggregator {
         const conv = fill?.convert(t.symbol, start);
         if (conv?.flat) out.delete(conv.flat);
         const acc = level.revise(t.symbol, start, t, late.offset, conv?.prior);
+        // A bucket that had no bar when it closed gets one now: the gaps known while it was open count as for any bar.
+        this.markLosses(acc, level.bucketing.end(start), { closing: true });
         if (fresh) out.add(acc);
         if (!fill || seen) continue;
         for (const { flat, revised } of fill.afterLate(acc, late.wmBefore, this.watermark, (b) => level.has(t.symbol, b))) {
           const end = level.bucketing.end(flat.bucketStart);
+          this.markLosses(flat, end, { closing: true });
           if (fresh || end > this.durableThrough) out.add(flat);
           // A flat bar that closed after this tick arrived carries it in its first version.
           if (!revised) this.keepFirstVersion(flat, end);
@@ -298,7 +313,17 @@ export class PartitionAggregator {
     for (const [key, t] of this.touched) if (base.bucketing.end(t.bucketStart) <= this.watermark) this.touched.delete(key);
     for (const level of this.levels) level.evict(this.watermark);
     if (this.fills) for (const f of this.fills) f.evict(this.watermark, this.allowedLateness);
+    // A range is needed while a bar it touches may still close: until every interval's bucket holding its end has.
+    this.losses.prune((r) => this.levels.every((l) => l.bucketing.end(l.bucketing.start(r.to)) + this.allowedLateness <= this.watermark));
     return [...out];
+  }
+
+  /**
+   * A bar closing now (`closing`: only gaps reported while it was open count, so any batching decides the same) or an
+   * in-progress copy (every gap known now): incomplete when a gap of its symbol touches its bucket.
+   */
+  private markLosses(acc: BarAcc, end: number, opts: { closing: boolean }): void {
+    if (!acc.lossy && this.losses.touch(acc.symbol, acc.bucketStart, end, opts.closing ? { closingAt: end } : {})) acc.lossy = true;
   }
 
   /** A bar (real or flat) just closed: publish it unless durable already, and keep its first version. */
@@ -345,7 +370,9 @@ export class PartitionAggregator {
     for (const [symbol, bucketStart] of newest) {
       const acc = base.get(symbol, bucketStart);
       if (!acc) continue; // closed since: its final version is on the way
-      out.push(copyAs(acc, acc.interval, acc.bucketStart));
+      const copy = copyAs(acc, acc.interval, acc.bucketStart);
+      this.markLosses(copy, base.bucketing.end(acc.bucketStart), { closing: false });
+      out.push(copy);
       for (let j = 1; j < this.levels.length; j++) {
         const level = this.levels[j]!;
         const start = level.bucketing.start(bucketStart);
@@ -367,7 +394,10 @@ export class PartitionAggregator {
           if (live) mergeAcc(live, b);
           else live = copyAs(b, level.interval.name, start);
         }
-        if (live) out.push(live);
+        if (live) {
+          this.markLosses(live, level.bucketing.end(start), { closing: false });
+          out.push(live);
+        }
       }
     }
     this.touched.clear();
@@ -402,7 +432,14 @@ export class PartitionAggregator {
       }
       out.push(...[...bars.values()].sort(order));
     }
+    for (const b of out) this.markLosses(b, this.levelOf(b.interval).bucketing.end(b.bucketStart), { closing: false });
     return out;
+  }
+
+  private levelOf(interval: string): OpenBars {
+    const level = this.levels.find((l) => l.interval.name === interval);
+    if (!level) throw new InternalError(`no open bars of interval ${interval}`);
+    return level;
   }
 
   markDurable(): void {
@@ -458,6 +495,7 @@ export class PartitionAggregator {
       intervals: this.levels.map((l) => l.interval.name),
       levels: this.levels.map((l, j) => (j === 0 ? { open: [], revisable: [] } : l.state())),
       fills: this.fills?.map((f) => f.state()),
+      losses: this.losses.state(),
     };
   }
 

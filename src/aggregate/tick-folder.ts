@@ -10,6 +10,7 @@ import { utf8String } from '../wire-strings.js';
 import { bucketStart } from './bucket.js';
 import { addTick, addTickIdLater, BarSums, drainSums, needsTradeId, newAcc, type BarAcc } from './ohlcv.js';
 import { advance, isLate } from './watermark.js';
+import { lossOf, type LossRange } from './losses.js';
 
 /** What the fold of one batch needs besides the ticks. */
 export interface FoldParams {
@@ -47,6 +48,8 @@ export interface BatchOutput {
   /** Late ticks within the allowed lateness, in offset order. */
   late: LateTick[];
   rejects: Reject[];
+  /** Unfilled gaps in trade ids the batch's ticks reported (tick.sequence), in offset order. */
+  losses: LossRange[];
   /** Watermark after the batch. */
   watermark: number;
   accepted: number;
@@ -81,6 +84,7 @@ export class TickFolder {
   private readonly sums: BarSums[] = [];
   private readonly rejects: Reject[] = [];
   private readonly late: LateTick[] = [];
+  private readonly losses: LossRange[] = [];
   private wm: number;
   private accepted = 0;
   private readonly base: number;
@@ -155,10 +159,14 @@ export class TickFolder {
       this.materialize(tick);
       if (baseStart + base + this.p.allowedLateness > wm) {
         // Its bar closed, but recently enough: it revises the bar (in offset order, on the owning thread).
-        this.late.push({ partial: newAcc(tick.symbol, this.name, baseStart, tick, offset, wm), wmBefore: wm, offset });
+        const partial = newAcc(tick.symbol, this.name, baseStart, tick, offset, wm);
+        this.late.push({ partial, wmBefore: wm, offset });
+        this.sequenced(tick, partial, offset, wm);
         this.accepted++;
         return;
       }
+      // Dropped, but the gap it reports still touches bars that may be open at larger intervals.
+      this.sequenced(tick, undefined, offset, wm);
       return this.reject(
         index,
         ERROR_CODES.lateTick,
@@ -182,6 +190,7 @@ export class TickFolder {
       });
       this.partials.push(acc);
       this.sums.push(sums);
+      this.sequenced(tick, acc, offset, wm);
     } else if (sym.start === baseStart) {
       if (this.idBuf === undefined || needsTradeId(sym.acc, t)) {
         this.settle(sym);
@@ -193,6 +202,7 @@ export class TickFolder {
         sym.closeIdPos = this.idPos;
         sym.closeIdLen = this.idLen;
       }
+      this.sequenced(tick, sym.acc, offset, wm);
     } else {
       this.settle(sym);
       this.materialize(tick);
@@ -209,13 +219,25 @@ export class TickFolder {
       sym.index = i;
       sym.acc = this.partials[i]!;
       sym.sums = this.sums[i]!;
+      this.sequenced(tick, sym.acc, offset, wm);
     }
     this.accepted++;
+  }
+
+  /** What the tick's trade-id sequence says (aggregate/losses.ts): its bar's completeness is knowable; a gap before it. */
+  private sequenced(tick: Tick, acc: BarAcc | undefined, offset: number, wmBefore: number): void {
+    const seq = tick.sequence;
+    if (seq === null || seq === undefined) return;
+    if (acc) acc.known = true;
+    const loss = lossOf(tick.symbol, tick.eventTime, seq, offset, wmBefore);
+    if (loss === undefined) return;
+    if (acc) acc.lossy = true;
+    this.losses.push(loss);
   }
 
   result(): BatchOutput {
     for (const sym of this.bySymbol.values()) this.settle(sym);
     for (let i = 0; i < this.partials.length; i++) drainSums(this.partials[i]!, this.sums[i]!);
-    return { partials: this.partials, late: this.late, rejects: this.rejects, watermark: this.wm, accepted: this.accepted };
+    return { partials: this.partials, late: this.late, rejects: this.rejects, losses: this.losses, watermark: this.wm, accepted: this.accepted };
   }
 }

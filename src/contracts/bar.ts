@@ -1,4 +1,4 @@
-// The Bar contract (schemas/bar.avsc): one OHLCV bar of one symbol over one aligned bucket.
+// The Bar contract (schemas/bar-v2.avsc; version 1, schemas/bar.avsc, lacks `complete`): one OHLCV bar of one symbol over one aligned bucket.
 
 export interface Bar {
   symbol: string;
@@ -20,9 +20,14 @@ export interface Bar {
   lastEventTime: number;
   revision: number;
   final: boolean;
+  /**
+   * Whether the bar's trades are known complete: true when no unfilled gap in the venue's contiguous trade ids
+   * touches the bucket, false when one does, null when unknown (no contiguous ids: other venues, files, the simulator).
+   */
+  complete: boolean | null;
 }
 
-/** Field order of the contract; tests check it against schemas/bar.avsc. */
+/** Field order of the contract; tests check it against schemas/bar-v2.avsc. */
 export const BAR_FIELDS = [
   'symbol',
   'interval',
@@ -40,6 +45,7 @@ export const BAR_FIELDS = [
   'lastEventTime',
   'revision',
   'final',
+  'complete',
 ] as const satisfies readonly (keyof Bar)[];
 
 /** Bar identity: (symbol, interval, bucket start). */

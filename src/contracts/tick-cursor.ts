@@ -38,5 +38,5 @@ export interface TickCursor extends LazyTradeIds {
 
 /** A blank tick for a cursor to fill (one per loop: the strings it holds are never mutated). */
 export function emptyTick(): Tick {
-  return { venue: '', symbol: '', eventTime: 0, price: 0, size: 0, side: 'UNKNOWN', tradeId: '', ingestTime: 0 };
+  return { venue: '', symbol: '', eventTime: 0, price: 0, size: 0, side: 'UNKNOWN', tradeId: '', ingestTime: 0, venueSymbol: null, sequence: null };
 }

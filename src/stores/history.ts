@@ -40,7 +40,15 @@ function rowToBar(r: Record<string, unknown>, symbol: string, interval: string):
     lastEventTime: num(r.last_us),
     revision: num(r.revision),
     final: r.final === true || r.final === 't',
+    complete: completeFrom(r.complete),
   };
+}
+
+/** PostgreSQL's nullable boolean, or QuestDB's symbol 'true'/'false' (null when absent). */
+function completeFrom(v: unknown): boolean | null {
+  if (v === true || v === 't' || v === 'true') return true;
+  if (v === false || v === 'f' || v === 'false') return false;
+  return null;
 }
 
 export class BarHistory {

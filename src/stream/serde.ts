@@ -1,6 +1,6 @@
 // Schema-registry wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
 import { DecodeError } from '../errors.js';
-import type { RegisteredSchema } from './schemas.js';
+import { resolverFor, schemaById, schemaVersions, type RegisteredSchema } from './schemas.js';
 
 const HEADER = 5;
 
@@ -13,15 +13,19 @@ export function encode(s: RegisteredSchema, value: unknown): Buffer {
   return out;
 }
 
-/** Decode a record written with schema `s`; throws DecodeError with the reason otherwise. */
+/**
+ * Decode a record written with schema `s` or another registered version of it (resolved into `s`: a field `s` has and
+ * the writer's version lacks gets its default); throws DecodeError with the reason otherwise.
+ */
 export function decode<T>(s: RegisteredSchema, buf: Buffer | null): T {
   if (!buf || buf.length < HEADER) throw new DecodeError(`record of ${buf?.length ?? 0} bytes is shorter than the 5-byte wire-format header`);
   if (buf[0] !== 0) throw new DecodeError(`unknown magic byte ${buf[0]} (expected 0)`);
   const id = buf.readUInt32BE(1);
-  if (id !== s.id) throw new DecodeError(`schema id ${id} is not the ${s.name} schema (id ${s.id})`);
+  const writer = id === s.id ? s : schemaById(id);
+  if (writer === undefined || writer.name !== s.name) throw new DecodeError(`schema id ${id} is not the ${s.name} schema (id ${idsOf(s)})`);
   let res: { value: unknown; offset: number };
   try {
-    res = s.type.decode(buf, HEADER);
+    res = s.type.decode(buf, HEADER, resolverFor(s, writer));
   } catch (err) {
     throw new DecodeError(`Avro body does not decode as ${s.name}: ${(err as Error).message}`, { cause: err });
   }
@@ -29,4 +33,11 @@ export function decode<T>(s: RegisteredSchema, buf: Buffer | null): T {
     throw new DecodeError(res.offset < 0 ? `Avro body is truncated for ${s.name}` : `${buf.length - res.offset} trailing bytes after the ${s.name} body`);
   }
   return res.value as T;
+}
+
+/** The ids of every version of `s`'s name, for messages: "1 or 7". */
+function idsOf(s: RegisteredSchema): string {
+  return schemaVersions(s.name)
+    .map((v) => v.id)
+    .join(' or ');
 }

@@ -1,5 +1,6 @@
-// A decoder for exactly one schema, schemas/tick.avsc, in the schema-registry wire format (magic byte 0,
-// 4-byte big-endian schema id, Avro body). It replaces avsc on the aggregation hot path.
+// A decoder for exactly the tick schema's versions, schemas/tick.avsc (id 1) and schemas/tick-v2.avsc (id 7), in the
+// schema-registry wire format (magic byte 0, 4-byte big-endian schema id, Avro body), into the latest version (a
+// version 1 record gets null for the fields version 2 added). It replaces avsc on the aggregation hot path.
 //
 // Contract: for every byte string it accepts exactly the records `decode(schema('tick'), buf)` (serde.ts)
 // accepts, with the same field values, and rejects the others (tests/stream/tick-decoder.test.ts checks
@@ -11,7 +12,8 @@
 //     too long string length, or an enum index other than 0, 1, 2, rejects the record;
 //   - strings decode as Buffer#toString('utf8') does (invalid UTF-8 becomes U+FFFD, as with avsc);
 //   - doubles are the little-endian IEEE bytes as they are: NaN, ±Infinity and -0 pass through (validation
-//     rejects them later, not decoding).
+//     rejects them later, not decoding);
+//   - a union index other than 0 or 1 rejects the record; a boolean is any byte, non-zero for true (as avsc).
 // Reasons are worded like serde.ts's where the failure is the same; a record that is broken in several
 // ways reports the first problem met reading it in field order.
 import { DecodeError } from '../errors.js';
@@ -26,8 +28,6 @@ const MAX_SAFE_LONG = 9007199254740990;
 const SIDES: readonly Side[] = ['BUY', 'SELL', 'UNKNOWN'];
 
 export interface TickDecoderOptions {
-  /** The schema id records must carry (default: the registered tick schema's). */
-  schemaId?: number;
   /**
    * Leave the trade id unbuilt where possible (see idLazy): aggregation needs it only to break event-time ties
    * and for a bar's first and last trade, so the fold builds it when it does.
@@ -54,12 +54,14 @@ export class TickDecoder implements LazyTradeIds {
   idPos = 0;
   idLen = 0;
 
-  /** The registered id of the tick schema (schemas/index.json), checked on every record. */
-  readonly schemaId: number;
+  /** The registered ids of the tick schema's versions 1 and 2 (schemas/index.json), checked on every record. */
+  readonly v1Id: number;
+  readonly v2Id: number;
   private readonly lazyTradeId: boolean;
 
   constructor(opts: TickDecoderOptions = {}) {
-    this.schemaId = opts.schemaId ?? schema('tick').id;
+    this.v1Id = schema('tick', { version: 1 }).id;
+    this.v2Id = schema('tick', { version: 2 }).id;
     this.lazyTradeId = opts.lazyTradeId ?? false;
   }
 
@@ -79,8 +81,9 @@ export class TickDecoder implements LazyTradeIds {
     if (!buf || end - start < HEADER) return headerProblem(buf ? end - start : 0);
     if (buf[start] !== 0) return `unknown magic byte ${buf[start]} (expected 0)`;
     const id = buf[start + 1]! * 0x1000000 + ((buf[start + 2]! << 16) | (buf[start + 3]! << 8) | buf[start + 4]!);
-    if (id !== this.schemaId) return `schema id ${id} is not the tick schema (id ${this.schemaId})`;
-    const problem = this.decodeBody(buf, start + HEADER, end, out);
+    const version = id === this.v2Id ? 2 : id === this.v1Id ? 1 : 0;
+    if (version === 0) return `schema id ${id} is not the tick schema (id ${this.v1Id} or ${this.v2Id})`;
+    const problem = this.decodeBody(buf, start + HEADER, end, out, version);
     if (problem !== null) return problem;
     if (this.next !== end) return `${end - this.next} trailing bytes after the tick body`;
     return null;
@@ -92,9 +95,11 @@ export class TickDecoder implements LazyTradeIds {
   /**
    * Decode one bare Avro body (no wire-format header) starting at `start`, within [start, limit): records in an
    * Avro container file's block follow each other, so the body ends where it ends (`next`). Returns null on
-   * success, else the reason (`out` is then left as it was).
+   * success, else the reason (`out` is then left as it was). `version`: the tick schema version the body was written
+   * with. A sequence is written into `out.sequence` in place when it holds one (the fold's scratch tick), else into a
+   * new object.
    */
-  decodeBody(buf: Buffer, start: number, limit: number, out: Tick): string | null {
+  decodeBody(buf: Buffer, start: number, limit: number, out: Tick, version: 1 | 2): string | null {
     this.pos = start;
     this.end = limit;
     const venue = this.string(buf, true);
@@ -115,6 +120,34 @@ export class TickDecoder implements LazyTradeIds {
     if (tradeId === undefined) return this.problem;
     if (!this.timestamp(buf)) return this.problem;
     const ingestTime = this.value;
+    let venueSymbol: string | null = null;
+    let seqFirst = false;
+    let lostIds = 0;
+    let lostSince = 0;
+    let hasSequence = false;
+    if (version === 2) {
+      const vs = this.unionIndex(buf);
+      if (vs < 0) return this.problem;
+      if (vs === 1) {
+        const v = this.string(buf, true);
+        if (v === undefined) return this.problem;
+        venueSymbol = v;
+      }
+      const sq = this.unionIndex(buf);
+      if (sq < 0) return this.problem;
+      if (sq === 1) {
+        if (this.pos >= this.end) {
+          this.truncated();
+          return this.problem;
+        }
+        seqFirst = buf[this.pos++] !== 0;
+        if (!this.timestamp(buf)) return this.problem;
+        lostIds = this.value;
+        if (!this.timestamp(buf)) return this.problem;
+        lostSince = this.value;
+        hasSequence = true;
+      }
+    }
     this.next = this.pos;
     out.venue = venue;
     out.symbol = symbol;
@@ -124,7 +157,24 @@ export class TickDecoder implements LazyTradeIds {
     out.side = side;
     out.tradeId = tradeId;
     out.ingestTime = ingestTime;
+    out.venueSymbol = venueSymbol;
+    if (!hasSequence) out.sequence = null;
+    else {
+      const seq = (out.sequence ??= { first: false, lostIds: 0, lostSince: 0 });
+      seq.first = seqFirst;
+      seq.lostIds = lostIds;
+      seq.lostSince = lostSince;
+    }
     return null;
+  }
+
+  /** A union's branch index, 0 or 1 (null first, as every union of the tick schema); -1 with the problem set. */
+  private unionIndex(b: Buffer): number {
+    const i = this.long(b);
+    if (i === undefined) return -1;
+    if (i === 0 || i === 1) return i;
+    this.problem = `Avro body does not decode as tick: invalid union index: ${i}`;
+    return -1;
   }
 
   private truncated(): undefined {
@@ -202,7 +252,7 @@ export class TickDecoder implements LazyTradeIds {
     return true;
   }
 
-  /** A timestamp-micros long into `value`: avsc's long type refuses values a double cannot hold exactly. */
+  /** A timestamp-micros (or any) long into `value`: avsc's long type refuses values a double cannot hold exactly. */
   private timestamp(b: Buffer): boolean {
     // The usual case, unrolled: 8 varint bytes (seven with the continuation bit) whose last is below 16, which
     // is readLong's fast path (n below 2^28, rest below 2^25) without its loops: every µs time from 1979 to

@@ -195,6 +195,48 @@ for (const seed of [8, 9]) {
   }
 }
 
+/**
+ * The ticks as a venue feed with contiguous trade ids sends them (tick.sequence): the first of a symbol `first`, and
+ * now and then a tick after a given-up hole, reaching back to the symbol's previous tick. The ticks of the last symbol
+ * by name carry none (a venue without contiguous ids): its bars stay unknown.
+ */
+function withSequences(ticks: Tick[], seed: number): Tick[] {
+  const rng = new Prng(seed);
+  const last = new Map<string, number>();
+  const unsequenced = [...new Set(ticks.map((x) => x.symbol))].sort().pop();
+  return ticks.map((x) => {
+    if (x.symbol === unsequenced) return x;
+    const prev = last.get(x.symbol);
+    last.set(x.symbol, x.eventTime);
+    const gap = prev !== undefined && rng.next() < 0.004;
+    return { ...x, sequence: { first: prev === undefined, lostIds: gap ? 1 + rng.int(50) : 0, lostSince: prev ?? x.eventTime } };
+  });
+}
+
+for (const seed of [10, 11]) {
+  for (const flat of [false, true]) {
+    t.test(`seed ${seed}, flat ${flat}, ticks with trade-id sequences and gaps, state snapshots: crashes anywhere, complete exact`, async (t) => {
+      const ticks = withSequences(stream(seed, 6000, flat ? 20 : 200), seed);
+      const run = runWithCrashes(ticks, seed * 7, 25, 0.8, 2_500_000, { snapshotProbability: 0.3, flat, crashChance: 0.3 });
+      t.ok(run.crashed >= 10, `${run.crashed} crashes`);
+      const expected = offlineBars(
+        ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
+        { intervals, maxOutOfOrder, allowedLateness: 2_500_000, emptyBars: flat ? 'flat' : 'skip' },
+      );
+      const count = (c: boolean | null) => expected.finalBars.filter((b) => b.complete === c).length;
+      t.ok(
+        count(false) > 10 && count(true) > 100 && count(null) > 10,
+        `offline: ${count(false)} incomplete, ${count(true)} complete, ${count(null)} unknown bars`,
+      );
+      t.ok(
+        expected.finalBars.some((b) => b.interval === '1m' && b.complete === false),
+        'gaps make larger intervals incomplete too',
+      );
+      t.same(diffBars([...run.store.values()], expected.finalBars), [], 'every bar exact, complete included, after crashes and restores');
+    });
+  }
+}
+
 const BASE = Date.parse('2024-01-01T00:00:00Z') * 1000;
 
 /** Hand-made ticks of symbol A at `sec` seconds past BASE, fed batch by batch with no out-of-orderness and 10 s of lateness. */

@@ -11,6 +11,16 @@ export interface OracleTick {
   tradeId: string;
   partition: number;
   offset: number;
+  /** The venue's trade-id continuity (tick schema version 2); absent or null when unknown. */
+  sequence?: { first: boolean; lostIds: number; lostSince: number } | null;
+}
+
+/** A stretch of event time in which a symbol's trades may be missing, and the watermark when it became known. */
+interface OracleLoss {
+  symbol: string;
+  from: number;
+  to: number;
+  knownAt: number;
 }
 
 /** The bar contract itself; only the computation here is independent of src/aggregate. */
@@ -101,10 +111,14 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
   /** For ticks accepted late: the watermark when they arrived. */
   const arrivedAt = new Map<OracleTick, number>();
   const watermarks = new Map<number, number>();
+  const losses: OracleLoss[] = [];
   for (const [p, list] of byPartition) {
     list.sort((a, b) => a.offset - b.offset);
     let wm = -Infinity;
     for (const t of list) {
+      const q = t.sequence;
+      if (q && (q.first || q.lostIds > 0))
+        losses.push({ symbol: t.symbol, from: q.first ? -Infinity : Math.min(q.lostSince, t.eventTime), to: t.eventTime, knownAt: wm });
       const baseEnd = floorBucket(t.eventTime, base) + base;
       if (baseEnd <= wm) {
         if (baseEnd + lateness > wm) {
@@ -156,10 +170,23 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
       // One revision per tick that arrived after this bar had closed.
       revision: sorted.filter((t) => arrivedAt.has(t) && g.end <= arrivedAt.get(t)!).length,
       final: g.end <= wm,
+      // A gap counts when it became known before the bar closed (or the bar is still open), or its tick is in the bar.
+      complete:
+        sorted.some((t) => t.sequence && (t.sequence.first || t.sequence.lostIds > 0)) || lossTouches(losses, sorted[0]!.symbol, g.start, g.end, wm)
+          ? false
+          : sorted.some((t) => t.sequence)
+            ? true
+            : null,
     });
   }
-  if (opts.emptyBars === 'flat') addFlatBars(finalBars, accepted, revised, arrivedAt, watermarks, opts);
+  if (opts.emptyBars === 'flat') addFlatBars(finalBars, accepted, revised, arrivedAt, watermarks, losses, opts);
   return { finalBars, late, revised, watermarks };
+}
+
+/** Whether a gap of `symbol` overlaps [start, end) and was known while that bucket was open (before the watermark `wm` ends it). */
+function lossTouches(losses: OracleLoss[], symbol: string, start: number, end: number, wm: number): boolean {
+  const closed = end <= wm;
+  return losses.some((l) => l.symbol === symbol && l.from < end && l.to >= start && (!closed || l.knownAt < end));
 }
 
 /**
@@ -174,6 +201,7 @@ function addFlatBars(
   revised: OracleTick[],
   arrivedAt: Map<OracleTick, number>,
   watermarks: Map<number, number>,
+  losses: OracleLoss[],
   opts: OracleOptions,
 ): void {
   const span = (iv: { name: string; micros: number }, t: number) => {
@@ -238,6 +266,8 @@ function addFlatBars(
           lastEventTime: carry.lastEventTime,
           revision: revisionsFrom(symbol, c),
           final: true,
+          // No trades: incomplete when a known gap touches the bucket, else unknown.
+          complete: lossTouches(losses, symbol, c.start, c.end, wm) ? false : null,
         });
       }
     }

@@ -25,6 +25,13 @@ function rowToBar(r: Record<string, unknown>): OracleBar {
     lastEventTime: toNum(r.last_us),
     revision: toNum(r.revision),
     final: r.final === true || r.final === 't',
+    // PostgreSQL's nullable boolean; QuestDB's symbol 'true'/'false' (null when absent).
+    complete:
+      r.complete === true || r.complete === 't' || r.complete === 'true'
+        ? true
+        : r.complete === false || r.complete === 'f' || r.complete === 'false'
+          ? false
+          : null,
   };
 }
 
@@ -44,7 +51,7 @@ export function readPgBars(url: string, table: string): Promise<OracleBar[]> {
   return withPg(url, async (c) => {
     const { rows } = await c.query(
       `SELECT symbol, bar_interval, ${us('bucket')} AS bucket_us, open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume,
-        ${us('first_event_time')} AS first_us, ${us('last_event_time')} AS last_us, revision, final FROM ${table}`,
+        ${us('first_event_time')} AS first_us, ${us('last_event_time')} AS last_us, revision, final, complete FROM ${table}`,
     );
     return rows.map(rowToBar);
   });
@@ -55,7 +62,7 @@ export function readQuestDbBars(pgUrl: string, table: string): Promise<OracleBar
   return withPg(pgUrl, async (c) => {
     const { rows } = await c.query(
       `SELECT symbol, bar_interval, cast(bucket AS long) AS bucket_us, open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume,
-        cast(first_event_time AS long) AS first_us, cast(last_event_time AS long) AS last_us, revision, final FROM ${table}`,
+        cast(first_event_time AS long) AS first_us, cast(last_event_time AS long) AS last_us, revision, final, complete FROM ${table}`,
     );
     return rows.map(rowToBar);
   });

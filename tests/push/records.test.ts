@@ -150,7 +150,10 @@ t.test('framed Avro: ticks and quotes back to back, ingest time replaced, bad re
   };
   const body = Buffer.concat([encode(schema('tick'), tick), encode(schema('quote'), q), encode(schema('tick'), { ...tick, price: 0 })]);
   const out = readBatch('avro', body, 10, ctx);
-  t.same(out[0]!.items!.trades, [{ ...tick, ingestTime: NOW }]);
+  t.same(out[0]!.items!.trades, [{ ...tick, ingestTime: NOW, venueSymbol: null, sequence: null }]);
+  // A version 1 record (id 1) is read too, with null for the fields version 2 added.
+  const v1 = readBatch('avro', encode(schema('tick', { version: 1 }), tick), 10, ctx);
+  t.same(v1[0]!.items!.trades, [{ ...tick, ingestTime: NOW, venueSymbol: null, sequence: null }]);
   t.same(out[1]!.items!.quotes, [{ ...q, ingestTime: NOW }]);
   t.same(out[2]!.error, { code: 'TE_INVALID_TICK', field: 'price', reason: 'price 0 must be a number > 0 and at most 1e15' });
   t.same(out[1]!.raw, encode(schema('quote'), q), 'the raw bytes are the framed record');

@@ -38,6 +38,8 @@ function sample(): Bar[] {
         lastEventTime: t0 + i * M + 59_000_001,
         revision: i % 3,
         final: true,
+        // Bar schema version 2: unknown, complete and incomplete bars, read back as they were.
+        complete: [null, true, false][i % 3]!,
       });
     }
   }

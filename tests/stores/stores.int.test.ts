@@ -8,6 +8,7 @@ import { Prng } from '../../src/ingest/prng.js';
 import { logger } from '../../src/log.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import { diffBars } from '../helpers/oracle.js';
+import { questdbExec } from '../../src/stores/questdb/questdb-sink.js';
 import { questDbCount, readPgBars, readQuestDbBars, waitFor, withPg } from '../helpers/stores.js';
 
 const env = stackEnv();
@@ -39,6 +40,8 @@ function sampleBars(n: number, seed: number): Bar[] {
       lastEventTime: day0 + 1e9 + rng.int(1e6) + 7,
       revision: 0,
       final: true,
+      // Every value of bar schema version 2's `complete`: unknown, complete, built across a feed gap.
+      complete: [null, true, false][i % 3]!,
     });
   }
   return out;
@@ -50,9 +53,9 @@ async function roundTrip(t: Test, sink: BarSink, read: () => Promise<Bar[]>, set
   await sink.init(); // idempotent DDL
   await sink.write(bars);
   await settle(bars.length);
-  t.same(diffBars(await read(), bars), [], 'read back equals what was written, every field');
+  t.same(diffBars(await read(), bars), [], 'read back equals what was written, every field (complete: null, true and false)');
   // Write again, half of them changed to a newer revision: still one row per identity, newest values.
-  const revised = bars.map((b, i) => (i % 2 ? { ...b, close: b.close + 1, revision: 1 } : b));
+  const revised = bars.map((b, i) => (i % 2 ? { ...b, close: b.close + 1, revision: 1, complete: b.complete === null ? false : !b.complete } : b));
   await sink.write(revised);
   await sink.write(revised.slice(0, 100));
   await new Promise((r) => setTimeout(r, 500));
@@ -119,4 +122,64 @@ t.test('QuestDB: WAL table with DEDUP UPSERT KEYS', async (t) => {
       t.equal(got, n, 'row count settles at one row per bar');
     },
   );
+});
+
+/** The bar table as it was created before bar schema version 2 (no `complete`). */
+const OLD_PG_COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
+  open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL, close double precision NOT NULL,
+  volume double precision NOT NULL, quote_volume double precision NOT NULL, vwap double precision NOT NULL,
+  trade_count bigint NOT NULL, buy_volume double precision NOT NULL,
+  first_event_time timestamptz NOT NULL, last_event_time timestamptz NOT NULL,
+  revision integer NOT NULL, final boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (symbol, bar_interval, bucket)`;
+
+t.test('PostgreSQL: a table from before bar schema version 2 gains complete; its old rows read null', async (t) => {
+  const table = uniqueName('bars');
+  const old = sampleBars(3000, 7).filter((b) => b.bucketStart < Date.parse('2024-02-29T00:00:00Z') * 1000);
+  await withPg(env.TE_PG_URL!, async (c) => {
+    await c.query(`CREATE TABLE ${table} (${OLD_PG_COLUMNS}) PARTITION BY RANGE (bucket)`);
+    await c.query(`CREATE TABLE ${table}_p20240228 PARTITION OF ${table} FOR VALUES FROM ('2024-02-28') TO ('2024-02-29')`);
+    const b = old[0]!;
+    await c.query(
+      `INSERT INTO ${table} (symbol, bar_interval, bucket, open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume, first_event_time, last_event_time, revision, final)
+       VALUES ($1, $2, to_timestamp($3::float8 / 1e6), $4, $5, $6, $7, $8, $9, $10, $11, $12, to_timestamp($13::float8 / 1e6), to_timestamp($14::float8 / 1e6), 0, true)`,
+      [b.symbol, b.interval, b.bucketStart, b.open, b.high, b.low, b.close, b.volume, b.quoteVolume, b.vwap, b.tradeCount, b.buyVolume, 0, 0],
+    );
+  });
+  const sink = new PostgresSink({ name: 'postgres', url: env.TE_PG_URL!, table, log, idleCloseMs: 10_000 });
+  await sink.init();
+  const before = await readPgBars(env.TE_PG_URL!, table);
+  t.same(
+    before.map((b) => b.complete),
+    [null],
+    'the row written before the column existed reads complete null (unknown)',
+  );
+  await sink.write(old);
+  await sink.close();
+  t.same(diffBars(await readPgBars(env.TE_PG_URL!, table), old), [], 'then every bar round-trips, complete included');
+});
+
+t.test('QuestDB: a table from before bar schema version 2 gains complete', async (t) => {
+  const table = uniqueName('bars');
+  await questdbExec(
+    env.TE_QUESTDB_HTTP!,
+    `CREATE TABLE ${table} (symbol SYMBOL, bar_interval SYMBOL, bucket TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE,
+      volume DOUBLE, quote_volume DOUBLE, vwap DOUBLE, trade_count LONG, buy_volume DOUBLE, first_event_time TIMESTAMP, last_event_time TIMESTAMP,
+      revision INT, final BOOLEAN) TIMESTAMP(bucket) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bucket, symbol, bar_interval)`,
+  );
+  const sink = new QuestDbSink({ httpUrl: env.TE_QUESTDB_HTTP!, table, log });
+  await sink.init();
+  const bars = sampleBars(300, 8);
+  await sink.write(bars);
+  await waitFor(
+    () => questDbCount(env.TE_QUESTDB_HTTP!, table),
+    (c) => c === bars.length,
+    30_000,
+  );
+  await sink.close();
+  const got = await readQuestDbBars(env.TE_QUESTDB_PG_URL!, table);
+  t.same(diffBars(got, bars), [], 'every bar round-trips, complete null, true and false');
+  const cols = await questdbExec(env.TE_QUESTDB_HTTP!, `SHOW COLUMNS FROM ${table}`);
+  const complete = cols.dataset?.find((r) => r[0] === 'complete');
+  t.equal(complete?.[1], 'SYMBOL', 'complete is a symbol column (QuestDB booleans cannot be null)');
 });

@@ -6,22 +6,118 @@ import { BAR_FIELDS, type Bar } from '../../src/contracts/bar.js';
 import { FEED_EVENT_FIELDS, type FeedEvent } from '../../src/contracts/feed-event.js';
 import { QUOTE_FIELDS, type Quote } from '../../src/contracts/quote.js';
 import { TICK_FIELDS, type Tick } from '../../src/contracts/tick.js';
-import { schema } from '../../src/stream/schemas.js';
+import { schema, schemaById } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
 import { projectRoot } from '../../src/paths.js';
 import { SAMPLE_TICK } from '../helpers/sample-tick.js';
 
-const tick: Tick = { ...SAMPLE_TICK };
+const tick: Tick = { ...SAMPLE_TICK, venueSymbol: 'BTCUSD', sequence: { first: false, lostIds: 12, lostSince: SAMPLE_TICK.eventTime - 5_000_000 } };
+
+/** A schema file read independently of src/stream/schemas.ts (what any Avro consumer has). */
+const avsc = (file: string) => avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/${file}`, 'utf8')) as avro.Schema);
 
 t.test('tick round trip in the schema-registry wire format', async (t) => {
   const s = schema('tick');
+  t.equal(s.version, 2, 'writers write the latest version');
   const buf = encode(s, tick);
   t.equal(buf[0], 0, 'magic byte');
-  t.equal(buf.readUInt32BE(1), s.id, 'schema id');
+  t.equal(buf.readUInt32BE(1), 7, 'schema id of tick version 2');
   // An independent Avro reader of the body (what any Avro consumer does after the 5-byte header).
-  const body = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick.avsc`, 'utf8'))).fromBuffer(buf.subarray(5));
-  t.same({ ...body }, tick);
-  t.same({ ...decode<Tick>(s, buf) }, tick);
+  const body = avsc('tick-v2.avsc').fromBuffer(buf.subarray(5)) as Tick;
+  t.same({ ...body, sequence: { ...body.sequence! } }, tick);
+  const back = decode<Tick>(s, buf);
+  t.same({ ...back, sequence: { ...back.sequence! } }, tick);
+});
+
+t.test('schema evolution: tick and bar version 1 and 2 readers read each other (avsc resolvers, both ways)', async (t) => {
+  const tickV1 = avsc('tick.avsc');
+  const tickV2 = avsc('tick-v2.avsc');
+  const v1Tick: Tick = { ...tick };
+  delete v1Tick.venueSymbol;
+  delete v1Tick.sequence;
+  // A version 1 reader (an old consumer) reads version 2 data: the new fields are skipped.
+  const v2Data = tickV2.toBuffer(tick);
+  t.same({ ...tickV1.fromBuffer(v2Data, tickV1.createResolver(tickV2)) }, v1Tick, 'v1 reader, v2 data: v1 fields, exact');
+  // A version 2 reader reads version 1 data: the new fields take their defaults (null).
+  const v1Data = tickV1.toBuffer(v1Tick);
+  t.same({ ...tickV2.fromBuffer(v1Data, tickV2.createResolver(tickV1)) }, { ...v1Tick, venueSymbol: null, sequence: null }, 'v2 reader, v1 data: nulls');
+  // The same through the wire format: decode() resolves whichever registered version wrote the record.
+  const wireV1 = encode(schema('tick', { version: 1 }), tick);
+  t.equal(wireV1.readUInt32BE(1), 1);
+  t.same({ ...decode<Tick>(schema('tick'), wireV1) }, { ...v1Tick, venueSymbol: null, sequence: null }, 'decode(tick) of an id 1 record');
+  t.same({ ...decode<Tick>(schema('tick', { version: 1 }), encode(schema('tick'), tick)) }, v1Tick, 'decode(tick v1) of an id 7 record');
+
+  const barV1 = avsc('bar.avsc');
+  const barV2 = avsc('bar-v2.avsc');
+  const bar: Bar = {
+    symbol: 'BTC-USDT',
+    interval: '1m',
+    bucketStart: 1_704_067_200_000_000,
+    open: 1,
+    high: 2,
+    low: 0.5,
+    close: 1.5,
+    volume: 3,
+    quoteVolume: 4,
+    vwap: 4 / 3,
+    tradeCount: 7,
+    buyVolume: 1,
+    firstEventTime: 1_704_067_200_000_001,
+    lastEventTime: 1_704_067_259_999_999,
+    revision: 2,
+    final: true,
+    complete: false,
+  };
+  const v1Bar: Partial<Bar> = { ...bar };
+  delete v1Bar.complete;
+  t.same({ ...barV1.fromBuffer(barV2.toBuffer(bar), barV1.createResolver(barV2)) }, v1Bar, 'v1 reader, v2 bar');
+  t.same({ ...barV2.fromBuffer(barV1.toBuffer(v1Bar), barV2.createResolver(barV1)) }, { ...v1Bar, complete: null }, 'v2 reader, v1 bar: complete null');
+  for (const complete of [true, false, null]) {
+    const wire = encode(schema('bar'), { ...bar, complete });
+    t.equal(wire.readUInt32BE(1), 8);
+    t.equal(decode<Bar>(schema('bar'), wire).complete, complete, `complete ${String(complete)} round-trips`);
+  }
+  t.same({ ...decode<Bar>(schema('bar'), encode(schema('bar', { version: 1 }), bar)) }, { ...v1Bar, complete: null }, 'decode(bar) of an id 2 record');
+  // Another name's id is still refused.
+  t.throws(() => decode(schema('bar'), wireV1), { code: 'TE_DECODE', message: 'schema id 1 is not the bar schema (id 2 or 8)' });
+});
+
+t.test('schema ids never change: the published ones as they were, new versions appended', async (t) => {
+  const index = JSON.parse(readFileSync(`${projectRoot()}/schemas/index.json`, 'utf8')) as {
+    schemas: { id: number; name: string; version: number; file: string }[];
+  };
+  t.same(
+    index.schemas.map((e) => [e.id, e.name, e.version, e.file]),
+    [
+      [1, 'tick', 1, 'tick.avsc'],
+      [2, 'bar', 1, 'bar.avsc'],
+      [3, 'signal', 1, 'signal.avsc'],
+      [4, 'frame', 1, 'ws-frame.avsc'],
+      [5, 'feedEvent', 1, 'feed-event.avsc'],
+      [6, 'quote', 1, 'quote.avsc'],
+      [7, 'tick', 2, 'tick-v2.avsc'],
+      [8, 'bar', 2, 'bar-v2.avsc'],
+    ],
+  );
+  t.same([schema('tick', { version: 1 }).id, schema('bar', { version: 1 }).id, schema('tick').id, schema('bar').id], [1, 2, 7, 8]);
+  t.equal(schemaById(7)?.name, 'tick');
+  // Version 2 is version 1 plus fields with defaults, in the same order: every v1 field unchanged.
+  for (const [v1, v2] of [
+    ['tick.avsc', 'tick-v2.avsc'],
+    ['bar.avsc', 'bar-v2.avsc'],
+  ] as const) {
+    const f1 = (JSON.parse(readFileSync(`${projectRoot()}/schemas/${v1}`, 'utf8')) as { fields: { name: string; type: unknown }[] }).fields;
+    const f2 = (JSON.parse(readFileSync(`${projectRoot()}/schemas/${v2}`, 'utf8')) as { fields: { name: string; type: unknown; default?: unknown }[] }).fields;
+    t.same(
+      f2.slice(0, f1.length).map((f) => [f.name, f.type]),
+      f1.map((f) => [f.name, f.type]),
+      `${v2} starts with ${v1}'s fields`,
+    );
+    t.ok(
+      f2.slice(f1.length).every((f) => f.default === null),
+      `${v2}'s new fields default to null`,
+    );
+  }
 });
 
 t.test('decode errors carry TE_DECODE and say why', async (t) => {
@@ -62,6 +158,7 @@ t.test('TypeScript contracts list exactly the Avro fields, in order', async (t) 
     lastEventTime: 2,
     revision: 0,
     final: true,
+    complete: null,
   };
   t.same({ ...decode<Bar>(schema('bar'), encode(schema('bar'), bar)) }, bar);
 });
@@ -99,7 +196,7 @@ t.test('quotes: the TypeScript fields are the Avro fields; sizes round-trip as n
   const s = schema('quote');
   t.equal(s.id, 6, 'a new id for the quote schema');
   t.same(
-    ['tick', 'bar', 'signal', 'frame', 'feedEvent'].map((n) => schema(n as never).id),
+    ['tick', 'bar', 'signal', 'frame', 'feedEvent'].map((n) => schema(n as never, { version: 1 }).id),
     [1, 2, 3, 4, 5],
     'the ids published before it are unchanged',
   );

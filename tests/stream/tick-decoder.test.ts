@@ -1,5 +1,6 @@
 // The hand-written tick decoder against avsc (serde.decode): same accept/reject decision on every input,
-// same Tick when accepted. Random ticks, edge values, hand-built bodies, truncations and byte flips.
+// same Tick when accepted. Random ticks, edge values, hand-built bodies, truncations and byte flips, in both versions
+// of the tick schema (id 1: version 1 bodies, read with null for the fields version 2 added; id 7: version 2).
 import t, { type Test } from 'tap';
 import avro from 'avsc';
 import { DecodeError } from '../../src/errors.js';
@@ -12,6 +13,7 @@ import { decodeTick, TickDecoder } from '../../src/stream/tick-decoder.js';
 import { SAMPLE_TICK } from '../helpers/sample-tick.js';
 
 const s = schema('tick');
+const s1 = schema('tick', { version: 1 });
 const longType = avro.Type.forSchema('long');
 const stringType = avro.Type.forSchema('string');
 const doubleType = avro.Type.forSchema('double');
@@ -40,7 +42,12 @@ function viaDecoder(dec: TickDecoder, buf: Buffer | null): Outcome {
 function difference(a: Tick, b: Tick): string | undefined {
   const keys = Object.keys(a);
   if (keys.join() !== Object.keys(b).join()) return `fields ${keys.join()} vs ${Object.keys(b).join()}`;
-  for (const k of keys as (keyof Tick)[]) if (!Object.is(a[k], b[k])) return `${k}: ${String(a[k])} vs ${String(b[k])}`;
+  for (const k of keys as (keyof Tick)[]) {
+    if (k === 'sequence') {
+      const [x, y] = [JSON.stringify(a[k]), JSON.stringify(b[k])];
+      if (x !== y) return `sequence: ${x} vs ${y}`;
+    } else if (!Object.is(a[k], b[k])) return `${k}: ${String(a[k])} vs ${String(b[k])}`;
+  }
   return undefined;
 }
 
@@ -72,7 +79,8 @@ function agreeOnAll(t: Test, dec: TickDecoder, inputs: Iterable<Buffer | null>, 
   return { accepted, rejected };
 }
 
-const header = (id = s.id) => {
+/** Hand-built bodies below are version 1 ones. */
+const header = (id = s1.id) => {
   const h = Buffer.alloc(5);
   h.writeUInt32BE(id, 1);
   return h;
@@ -83,7 +91,7 @@ const dbl = (x: number) => doubleType.toBuffer(x);
 /** A wire-format record from raw body parts (each a Buffer or bytes). */
 const record = (...parts: (Buffer | number[])[]) => Buffer.concat([header(), ...parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p)))]);
 
-const base: Tick = { ...SAMPLE_TICK };
+const base: Tick = { ...SAMPLE_TICK, venueSymbol: null, sequence: null };
 /** The body of `base` with some fields replaced by raw bytes. */
 function body(over: Partial<Record<keyof Tick, Buffer | number[]>>): Buffer {
   const f = (k: keyof Tick, enc: () => Buffer) => over[k] ?? enc();
@@ -152,8 +160,13 @@ function randomTick(rng: Prng, symbols: string[]): Tick {
     side: (['BUY', 'SELL', 'UNKNOWN'] as const)[rng.int(3)]!,
     tradeId: rng.next() < 0.7 ? String(rng.int(1e9)).padStart(12, '0') : randomString(rng, 40),
     ingestTime: randomLong(rng),
+    venueSymbol: rng.next() < 0.5 ? null : randomString(rng, 20),
+    sequence: rng.next() < 0.5 ? null : { first: rng.next() < 0.5, lostIds: randomLong(rng), lostSince: randomLong(rng) },
   };
 }
+
+/** `x` as a version 1 record (id 1): what an older writer sends. */
+const asV1 = (x: Tick) => encode(s1, x);
 
 t.test('random ticks decode to the same Tick as avsc', async (t) => {
   const rng = new Prng(20261123);
@@ -168,6 +181,15 @@ t.test('random ticks decode to the same Tick as avsc', async (t) => {
     '50,000 random ticks',
   );
   t.equal(rejected, 0, 'every encodable tick decodes');
+  t.ok(
+    ticks.some((x) => x.sequence) && ticks.some((x) => x.sequence === null),
+    'version 2 ticks with and without a sequence (and a venue symbol) are among them',
+  );
+  // Version 1 records (id 1): the same decision and values, null for the fields version 2 added.
+  const v1 = agreeOnAll(t, dec, ticks.slice(0, 10_000).map(asV1), '10,000 random version 1 ticks');
+  t.equal(v1.rejected, 0);
+  const back = dec.decode(asV1(ticks[0]!));
+  t.same([back.venueSymbol, back.sequence, back.tradeId], [null, null, ticks[0]!.tradeId], 'a version 1 record reads with null new fields');
   // decodeTick (the shared instance) too.
   t.same(difference(decodeTick(encode(s, base)), base), undefined, 'decodeTick gives the tick');
 });
@@ -266,7 +288,12 @@ t.test('every truncation of several records is rejected by both', async (t) => {
   const rng = new Prng(9);
   const dec = new TickDecoder();
   const inputs: (Buffer | null)[] = [null, Buffer.alloc(0)];
-  const records = [encode(s, base), ...Array.from({ length: 6 }, () => encode(s, randomTick(rng, ['AAPL', 'MSFT'])))];
+  const records = [
+    encode(s, base),
+    asV1(base),
+    ...Array.from({ length: 6 }, () => encode(s, randomTick(rng, ['AAPL', 'MSFT']))),
+    ...Array.from({ length: 3 }, () => asV1(randomTick(rng, ['AAPL', 'MSFT']))),
+  ];
   for (const r of records) for (let len = 0; len < r.length; len++) inputs.push(r.subarray(0, len));
   const { accepted } = agreeOnAll(t, dec, inputs, 'every prefix');
   t.equal(accepted, 0, 'no prefix is a record');
@@ -282,7 +309,7 @@ t.test('every truncation of several records is rejected by both', async (t) => {
 t.test('random byte flips: same decision, same value when accepted', async (t) => {
   const rng = new Prng(77);
   const dec = new TickDecoder();
-  const records = Array.from({ length: 40 }, () => encode(s, randomTick(rng, ['AAPL', 'MSFT', 'ÉTÉ'])));
+  const records = Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? asV1 : (x: Tick) => encode(s, x))(randomTick(rng, ['AAPL', 'MSFT', 'ÉTÉ'])));
   function* flipped(): Generator<Buffer> {
     for (let k = 0; k < 60_000; k++) {
       const r = Buffer.from(records[rng.int(records.length)]!);
@@ -298,7 +325,7 @@ t.test('random byte flips: same decision, same value when accepted', async (t) =
     for (let k = 0; k < 20_000; k++) {
       const b = Buffer.alloc(rng.int(80));
       for (let i = 0; i < b.length; i++) b[i] = rng.int(256);
-      yield Buffer.concat([header(), b]);
+      yield Buffer.concat([header(k % 2 ? s.id : s1.id), b]);
     }
   }
   const { accepted, rejected } = agreeOnAll(t, dec, flipped(), '80,000 corrupted records');
@@ -312,14 +339,19 @@ t.test('reasons: DecodeError (TE_DECODE) that says why', async (t) => {
   t.throws(() => dec.decode(Buffer.from([1, 0, 0, 0, 1, 2])), { code: 'TE_DECODE', message: /unknown magic byte 1/ });
   const wrongId = Buffer.from(good);
   wrongId.writeUInt32BE(999, 1);
-  t.throws(() => dec.decode(wrongId), { code: 'TE_DECODE', message: `schema id 999 is not the tick schema (id ${s.id})` });
+  t.throws(() => dec.decode(wrongId), { code: 'TE_DECODE', message: 'schema id 999 is not the tick schema (id 1 or 7)' });
   t.throws(() => dec.decode(good.subarray(0, good.length - 3)), { code: 'TE_DECODE', message: 'Avro body is truncated for tick' });
   t.throws(() => dec.decode(Buffer.concat([good, Buffer.from([0, 0])])), { code: 'TE_DECODE', message: '2 trailing bytes after the tick body' });
   t.throws(() => dec.decode(body({ side: lng(3) })), { code: 'TE_DECODE', message: /invalid dev\.tickengine\.v1\.Side enum index: 3/ });
   t.throws(() => dec.decode(body({ symbol: lng(-2) })), { code: 'TE_DECODE', message: /negative string length -2/ });
+  // Version 2: the unions' branch index must be 0 (null) or 1.
+  const v2 = encode(s, base);
+  t.equal(v2.subarray(-2).toString('hex'), '0000', 'a version 2 body without venue symbol and sequence ends with two null branches');
+  t.throws(() => dec.decode(Buffer.concat([v2.subarray(0, -1), lng(2)])), { code: 'TE_DECODE', message: /invalid union index: 2/ });
+  t.throws(() => dec.decode(v2.subarray(0, -1)), { code: 'TE_DECODE', message: 'Avro body is truncated for tick' });
   t.throws(() => dec.decode(body({ eventTime: [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20] })), { code: 'TE_DECODE', message: /potential precision loss/ });
-  // The schema id is the registered one unless told otherwise.
-  t.equal(new TickDecoder().schemaId, s.id);
-  t.throws(() => new TickDecoder({ schemaId: s.id + 1 }).decode(good), { code: 'TE_DECODE', message: /schema id/ });
+  // The ids are the registered ones of the tick schema's two versions; another schema's id is refused.
+  t.same([new TickDecoder().v1Id, new TickDecoder().v2Id], [1, 7]);
+  t.throws(() => dec.decode(Buffer.concat([header(schema('bar').id), good.subarray(5)])), { code: 'TE_DECODE', message: /schema id 8 is not the tick schema/ });
   t.same(new TickDecoder().decode(good), base);
 });

@@ -29,6 +29,12 @@ export const BAR_JSON_SCHEMA: ObjectSchema = {
     lastEventTime: { type: 'integer' },
     revision: { type: 'integer' },
     final: { type: 'boolean' },
+    // Bar schema version 2: null = unknown (no contiguous trade ids), false = built across an unfilled feed gap.
+    complete: {
+      type: 'boolean',
+      nullable: true,
+      description: 'true: no unfilled gap in the venue trade ids touches the bucket; false: one does; null: unknown (venue without contiguous trade ids)',
+    },
   },
   required: [...BAR_FIELDS],
   additionalProperties: false,

@@ -12,6 +12,11 @@
 // next hole asked for; `fillAttempts` answers in a row that add nothing (failed or incomplete) give the hole up.
 // Apart from that, holes are given up when a held trade has waited `maxHoldMs` (every hole before it), or when more
 // than `maxHeldTrades` wait (the lowest holes, until few enough wait).
+//
+// Every released trade's tick carries what is known of the trades before it (tick.sequence, schemas/tick-v2.avsc):
+// the first one after a start without a resume point is `first`; the one released right after ids were given up
+// carries their count and the event time of the trade released before them (`first` too when that is unknown: a
+// resumed sequence whose first hole was given up). Aggregation marks the bars those ranges touch incomplete.
 import { backoffMs } from '../../backoff.js';
 import type { GapReason } from '../../contracts/feed-event.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
@@ -77,6 +82,8 @@ export class ContiguousSequence {
   #last: bigint | undefined;
   /** The event time (µs) of the trade released last: where a history by time starts looking for a hole. */
   #lastTime: number | undefined;
+  /** Ids given up since the last release: the next trade released carries their count. */
+  #lost = 0n;
   readonly #held: Held[] = [];
   readonly #gaps: Gap[] = [];
   #out: VenueTrade[] = [];
@@ -160,6 +167,14 @@ export class ContiguousSequence {
   }
 
   #release(range: IdRange, trade: VenueTrade): void {
+    const tick = trade.tick;
+    const lost = this.#lost;
+    this.#lost = 0n;
+    tick.sequence = {
+      first: this.#last === undefined || (lost > 0n && this.#lastTime === undefined),
+      lostIds: Number(lost),
+      lostSince: this.#lastTime ?? tick.eventTime,
+    };
     this.#out.push(trade);
     this.#last = range.last;
     this.#lastTime = trade.tick.eventTime;
@@ -240,6 +255,7 @@ export class ContiguousSequence {
         this.deps.output.gapFound(gap.from, gap.to);
       }
     }
+    this.#lost += to - from + 1n;
     this.deps.output.gapUnfilled(from, to, reason);
   }
 

@@ -203,7 +203,9 @@ export class VenueFeed {
 
   private onRelease(trades: VenueTrade[]): void {
     this.queue(() => {
-      for (const { tick } of trades) {
+      for (const { tick, venueSymbol } of trades) {
+        // The venue's own name, where it differs from the engine's (tick schema version 2).
+        tick.venueSymbol = venueSymbol === tick.symbol ? null : venueSymbol;
         const problem = tickProblem(tick, this.o.maxAheadMicros);
         if (problem === null) this.ticks.push(tick);
         else

@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import { DecodeError } from '../../errors.js';
-import { schema } from '../../stream/schemas.js';
+import { schemaVersions } from '../../stream/schemas.js';
 import type { Tick } from '../../contracts/tick.js';
 import type { TickCursor } from '../../contracts/tick-cursor.js';
 import { TickDecoder } from '../../stream/tick-decoder.js';
@@ -44,6 +44,8 @@ function readLong(b: Buffer, pos: number): { value: number; next: number } | und
 
 interface Header {
   codec: string;
+  /** The tick schema version the file was written with. */
+  version: 1 | 2;
   sync: Buffer;
   /** Where the first block starts. */
   end: number;
@@ -108,8 +110,10 @@ function readHeader(b: Buffer, path: string): Header | undefined {
   } catch (err) {
     throw new DecodeError(`${path}: the file's schema does not parse: ${(err as Error).message}`, { cause: err });
   }
-  if (!writer.equals(schema('tick').type)) throw new DecodeError(`${path}: the file's schema is not the tick schema (schemas/tick.avsc)`);
-  return { codec, sync: Buffer.from(value.sync), end: offset };
+  const version = schemaVersions('tick').find((v) => writer.equals(v.type))?.version;
+  if (version !== 1 && version !== 2)
+    throw new DecodeError(`${path}: the file's schema is not a version of the tick schema (schemas/tick.avsc, schemas/tick-v2.avsc)`);
+  return { codec, version, sync: Buffer.from(value.sync), end: offset };
 }
 
 /** A deflate block's records; damaged compressed data is the file's fault (DecodeError), not an internal error. */
@@ -126,6 +130,8 @@ export interface BodyBlock {
   bodies: Buffer;
   count: number;
   firstOffset: number;
+  /** The tick schema version of the bodies. */
+  version: 1 | 2;
 }
 
 /**
@@ -155,7 +161,7 @@ export async function* readAvroTickBlocks(path: string, chunkBytes = 256 * 1024)
       const dataEnd = size.next + size.value;
       if (!buf.subarray(dataEnd, dataEnd + SYNC).equals(header.sync)) throw new DecodeError(`${path}: block ${block} does not end with the file's sync marker`);
       const bodies = header.codec === 'deflate' ? inflate(buf.subarray(size.next, dataEnd), path, block) : buf.subarray(size.next, dataEnd);
-      const out: BodyBlock = { bodies, count: count.value, firstOffset: index + 1 };
+      const out: BodyBlock = { bodies, count: count.value, firstOffset: index + 1, version: header.version };
       index += count.value;
       block++;
       pos = dataEnd + SYNC;
@@ -187,7 +193,7 @@ export async function* avroTickCursors(path: string, chunkBytes?: number): Async
  */
 export class AvroBlockCursor implements TickCursor {
   private readonly decoder = new TickDecoder({ lazyTradeId: true });
-  private block: BodyBlock = { bodies: Buffer.alloc(0), count: 0, firstOffset: 1 };
+  private block: BodyBlock = { bodies: Buffer.alloc(0), count: 0, firstOffset: 1, version: 2 };
   private pos = 0;
   /** The record that did not decode (its offset), or -1. */
   private broken = -1;
@@ -218,7 +224,7 @@ export class AvroBlockCursor implements TickCursor {
   read(i: number, out: Tick): string | null {
     if (this.broken >= 0) return `follows record ${this.broken} of its container block, which does not decode`;
     const d = this.decoder;
-    const problem = d.decodeBody(this.block.bodies, this.pos, this.block.bodies.length, out);
+    const problem = d.decodeBody(this.block.bodies, this.pos, this.block.bodies.length, out, this.block.version);
     if (problem !== null) {
       this.broken = this.block.firstOffset + i;
       this.idLazy = false;

@@ -13,5 +13,16 @@ export function csvToTick(line: string, lineNo: number): Tick {
   const f = line.split(',');
   if (f.length !== 7) throw new InvalidTickError(`line ${lineNo}: expected 7 fields (${CSV_HEADER}), got ${f.length}`);
   const eventTime = Number(f[2]);
-  return { venue: f[0]!, symbol: f[1]!, eventTime, price: Number(f[3]), size: Number(f[4]), side: f[5] as Side, tradeId: f[6]!, ingestTime: 0 };
+  return {
+    venue: f[0]!,
+    symbol: f[1]!,
+    eventTime,
+    price: Number(f[3]),
+    size: Number(f[4]),
+    side: f[5] as Side,
+    tradeId: f[6]!,
+    ingestTime: 0,
+    venueSymbol: null,
+    sequence: null,
+  };
 }

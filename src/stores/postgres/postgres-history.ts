@@ -2,7 +2,7 @@
 // Parameters: $1 symbol, $2 interval, $3 from (inclusive), $4 to (exclusive), $5 after (exclusive), $6 limit; times
 // come back as exact µs.
 
-export const HISTORY_COLUMNS = 'open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume, revision, final';
+export const HISTORY_COLUMNS = 'open, high, low, close, volume, quote_volume, vwap, trade_count, buy_volume, revision, final, complete';
 
 export function postgresHistorySql(table: string): string {
   return `SELECT (extract(epoch from bucket) * 1000000)::bigint AS bucket_us, ${HISTORY_COLUMNS},

@@ -32,18 +32,18 @@ const COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timest
   volume double precision NOT NULL, quote_volume double precision NOT NULL, vwap double precision NOT NULL,
   trade_count bigint NOT NULL, buy_volume double precision NOT NULL,
   first_event_time timestamptz NOT NULL, last_event_time timestamptz NOT NULL,
-  revision integer NOT NULL, final boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+  revision integer NOT NULL, final boolean NOT NULL, complete boolean, updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (symbol, bar_interval, bucket)`;
 
 const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, open, high, low, close, volume, quote_volume, vwap,
-    trade_count, buy_volume, first_event_time, last_event_time, revision, final)
+    trade_count, buy_volume, first_event_time, last_event_time, revision, final, complete)
   SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
-    $8::float8[], $9::float8[], $10::float8[], $11::bigint[], $12::float8[], $13::timestamptz[], $14::timestamptz[], $15::int[], $16::bool[])
+    $8::float8[], $9::float8[], $10::float8[], $11::bigint[], $12::float8[], $13::timestamptz[], $14::timestamptz[], $15::int[], $16::bool[], $17::bool[])
   ON CONFLICT (symbol, bar_interval, bucket) DO UPDATE SET
     open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
     quote_volume = EXCLUDED.quote_volume, vwap = EXCLUDED.vwap, trade_count = EXCLUDED.trade_count, buy_volume = EXCLUDED.buy_volume,
     first_event_time = EXCLUDED.first_event_time, last_event_time = EXCLUDED.last_event_time,
-    revision = EXCLUDED.revision, final = EXCLUDED.final, updated_at = now()
+    revision = EXCLUDED.revision, final = EXCLUDED.final, complete = EXCLUDED.complete, updated_at = now()
   WHERE ${t}.revision <= EXCLUDED.revision`;
 
 const SIGNAL_COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bar_time timestamptz NOT NULL, name text NOT NULL,
@@ -104,6 +104,8 @@ export class PostgresSink implements BarSink {
         await this.pool.query(`CREATE INDEX IF NOT EXISTS ${this.table}_bucket_brin ON ${this.table} USING brin (bucket)`);
         this.mode = 'partitioned';
       }
+      // Tables created before bar schema version 2 lack `complete` (null: unknown, as for the bars they hold).
+      await this.pool.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS complete boolean`);
       await this.pool.query(`CREATE TABLE IF NOT EXISTS ${signalsTable(this.table)} (${SIGNAL_COLUMNS})`);
       this.log.info({ sink: this.name, mode: this.mode, table: this.table }, 'bar table ready');
     } catch (err) {
@@ -129,7 +131,7 @@ export class PostgresSink implements BarSink {
     if (this.mode === undefined) await this.init();
     try {
       if (this.mode === 'partitioned') await this.ensurePartitions(bars);
-      const cols: unknown[][] = Array.from({ length: 16 }, () => []);
+      const cols: unknown[][] = Array.from({ length: 17 }, () => []);
       for (const b of bars) {
         const row = [
           b.symbol,
@@ -148,8 +150,9 @@ export class PostgresSink implements BarSink {
           microsToIso(b.lastEventTime),
           b.revision,
           b.final,
+          b.complete ?? null,
         ];
-        for (let i = 0; i < 16; i++) cols[i]!.push(row[i]);
+        for (let i = 0; i < 17; i++) cols[i]!.push(row[i]);
       }
       await this.pool.query(UPSERT(this.table), cols);
     } catch (err) {

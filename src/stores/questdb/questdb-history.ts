@@ -1,5 +1,6 @@
 // The read side of the QuestDB bar table (questdb-sink.ts writes it), over QuestDB's PostgreSQL wire: the same page
-// as postgres-history.ts, in QuestDB's SQL (timestamps cast to long µs).
+// as postgres-history.ts, in QuestDB's SQL (timestamps cast to long µs; `complete` is a symbol, 'true' or 'false', or
+// null: QuestDB has no null boolean).
 import { HISTORY_COLUMNS } from '../postgres/postgres-history.js';
 
 export function questdbHistorySql(table: string): string {

@@ -1,4 +1,6 @@
 // Bars into QuestDB: a WAL table with DEDUP UPSERT KEYS on the bar identity, written over ILP/HTTP (binary doubles).
+// `complete` is a SYMBOL column, 'true' or 'false', left out of the row (null) when unknown: a QuestDB BOOLEAN cannot
+// be null (a row without it reads false), and unknown must not read as incomplete.
 import { Sender } from '@questdb/nodejs-client';
 import { SinkError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -46,9 +48,11 @@ export class QuestDbSink implements BarSink {
         this.opts.httpUrl,
         `CREATE TABLE IF NOT EXISTS ${t} (symbol SYMBOL, bar_interval SYMBOL, bucket TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE,
           volume DOUBLE, quote_volume DOUBLE, vwap DOUBLE, trade_count LONG, buy_volume DOUBLE, first_event_time TIMESTAMP, last_event_time TIMESTAMP,
-          revision INT, final BOOLEAN) TIMESTAMP(bucket) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bucket, symbol, bar_interval)`,
+          revision INT, final BOOLEAN, complete SYMBOL) TIMESTAMP(bucket) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bucket, symbol, bar_interval)`,
         this.timeoutMs,
       );
+      // Tables created before bar schema version 2 lack it.
+      await questdbExec(this.opts.httpUrl, `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS complete SYMBOL`, this.timeoutMs);
       await questdbExec(
         this.opts.httpUrl,
         `CREATE TABLE IF NOT EXISTS ${t}_signals (symbol SYMBOL, bar_interval SYMBOL, bar_time TIMESTAMP, name SYMBOL, direction SYMBOL,
@@ -69,10 +73,10 @@ export class QuestDbSink implements BarSink {
 
   async write(bars: Bar[]): Promise<void> {
     await this.send(bars, 'bars', async (s, b) => {
+      s.table(this.opts.table).symbol('symbol', b.symbol).symbol('bar_interval', b.interval);
+      // Symbols before the other columns (ILP); absent when unknown.
+      if (b.complete !== null && b.complete !== undefined) s.symbol('complete', b.complete ? 'true' : 'false');
       await s
-        .table(this.opts.table)
-        .symbol('symbol', b.symbol)
-        .symbol('bar_interval', b.interval)
         .floatColumn('open', b.open)
         .floatColumn('high', b.high)
         .floatColumn('low', b.low)

@@ -31,6 +31,7 @@ function bars(symbol: string, n: number, seed: number): Bar[] {
       lastEventTime: i * 60e6,
       revision: 0,
       final: true,
+      complete: null,
     };
   });
 }

@@ -96,6 +96,7 @@ t.test('real responses match the OpenAPI document', async (t) => {
     lastEventTime: t0 + i * 60e6 + 2,
     revision: 0,
     final: true,
+    complete: null,
   }));
   await sink!.init();
   await sink!.write(bars);

@@ -60,6 +60,7 @@ const bar: Bar = {
   lastEventTime: 1_704_067_200_999_999,
   revision: 0,
   final: true,
+  complete: null,
 };
 t.same(JSON.parse(serializeBarMessage({ type: 'bar', seq: 7, ts: 1.5, bar })), { type: 'bar', seq: 7, ts: 1.5, bar }, 'doubles survive JSON exactly');
 t.same(JSON.parse(serializeError({ type: 'error', code: 'TE_BAD_REQUEST', message: 'x "quoted"' })), {

@@ -447,6 +447,8 @@ function harness(opts: { history?: HistoryOptions; limits?: Partial<SequencingLi
   const timers = new ManualTimers();
   const venue = `U${++runNo}`;
   const released: string[] = [];
+  /** Each released trade's tick.sequence: [id, first, lostIds, lostSince]. */
+  const sequences: [string, boolean, number, number][] = [];
   const events: FeedEvent[] = [];
   const logs: unknown[][] = [];
   const calls: [string, string][] = [];
@@ -470,7 +472,10 @@ function harness(opts: { history?: HistoryOptions; limits?: Partial<SequencingLi
     random: () => 0.5,
     ...(filler ? { filler } : {}),
     ...(opts.resumeAfter ? { resumeAfter: opts.resumeAfter } : {}),
-    onRelease: (trades) => released.push(...trades.map((x) => x.tick.tradeId)),
+    onRelease: (trades) => {
+      released.push(...trades.map((x) => x.tick.tradeId));
+      for (const x of trades) sequences.push([x.tick.tradeId, x.tick.sequence!.first, x.tick.sequence!.lostIds, x.tick.sequence!.lostSince]);
+    },
     onEvent: (e) => events.push(e),
     log: {
       info: ((...a: unknown[]) => logs.push(['info', ...a])) as never,
@@ -481,7 +486,7 @@ function harness(opts: { history?: HistoryOptions; limits?: Partial<SequencingLi
   const push = (...items: (number | [number, number])[]) =>
     sequencer.push(items.map((x) => (Array.isArray(x) ? trade('BTC-USD', x[0], x[1]) : trade('BTC-USD', x))));
   const gaps = () => events.map((e) => [e.kind, e.fromId, e.toId, e.reason]);
-  return { timers, venue, released, events, logs, calls, sequencer, push, gaps, metrics: () => feedMetrics(venue) };
+  return { timers, venue, released, sequences, events, logs, calls, sequencer, push, gaps, metrics: () => feedMetrics(venue) };
 }
 
 t.test('duplicates are dropped by id, counted; snapshot re-sends too; the first trade starts the sequence', async (t) => {
@@ -623,6 +628,36 @@ t.test('trades arriving while the history is asked count as progress: a hole nev
     ['GAP_FILLED', '2', '2', null],
     ['GAP_FILLED', '4', '4', null],
   ]);
+});
+
+t.test('each released tick says what is known of the trades before it (tick.sequence, tick schema version 2)', async (t) => {
+  const T = 1_700_000_000_000_000;
+  const at = (id: number) => ({ ...trade('BTC-USD', id), tick: { ...trade('BTC-USD', id).tick, eventTime: T + id } });
+  const h = harness({ history: { lacking: [104, 105] } });
+  h.sequencer.push([100, 101, 103, 106, 107].map(at));
+  await h.timers.advance(10_000);
+  // The history's 102 has event time T (the fake history's): 103's predecessor is then at T.
+  t.same(h.released, ['100', '101', '102', '103', '106', '107'], '102 filled from the history, 104-105 given up');
+  t.same(h.sequences, [
+    ['100', true, 0, T + 100],
+    ['101', false, 0, T + 100],
+    ['102', false, 0, T + 101],
+    ['103', false, 0, T],
+    ['106', false, 2, T + 103],
+    ['107', false, 0, T + 106],
+  ]);
+  // Resumed from the ticks topic: the trade before the first hole is not known (its time neither): `first`.
+  const r = harness({ resumeAfter: new Map([['BTC-USD', '50']]) });
+  r.sequencer.push([at(51), at(55)]);
+  await r.timers.advance(1000);
+  t.same(r.sequences, [
+    ['51', false, 0, T + 51],
+    ['55', false, 3, T + 51],
+  ]);
+  const q = harness({ resumeAfter: new Map([['BTC-USD', '50']]) });
+  q.sequencer.push([at(60)]);
+  await q.timers.advance(1000);
+  t.same(q.sequences, [['60', true, 9, T + 60]], 'a hole right after a resume point: lost ids counted, how far back unknown');
 });
 
 t.test('without a history (Bybit-like venues, or none configured): reported NO_HISTORY once the wait is over', async (t) => {

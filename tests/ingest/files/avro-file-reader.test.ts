@@ -57,8 +57,8 @@ for (const codec of ['null', 'deflate']) {
       );
       t.same(
         got.map((r) => r.tick),
-        ticks,
-        'the ticks written, field for field',
+        ticks.map((x) => ({ ...x, venueSymbol: null, sequence: null })),
+        'the ticks written, field for field (a version 1 file: null for the fields version 2 added)',
       );
     }
   });
@@ -88,7 +88,7 @@ t.test('not a tick file, or damaged: a DecodeError saying why', async (t) => {
   const other = avro.Type.forSchema({ type: 'record', name: 'Other', fields: [{ name: 'x', type: 'int' }] });
   const wrongSchema = join(dir, 'other.avro');
   await write(wrongSchema, other, [{ x: 1 }]);
-  await t.rejects(read(wrongSchema), { code: 'TE_DECODE', message: /schema is not the tick schema/ });
+  await t.rejects(read(wrongSchema), { code: 'TE_DECODE', message: /schema is not a version of the tick schema/ });
 
   const notAvro = join(dir, 'not.avro');
   writeFileSync(notAvro, 'venue,symbol\n');

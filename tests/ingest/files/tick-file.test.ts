@@ -75,25 +75,35 @@ t.test('the tick CSV format, resumed', async (t) => {
   t.same(flat(await all(file, whole[4]!.end, 64)), records.slice(500));
 });
 
-t.test('Avro container files, resumed by record', async (t) => {
-  const sim = new FeedSimulator({ symbols: 2, rate: 50, seed: 5, start: Date.UTC(2024, 0, 1) * 1000, jitter: 0, venue: 'SIM' });
-  const path = join(dir, 'ticks.avro');
-  const ticks = Array.from({ length: 700 }, () => ({ ...sim.next(), ingestTime: 1 }));
-  await new Promise<void>((resolve, reject) => {
-    const enc = avro.createFileEncoder(path, schema('tick').type, { blockSize: 4096, codec: 'deflate' });
-    enc.on('error', reject).on('finish', () => resolve());
-    for (const x of ticks) enc.write(x);
-    enc.end();
+for (const version of [1, 2]) {
+  t.test(`Avro container files of tick schema version ${version}, resumed by record`, async (t) => {
+    const sim = new FeedSimulator({ symbols: 2, rate: 50, seed: 5, start: Date.UTC(2024, 0, 1) * 1000, jitter: 0, venue: 'SIM' });
+    const path = join(dir, `ticks-v${version}.avro`);
+    const seq = (i: number) => (version === 2 && i % 3 === 0 ? { first: i === 0, lostIds: i % 7, lostSince: 1_704_067_200_000_000 + i } : null);
+    const ticks = Array.from({ length: 700 }, (_, i) => ({
+      ...sim.next(),
+      ingestTime: 1,
+      venueSymbol: version === 2 && i % 2 ? 'BTCUSD' : null,
+      sequence: seq(i),
+    }));
+    await new Promise<void>((resolve, reject) => {
+      const enc = avro.createFileEncoder(path, schema('tick', { version }).type, { blockSize: 4096, codec: 'deflate' });
+      enc.on('error', reject).on('finish', () => resolve());
+      for (const x of ticks) enc.write(x);
+      enc.end();
+    });
+    const file = await openTickFile(path);
+    t.match(file, { format: 'ticks-avro', unit: 'records' });
+    const whole = await all(file, START, 64);
+    // Version 1 files read with null for the fields version 2 added.
+    t.same(
+      flat(whole).map((r) => ({ ...r.tick, sequence: r.tick?.sequence ? { ...r.tick.sequence } : null })),
+      ticks,
+    );
+    if (version === 2) t.ok(ticks.some((x) => x.sequence) && ticks.some((x) => x.venueSymbol), 'venue symbols and sequences among them');
+    t.same(flat(await all(file, { records: 300, line: 0, byte: 0 }, 64)), flat(whole).slice(300));
   });
-  const file = await openTickFile(path);
-  t.match(file, { format: 'ticks-avro', unit: 'records' });
-  const whole = await all(file, START, 64);
-  t.same(
-    flat(whole).map((r) => r.tick),
-    ticks,
-  );
-  t.same(flat(await all(file, { records: 300, line: 0, byte: 0 }, 64)), flat(whole).slice(300));
-});
+}
 
 t.test('a damaged archive fails at its CRC, an archive of two files at once', async (t) => {
   const text = dump(400, 11);
@@ -106,7 +116,7 @@ t.test('a damaged archive fails at its CRC, an archive of two files at once', as
   writeFileSync(path, bytes);
   const file = await openTickFile(path);
   await t.rejects(all(file, START, 1000), { code: 'TE_DECODE', message: /CRC-32/ });
-  await t.rejects(openTickFile(join(dir, 'ticks.avro'), { format: 'ticks-csv' }), DecodeError);
+  await t.rejects(openTickFile(join(dir, 'ticks-v2.avro'), { format: 'ticks-csv' }), DecodeError);
 });
 
 t.test('the identity hash is the SHA-256 of the bytes', async (t) => {

@@ -50,6 +50,7 @@ export function sp500(): DailyBar[] {
       lastEventTime: day * 1000,
       revision: 0,
       final: true,
+      complete: null,
     };
   });
   return bars;
