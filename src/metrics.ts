@@ -200,6 +200,12 @@ export const feedGapsFilled = new Counter({
   labelNames: ['venue', 'symbol'],
   registers: [registry],
 });
+export const feedPossibleGaps = new Counter({
+  name: 'tick_engine_feed_possible_gaps_total',
+  help: 'Connection outages of a venue whose trade ids cannot show a gap (Bybit): trades may be missing between the last trade before and the first after (each a GAP_POSSIBLE record on feed.events)',
+  labelNames: ['venue', 'symbol'],
+  registers: [registry],
+});
 export const feedGapsUnfilled = new Counter({
   name: 'tick_engine_feed_gaps_unfilled_total',
   help: 'Ranges of trade ids given up, never on the ticks topic (each also a GAP_UNFILLED record on feed.events), by reason',

@@ -163,9 +163,10 @@ t.test('TypeScript contracts list exactly the Avro fields, in order', async (t) 
   t.same({ ...decode<Bar>(schema('bar'), encode(schema('bar'), bar)) }, bar);
 });
 
-t.test('feed events: the TypeScript fields are the Avro fields, and both kinds round-trip (reason null or an enum symbol)', async (t) => {
+t.test('feed events: the TypeScript fields are the Avro fields of version 2; every kind round-trips; version 1 records read as version 2', async (t) => {
   const s = schema('feedEvent');
-  t.equal(s.id, 5, 'a new id: ids of published schemas never change');
+  t.equal(s.id, 9, 'version 2 has a new id: ids of published schemas never change');
+  t.equal(schema('feedEvent', { version: 1 }).id, 5);
   t.same(
     (s.json.fields as { name: string }[]).map((f) => f.name),
     [...FEED_EVENT_FIELDS],
@@ -173,23 +174,54 @@ t.test('feed events: the TypeScript fields are the Avro fields, and both kinds r
   const events: FeedEvent[] = [
     {
       kind: 'GAP_UNFILLED',
-      venue: 'BYBIT',
-      symbol: 'BTC-USDT',
-      venueSymbol: 'BTCUSDT',
+      venue: 'KRAKEN',
+      symbol: 'BTC-USD',
+      venueSymbol: 'BTC/USD',
       fromId: '17',
       toId: '42',
       reason: 'NO_HISTORY',
       time: 1_700_000_000_123_456,
+      fromTime: null,
+      toTime: null,
     },
-    { kind: 'GAP_FILLED', venue: 'BINANCE', symbol: 'BTC-USDT', venueSymbol: 'BTCUSDT', fromId: '3220151555', toId: '3220151555', reason: null, time: 1 },
+    {
+      kind: 'GAP_FILLED',
+      venue: 'BINANCE',
+      symbol: 'BTC-USDT',
+      venueSymbol: 'BTCUSDT',
+      fromId: '3220151555',
+      toId: '3220151555',
+      reason: null,
+      time: 1,
+      fromTime: null,
+      toTime: null,
+    },
+    {
+      kind: 'GAP_POSSIBLE',
+      venue: 'BYBIT',
+      symbol: 'BTC-USDT',
+      venueSymbol: 'BTCUSDT',
+      fromId: '2290000000061666327',
+      toId: '2290000000061666331',
+      reason: 'NO_CONTINUITY',
+      time: 1_700_000_009_000_000,
+      fromTime: 1_700_000_000_100_000,
+      toTime: 1_700_000_008_700_000,
+    },
   ];
-  const independent = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/feed-event.avsc`, 'utf8')));
+  const independent = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/feed-event-v2.avsc`, 'utf8')));
   for (const e of events) {
     const buf = encode(s, e);
-    t.equal(buf.readUInt32BE(1), 5);
+    t.equal(buf.readUInt32BE(1), 9);
     t.same({ ...independent.fromBuffer(buf.subarray(5)) }, e);
     t.same({ ...decode<FeedEvent>(s, buf) }, e);
   }
+  // A record a version 1 writer wrote (an older feed) reads as version 2, the new fields null.
+  const v1 = schema('feedEvent', { version: 1 });
+  const old: Omit<FeedEvent, 'fromTime' | 'toTime'> & Partial<FeedEvent> = { ...events[0]! };
+  delete old.fromTime;
+  delete old.toTime;
+  t.same({ ...decode<FeedEvent>(s, encode(v1, old)) }, events[0], 'version 1 record → version 2, times null');
 });
 
 t.test('quotes: the TypeScript fields are the Avro fields; sizes round-trip as null or a number; ids never change', async (t) => {

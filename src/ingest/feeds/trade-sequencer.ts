@@ -9,7 +9,7 @@ import type { Config } from '../../config.js';
 import { InvalidArgumentError, describe } from '../../errors.js';
 import type { FeedEvent, GapReason } from '../../contracts/feed-event.js';
 import type { Logger } from '../../log.js';
-import { feedDuplicates, feedGapsFilled, feedGapsFound, feedGapsUnfilled, feedTradesHeld, feedTradesLost } from '../../metrics.js';
+import { feedDuplicates, feedGapsFilled, feedGapsFound, feedGapsUnfilled, feedPossibleGaps, feedTradesHeld, feedTradesLost } from '../../metrics.js';
 import type { VenueTrade } from '../venues/venue-adapter.js';
 import { ContiguousSequence, type SequenceLimits, type SequenceOutput } from './contiguous-sequence.js';
 import type { GapFiller } from './gap-filler.js';
@@ -64,6 +64,9 @@ interface SymbolState {
   symbol: string;
   contiguous?: ContiguousSequence;
   recent?: RecentIds;
+  /** Unordered venues: the last trade released, and since when (ms) its connection was lost, if it was since. */
+  last?: { id: string; eventTime: number };
+  lostSince?: number;
 }
 
 export class TradeSequencer {
@@ -123,15 +126,58 @@ export class TradeSequencer {
     return out;
   }
 
+  /**
+   * The connection carrying these venue symbols was lost at `sinceMs` and is back. For a venue whose trade ids cannot
+   * show a gap, trades may be missing in between: the first trade of each symbol after it is reported with the last
+   * one before (GAP_POSSIBLE on feed.events, a metric, a log line). Contiguous venues find their gaps by id.
+   */
+  outage(venueSymbols: readonly string[], sinceMs: number): void {
+    if (this.opts.order !== 'unordered') return;
+    for (const venueSymbol of venueSymbols) {
+      const state = this.#symbols.get(venueSymbol);
+      // A symbol that has had no trade yet has nothing to be continuous with (as at start).
+      if (state?.last !== undefined) state.lostSince = Math.min(state.lostSince ?? Infinity, sinceMs);
+    }
+  }
+
   #pushUnordered(trades: readonly VenueTrade[]): void {
     const now = this.#timers.now();
     const out: VenueTrade[] = [];
     for (const trade of trades) {
       const state = this.#state(trade.venueSymbol, trade);
-      if (state.recent!.seen(trade.tick.tradeId, now)) feedDuplicates.inc({ venue: this.opts.venue, symbol: state.symbol });
-      else out.push(trade);
+      if (state.recent!.seen(trade.tick.tradeId, now)) {
+        feedDuplicates.inc({ venue: this.opts.venue, symbol: state.symbol });
+        continue;
+      }
+      if (state.lostSince !== undefined && state.last !== undefined) this.#possibleGap(trade, state, state.last, state.lostSince);
+      state.lostSince = undefined;
+      state.last = { id: trade.tick.tradeId, eventTime: trade.tick.eventTime };
+      out.push(trade);
     }
     if (out.length > 0) this.opts.onRelease(out);
+  }
+
+  #possibleGap(after: VenueTrade, state: SymbolState, before: { id: string; eventTime: number }, lostSinceMs: number): void {
+    const { venue, log } = this.opts;
+    const { symbol } = state;
+    feedPossibleGaps.inc({ venue, symbol });
+    const event: FeedEvent = {
+      kind: 'GAP_POSSIBLE',
+      venue,
+      symbol,
+      venueSymbol: after.venueSymbol,
+      fromId: before.id,
+      toId: after.tick.tradeId,
+      reason: 'NO_CONTINUITY',
+      time: this.#timers.now() * 1000,
+      fromTime: before.eventTime,
+      toTime: after.tick.eventTime,
+    };
+    log?.warn(
+      { venue, symbol, venueSymbol: after.venueSymbol, afterId: before.id, beforeId: after.tick.tradeId, lostAt: new Date(lostSinceMs).toISOString() },
+      'connection lost on a venue whose trade ids cannot show a gap: trades between these two may be missing',
+    );
+    this.opts.onEvent?.(event);
   }
 
   #state(venueSymbol: string, first: VenueTrade): SymbolState {
@@ -166,6 +212,8 @@ export class TradeSequencer {
       toId: String(to),
       reason,
       time: this.#timers.now() * 1000,
+      fromTime: null,
+      toTime: null,
     });
     return {
       release: (trades) => this.opts.onRelease(trades),

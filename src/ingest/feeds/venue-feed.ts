@@ -124,6 +124,7 @@ export class VenueFeed {
       adapter,
       symbols: venueSymbols,
       onTrades: (trades) => this.onTrades(trades),
+      onBack: (venueSymbols, lostAtMs) => this.sequencer.outage(venueSymbols, lostAtMs),
       log: this.log,
       ...(options.url ? { url: options.url } : {}),
       ...(options.rules ? { rules: options.rules } : {}),

@@ -31,6 +31,11 @@ export interface VenueSessionOptions {
    * socket's message event: it must not throw (an exception here is a bug, and ends the process as one).
    */
   onTrades(trades: VenueTrade[], receivedAtMicros: number): void;
+  /**
+   * A connection group is back after it was lost at `lostAtMs` (not a planned replacement: that overlaps): the venue
+   * symbols it carries may have missed trades meanwhile.
+   */
+  onBack?(venueSymbols: readonly string[], lostAtMs: number): void;
   /** Default: the adapter's defaultUrl. */
   url?: string;
   /** Default: the venue's (VENUE_RULES; configuredRules applies TE_FEED_*). */
@@ -80,6 +85,8 @@ interface Group {
   made: number;
   /** Lost and not yet back: logged once when lost, once when back. */
   down: boolean;
+  /** When it went down (Date.now()). */
+  downSince: number;
   /** A connection of the group has been ready (subscribed and answered) at least once: the first is logged. */
   everReady: boolean;
 }
@@ -124,6 +131,7 @@ export class VenueSession {
       failures: 0,
       made: 0,
       down: false,
+      downSince: 0,
       everReady: false,
     }));
     this.connectPacer = new Pacer(this.rules.connectSpacingMs);
@@ -291,6 +299,7 @@ export class VenueSession {
     if (g.down) {
       g.down = false;
       this.log.info({ connection: c.name, symbols: g.symbols.length }, 'venue connection back');
+      this.o.onBack?.(g.symbols, g.downSince);
     }
   }
 
@@ -353,6 +362,7 @@ export class VenueSession {
     this.countReconnect(reason);
     if (!g.down) {
       g.down = true;
+      g.downSince = Date.now();
       this.log.warn({ ...fields, retryInMs: delay }, 'venue connection lost; reconnecting');
     } else {
       this.log.debug({ ...fields, retryInMs: delay }, 'venue reconnect attempt failed');
