@@ -88,7 +88,7 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
   t.equal(kills, KILLS, `${kills} aggregators killed with SIGKILL`);
   t.ok(brokerRestarted, 'broker restarted once');
 
-  const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick.avsc`, 'utf8')));
+  const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick-v2.avsc`, 'utf8')));
   const ticks: OracleTick[] = (await readTopic(kafka, config.topicTicks)).map((r) => ({
     ...(tickType.fromBuffer(r.message.value!.subarray(5)) as OracleTick),
     partition: r.partition,

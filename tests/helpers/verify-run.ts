@@ -8,7 +8,11 @@ import { projectRoot } from '../../src/paths.js';
 import { barId, diffBars, offlineBars, type OracleBar, type OracleTick } from './oracle.js';
 import { eachRecord, questDbCount, readPgBars, readQuestDbBars, readTopic, waitFor, withPg } from './stores.js';
 
-const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick.avsc`, 'utf8')) as avro.Schema);
+/** The tick schema's versions by wire-format id, read from the files (independently of src/stream/schemas.ts). */
+const tickTypes = new Map([
+  [1, avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick.avsc`, 'utf8')) as avro.Schema)],
+  [7, avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick-v2.avsc`, 'utf8')) as avro.Schema)],
+]);
 const barType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/bar.avsc`, 'utf8')) as avro.Schema);
 
 /** Every tick in the topic, in the order read; records that are not ticks (poison records a test put there) are left out. */
@@ -20,7 +24,7 @@ export async function readTicks(kafka: Kafka, topic: string): Promise<OracleTick
     (r) => {
       let tick: OracleTick;
       try {
-        tick = tickType.fromBuffer(r.message.value!.subarray(5)) as OracleTick;
+        tick = tickTypes.get(r.message.value!.readUInt32BE(1))!.fromBuffer(r.message.value!.subarray(5)) as OracleTick;
       } catch {
         return;
       }

@@ -106,23 +106,27 @@ t.test(
     const code = await proc.stop();
     t.equal(code, 0, 'exit code 0 after SIGTERM');
 
-    const tickType = avsc('tick.avsc');
+    const tickType = avsc('tick-v2.avsc');
     const records = (await readTopic(kafka, config.topicTicks)).sort((a, b) => a.partition - b.partition || a.offset - b.offset);
     const got: Record<string, unknown[]> = {};
     const problems: string[] = [];
     for (const r of records) {
       const v = r.message.value!;
-      if (v[0] !== 0 || v.readUInt32BE(1) !== 1) problems.push(`${r.partition}@${r.offset}: not magic 0 with the tick schema id`);
+      if (v[0] !== 0 || v.readUInt32BE(1) !== 7) problems.push(`${r.partition}@${r.offset}: not magic 0 with the id of tick schema version 2`);
       const tick = tickType.fromBuffer(v.subarray(5)) as Record<string, unknown>;
       if (r.message.key?.toString() !== tick.symbol) problems.push(`${r.partition}@${r.offset}: key ${String(r.message.key)} is not the symbol`);
       if (!(Number(tick.ingestTime) > 0)) problems.push(`${r.partition}@${r.offset}: no ingest time`);
-      const { venue, symbol, eventTime, price, size, side, tradeId } = tick;
-      (got[String(symbol)] ??= []).push({ venue, symbol, eventTime, price, size, side, tradeId });
+      const { venue, symbol, eventTime, price, size, side, tradeId, venueSymbol, sequence } = tick;
+      const seq = sequence as { first: boolean; lostIds: number } | null;
+      // The gap was filled: nothing lost; only each symbol's first trade starts without a known predecessor.
+      const continuity = seq && { first: seq.first, lostIds: seq.lostIds };
+      (got[String(symbol)] ??= []).push({ venue, symbol, eventTime, price, size, side, tradeId, venueSymbol, continuity });
     }
     t.same(problems, [], 'every record: wire format with the tick schema id, keyed by its symbol, with an ingest time');
     const want: Record<string, unknown[]> = {};
     for (const x of [...list].sort((a, b) => id(a) - id(b))) {
       const symbol = symbolOf[x.venueSymbol]!;
+      const first = want[symbol] === undefined;
       (want[symbol] ??= []).push({
         venue: 'BINANCE',
         symbol,
@@ -131,6 +135,8 @@ t.test(
         size: Number(x.size),
         side: x.side,
         tradeId: x.tradeId,
+        venueSymbol: x.venueSymbol,
+        continuity: { first, lostIds: 0 },
       });
     }
     t.equal(records.length, list.length, `${list.length} records: each trade once`);
