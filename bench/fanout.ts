@@ -39,6 +39,12 @@ await feed.start();
 
 const runs: RunResult[] = [];
 const rows: string[] = [];
+let running: GatewayProcess | undefined;
+// Interrupted: stop the gateway of the moment too, and the topics go with the feed.
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    void Promise.allSettled([running?.stop(), feed.stop()]).then(() => process.exit(130));
+  });
 try {
   for (const n of counts) {
     const scenario = parseScenario(
@@ -64,12 +70,13 @@ try {
         env: { ...env, TE_GATEWAY_PORT: String(port), TE_GATEWAY_TRADES: 'false', TE_LOG_LEVEL: 'warn' },
         port,
       });
+      running = gw;
       const pid = await gw.start();
       try {
         const r = await runScenario({
           scenario,
           label: `${kind === 'uws' ? 'uWebSockets.js' : 'ws'} ${n.toLocaleString('en-US')} clients`,
-          target: { wsUrl: `ws://127.0.0.1:${port}/ws`, httpBase: gw.httpBase, token: undefined, metrics: kind === 'uws', pid },
+          target: { wsUrl: `ws://127.0.0.1:${port}/ws`, httpBase: gw.httpBase, headers: {}, metrics: kind === 'uws', pid },
           specs: planClients(scenario, feed.symbols, n),
           symbols: feed.symbols,
           workers,

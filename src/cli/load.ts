@@ -1,5 +1,5 @@
 // tick-engine load <scenario>: a load run against a gateway — one it starts itself on private topics, fed by the
-// synthetic feed (the default), or a running one (--url, --token) — with the scenario's thresholds setting the
+// synthetic feed (the default), or a running one (--url, --token or --apikey) — with the scenario's thresholds setting the
 // exit code (99 when one fails, as k6 does).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -103,11 +103,14 @@ export async function runLoad(config: Config, options: Map<string, string | bool
   const kafka = feedMode === 'synthetic' ? createKafka(runConfig, 'load') : undefined;
   const cleanups: (() => Promise<void>)[] = [];
   try {
+    const headers: Record<string, string> = {};
+    if (opt('token')) headers.authorization = `Bearer ${opt('token')}`;
+    if (opt('apikey')) headers['x-api-key'] = opt('apikey')!;
     let gateway: GatewayProcess | undefined;
     let target: RunTarget;
     if (url) {
       const u = new URL(url);
-      target = { wsUrl: url, httpBase: `${u.protocol === 'wss:' ? 'https' : 'http'}://${u.host}`, token: opt('token'), metrics: true, pid: undefined };
+      target = { wsUrl: url, httpBase: `${u.protocol === 'wss:' ? 'https' : 'http'}://${u.host}`, headers, metrics: true, pid: undefined };
     } else {
       const { freePort } = await import('../load/housekeeping.js');
       const port = await freePort();
@@ -119,7 +122,7 @@ export async function runLoad(config: Config, options: Map<string, string | bool
       const g = gateway;
       cleanups.push(() => g.stop());
       const pid = await gateway.start();
-      target = { wsUrl: `ws://127.0.0.1:${port}/ws`, httpBase: g.httpBase, token: opt('token'), metrics: true, pid, restart: (downS) => g.restart(downS) };
+      target = { wsUrl: `ws://127.0.0.1:${port}/ws`, httpBase: g.httpBase, headers, metrics: true, pid, restart: (downS) => g.restart(downS) };
     }
     let symbols: string[];
     if (kafka && scenario.feed) {
@@ -128,11 +131,12 @@ export async function runLoad(config: Config, options: Map<string, string | bool
       cleanups.unshift(() => feed.stop());
       symbols = feed.symbols;
       if (scenario.rest?.seedBars) {
-        const { seedHistory } = await import('../load/seed-history.js');
+        const { seedHistory, dropHistory } = await import('../load/seed-history.js');
+        cleanups.push(() => dropHistory(runConfig));
         await seedHistory(runConfig, symbols, scenario.rest.seedBars, log);
       }
     } else {
-      const res = await fetch(`${target.httpBase}/api/v1/instruments`, { headers: target.token ? { authorization: `Bearer ${target.token}` } : {} });
+      const res = await fetch(`${target.httpBase}/api/v1/instruments`, { headers });
       symbols = res.ok ? ((await res.json()) as { symbols: string[] }).symbols : [];
       if (symbols.length === 0) throw new ConfigError('--url', `the gateway at ${target.httpBase} lists no symbols yet (GET /api/v1/instruments)`);
     }

@@ -99,10 +99,13 @@ parentPort!.on('message', (m: ToWorker) => {
     clearInterval(adjuster);
     clearInterval(reporter);
     for (const c of clients) c.stop();
-    // Let the closes go out, then the last tallies.
-    setTimeout(() => {
+    // Let the close handshakes finish (their codes are counted), 3 s at most, then the last tallies.
+    const until = Date.now() + 3000;
+    const finish = setInterval(() => {
+      if (Date.now() < until && !clients.every((c) => c.closed)) return;
+      clearInterval(finish);
       report(true);
       setImmediate(() => process.exit(0));
-    }, 300);
+    }, 50);
   }
 });

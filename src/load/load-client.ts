@@ -14,7 +14,8 @@ export interface ClientSpec {
 
 export interface ClientOptions {
   url: string;
-  token: string | undefined;
+  /** Sent on the upgrade request: credentials (Authorization, X-API-Key). */
+  headers: Record<string, string>;
   slowPauseMs: number;
   slowEveryMs: number;
 }
@@ -63,6 +64,11 @@ export class LoadClient {
     private readonly t: Tallies,
   ) {}
 
+  /** Whether the socket is gone (closed, or never opened). */
+  get closed(): boolean {
+    return this.ws === undefined || this.ws.readyState === WebSocket.CLOSED;
+  }
+
   get active(): boolean {
     return this.wanted;
   }
@@ -77,17 +83,17 @@ export class LoadClient {
     clearTimeout(this.retryTimer);
     clearInterval(this.slowTimer);
     const ws = this.ws;
-    this.ws = undefined;
+    if (ws?.isPaused) ws.resume(); // a slow reader in a pause would not read the close handshake
     if (ws && ws.readyState === WebSocket.OPEN) ws.close(1000, 'load: ramp down');
     else ws?.terminate();
     this.open = false;
   }
 
   private connect(): void {
-    const { url, token } = this.opts;
+    const { url, headers } = this.opts;
     this.t.attempts++;
     const target = this.spec.encoding === 'avro' ? `${url}${url.includes('?') ? '&' : '?'}encoding=avro` : url;
-    const ws = new WebSocket(target, { perMessageDeflate: false, headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const ws = new WebSocket(target, { perMessageDeflate: false, headers });
     this.ws = ws;
     this.next.clear();
     ws.on('open', () => {
@@ -106,7 +112,7 @@ export class LoadClient {
       // Not asked for: the gateway closed us (restart, backpressure) or the connection failed.
       this.t.disconnects++;
       if (this.droppedAt === 0) this.droppedAt = nowUs();
-      const delay = Math.min(5000, 200 * 2 ** this.retries++) * (0.5 + Math.random());
+      const delay = Math.min(2000, 200 * 2 ** this.retries++) * (0.5 + Math.random());
       this.retryTimer = setTimeout(() => this.wanted && this.connect(), delay);
     });
   }
@@ -146,9 +152,12 @@ export class LoadClient {
 
   private onDelta(p: Peeked): void {
     const t = this.t;
-    const now = nowUs();
-    recordUs(t.send, now - p.ts * 1000);
-    if (p.sourceUs > 0) recordUs(t.source, now - p.sourceUs);
+    // Latencies are those of clients that read continuously: a slow reader's are its own pauses.
+    if (!this.spec.slow) {
+      const now = nowUs();
+      recordUs(t.send, now - p.ts * 1000);
+      if (p.sourceUs > 0) recordUs(t.source, now - p.sourceUs);
+    }
     if (p.type === 'update') return; // carries the last final bar's seq: not numbered itself
     const want = this.next.get(p.key) ?? 1; // a series born after the subscribe starts at 1
     if (p.seq !== want) {

@@ -15,7 +15,7 @@ export interface RestSummary {
 
 export interface RestTarget {
   base: string;
-  token: string | undefined;
+  headers: Record<string, string>;
   symbols: readonly string[];
   interval: string;
 }
@@ -42,7 +42,7 @@ export function runRestLoad(spec: RestLoad, target: RestTarget, durationS: numbe
       connections: spec.connections,
       overallRate: spec.rate,
       duration: Math.max(1, Math.round(durationS)),
-      headers: target.token ? { authorization: `Bearer ${target.token}` } : {},
+      headers: target.headers,
       requests: [
         {
           method: 'GET',

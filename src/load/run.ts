@@ -16,7 +16,8 @@ export interface RunTarget {
   wsUrl: string;
   /** http://host:port (REST and /metrics). */
   httpBase: string;
-  token: string | undefined;
+  /** Credentials for the upgrade and REST requests. */
+  headers: Record<string, string>;
   /** Whether the gateway serves tick-engine /metrics. */
   metrics: boolean;
   pid: number | undefined;
@@ -99,7 +100,7 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
   const loadavgStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const duration = totalDurationS(scenario);
   const gen = new LoadGenerator({
-    client: { url: target.wsUrl, token: target.token, slowPauseMs: scenario.slowReaders?.pauseMs ?? 0, slowEveryMs: scenario.slowReaders?.everyMs ?? 1000 },
+    client: { url: target.wsUrl, headers: target.headers, slowPauseMs: scenario.slowReaders?.pauseMs ?? 0, slowEveryMs: scenario.slowReaders?.everyMs ?? 1000 },
     specs: o.specs,
     workers: o.workers,
   });
@@ -115,7 +116,7 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
   const restartAt: number[] = [];
 
   const rest = scenario.rest
-    ? runRestLoad(scenario.rest, { base: target.httpBase, token: target.token, symbols: o.symbols, interval: o.restInterval ?? '1s' }, duration)
+    ? runRestLoad(scenario.rest, { base: target.httpBase, headers: target.headers, symbols: o.symbols, interval: o.restInterval ?? '1s' }, duration)
     : undefined;
   const restarts = scenario.restarts.map((r) =>
     sleep(r.atS * 1000).then(async () => {

@@ -3,7 +3,7 @@
 import type { Config } from '../config.js';
 import type { Bar } from '../contracts/bar.js';
 import type { Logger } from '../log.js';
-import { PostgresSink } from '../stores/postgres/postgres-sink.js';
+import { PostgresSink, signalsTable } from '../stores/postgres/postgres-sink.js';
 
 export async function seedHistory(config: Config, symbols: readonly string[], perSymbol: number, log: Logger): Promise<void> {
   const sink = new PostgresSink({ name: 'postgres', url: config.pgUrl, table: config.barsTable, log, idleCloseMs: 5000, timeoutMs: 30_000 });
@@ -44,4 +44,16 @@ export async function seedHistory(config: Config, symbols: readonly string[], pe
     await sink.close();
   }
   log.info({ symbols: symbols.length, perSymbol, table: config.barsTable }, 'bar history seeded');
+}
+
+/** Drop the run's history table (and the signals table the sink creates beside it). */
+export async function dropHistory(config: Config): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: config.pgUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP TABLE IF EXISTS ${config.barsTable}, ${signalsTable(config.barsTable)}`);
+  } finally {
+    await client.end();
+  }
 }
