@@ -268,7 +268,7 @@ const COMMANDS: Record<string, Command> = {
       'load-test a gateway with thousands of WebSocket clients (and REST): a scenario of bench/scenarios (smoke, charts-10k, slow-readers, reconnect-storm, rest-history, soak) with thresholds that set the exit code (99 when one fails)',
     usage: 'load <scenario|file.json> [--url ws://127.0.0.1:8088/ws --token T --feed none] [--param name=value] [--threshold EXPR] [--workers N] [--out DIR]',
     // A gateway the run starts and the synthetic feed use the Kafka settings; the topics are the run's own.
-    reads: { groups: ['log', 'kafka', 'topics'], keys: ['intervals', 'ticksPartitions', 'pgUrl'] },
+    reads: { groups: ['log', 'kafka', 'topics'], keys: ['intervals', 'ticksPartitions', 'pgUrl', 'barsTable'] },
     options: LOAD_OPTIONS,
     run: async (config, options, positionals) => (await import('./load.js')).runLoad(config, options, positionals, logger('load')),
   },
