@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|faults|soak]   (default: e2e and replay)
+# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|faults|soak|fanout]   (default: e2e and replay)
 #   e2e     bench/e2e.ts: end-to-end throughput and latency beside Kafka's perf tools (private 'bench' stack)
 #   replay  bench/replay.ts: replay throughput and RSS beside ConsumerPerformance and a bare decode loop
 #   feeds   bench/feeds.ts: each venue adapter's messages/s beside JSON.parse of the same recorded messages, and
@@ -8,6 +8,8 @@
 #   snapshot bench/snapshot.ts: state snapshot size, encode/restore time, restart with vs without (no servers)
 #   fuzz    bench/fuzz.ts: every parser of outside input, BENCH_FUZZ_RUNS (100000) cases each (no servers)
 #   faults  bench/faults.ts: BENCH_FAULTS_PER_KIND (20) faults of each kind under a live feed, then every place checked
+#   fanout  bench/fanout.ts: the uWebSockets.js gateway beside a ws reference (bench/ws-gateway.ts) on one synthetic bar
+#           stream at BENCH_FANOUT_CLIENTS (1000,5000,10000) clients: messages/s, p99, gateway CPU and RSS
 #   soak    bench/soak.ts: BENCH_SOAK_SECONDS (600) of live load, a fault every BENCH_SOAK_FAULT_EVERY_S (60);
 #           RSS, open files and event-loop delay sampled
 # Knobs: BENCH_TICKS (300000), BENCH_LIVE_RATE (2000 ticks/s), BENCH_LIVE_SECONDS (30),
@@ -19,9 +21,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
 case "$which" in
-  e2e|replay|feeds|memory|snapshot|fuzz|faults|soak|all) ;;
-  -h|--help|help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|faults|soak]" >&2; exit 2 ;;
+  e2e|replay|feeds|memory|snapshot|fuzz|faults|soak|fanout|all) ;;
+  -h|--help|help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|faults|soak|fanout]" >&2; exit 2 ;;
 esac
 source scripts/ensure-deps.sh
 if [ "$which" = memory ]; then exec node --expose-gc --enable-source-maps dist/bench/memory.js; fi
@@ -35,6 +37,7 @@ case "$which" in
   faults) node --max-old-space-size=12288 --enable-source-maps dist/bench/faults.js; exit ;;
   soak) node --max-old-space-size=12288 --enable-source-maps dist/bench/soak.js; exit ;;
   feeds) node --enable-source-maps dist/bench/feeds.js; exit ;;
+  fanout) node --enable-source-maps dist/bench/fanout.js; exit ;;
 esac
 [ "$which" = replay ] || node --enable-source-maps dist/bench/e2e.js
 [ "$which" = e2e ] || node --enable-source-maps dist/bench/replay.js

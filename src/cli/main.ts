@@ -7,6 +7,7 @@ import { ConfigError, TickEngineError } from '../errors.js';
 import { logger, rootLogger, type Logger } from '../log.js';
 import { configHelp, parseCommandArgs, type CommandOptions, type FlagAliases } from './args.js';
 import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
+import { LOAD_OPTIONS } from './load-options.js';
 
 const runStack = async (action: 'up' | 'down' | 'status') => (await import('./stack.js')).runStack(action);
 const createKafka = async (config: Config, clientId: string) => (await import('../stream/kafka.js')).createKafka(config, clientId);
@@ -27,8 +28,8 @@ interface Command {
   options?: CommandOptions;
   /** Short names of configuration flags (`--symbols` for `--feed-symbols`). */
   aliases?: FlagAliases;
-  /** `flags`: the configuration flags given, by env name (the demo passes them on to its child processes). */
-  run(config: Config, options: Map<string, string | boolean>, flags: Readonly<Record<string, string>>): Promise<number>;
+  /** `flags`: the configuration flags given, by env name (the demo passes them on to its child processes); `positionals`: the other arguments. */
+  run(config: Config, options: Map<string, string | boolean>, args: { flags: Readonly<Record<string, string>>; positionals: string[] }): Promise<number>;
 }
 
 /** `ingest` with TE_FEED a venue: its live trades into the ticks topic until SIGINT/SIGTERM. */
@@ -206,7 +207,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'demo [--keep-stack] [--demo-venues binance,okx] [--standin-rate N] [--sim-rate N] [--gateway-port N] ...',
     reads: { groups: Object.keys(CONFIG_GROUPS) as ConfigGroup[] },
     options: { 'keep-stack': ['boolean', 'leave the local stack running after Ctrl-C'] },
-    run: async (config, options, flags) => {
+    run: async (config, options, { flags }) => {
       const log = logger('demo');
       const code = await runStack('up');
       if (code !== 0) return code;
@@ -299,6 +300,15 @@ const COMMANDS: Record<string, Command> = {
     },
     run: async (config, options) => (await import('./replay.js')).runReplay(config, options),
   },
+  load: {
+    summary:
+      'load-test a gateway with thousands of WebSocket clients (and REST): a scenario of bench/scenarios (smoke, charts-10k, slow-readers, reconnect-storm, rest-history, soak) with thresholds that set the exit code (99 when one fails)',
+    usage: 'load <scenario|file.json> [--url ws://127.0.0.1:8088/ws --token T --feed none] [--param name=value] [--threshold EXPR] [--workers N] [--out DIR]',
+    // A gateway the run starts and the synthetic feed use the Kafka settings; the topics are the run's own.
+    reads: { groups: ['log', 'kafka', 'topics'], keys: ['intervals', 'ticksPartitions', 'pgUrl', 'barsTable'] },
+    options: LOAD_OPTIONS,
+    run: async (config, options, { positionals }) => (await import('./load.js')).runLoad(config, options, positionals, logger('load')),
+  },
   config: {
     summary: 'print the configuration keys, their env names, flags and defaults (Markdown)',
     usage: 'config',
@@ -345,7 +355,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig({ flags: parsed.flags, env: name === 'demo' ? { TE_IDLE_CLOSE_MS: '1000', ...process.env } : process.env });
   rootLogger(config.logLevel);
-  return cmd.run(config, parsed.options, parsed.flags);
+  return cmd.run(config, parsed.options, { flags: parsed.flags, positionals: parsed.positionals });
 }
 
 main(process.argv.slice(2)).then(

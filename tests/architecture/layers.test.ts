@@ -3,6 +3,7 @@
 //
 //   cli       the commands: wire everything
 //   push      the push endpoint: brokers and MetaTrader 5 post ticks and quotes (uses the gateway's HTTP and auth parts)
+//   load      the load harness (tick-engine load): scenarios, thresholds, client workers, synthetic feed, reports
 //   gateway   WebSocket and REST serving (auth/, http/, rest/, ws/, fanout/)
 //   runtime   what drives the aggregation: consumer, workers, output path, replay
 //   standins  local stand-ins of the venues (their WebSocket and REST history), fed by the simulator or a test's list:
@@ -19,7 +20,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import t from 'tap';
 import { projectRoot } from '../../src/paths.js';
 
-const LAYERS = ['errors', 'contracts', 'base', 'aggregate', 'stream', 'stores', 'ingest', 'standins', 'runtime', 'gateway', 'push', 'cli'] as const;
+const LAYERS = ['errors', 'contracts', 'base', 'aggregate', 'stream', 'stores', 'ingest', 'standins', 'runtime', 'gateway', 'push', 'load', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
 // 0.27 until the venue feeds' gap fillers (issue 13): the REST histories of four venues (their request URLs, answers,
 // paging and rate limits, each with its quirks written down) took src/ingest to about 28.5 %. They are sources of
