@@ -106,6 +106,14 @@ export const CONFIG_SPEC = {
     doc: 'partitions when the engine creates the ticks/bars topics',
   },
   aggGroupId: { env: 'TE_AGG_GROUP', group: 'aggregator', kind: 'string', default: 'tick-engine-aggregator', doc: 'consumer group of the aggregators' },
+  aggReadPath: {
+    env: 'TE_AGG_READ_PATH',
+    group: 'aggregator',
+    kind: 'string',
+    default: 'kafkajs',
+    choices: ['kafkajs', 'fetch'],
+    doc: "how the aggregator reads its assigned ticks partitions: 'kafkajs' (its consumer fetches; an object per record) or 'fetch' (the engine's own long-polling fetches, values handed to the workers where they lie); kafkajs keeps the group and the commits either way",
+  },
   aggSessionTimeoutMs: {
     env: 'TE_AGG_SESSION_TIMEOUT_MS',
     group: 'aggregator',

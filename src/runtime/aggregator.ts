@@ -5,6 +5,10 @@
 // output queue until every target has them (retried with backoff while consumption of the partition pauses),
 // a batch delivered again is never folded again, and a state that cannot be finished is dropped and rebuilt
 // from the committed checkpoint, as after a crash.
+//
+// Two read paths (TE_AGG_READ_PATH): kafkajs's consumer fetches and hands batches of message objects to onBatch, or
+// (fetch) kafkajs only keeps the group — its fetching of the ticks topic paused — and each assigned partition is read
+// by a follower of the engine's own fetch path (src/stream/fetch), whose values go to the workers as they lie.
 import { Piscina } from 'piscina';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config.js';
@@ -12,7 +16,7 @@ import type { Bar } from '../contracts/bar.js';
 import { compareBars } from '../contracts/bar.js';
 import { SignalRules } from '../contracts/signal-rules.js';
 import type { SnapshotRef } from '../contracts/snapshot-ref.js';
-import { BatchAbandonedError, DependencyTimeoutError, StateRestoreError } from '../errors.js';
+import { BatchAbandonedError, BrokerUnavailableError, DependencyTimeoutError, StateRestoreError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { batchSeconds, consumerLag, idleAdvances, lateTicksRevising, snapshotBytes, snapshotsOut, ticksIn, watermarkLag } from '../metrics.js';
 import { Serial } from '../serial.js';
@@ -23,7 +27,8 @@ import { SignalEngine } from '../aggregate/signals/signal-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../aggregate/state-snapshot.js';
 import type { BatchOutput } from '../aggregate/tick-folder.js';
 import type { DeadLetter } from '../stream/dlq.js';
-import { packBatch } from '../stream/packed-batch.js';
+import { detachValues, packBatch, type PackedBatch } from '../stream/packed-batch.js';
+import { partitionLeaders, PartitionFollower, type Broker, type Fetched, type ValueRun } from '../stream/fetch/index.js';
 import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { ensureTopics } from '../stream/topics.js';
 import type { BarSink } from '../stores/sink.js';
@@ -35,6 +40,8 @@ import { QuietPartitions } from './quiet-partitions.js';
 
 interface PartitionState {
   partition: number;
+  /** The assignment it belongs to (Aggregator.epoch when it was made): a state of an older one never commits. */
+  epoch: number;
   agg: PartitionAggregator;
   /** Everything that touches this partition's state runs here, in order. */
   serial: Serial;
@@ -64,6 +71,41 @@ interface BatchControl {
   heartbeat(): Promise<void>;
   isRunning(): boolean;
   isStale(): boolean;
+}
+
+/** What fold takes, from either read path: the values for a worker, and the records themselves for dead letters. */
+interface FoldInput {
+  packed: PackedBatch;
+  /** The packed batch's buffers, transferred to the worker. */
+  transfer: ArrayBuffer[];
+  /** Offsets of the values (not transferred: read after the worker answered). */
+  offsets: ArrayLike<number>;
+  /** The key, value and offset of value `i` (only for the rare record dead-lettered). */
+  record(i: number): { key: Buffer | null; value: Buffer | null; offset: string };
+  /** Kafka timestamp (ms) of the last record. */
+  lastTs: number;
+  highWatermark: number;
+}
+
+/** Own fetch path: bytes per fetch of a partition (as kafkajs's maxBytesPerPartition was), and the long poll's wait. */
+const FOLLOW_MAX_BYTES = 2 * 1024 * 1024;
+const FOLLOW_MAX_WAIT_MS = 100;
+const FOLLOW_TIMEOUT_MS = 10_000;
+
+const bytesAt = (b: Buffer, start: number, length: number): Buffer | null => (length < 0 ? null : Buffer.from(b.subarray(start, start + length)));
+
+/** A run's values from index `k` on. */
+function runFrom(run: ValueRun, k: number): ValueRun {
+  if (k === 0) return run;
+  return {
+    data: run.data,
+    starts: run.starts.subarray(k),
+    lengths: run.lengths.subarray(k),
+    offsets: run.offsets.subarray(k),
+    keyStarts: run.keyStarts.subarray(k),
+    keyLengths: run.keyLengths.subarray(k),
+    timestamps: run.timestamps.subarray(k),
+  };
 }
 
 const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
@@ -114,12 +156,25 @@ export class Aggregator {
   private stopping = false;
   private readonly maxOutOfOrder: number;
   private readonly signalRules: SignalRules;
+  /** Own fetch path (TE_AGG_READ_PATH=fetch) instead of kafkajs's. */
+  private readonly ownFetch: boolean;
+  /**
+   * The assignment: counts up at every group join, rebalance, consumer crash and stop. States, followers and commits
+   * of an older assignment stop (a follower's partition may already be another member's).
+   */
+  private epoch = 0;
+  private readonly followers = new Set<PartitionFollower>();
+  /** Each partition's leader, looked up again after a fetch failed. */
+  private leaders: ((partition: number) => Broker) | undefined;
+  /** Commits the coordinator acknowledged (kafkajs's COMMIT_OFFSETS), as `partition@offset`, until their commit call returns. */
+  private readonly commitsSeen = new Set<string>();
 
   constructor(config: Config, deps: AggregatorDeps) {
     this.config = config;
     this.deps = deps;
     this.maxOutOfOrder = config.maxOutOfOrderMs * 1000;
     this.signalRules = SignalRules.parse(config.signals);
+    this.ownFetch = config.aggReadPath === 'fetch';
     this.health = new DependencyHealth(deps.log, []);
     this.quiet = new QuietPartitions(config.idleCloseMs, config.idleRecoveryMs);
     this.output = new AggregatorOutput(config, deps.kafka, deps.sinks, this.health);
@@ -144,8 +199,20 @@ export class Aggregator {
       const mine = (e.payload.memberAssignment[config.topicTicks] ?? []) as number[];
       // After any rebalance kafkajs fetches from the committed offsets again, so in-memory state is
       // dropped too and rebuilt from the checkpoints committed with those offsets.
-      this.partitions.clear();
-      deps.log.info({ partitions: mine }, 'assigned partitions');
+      this.newEpoch();
+      deps.log.info({ partitions: mine, readPath: config.aggReadPath }, 'assigned partitions');
+      if (!this.ownFetch) return;
+      // Emitted inside kafkajs's join, before its fetch loop starts: it never fetches the topic (its loop, with
+      // nothing to fetch, sleeps maxWaitTimeInMs and heartbeats). The followers read from the committed offsets.
+      this.consumer.pause([{ topic: config.topicTicks }]);
+      const epoch = this.epoch;
+      for (const p of mine) void this.follow(p, epoch).catch((err: unknown) => deps.log.error({ err, partition: p }, 'partition follower failed'));
+    });
+    // Whatever kafkajs was doing, the assignment may change now: nothing of the current one may commit any more.
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.newEpoch());
+    this.consumer.on(this.consumer.events.COMMIT_OFFSETS, (e) => {
+      for (const t of e.payload.topics)
+        if (t.topic === config.topicTicks) for (const p of t.partitions) this.commitsSeen.add(`${p.partition}@${String(p.offset)}`);
     });
     // A fetch of transaction markers or aborted records only is never handed to eachBatch: kafkajs reports it here.
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, (e) => {
@@ -159,7 +226,7 @@ export class Aggregator {
       maxDelayMs: config.retryMaxMs,
       stopping: () => this.stopping,
       // Restarted from the committed offsets: the state is rebuilt from the checkpoints committed with them.
-      onRestart: () => this.partitions.clear(),
+      onRestart: () => this.newEpoch(),
       onFatal: deps.onFatal,
     });
   }
@@ -171,6 +238,14 @@ export class Aggregator {
       partitionsConsumedConcurrently: Math.max(1, this.config.aggWorkers),
       eachBatch: (payload) => this.onBatch(payload),
     });
+  }
+
+  /** A new assignment (or none): the states, followers and commits of the previous one stop. */
+  private newEpoch(): void {
+    this.epoch++;
+    this.partitions.clear();
+    for (const f of this.followers) f.close();
+    this.followers.clear();
   }
 
   /** Ready: started, and every store and use of the broker answered its last request. */
@@ -220,7 +295,8 @@ export class Aggregator {
   }
 
   /** The partition's state, restored from the checkpoint committed with its offset when first seen. */
-  private async state(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<PartitionState> {
+  private async state(topic: string, partition: number, heartbeat: () => Promise<void>, epoch = this.epoch): Promise<PartitionState> {
+    if (epoch !== this.epoch) throw new BatchAbandonedError(`partition ${partition}: the assignment changed`);
     let st = this.partitions.get(partition);
     if (st) return st;
     const admin = this.deps.kafka.admin();
@@ -235,6 +311,7 @@ export class Aggregator {
       const committedOffset = mine && Number(mine.offset) >= 0 ? Number(mine.offset) : undefined;
       st = {
         partition,
+        epoch,
         agg: PartitionAggregator.fromConfig(this.config, { checkpoint: meta, snapshot: snapshot?.agg, firstVersions: true }),
         serial: new Serial(),
         jobs: 0,
@@ -259,6 +336,8 @@ export class Aggregator {
       clearInterval(beat);
       await admin.disconnect();
     }
+    // The assignment changed while the state was restored: it is not this member's to keep.
+    if (epoch !== this.epoch) throw new BatchAbandonedError(`partition ${partition}: assignment changed while its state was restored`);
     this.partitions.set(partition, st);
     return st;
   }
@@ -289,6 +368,7 @@ export class Aggregator {
     try {
       st = await this.state(batch.topic, batch.partition, heartbeat);
     } catch (err) {
+      if (err instanceof BatchAbandonedError) return;
       // State that cannot be restored will not restore on a retry either: stop with the reason.
       if (err instanceof StateRestoreError) {
         this.deps.log.fatal({ err, partition: batch.partition }, 'cannot restore the partition state');
@@ -304,7 +384,7 @@ export class Aggregator {
         // they must never be folded twice.
         const from = st.agg.processedUntil;
         const msgs = Number(batch.firstOffset()) >= from ? batch.messages : batch.messages.filter((m) => Number(m.offset) >= from);
-        if (msgs.length) await this.fold(st, batch, msgs);
+        if (msgs.length) await this.fold(st, messagesInput(msgs, Number(batch.highWatermark)));
         // The batch's last offset may be a transaction marker or an aborted record after its last tick.
         st.agg.passOver(Number(batch.firstOffset()), Number(batch.lastOffset()));
         this.closeInto(st, st.lastTickTs);
@@ -320,33 +400,144 @@ export class Aggregator {
     batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  /** Decode and pre-aggregate `msgs` in a worker, fold the result into the state, queue their dead letters. */
-  private async fold(st: PartitionState, batch: EachBatchPayload['batch'], msgs: KafkaMessage[]): Promise<void> {
-    const offsets = msgs.map((m) => Number(m.offset));
-    const packed = packBatch(
-      msgs.map((m) => m.value),
-      offsets,
-    );
+  /** Decode and pre-aggregate a batch in a worker, fold the result into the state, queue its dead letters. */
+  private async fold(st: PartitionState, batch: FoldInput): Promise<void> {
+    const { offsets } = batch;
     const input: BatchInput = {
-      ...packed,
+      ...batch.packed,
       ...st.agg.foldParams(this.config),
     };
-    const out = (await this.pool.run(input, { transferList: [packed.data.buffer, packed.lengths.buffer, packed.offsets.buffer] as never })) as BatchOutput;
+    const out = (await this.pool.run(input, { transferList: batch.transfer as never })) as BatchOutput;
     if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];
+    const last = offsets[offsets.length - 1]!;
     // Rejects of records replayed after a restart were dead-lettered the first time round.
-    const fresh = st.agg.apply(out, offsets, offsets[offsets.length - 1]!);
+    const fresh = st.agg.apply(out, offsets, last);
+    const topic = this.config.topicTicks;
     const letters: DeadLetter[] = fresh.map((r) => {
-      const m = msgs[r.index]!;
-      return { key: m.key, value: m.value, code: r.code, reason: r.reason, source: { topic: batch.topic, partition: batch.partition, offset: m.offset } };
+      const { key, value, offset } = batch.record(r.index);
+      return { key, value, code: r.code, reason: r.reason, source: { topic, partition: st.partition, offset } };
     });
     if (letters.length) {
       st.out.push({ bars: [], signals: [], letters, sourceTs: 0 });
-      this.deps.log.warn({ partition: batch.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
+      this.deps.log.warn({ partition: st.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
     }
     ticksIn.inc(out.accepted);
     lateTicksRevising.inc(out.late.length);
-    consumerLag.set({ partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
-    st.lastTickTs = Number(msgs[msgs.length - 1]!.timestamp);
+    consumerLag.set({ partition: String(st.partition) }, Math.max(0, batch.highWatermark - last - 1));
+    st.lastTickTs = batch.lastTs;
+  }
+
+  /**
+   * Own fetch path: read `partition` for assignment `epoch` until the assignment ends. Each state incarnation reads
+   * from its committed checkpoint (or the log's start); a state dropped after a failed batch is restored again, after
+   * a pause. A fetch that fails (the broker away, the leader moved) is retried from where the state got to.
+   */
+  private async follow(partition: number, epoch: number): Promise<void> {
+    const topic = this.config.topicTicks;
+    const current = () => !this.stopping && this.epoch === epoch;
+    // kafkajs heartbeats on its own (its fetch loop is never held up by ours): nothing to do here.
+    const ctl: BatchControl = { heartbeat: () => Promise.resolve(), isRunning: current, isStale: () => !current() };
+    let drops = 0;
+    while (current()) {
+      let st: PartitionState;
+      try {
+        st = await this.state(topic, partition, ctl.heartbeat, epoch);
+      } catch (err) {
+        if (err instanceof BatchAbandonedError || !current()) return;
+        if (err instanceof StateRestoreError) {
+          this.deps.log.fatal({ err, partition }, 'cannot restore the partition state');
+          this.deps.onFatal?.(err);
+          return;
+        }
+        this.health.down('kafka:offsets', err);
+        await sleep(backoffMs(drops++, this.config.retryMaxMs));
+        continue;
+      }
+      const dropped = await this.followState(st, current, ctl);
+      if (dropped) await sleep(backoffMs(drops++, this.config.retryMaxMs));
+      else drops = 0;
+    }
+  }
+
+  /** Read into one state until it is dropped (returns true) or the assignment ends (false). */
+  private async followState(st: PartitionState, current: () => boolean, ctl: BatchControl): Promise<boolean> {
+    const { partition } = st;
+    const topic = this.config.topicTicks;
+    let from = st.resumeFrom;
+    let follower: PartitionFollower | undefined;
+    let failures = 0;
+    try {
+      while (current()) {
+        if (this.partitions.get(partition) !== st) return true;
+        let fetched: Fetched;
+        try {
+          if (from === undefined) {
+            const offsets = await this.admin.fetchTopicOffsets(topic);
+            from = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
+          }
+          this.leaders ??= await partitionLeaders(this.admin, topic);
+          if (!follower) {
+            follower = new PartitionFollower(this.leaders(partition), topic, partition, from, {
+              clientId: `${this.config.kafkaClientId}-aggregator`,
+              maxBytes: FOLLOW_MAX_BYTES,
+              maxWaitMs: FOLLOW_MAX_WAIT_MS,
+              timeoutMs: FOLLOW_TIMEOUT_MS,
+            });
+            this.followers.add(follower);
+          }
+          fetched = await follower.next();
+          if (failures) this.health.up('kafka:fetch');
+          failures = 0;
+        } catch (err) {
+          if (!current()) return false;
+          // Nothing was folded from a failed fetch: the state stays, and reading resumes where it got to.
+          if (follower) {
+            from = follower.offset;
+            follower.close();
+            this.followers.delete(follower);
+            follower = undefined;
+          }
+          this.leaders = undefined;
+          this.health.down('kafka:fetch', err);
+          await sleep(backoffMs(failures++, this.config.retryMaxMs));
+          continue;
+        }
+        if (fetched.next === fetched.from) continue;
+        try {
+          await this.onFetched(st, fetched, ctl);
+        } catch (err) {
+          this.dropState(st, err);
+          if (!(err instanceof BatchAbandonedError)) this.deps.log.warn({ err, partition }, 'batch failed; the partition is read again from its checkpoint');
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      if (follower) {
+        follower.close();
+        this.followers.delete(follower);
+      }
+    }
+  }
+
+  /** Own fetch path: one response of a partition, as onBatch does a kafkajs batch. */
+  private async onFetched(st: PartitionState, fetched: Fetched, ctl: BatchControl): Promise<void> {
+    const started = process.hrtime.bigint();
+    await this.job(st, async () => {
+      if (this.partitions.get(st.partition) !== st) throw new BatchAbandonedError('partition state dropped while the batch waited');
+      for (const run of fetched.runs) {
+        // Never fold a record twice (a state restored from a snapshot may have processed past its checkpoint).
+        const from = st.agg.processedUntil;
+        let k = 0;
+        while (k < run.offsets.length && run.offsets[k]! < from) k++;
+        if (k < run.offsets.length) await this.fold(st, runInput(runFrom(run, k), fetched.highWatermark));
+      }
+      // Offsets that held no tick (transaction markers, aborted records) are passed over.
+      st.agg.passOver(fetched.from, fetched.next - 1);
+      this.closeInto(st, st.lastTickTs);
+      await this.makeDurable(st, ctl);
+    });
+    batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /**
@@ -359,7 +550,7 @@ export class Aggregator {
     this.quiet.forget(st.partition);
     const level = err instanceof BatchAbandonedError ? 'info' : 'warn';
     this.deps.log[level]({ err, partition: st.partition, resumeFrom: st.resumeFrom }, 'partition state dropped; it is rebuilt from the committed checkpoint');
-    if (st.resumeFrom === undefined || this.stopping) return;
+    if (st.resumeFrom === undefined || this.stopping || this.ownFetch) return;
     try {
       this.consumer.seek({ topic: this.config.topicTicks, partition: st.partition, offset: String(st.resumeFrom) });
     } catch (e) {
@@ -408,8 +599,13 @@ export class Aggregator {
     if (!cp) return this.settled(st, snapshotted);
     const metadata = JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta);
     for (let attempt = 0; ; attempt++) {
+      // A state of an earlier assignment never commits: its partition may be another member's by now.
+      if (this.partitions.get(st.partition) !== st || st.epoch !== this.epoch) {
+        if (ctl) throw new BatchAbandonedError(`partition ${st.partition}: the assignment changed before the commit`);
+        return true;
+      }
       try {
-        await this.consumer.commitOffsets([{ topic: this.config.topicTicks, partition: st.partition, offset: String(cp.offset), metadata }]);
+        await this.commit(st.partition, cp.offset, metadata);
         this.health.up('kafka:commit');
         break;
       } catch (err) {
@@ -431,6 +627,19 @@ export class Aggregator {
         .catch((err: unknown) => this.deps.log.warn({ err, partition: st.partition, snapshot: previous.id }, 'superseded state snapshot not tombstoned'));
     }
     return this.settled(st, snapshotted);
+  }
+
+  /**
+   * Commit a partition's checkpoint, and make sure the coordinator took it: kafkajs returns without committing
+   * when its consumer is not running (between a crash and its restart), and the previous snapshot must not be
+   * tombstoned on a commit that never happened.
+   */
+  private async commit(partition: number, offset: number, metadata: string): Promise<void> {
+    const key = `${partition}@${offset}`;
+    this.commitsSeen.delete(key);
+    await this.consumer.commitOffsets([{ topic: this.config.topicTicks, partition, offset: String(offset), metadata }]);
+    if (!this.commitsSeen.delete(key))
+      throw new BrokerUnavailableError(`commit of ${this.config.topicTicks}/${partition} at ${offset} not acknowledged (the consumer is not running)`);
   }
 
   /**
@@ -586,6 +795,7 @@ export class Aggregator {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.newEpoch();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (this.liveTimer) clearInterval(this.liveTimer);
     await this.consumer.disconnect();
@@ -594,4 +804,44 @@ export class Aggregator {
     await this.admin.disconnect();
     this.deps.log.info('aggregator stopped');
   }
+}
+
+/** A kafkajs batch's messages as fold input (packed into one buffer for the worker). */
+function messagesInput(msgs: KafkaMessage[], highWatermark: number): FoldInput {
+  const offsets = msgs.map((m) => Number(m.offset));
+  const packed = packBatch(
+    msgs.map((m) => m.value),
+    offsets,
+  );
+  return {
+    packed,
+    transfer: [packed.data.buffer as ArrayBuffer, packed.lengths.buffer as ArrayBuffer, packed.offsets.buffer as ArrayBuffer],
+    offsets,
+    record: (i) => ({ key: msgs[i]!.key, value: msgs[i]!.value, offset: msgs[i]!.offset }),
+    lastTs: Number(msgs[msgs.length - 1]!.timestamp),
+    highWatermark,
+  };
+}
+
+/** A fetched run of values as fold input: copied out of the response once (not per record) for the worker. */
+function runInput(run: ValueRun, highWatermark: number): FoldInput {
+  const packed = detachValues(run);
+  const n = run.offsets.length;
+  return {
+    packed,
+    transfer: [
+      packed.data.buffer as ArrayBuffer,
+      packed.lengths.buffer as ArrayBuffer,
+      packed.offsets.buffer as ArrayBuffer,
+      packed.starts.buffer as ArrayBuffer,
+    ],
+    offsets: run.offsets,
+    record: (i) => ({
+      key: bytesAt(run.data, run.keyStarts[i]!, run.keyLengths[i]!),
+      value: bytesAt(run.data, run.starts[i]!, run.lengths[i]!),
+      offset: String(run.offsets[i]),
+    }),
+    lastTs: run.timestamps[n - 1]!,
+    highWatermark,
+  };
 }

@@ -35,6 +35,24 @@ export function packBatch(values: (Buffer | null)[], offsets: number[]): PackedB
 }
 
 /**
+ * Values that lie in a larger buffer (a fetch response) copied out with their positions, so they can be transferred
+ * to a worker without detaching the buffer they came from: one copy of the span from the first value to the end of
+ * the last (the records' few header bytes in between ride along), not one per record.
+ */
+export function detachValues(run: PackedBatch & { starts: Int32Array }): PackedBatch & { starts: Int32Array } {
+  const n = run.lengths.length;
+  if (n === 0) return { data: new Uint8Array(0), lengths: new Int32Array(0), offsets: new Float64Array(0), starts: new Int32Array(0) };
+  const lo = run.starts[0]!;
+  const hi = run.starts[n - 1]! + Math.max(0, run.lengths[n - 1]!);
+  const starts = new Int32Array(n);
+  for (let i = 0; i < n; i++) starts[i] = run.starts[i]! - lo;
+  // A buffer of its own (never a pooled or shared one): transferring it detaches nothing else.
+  const data = new Uint8Array(hi - lo);
+  data.set(run.data.subarray(lo, hi));
+  return { data, lengths: run.lengths.slice(), offsets: run.offsets.slice(), starts };
+}
+
+/**
  * The ticks of packed batches, decoded in place with the tick decoder, trade ids left as bytes. One cursor serves
  * batch after batch (`of`), so the decoder's interned venues and symbols carry over.
  */

@@ -8,7 +8,7 @@ import { API_FETCH, API_VERSIONS, KafkaConnection } from './kafka-connection.js'
 import { readRecordBatches, type AbortedTxn, type ValueRun } from './record-batches.js';
 
 /** Fetch v4: the oldest version Kafka 4 still serves, the first with read_committed and aborted-transaction lists. */
-const FETCH_VERSION = 4;
+export const FETCH_VERSION = 4;
 /** Bytes per fetch (≈ 80,000 ticks). Larger fetches gained nothing measurable; each is held until replayed. */
 export const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_WAIT_MS = 100;
@@ -38,20 +38,29 @@ export async function partitionLeaders(admin: Admin, topic: string): Promise<(pa
   };
 }
 
-interface PartitionData {
+export interface PartitionData {
   highWatermark: number;
   lastStableOffset: number;
   aborted: AbortedTxn[];
   records: Buffer;
 }
 
-function fetchRequest(topic: string, partition: number, offset: number): Buffer {
+/** How much one Fetch may return, and how long the broker may hold it while it has nothing. */
+export interface FetchLimits {
+  maxBytes: number;
+  maxWaitMs: number;
+}
+
+const REPLAY_LIMITS: FetchLimits = { maxBytes: FETCH_MAX_BYTES, maxWaitMs: MAX_WAIT_MS };
+
+/** A read_committed Fetch v4 of one partition from `offset`. */
+export function fetchRequest(topic: string, partition: number, offset: number, limits: FetchLimits = REPLAY_LIMITS): Buffer {
   const name = Buffer.from(topic);
   const b = Buffer.alloc(4 * 4 + 1 + 4 + 2 + name.length + 4 + 4 + 8 + 4);
   let p = b.writeInt32BE(-1, 0); // replica id: a consumer
-  p = b.writeInt32BE(MAX_WAIT_MS, p);
+  p = b.writeInt32BE(limits.maxWaitMs, p);
   p = b.writeInt32BE(1, p); // min bytes
-  p = b.writeInt32BE(FETCH_MAX_BYTES, p);
+  p = b.writeInt32BE(limits.maxBytes, p);
   p = b.writeInt8(READ_COMMITTED, p);
   p = b.writeInt32BE(1, p); // one topic
   p = b.writeInt16BE(name.length, p);
@@ -59,11 +68,11 @@ function fetchRequest(topic: string, partition: number, offset: number): Buffer 
   p = b.writeInt32BE(1, p); // one partition
   p = b.writeInt32BE(partition, p);
   p = b.writeBigInt64BE(BigInt(offset), p);
-  b.writeInt32BE(FETCH_MAX_BYTES, p);
+  b.writeInt32BE(limits.maxBytes, p);
   return b;
 }
 
-function parseFetchResponse(b: Buffer, topic: string, partition: number): PartitionData {
+export function parseFetchResponse(b: Buffer, topic: string, partition: number): PartitionData {
   let p = 4; // throttle time
   const topics = b.readInt32BE(p);
   p += 4;
@@ -94,7 +103,7 @@ function parseFetchResponse(b: Buffer, topic: string, partition: number): Partit
   throw new KafkaReadError(`fetching ${topic}/${partition}: the response does not hold the partition`);
 }
 
-async function checkFetchVersion(conn: KafkaConnection): Promise<void> {
+export async function checkFetchVersion(conn: KafkaConnection): Promise<void> {
   const b = await conn.request(API_VERSIONS, 0, Buffer.alloc(0));
   const error = b.readInt16BE(0);
   if (error !== 0) throw new KafkaReadError(`ApiVersions to ${conn.host}:${conn.port} failed with error ${error}`);

@@ -19,6 +19,11 @@ export interface AbortedTxn {
 export interface ValueRun extends PackedBatch {
   data: Buffer;
   starts: Int32Array;
+  /** Where each record's key starts in `data`, and its length (-1: null); for the rare record that is dead-lettered. */
+  keyStarts: Int32Array;
+  keyLengths: Int32Array;
+  /** Each record's timestamp (ms): its own, or the batch's when the topic stamps log append time. */
+  timestamps: Float64Array;
 }
 
 export interface BatchesRead {
@@ -32,6 +37,8 @@ const LENGTH = 8;
 const MAGIC = 16;
 const ATTRIBUTES = 21;
 const LAST_OFFSET_DELTA = 23;
+const FIRST_TIMESTAMP = 27;
+const MAX_TIMESTAMP = 35;
 const PRODUCER_ID = 43;
 const RECORD_COUNT = 57;
 const RECORDS = 61;
@@ -54,6 +61,19 @@ class VarReader {
       shift += 7;
     } while (byte & 0x80 && shift < 35);
     return (n >>> 1) ^ -(n & 1);
+  }
+  /** A zigzag varlong (timestamp deltas), exact up to 2^53. */
+  varlong(): number {
+    const b = this.b;
+    let n = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      byte = b[this.pos++]!;
+      n += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80);
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
   skipVarint(): void {
     while (this.b[this.pos++]! & 0x80);
@@ -80,6 +100,9 @@ class RunBuilder {
   private starts: Int32Array;
   private lengths: Int32Array;
   private offsets: Float64Array;
+  private keyStarts: Int32Array;
+  private keyLengths: Int32Array;
+  private timestamps: Float64Array;
   private n = 0;
   private first = 0;
 
@@ -87,10 +110,25 @@ class RunBuilder {
     this.starts = new Int32Array(capacity);
     this.lengths = new Int32Array(capacity);
     this.offsets = new Float64Array(capacity);
+    this.keyStarts = new Int32Array(capacity);
+    this.keyLengths = new Int32Array(capacity);
+    this.timestamps = new Float64Array(capacity);
   }
 
-  /** The records of a batch in `b` from `pos` to `end`: values with offsets in [from, to). */
-  records(b: Buffer, pos: number, end: number, count: number, baseOffset: number, from: number, to: number, where: string): void {
+  /**
+   * The records of a batch in `b` from `pos` to `end`: values with offsets in [from, to). `firstTimestamp` is the
+   * batch's; `appendTime` the batch's max timestamp when the topic stamps log append time (it then applies to all).
+   */
+  records(
+    b: Buffer,
+    pos: number,
+    end: number,
+    count: number,
+    batch: { base: number; firstTimestamp: number; appendTime: number | undefined },
+    from: number,
+    to: number,
+    where: string,
+  ): void {
     if (this.data !== b) this.cut(b);
     const r = new VarReader(b);
     r.pos = pos;
@@ -99,9 +137,10 @@ class RunBuilder {
       const recordEnd = r.pos + length;
       if (length < 0 || recordEnd > end) throw new KafkaReadError(`${where}: record ${i} overruns its batch`);
       r.pos++; // attributes
-      r.skipVarint(); // timestamp delta
-      const offset = baseOffset + r.varint();
+      const timestampDelta = r.varlong();
+      const offset = batch.base + r.varint();
       const keyLength = r.varint();
+      const keyStart = r.pos;
       if (keyLength > 0) r.pos += keyLength;
       const valueLength = r.varint();
       if (valueLength > 0 && r.pos + valueLength > recordEnd) throw new KafkaReadError(`${where}: the value of record ${i} overruns it`);
@@ -110,6 +149,9 @@ class RunBuilder {
         this.starts[k] = r.pos;
         this.lengths[k] = valueLength < 0 ? -1 : valueLength;
         this.offsets[k] = offset;
+        this.keyStarts[k] = keyStart;
+        this.keyLengths[k] = keyLength < 0 ? -1 : keyLength;
+        this.timestamps[k] = batch.appendTime ?? batch.firstTimestamp + timestampDelta;
       }
       r.pos = recordEnd; // headers are not read
     }
@@ -124,7 +166,15 @@ class RunBuilder {
     if (this.data && this.n > this.first) {
       const s = this.first;
       const e = this.n;
-      this.runs.push({ data: this.data, starts: this.starts.subarray(s, e), lengths: this.lengths.subarray(s, e), offsets: this.offsets.subarray(s, e) });
+      this.runs.push({
+        data: this.data,
+        starts: this.starts.subarray(s, e),
+        lengths: this.lengths.subarray(s, e),
+        offsets: this.offsets.subarray(s, e),
+        keyStarts: this.keyStarts.subarray(s, e),
+        keyLengths: this.keyLengths.subarray(s, e),
+        timestamps: this.timestamps.subarray(s, e),
+      });
     }
     this.first = this.n;
     this.data = next;
@@ -172,10 +222,15 @@ export function readRecordBatches(records: Buffer, from: number, to: number, abo
     if (control) continue;
     const count = records.readInt32BE(at0 + RECORD_COUNT);
     const codec = attributes & 0x07;
-    if (codec === 0) out.records(records, at0 + RECORDS, batchEnd, count, base, from, to, where);
+    const batch = {
+      base,
+      firstTimestamp: int64(records, at0 + FIRST_TIMESTAMP),
+      appendTime: (attributes & 0x08) !== 0 ? int64(records, at0 + MAX_TIMESTAMP) : undefined,
+    };
+    if (codec === 0) out.records(records, at0 + RECORDS, batchEnd, count, batch, from, to, where);
     else if (codec === 1) {
       const plain = gunzipSync(records.subarray(at0 + RECORDS, batchEnd));
-      out.records(plain, 0, plain.length, count, base, from, to, where);
+      out.records(plain, 0, plain.length, count, batch, from, to, where);
     } else throw new KafkaReadError(`${where}: ${CODECS[codec] ?? `codec ${codec}`} compression is not supported by replay (none, gzip)`);
   }
   return { runs: out.finish(), next };

@@ -1,6 +1,6 @@
 // Reading record batches in place, against batches encoded by kafkajs's own RecordBatch encoder (its
 // producer's code path): values, null values, offsets, keys and headers skipped, gzip, a partial trailing
-// batch, [from, to) windows, control batches and aborted transactions, unsupported codecs and formats.
+// batch, [from, to) windows, keys and timestamps (create and log append time), control batches and aborted transactions, unsupported codecs and formats.
 import { createRequire } from 'node:module';
 import t from 'tap';
 import { KafkaReadError } from '../../../src/errors.js';
@@ -25,9 +25,14 @@ interface Expected {
   value: Buffer | null;
 }
 
-async function batch(base: number, records: RecordInput[], opts: { compression?: number; producerId?: number; transactional?: boolean } = {}): Promise<Buffer> {
+async function batch(
+  base: number,
+  records: RecordInput[],
+  opts: { compression?: number; producerId?: number; transactional?: boolean; firstTimestamp?: number } = {},
+): Promise<Buffer> {
   const enc = await RecordBatch({
     compression: opts.compression ?? 0,
+    ...(opts.firstTimestamp === undefined ? {} : { firstTimestamp: opts.firstTimestamp, maxTimestamp: opts.firstTimestamp + 1000 }),
     firstOffset: Long.fromNumber(base),
     lastOffsetDelta: records[records.length - 1]!.offsetDelta,
     producerId: Long.fromNumber(opts.producerId ?? -1),
@@ -156,4 +161,38 @@ t.test('what cannot be read is a KafkaReadError naming it', async (t) => {
   const overrun = Buffer.from(b);
   overrun[61] = 0x7e; // first record's length: 63 bytes, past the batch's end
   t.throws(() => readRecordBatches(overrun, 0, 100, [], true), KafkaReadError);
+});
+
+t.test("keys and timestamps: the record's own, or the batch's max under log append time", async (t) => {
+  const records: RecordInput[] = [
+    { offsetDelta: 0, timestampDelta: 5, key: Buffer.from('BTC'), value: Buffer.from('a') },
+    { offsetDelta: 1, timestampDelta: 7, key: null, value: null },
+    { offsetDelta: 2, timestampDelta: 9, key: Buffer.from(''), value: Buffer.from('c') },
+  ];
+  const first = 1_700_000_000_000;
+  for (const compression of [0, 1]) {
+    const b = await batch(40, records, { compression, firstTimestamp: first });
+    const read = (buf: Buffer) => {
+      const run = readRecordBatches(buf, 0, Infinity, [], true).runs[0]!;
+      return Array.from(run.offsets, (_, i) => ({
+        key: run.keyLengths[i]! < 0 ? null : run.data.subarray(run.keyStarts[i]!, run.keyStarts[i]! + run.keyLengths[i]!).toString(),
+        timestamp: run.timestamps[i]!,
+      }));
+    };
+    t.same(
+      read(b),
+      [
+        { key: 'BTC', timestamp: first + 5 },
+        { key: null, timestamp: first + 7 },
+        { key: '', timestamp: first + 9 },
+      ],
+      `create time (compression ${compression})`,
+    );
+    b.writeInt16BE(b.readInt16BE(21) | 0x08, 21);
+    t.same(
+      read(b).map((r) => r.timestamp),
+      [first + 1000, first + 1000, first + 1000],
+      `log append time: the batch's max timestamp (compression ${compression})`,
+    );
+  }
 });
