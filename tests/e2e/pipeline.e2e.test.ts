@@ -18,8 +18,9 @@ import { questDbCount, readPgBars, readPgSignals, readQuestDbBars, readQuestDbSi
 
 // Independent Avro readers straight from the .avsc files (what any downstream consumer would do).
 const avsc = (name: string) => avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/${name}.avsc`, 'utf8')));
-const tickType = avsc('tick');
-const barType = avsc('bar');
+// The engine writes version 2 of each (ids 7 and 8; schemas/index.json).
+const tickType = avsc('tick-v2');
+const barType = avsc('bar-v2');
 function readWire(type: avro.Type, buf: Buffer | null): Record<string, unknown> | undefined {
   if (!buf || buf.length < 5 || buf[0] !== 0) return undefined;
   try {
@@ -86,7 +87,8 @@ for (const sc of scenarios)
     // write an injected record twice.
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const validBody = tickType.toBuffer({
+    // A version 1 body under id 1 (an older producer): read, then refused for its price.
+    const validBody = avsc('tick').toBuffer({
       venue: 'SIM',
       symbol: 'BTC-USD',
       eventTime: 1_704_067_200_000_000,
@@ -138,7 +140,7 @@ for (const sc of scenarios)
     const undecodable: number[] = [];
     for (const r of records) {
       const v = readWire(tickType, r.message.value);
-      if (!v || r.message.value!.readUInt32BE(1) !== 1 || (v.price as number) <= 0) undecodable.push(r.offset);
+      if (!v || r.message.value!.readUInt32BE(1) !== 7 || (v.price as number) <= 0) undecodable.push(r.offset);
       else ticks.push({ ...(v as unknown as OracleTick), partition: r.partition, offset: r.offset });
     }
     t.equal(undecodable.length, 3, 'the three injected bad records are in the ticks topic');

@@ -97,6 +97,7 @@ t.test('schema ids never change: the published ones as they were, new versions a
       [6, 'quote', 1, 'quote.avsc'],
       [7, 'tick', 2, 'tick-v2.avsc'],
       [8, 'bar', 2, 'bar-v2.avsc'],
+      [9, 'feedEvent', 2, 'feed-event-v2.avsc'],
     ],
   );
   t.same([schema('tick', { version: 1 }).id, schema('bar', { version: 1 }).id, schema('tick').id, schema('bar').id], [1, 2, 7, 8]);

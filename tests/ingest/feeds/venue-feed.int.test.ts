@@ -142,8 +142,9 @@ t.test(
     t.equal(records.length, list.length, `${list.length} records: each trade once`);
     t.same(got, want, 'every trade of the list, per symbol in id order (one partition each), every field equal');
 
-    const eventType = avsc('feed-event.avsc');
+    const eventType = avsc('feed-event-v2.avsc');
     const events = (await readTopic(kafka, config.topicFeedEvents)).map((r) => {
+      t.equal(r.message.value!.readUInt32BE(1), 9, 'feed event schema version 2');
       const e = eventType.fromBuffer(r.message.value!.subarray(5)) as Record<string, unknown>;
       return [r.message.key!.toString(), e.kind, e.symbol, e.venueSymbol, e.fromId, e.toId, e.reason];
     });
