@@ -18,9 +18,11 @@ import { questDbCount, readPgBars, readPgSignals, readQuestDbBars, readQuestDbSi
 
 // Independent Avro readers straight from the .avsc files (what any downstream consumer would do).
 const avsc = (name: string) => avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/${name}.avsc`, 'utf8')));
-// The engine writes version 2 of each (ids 7 and 8; schemas/index.json).
+// The engine writes version 2 (ids 7 and 8); a version 1 consumer reads them through Avro schema resolution.
 const tickType = avsc('tick-v2');
 const barType = avsc('bar-v2');
+const barV1 = avsc('bar');
+const barV1FromV2 = barV1.createResolver(barType);
 function readWire(type: avro.Type, buf: Buffer | null): Record<string, unknown> | undefined {
   if (!buf || buf.length < 5 || buf[0] !== 0) return undefined;
   try {
@@ -194,8 +196,16 @@ for (const sc of scenarios)
     t.same(diffBars(await readPgBars(config.pgUrl, config.barsTable), exp), [], 'PostgreSQL bars = offline bars');
     t.same(diffBars(await readPgBars(config.tsdbUrl, config.barsTable), exp), [], 'TimescaleDB bars = offline bars');
     t.same(diffBars(await readQuestDbBars(config.questdbPgUrl, config.barsTable), exp), [], 'QuestDB bars = offline bars');
-    const topicBars = (await readTopic(kafka, config.topicBars)).map((r) => readWire(barType, r.message.value) as unknown as OracleBar);
+    const barRecords = await readTopic(kafka, config.topicBars);
+    const topicBars = barRecords.map((r) => readWire(barType, r.message.value) as unknown as OracleBar);
     t.same(diffBars(latest(topicBars), exp), [], 'bars topic: the latest version of each bar = offline bars (Avro, wire format)');
+    t.ok(
+      barRecords.every((r) => r.message.value!.readUInt32BE(1) === 8) && topicBars.every((b) => b.complete === null),
+      'bars topic: bar schema version 2 (id 8); complete null (simulated ticks carry no trade-id sequence)',
+    );
+    // An old consumer (bar schema version 1) reads the same records: every version 1 field as written.
+    const oldReader = barRecords.map((r) => ({ ...(barV1.fromBuffer(r.message.value!.subarray(5), barV1FromV2) as OracleBar), complete: null }));
+    t.same(diffBars(latest(oldReader), exp), [], 'a version 1 reader of the bars topic gets the same bars (without complete)');
     t.same(diffBars(latest(wsBars), exp), [], 'WebSocket subscriber: the latest version of each bar = offline bars');
     if (!sc.late) {
       t.equal(topicBars.length, exp.length, 'bars topic: one version per bar');

@@ -13,7 +13,7 @@ const tickTypes = new Map([
   [1, avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick.avsc`, 'utf8')) as avro.Schema)],
   [7, avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick-v2.avsc`, 'utf8')) as avro.Schema)],
 ]);
-const barType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/bar.avsc`, 'utf8')) as avro.Schema);
+const barType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/bar-v2.avsc`, 'utf8')) as avro.Schema);
 
 /** Every tick in the topic, in the order read; records that are not ticks (poison records a test put there) are left out. */
 export async function readTicks(kafka: Kafka, topic: string): Promise<OracleTick[]> {
