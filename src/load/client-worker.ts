@@ -15,9 +15,8 @@ export interface WorkerInit {
 
 export type ToWorker = { op: 'target'; clients: number } | { op: 'stop' };
 
-export interface WorkerReport {
-  op: 'report';
-  index: number;
+/** What clients count, in a worker's report and in the generator's windows alike. */
+export interface ClientCounts {
   open: number;
   messages: number;
   bytes: number;
@@ -29,6 +28,11 @@ export interface WorkerReport {
   snapshots: number;
   resubscribed: number;
   closes: Record<string, number>;
+}
+
+export interface WorkerReport extends ClientCounts {
+  op: 'report';
+  index: number;
   send: string;
   source: string;
   resubscribe: string;

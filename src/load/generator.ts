@@ -3,22 +3,11 @@
 // generator, not the gateway, was the limit.
 import { Worker } from 'node:worker_threads';
 import type { ClientOptions, ClientSpec } from './load-client.js';
-import type { ToWorker, WorkerInit, WorkerReport } from './client-worker.js';
+import type { ClientCounts, ToWorker, WorkerInit, WorkerReport } from './client-worker.js';
 import { decodeHistogram, newHistogram, type Histogram } from './latency-histogram.js';
 
 /** What all clients measured over one interval (or the whole run). */
-export interface Window {
-  open: number;
-  messages: number;
-  bytes: number;
-  gaps: number;
-  tradeGaps: number;
-  errors: number;
-  attempts: number;
-  disconnects: number;
-  snapshots: number;
-  resubscribed: number;
-  closes: Record<string, number>;
+export interface Window extends ClientCounts {
   send: Histogram;
   source: Histogram;
   resubscribe: Histogram;
