@@ -10,7 +10,9 @@
 // Completeness is decided when a bar closes, from the ranges known then: a range counts for a bar when the watermark
 // just before the tick carrying it had not reached the bar's end (the tick arrived while the bar was open), whatever
 // the batching, so a replay or a restart decides the same. A range whose tick arrives after a bar it touches has closed
-// does not change that bar (see docs/aggregation.md, "Complete bars").
+// but while that bar is still within the allowed lateness revises it, as a late tick would: complete becomes false and
+// the revision goes up by one (PartitionAggregator.closeFinal); after that the bar keeps the value it was published with
+// (see docs/aggregation.md, "Complete bars").
 import type { TickSequence } from '../contracts/tick.js';
 import { breaksContinuity } from '../contracts/tick.js';
 
@@ -57,12 +59,14 @@ export class Losses {
   /**
    * Whether a known range of `symbol` touches [start, end). `closingAt`: the bar closes now with that end, so only the
    * ranges whose tick arrived while it was open count; without it, every range known now (in-progress bars).
+   * `knownBefore`: the bar is made now by the record at that offset (a late tick in a bucket that closed empty), so the
+   * ranges reported before that record count too.
    */
-  touch(symbol: string, start: number, end: number, opts: { closingAt?: number } = {}): boolean {
+  touch(symbol: string, start: number, end: number, opts: { closingAt?: number; knownBefore?: number } = {}): boolean {
     const m = this.bySymbol.get(symbol);
     if (m === undefined) return false;
-    const closingAt = opts.closingAt;
-    for (const r of m.values()) if ((closingAt === undefined || r.wmBefore < closingAt) && touches(r, start, end)) return true;
+    const { closingAt, knownBefore = -1 } = opts;
+    for (const r of m.values()) if ((closingAt === undefined || r.wmBefore < closingAt || r.offset < knownBefore) && touches(r, start, end)) return true;
     return false;
   }
 

@@ -63,6 +63,13 @@ class BarTable {
     return out;
   }
 
+  /** The bars of one symbol. */
+  *ofSymbol(symbol: string): IterableIterator<BarAcc> {
+    const e = this.bySymbol.get(symbol);
+    if (e instanceof Map) yield* e.values();
+    else if (e !== undefined) yield e;
+  }
+
   *values(): IterableIterator<BarAcc> {
     for (const e of this.bySymbol.values()) {
       if (e instanceof Map) yield* e.values();
@@ -102,6 +109,11 @@ export class OpenBars {
   /** Whether bucket (symbol, bucketStart) holds trades: an open bar or a closed one still revisable. */
   has(symbol: string, bucketStart: number): boolean {
     return this.bars.get(symbol, bucketStart) !== undefined || this.revisable.get(symbol, bucketStart) !== undefined;
+  }
+
+  /** The closed bars of `symbol` still within the allowed lateness. */
+  revisableOf(symbol: string): IterableIterator<BarAcc> {
+    return this.revisable.ofSymbol(symbol);
   }
 
   /** Every open (not yet closed) bar. */

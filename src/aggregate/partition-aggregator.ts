@@ -27,7 +27,7 @@ import type { BatchOutput, FoldParams, LateTick, Reject } from './tick-folder.js
 import { bucketingsFor, type Bucketing } from './bucketing.js';
 import { FlatFill, type FlatFillState } from './flat-fill.js';
 import { InternalError, StateRestoreError } from '../errors.js';
-import { Losses, type LossRange } from './losses.js';
+import { Losses, touches, type LossRange } from './losses.js';
 
 export interface CheckpointMeta {
   v: 1 | 2;
@@ -109,6 +109,8 @@ export class PartitionAggregator {
 
   /** Late ticks of the batches applied since the last closeFinal, in offset order. */
   private pendingLate: LateTick[] = [];
+  /** Gaps reported by the batches applied since the last closeFinal, in offset order: they may revise closed bars. */
+  private pendingLosses: LossRange[] = [];
   private readonly allowedLateness: number;
   /** Flat-bar state per interval (empty-interval policy 'flat'), else undefined. */
   private readonly fills: FlatFill[] | undefined;
@@ -207,7 +209,10 @@ export class PartitionAggregator {
     this.levels[0]!.merge(out.partials);
     for (const p of out.partials) this.touched.set(`${p.symbol}\u0000${p.bucketStart}`, { symbol: p.symbol, bucketStart: p.bucketStart });
     for (const l of out.late) this.pendingLate.push(l);
-    for (const r of out.losses) this.losses.add(r);
+    for (const r of out.losses) {
+      this.losses.add(r);
+      this.pendingLosses.push(r);
+    }
     this.nextOffset = Math.max(this.nextOffset, lastOffset + 1);
     return out.rejects.filter((r) => offsets[r.index]! >= this.replayUntil);
   }
@@ -236,7 +241,8 @@ export class PartitionAggregator {
    *  2. close the bars the watermark passed, rolling each closed base bar up into every larger interval
    *     (exact partial sums, so a rolled-up bar equals the bar computed from its ticks directly), and fill the
    *     empty buckets with flat bars when that policy is on;
-   *  3. late ticks whose bar had closed when they arrived revise it (and re-carry the flat bars after it);
+   *  3. in arrival order: late ticks whose bar had closed when they arrived revise it (and re-carry the flat bars
+   *     after it), and gaps reported after a bar they touch had closed revise it as incomplete (losses.ts);
    *  4. forget closed bars past the allowed lateness.
    * Whatever the batching, a bar's first final version holds exactly the ticks that arrived before the watermark
    * passed its end (`takeFirstVersions`), and each later tick counts one revision.
@@ -280,32 +286,15 @@ export class PartitionAggregator {
         this.closedNow(flat, end, out);
       }
     }
+    // Both kinds in offset order (a tick before the gap it reports), so any batching revises the same way.
+    const losses = this.pendingLosses.sort((a, b) => a.offset - b.offset);
+    let k = 0;
     for (const late of revising) {
-      const t = late.partial;
-      const seen = late.offset < this.snapHi;
-      const fresh = late.offset >= this.replayUntil;
-      for (let i = 0; i < this.levels.length; i++) {
-        if (seen && i > 0) break;
-        const level = this.levels[i]!;
-        const start = level.bucketing.start(t.bucketStart);
-        if (level.bucketing.end(start) > late.wmBefore) continue; // joined the open bar in step 1
-        const fill = this.fills?.[i];
-        const conv = fill?.convert(t.symbol, start);
-        if (conv?.flat) out.delete(conv.flat);
-        const acc = level.revise(t.symbol, start, t, late.offset, conv?.prior);
-        // A bucket that had no bar when it closed gets one now: the gaps known while it was open count as for any bar.
-        this.markLosses(acc, level.bucketing.end(start), { closing: true });
-        if (fresh) out.add(acc);
-        if (!fill || seen) continue;
-        for (const { flat, revised } of fill.afterLate(acc, late.wmBefore, this.watermark, (b) => level.has(t.symbol, b))) {
-          const end = level.bucketing.end(flat.bucketStart);
-          this.markLosses(flat, end, { closing: true });
-          if (fresh || end > this.durableThrough) out.add(flat);
-          // A flat bar that closed after this tick arrived carries it in its first version.
-          if (!revised) this.keepFirstVersion(flat, end);
-        }
-      }
+      while (k < losses.length && losses[k]!.offset < late.offset) this.reviseForLoss(losses[k++]!, out);
+      this.reviseLate(late, out);
     }
+    while (k < losses.length) this.reviseForLoss(losses[k++]!, out);
+    this.pendingLosses = [];
     this.pendingLate = [];
     // Closed base bars need no in-progress update: without this, a caller that never asks for them (replay,
     // TE_LIVE_UPDATE_MS=0) would keep one entry per base bar for ever.
@@ -318,12 +307,65 @@ export class PartitionAggregator {
     return [...out];
   }
 
+  /** A late tick whose bar (at some interval) had closed when it arrived: revise that bar, and the flat bars after it. */
+  private reviseLate(late: LateTick, out: Set<BarAcc>): void {
+    const t = late.partial;
+    const seen = late.offset < this.snapHi;
+    const fresh = late.offset >= this.replayUntil;
+    for (let i = 0; i < this.levels.length; i++) {
+      if (seen && i > 0) break;
+      const level = this.levels[i]!;
+      const start = level.bucketing.start(t.bucketStart);
+      if (level.bucketing.end(start) > late.wmBefore) continue; // joined the open bar in step 1
+      const fill = this.fills?.[i];
+      const conv = fill?.convert(t.symbol, start);
+      if (conv?.flat) out.delete(conv.flat);
+      const existed = level.has(t.symbol, start);
+      const acc = level.revise(t.symbol, start, t, late.offset, conv?.prior);
+      // A bucket that had no bar when it closed gets one now: the gaps known while it was open count as for any bar,
+      // and so do those reported since (a bar that existed then was revised by them).
+      this.markLosses(acc, level.bucketing.end(start), { closing: true, madeBy: existed ? undefined : late.offset });
+      if (fresh) out.add(acc);
+      if (!fill || seen) continue;
+      for (const { flat, revised } of fill.afterLate(acc, late.wmBefore, this.watermark, (b) => level.has(t.symbol, b))) {
+        const end = level.bucketing.end(flat.bucketStart);
+        this.markLosses(flat, end, { closing: true });
+        if (fresh || end > this.durableThrough) out.add(flat);
+        // A flat bar that closed after this tick arrived carries it in its first version.
+        if (!revised) this.keepFirstVersion(flat, end);
+      }
+    }
+  }
+
+  /**
+   * A gap reported after bars it touches had closed: each such bar still within the allowed lateness, not yet marked,
+   * becomes incomplete with one more revision (as a late tick would revise it). Flat bars are not revised: they never
+   * claim completeness (null), and a gap known while they were open already made them false.
+   */
+  private reviseForLoss(r: LossRange, out: Set<BarAcc>): void {
+    const seen = r.offset < this.snapHi; // the restored state holds the larger intervals' bars as they were after it
+    const fresh = r.offset >= this.replayUntil;
+    for (let i = 0; i < this.levels.length; i++) {
+      if (seen && i > 0) break;
+      const level = this.levels[i]!;
+      for (const acc of level.revisableOf(r.symbol)) {
+        const end = level.bucketing.end(acc.bucketStart);
+        // Open when the gap was reported (decided at its close), or past the lateness then: not this path's.
+        if (acc.lossy || end > r.wmBefore || end + this.allowedLateness <= r.wmBefore || !touches(r, acc.bucketStart, end)) continue;
+        acc.lossy = true;
+        acc.revision++;
+        acc.revisedAt = Math.max(acc.revisedAt, r.offset);
+        if (fresh) out.add(acc);
+      }
+    }
+  }
+
   /**
    * A bar closing now (`closing`: only gaps reported while it was open count, so any batching decides the same) or an
    * in-progress copy (every gap known now): incomplete when a gap of its symbol touches its bucket.
    */
-  private markLosses(acc: BarAcc, end: number, opts: { closing: boolean }): void {
-    if (!acc.lossy && this.losses.touch(acc.symbol, acc.bucketStart, end, opts.closing ? { closingAt: end } : {})) acc.lossy = true;
+  private markLosses(acc: BarAcc, end: number, opts: { closing: boolean; madeBy?: number }): void {
+    if (!acc.lossy && this.losses.touch(acc.symbol, acc.bucketStart, end, opts.closing ? { closingAt: end, knownBefore: opts.madeBy } : {})) acc.lossy = true;
   }
 
   /** A bar (real or flat) just closed: publish it unless durable already, and keep its first version. */

@@ -15,12 +15,13 @@ export interface OracleTick {
   sequence?: { first: boolean; lostIds: number; lostSince: number } | null;
 }
 
-/** A stretch of event time in which a symbol's trades may be missing, and the watermark when it became known. */
+/** A stretch of event time in which a symbol's trades may be missing, the watermark when it became known, and the offset of the tick that told. */
 interface OracleLoss {
   symbol: string;
   from: number;
   to: number;
   knownAt: number;
+  offset: number;
 }
 
 /** The bar contract itself; only the computation here is independent of src/aggregate. */
@@ -93,6 +94,8 @@ export interface OracleResult {
   /** Ticks accepted late, as revisions. */
   revised: OracleTick[];
   watermarks: Map<number, number>;
+  /** Closed bars a gap reported after their close (within the allowed lateness) made incomplete, with a revision. */
+  gapRevised: number;
 }
 
 /** Ticks in per-partition offset order, as the aggregator sees them. */
@@ -118,7 +121,7 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
     for (const t of list) {
       const q = t.sequence;
       if (q && (q.first || q.lostIds > 0))
-        losses.push({ symbol: t.symbol, from: q.first ? -Infinity : Math.min(q.lostSince, t.eventTime), to: t.eventTime, knownAt: wm });
+        losses.push({ symbol: t.symbol, from: q.first ? -Infinity : Math.min(q.lostSince, t.eventTime), to: t.eventTime, knownAt: wm, offset: t.offset });
       const baseEnd = floorBucket(t.eventTime, base) + base;
       if (baseEnd <= wm) {
         if (baseEnd + lateness > wm) {
@@ -146,10 +149,13 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
     }
   }
   const finalBars: OracleBar[] = [];
+  let gapRevised = 0;
   for (const g of groups.values()) {
     const wm = watermarks.get(g.ticks[0]!.partition)!;
     if (g.end > wm && !opts.includeOpen) continue;
     const sorted = [...g.ticks].sort((a, b) => a.eventTime - b.eventTime || venueOrder(a.tradeId, b.tradeId));
+    const gaps = g.end <= wm ? gapHistory(g, losses, arrivedAt, lateness) : undefined;
+    if (gaps?.revised) gapRevised++;
     const volume = exactSumOracle(sorted.map((t) => t.size));
     const quoteVolume = exactSumOracle(sorted.map((t) => t.price * t.size));
     finalBars.push({
@@ -167,12 +173,13 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
       buyVolume: exactSumOracle(sorted.filter((t) => t.side === 'BUY').map((t) => t.size)),
       firstEventTime: sorted[0]!.eventTime,
       lastEventTime: sorted[sorted.length - 1]!.eventTime,
-      // One revision per tick that arrived after this bar had closed.
-      revision: sorted.filter((t) => arrivedAt.has(t) && g.end <= arrivedAt.get(t)!).length,
+      // One revision per tick that arrived after this bar had closed, and one for a gap that made it incomplete then.
+      revision: sorted.filter((t) => arrivedAt.has(t) && g.end <= arrivedAt.get(t)!).length + (gaps?.revised ? 1 : 0),
       final: g.end <= wm,
-      // A gap counts when it became known before the bar closed (or the bar is still open), or its tick is in the bar.
+      // A gap counts when it became known before the bar closed, or while it was still open, or within the allowed
+      // lateness after it closed (gapHistory); or its tick is in the bar.
       complete:
-        sorted.some((t) => t.sequence && (t.sequence.first || t.sequence.lostIds > 0)) || lossTouches(losses, sorted[0]!.symbol, g.start, g.end, wm)
+        sorted.some((t) => t.sequence && breaks(t.sequence)) || (gaps ? gaps.lossy : lossTouches(losses, sorted[0]!.symbol, g.start, g.end, wm))
           ? false
           : sorted.some((t) => t.sequence)
             ? true
@@ -180,7 +187,48 @@ export function offlineBars(ticks: OracleTick[], opts: OracleOptions): OracleRes
     });
   }
   if (opts.emptyBars === 'flat') addFlatBars(finalBars, accepted, revised, arrivedAt, watermarks, losses, opts);
-  return { finalBars, late, revised, watermarks };
+  return { finalBars, late, revised, watermarks, gapRevised };
+}
+
+function breaks(q: { first: boolean; lostIds: number }): boolean {
+  return q.first || q.lostIds > 0;
+}
+
+/**
+ * A closed bar's gaps, in arrival (offset) order: the bar exists from its close if a tick reached it while it was open,
+ * else from the first late tick that lands in it. When it comes to exist it is incomplete if a gap of its symbol touching
+ * it was reported while it was open or before that moment, or one of its ticks so far reports one. After that, within
+ * the allowed lateness after its end, a gap reported (or a late tick reporting one) makes it incomplete; a reported
+ * gap that does so counts one revision (a late tick counts its own anyway).
+ */
+function gapHistory(
+  g: { start: number; end: number; ticks: OracleTick[] },
+  losses: OracleLoss[],
+  arrivedAt: Map<OracleTick, number>,
+  lateness: number,
+): { lossy: boolean; revised: boolean } {
+  const symbol = g.ticks[0]!.symbol;
+  const touching = losses.filter((l) => l.symbol === symbol && l.from < g.end && l.to >= g.start);
+  const afterClose = (t: OracleTick) => arrivedAt.has(t) && arrivedAt.get(t)! >= g.end;
+  const atClose = g.ticks.filter((t) => !afterClose(t));
+  const events = [
+    ...g.ticks.filter(afterClose).map((t) => ({ offset: t.offset, order: 0, tick: t as OracleTick | undefined })),
+    ...touching.filter((l) => l.knownAt >= g.end && l.knownAt < g.end + lateness).map((l) => ({ offset: l.offset, order: 1, tick: undefined })),
+  ].sort((a, b) => a.offset - b.offset || a.order - b.order);
+  let exists = atClose.length > 0;
+  let lossy = exists && (atClose.some((t) => t.sequence && breaks(t.sequence)) || touching.some((l) => l.knownAt < g.end));
+  let revised = false;
+  for (const e of events) {
+    if (e.tick) {
+      if (!exists) lossy = touching.some((l) => l.knownAt < g.end || l.offset < e.offset);
+      exists = true;
+      if (e.tick.sequence && breaks(e.tick.sequence)) lossy = true;
+    } else if (exists && !lossy) {
+      lossy = true;
+      revised = true;
+    }
+  }
+  return { lossy, revised };
 }
 
 /** Whether a gap of `symbol` overlaps [start, end) and was known while that bucket was open (before the watermark `wm` ends it). */
