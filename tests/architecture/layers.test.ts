@@ -22,10 +22,10 @@ import { projectRoot } from '../../src/paths.js';
 
 const LAYERS = ['errors', 'contracts', 'base', 'aggregate', 'stream', 'stores', 'ingest', 'standins', 'runtime', 'gateway', 'push', 'load', 'cli'] as const;
 type Layer = (typeof LAYERS)[number];
-// 0.27 until the venue feeds' gap fillers (issue 13): the REST histories of four venues (their request URLs, answers,
-// paging and rate limits, each with its quirks written down) took src/ingest to about 28.5 %. They are sources of
-// ticks and belong there; splitting the venues' adapters and feeds into a layer of their own is the alternative.
-const MAX_FOLDER_SHARE = 0.3;
+// About a quarter, as the structure issue asks. (It was raised to 0.3 while the venue feeds' gap fillers took
+// src/ingest to about 28.5 %; with the load harness, push endpoint and stand-ins in their own folders, the largest,
+// src/ingest, is about 22 % on 2026-12-02. If it outgrows this, the venues' adapters and feeds become a layer.)
+const MAX_FOLDER_SHARE = 0.25;
 
 const src = join(projectRoot(), 'src');
 
