@@ -3,6 +3,7 @@
 // thresholds' verdicts.
 import { availableParallelism, loadavg } from 'node:os';
 import type { Logger } from '../log.js';
+import { InternalError } from '../errors.js';
 import { GatewayProbe, type GatewaySample } from './gateway-probe.js';
 import { emptyWindow, LoadGenerator, mergeWindow } from './generator.js';
 import { summarize, type LatencySummary } from './latency-histogram.js';
@@ -120,7 +121,7 @@ export async function runScenario(o: RunOptions): Promise<RunResult> {
     : undefined;
   const restarts = scenario.restarts.map((r) =>
     sleep(r.atS * 1000).then(async () => {
-      if (!target.restart) throw new Error('restarts need a gateway the run started itself');
+      if (!target.restart) throw new InternalError('restarts need a gateway the run started itself (the load command checks this first)');
       restartAt.push((performance.now() - started) / 1000);
       log.info({ atS: r.atS, downS: r.downS }, 'restarting the gateway');
       const pid = await target.restart(r.downS);
