@@ -8,9 +8,10 @@
 //
 // Two read paths (TE_AGG_READ_PATH): kafkajs's consumer fetches and hands batches of message objects to onBatch, or
 // (fetch) kafkajs only keeps the group — its fetching of the ticks topic paused — and each assigned partition is read
-// by a follower of the engine's own fetch path (src/stream/fetch), whose values go to the workers as they lie.
+// by a follower of the engine's own fetch path (fetch-read-path.ts, src/stream/fetch), whose values go to the workers
+// as they lie. Either way a batch becomes a FoldInput (fold-input.ts) and takes the same steps here.
 import { Piscina } from 'piscina';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config.js';
 import type { Bar } from '../contracts/bar.js';
 import { compareBars } from '../contracts/bar.js';
@@ -27,13 +28,14 @@ import { SignalEngine } from '../aggregate/signals/signal-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../aggregate/state-snapshot.js';
 import type { BatchOutput } from '../aggregate/tick-folder.js';
 import type { DeadLetter } from '../stream/dlq.js';
-import { detachValues, packBatch, type PackedBatch } from '../stream/packed-batch.js';
-import { partitionLeaders, PartitionFollower, type Broker, type Fetched, type ValueRun } from '../stream/fetch/index.js';
+import type { Fetched } from '../stream/fetch/index.js';
 import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { ensureTopics } from '../stream/topics.js';
 import type { BarSink } from '../stores/sink.js';
 import { AggregatorOutput } from './aggregator-output.js';
 import { DependencyHealth } from './dependency-health.js';
+import { FetchReadPath } from './fetch-read-path.js';
+import { messagesInput, runFrom, runInput, type FoldInput } from './fold-input.js';
 import type { OutputQueue } from './output-queue.js';
 import type { BatchInput } from './pre-aggregate.js';
 import { QuietPartitions } from './quiet-partitions.js';
@@ -71,41 +73,6 @@ interface BatchControl {
   heartbeat(): Promise<void>;
   isRunning(): boolean;
   isStale(): boolean;
-}
-
-/** What fold takes, from either read path: the values for a worker, and the records themselves for dead letters. */
-interface FoldInput {
-  packed: PackedBatch;
-  /** The packed batch's buffers, transferred to the worker. */
-  transfer: ArrayBuffer[];
-  /** Offsets of the values (not transferred: read after the worker answered). */
-  offsets: ArrayLike<number>;
-  /** The key, value and offset of value `i` (only for the rare record dead-lettered). */
-  record(i: number): { key: Buffer | null; value: Buffer | null; offset: string };
-  /** Kafka timestamp (ms) of the last record. */
-  lastTs: number;
-  highWatermark: number;
-}
-
-/** Own fetch path: bytes per fetch of a partition (as kafkajs's maxBytesPerPartition was), and the long poll's wait. */
-const FOLLOW_MAX_BYTES = 2 * 1024 * 1024;
-const FOLLOW_MAX_WAIT_MS = 100;
-const FOLLOW_TIMEOUT_MS = 10_000;
-
-const bytesAt = (b: Buffer, start: number, length: number): Buffer | null => (length < 0 ? null : Buffer.from(b.subarray(start, start + length)));
-
-/** A run's values from index `k` on. */
-function runFrom(run: ValueRun, k: number): ValueRun {
-  if (k === 0) return run;
-  return {
-    data: run.data,
-    starts: run.starts.subarray(k),
-    lengths: run.lengths.subarray(k),
-    offsets: run.offsets.subarray(k),
-    keyStarts: run.keyStarts.subarray(k),
-    keyLengths: run.keyLengths.subarray(k),
-    timestamps: run.timestamps.subarray(k),
-  };
 }
 
 const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
@@ -163,9 +130,8 @@ export class Aggregator {
    * of an older assignment stop (a follower's partition may already be another member's).
    */
   private epoch = 0;
-  private readonly followers = new Set<PartitionFollower>();
-  /** Each partition's leader, looked up again after a fetch failed. */
-  private leaders: ((partition: number) => Broker) | undefined;
+  /** Own fetch path's followers of the assigned partitions (TE_AGG_READ_PATH=fetch). */
+  private readonly fetchPath: FetchReadPath;
   /** Commits the coordinator acknowledged (kafkajs's COMMIT_OFFSETS), as `partition@offset`, until their commit call returns. */
   private readonly commitsSeen = new Set<string>();
 
@@ -185,6 +151,7 @@ export class Aggregator {
       idleTimeout: 60_000,
     });
     this.admin = deps.kafka.admin();
+    this.fetchPath = new FetchReadPath(config, this.admin, this.health, deps.log, deps.onFatal);
     this.consumer = deps.kafka.consumer({
       groupId: config.aggGroupId,
       sessionTimeout: config.aggSessionTimeoutMs,
@@ -244,8 +211,7 @@ export class Aggregator {
   private newEpoch(): void {
     this.epoch++;
     this.partitions.clear();
-    for (const f of this.followers) f.close();
-    this.followers.clear();
+    this.fetchPath.closeAll();
   }
 
   /** Ready: started, and every store and use of the broker answered its last request. */
@@ -427,97 +393,18 @@ export class Aggregator {
     st.lastTickTs = batch.lastTs;
   }
 
-  /**
-   * Own fetch path: read `partition` for assignment `epoch` until the assignment ends. Each state incarnation reads
-   * from its committed checkpoint (or the log's start); a state dropped after a failed batch is restored again, after
-   * a pause. A fetch that fails (the broker away, the leader moved) is retried from where the state got to.
-   */
-  private async follow(partition: number, epoch: number): Promise<void> {
-    const topic = this.config.topicTicks;
+  /** Own fetch path: read `partition` for assignment `epoch` until the assignment ends (fetch-read-path.ts). */
+  private follow(partition: number, epoch: number): Promise<void> {
     const current = () => !this.stopping && this.epoch === epoch;
     // kafkajs heartbeats on its own (its fetch loop is never held up by ours): nothing to do here.
     const ctl: BatchControl = { heartbeat: () => Promise.resolve(), isRunning: current, isStale: () => !current() };
-    let drops = 0;
-    while (current()) {
-      let st: PartitionState;
-      try {
-        st = await this.state(topic, partition, ctl.heartbeat, epoch);
-      } catch (err) {
-        if (err instanceof BatchAbandonedError || !current()) return;
-        if (err instanceof StateRestoreError) {
-          this.deps.log.fatal({ err, partition }, 'cannot restore the partition state');
-          this.deps.onFatal?.(err);
-          return;
-        }
-        this.health.down('kafka:offsets', err);
-        await sleep(backoffMs(drops++, this.config.retryMaxMs));
-        continue;
-      }
-      const dropped = await this.followState(st, current, ctl);
-      if (dropped) await sleep(backoffMs(drops++, this.config.retryMaxMs));
-      else drops = 0;
-    }
-  }
-
-  /** Read into one state until it is dropped (returns true) or the assignment ends (false). */
-  private async followState(st: PartitionState, current: () => boolean, ctl: BatchControl): Promise<boolean> {
-    const { partition } = st;
-    const topic = this.config.topicTicks;
-    let from = st.resumeFrom;
-    let follower: PartitionFollower | undefined;
-    let failures = 0;
-    try {
-      while (current()) {
-        if (this.partitions.get(partition) !== st) return true;
-        let fetched: Fetched;
-        try {
-          if (from === undefined) {
-            const offsets = await this.admin.fetchTopicOffsets(topic);
-            from = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
-          }
-          this.leaders ??= await partitionLeaders(this.admin, topic);
-          if (!follower) {
-            follower = new PartitionFollower(this.leaders(partition), topic, partition, from, {
-              clientId: `${this.config.kafkaClientId}-aggregator`,
-              maxBytes: FOLLOW_MAX_BYTES,
-              maxWaitMs: FOLLOW_MAX_WAIT_MS,
-              timeoutMs: FOLLOW_TIMEOUT_MS,
-            });
-            this.followers.add(follower);
-          }
-          fetched = await follower.next();
-          if (failures) this.health.up('kafka:fetch');
-          failures = 0;
-        } catch (err) {
-          if (!current()) return false;
-          // Nothing was folded from a failed fetch: the state stays, and reading resumes where it got to.
-          if (follower) {
-            from = follower.offset;
-            follower.close();
-            this.followers.delete(follower);
-            follower = undefined;
-          }
-          this.leaders = undefined;
-          this.health.down('kafka:fetch', err);
-          await sleep(backoffMs(failures++, this.config.retryMaxMs));
-          continue;
-        }
-        if (fetched.next === fetched.from) continue;
-        try {
-          await this.onFetched(st, fetched, ctl);
-        } catch (err) {
-          this.dropState(st, err);
-          if (!(err instanceof BatchAbandonedError)) this.deps.log.warn({ err, partition }, 'batch failed; the partition is read again from its checkpoint');
-          return true;
-        }
-      }
-      return false;
-    } finally {
-      if (follower) {
-        follower.close();
-        this.followers.delete(follower);
-      }
-    }
+    return this.fetchPath.follow(partition, current, {
+      state: () => this.state(this.config.topicTicks, partition, ctl.heartbeat, epoch),
+      resumeFrom: (st) => st.resumeFrom,
+      holds: (st) => this.partitions.get(partition) === st,
+      process: (st, fetched) => this.onFetched(st, fetched, ctl),
+      drop: (st, err) => this.dropState(st, err),
+    });
   }
 
   /** Own fetch path: one response of a partition, as onBatch does a kafkajs batch. */
@@ -804,44 +691,4 @@ export class Aggregator {
     await this.admin.disconnect();
     this.deps.log.info('aggregator stopped');
   }
-}
-
-/** A kafkajs batch's messages as fold input (packed into one buffer for the worker). */
-function messagesInput(msgs: KafkaMessage[], highWatermark: number): FoldInput {
-  const offsets = msgs.map((m) => Number(m.offset));
-  const packed = packBatch(
-    msgs.map((m) => m.value),
-    offsets,
-  );
-  return {
-    packed,
-    transfer: [packed.data.buffer as ArrayBuffer, packed.lengths.buffer as ArrayBuffer, packed.offsets.buffer as ArrayBuffer],
-    offsets,
-    record: (i) => ({ key: msgs[i]!.key, value: msgs[i]!.value, offset: msgs[i]!.offset }),
-    lastTs: Number(msgs[msgs.length - 1]!.timestamp),
-    highWatermark,
-  };
-}
-
-/** A fetched run of values as fold input: copied out of the response once (not per record) for the worker. */
-function runInput(run: ValueRun, highWatermark: number): FoldInput {
-  const packed = detachValues(run);
-  const n = run.offsets.length;
-  return {
-    packed,
-    transfer: [
-      packed.data.buffer as ArrayBuffer,
-      packed.lengths.buffer as ArrayBuffer,
-      packed.offsets.buffer as ArrayBuffer,
-      packed.starts.buffer as ArrayBuffer,
-    ],
-    offsets: run.offsets,
-    record: (i) => ({
-      key: bytesAt(run.data, run.keyStarts[i]!, run.keyLengths[i]!),
-      value: bytesAt(run.data, run.starts[i]!, run.lengths[i]!),
-      offset: String(run.offsets[i]),
-    }),
-    lastTs: run.timestamps[n - 1]!,
-    highWatermark,
-  };
 }

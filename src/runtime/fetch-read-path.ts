@@ -1,0 +1,136 @@
+// The aggregator's own read path (TE_AGG_READ_PATH=fetch): kafkajs keeps the group and the commits, and each assigned
+// partition is read here by a follower of src/stream/fetch from its state's checkpoint. What a fetched response does
+// to the state is the aggregator's (FollowHooks.process); this file only reads: which offset, which broker, retries.
+import type { Admin } from 'kafkajs';
+import type { Config } from '../config.js';
+import { BatchAbandonedError, StateRestoreError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { backoffMs, sleep } from '../backoff.js';
+import { partitionLeaders, PartitionFollower, type Broker, type Fetched } from '../stream/fetch/index.js';
+import type { DependencyHealth } from './dependency-health.js';
+
+/** Bytes per fetch of a partition (as kafkajs's maxBytesPerPartition was), and the long poll's wait. */
+const FOLLOW_MAX_BYTES = 2 * 1024 * 1024;
+const FOLLOW_MAX_WAIT_MS = 100;
+const FOLLOW_TIMEOUT_MS = 10_000;
+
+/** What following a partition needs of the aggregator, for its state type S. */
+export interface FollowHooks<S> {
+  /** The partition's state, restored from its committed checkpoint when new (BatchAbandonedError: not ours any more). */
+  state(): Promise<S>;
+  /** Where a new state reads from: its checkpoint's offset, or undefined for the log's start. */
+  resumeFrom(st: S): number | undefined;
+  /** Whether `st` is still the partition's state (not dropped). */
+  holds(st: S): boolean;
+  /** Fold one response into the state and make it durable; a throw means the state can no longer be trusted. */
+  process(st: S, fetched: Fetched): Promise<void>;
+  /** Forget the state (it is restored from the checkpoint again). */
+  drop(st: S, err: unknown): void;
+}
+
+export class FetchReadPath {
+  private readonly followers = new Set<PartitionFollower>();
+  /** Each partition's leader, looked up again after a fetch failed. */
+  private leaders: ((partition: number) => Broker) | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly admin: Admin,
+    private readonly health: DependencyHealth,
+    private readonly log: Logger,
+    private readonly onFatal?: (err: Error) => void,
+  ) {}
+
+  /**
+   * Read `partition` while `current()` (the assignment it was given in lasts). Each state incarnation reads from its
+   * committed checkpoint (or the log's start); a state dropped after a failed batch is restored again, after a pause.
+   */
+  async follow<S>(partition: number, current: () => boolean, hooks: FollowHooks<S>): Promise<void> {
+    let drops = 0;
+    while (current()) {
+      let st: S;
+      try {
+        st = await hooks.state();
+      } catch (err) {
+        if (err instanceof BatchAbandonedError || !current()) return;
+        if (err instanceof StateRestoreError) {
+          this.log.fatal({ err, partition }, 'cannot restore the partition state');
+          this.onFatal?.(err);
+          return;
+        }
+        this.health.down('kafka:offsets', err);
+        await sleep(backoffMs(drops++, this.config.retryMaxMs));
+        continue;
+      }
+      const dropped = await this.followState(partition, st, current, hooks);
+      if (dropped) await sleep(backoffMs(drops++, this.config.retryMaxMs));
+      else drops = 0;
+    }
+  }
+
+  /** Stop every follower (a new assignment, or the end). */
+  closeAll(): void {
+    for (const f of this.followers) f.close();
+    this.followers.clear();
+  }
+
+  /** Read into one state until it is dropped (returns true) or the assignment ends (false). A failed fetch is retried from where it got to. */
+  private async followState<S>(partition: number, st: S, current: () => boolean, hooks: FollowHooks<S>): Promise<boolean> {
+    const topic = this.config.topicTicks;
+    let from = hooks.resumeFrom(st);
+    let follower: PartitionFollower | undefined;
+    let failures = 0;
+    try {
+      while (current()) {
+        if (!hooks.holds(st)) return true;
+        let fetched: Fetched;
+        try {
+          if (from === undefined) {
+            const offsets = await this.admin.fetchTopicOffsets(topic);
+            from = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
+          }
+          this.leaders ??= await partitionLeaders(this.admin, topic);
+          if (!follower) {
+            follower = new PartitionFollower(this.leaders(partition), topic, partition, from, {
+              clientId: `${this.config.kafkaClientId}-aggregator`,
+              maxBytes: FOLLOW_MAX_BYTES,
+              maxWaitMs: FOLLOW_MAX_WAIT_MS,
+              timeoutMs: FOLLOW_TIMEOUT_MS,
+            });
+            this.followers.add(follower);
+          }
+          fetched = await follower.next();
+          if (failures) this.health.up('kafka:fetch');
+          failures = 0;
+        } catch (err) {
+          if (!current()) return false;
+          // Nothing was folded from a failed fetch: the state stays, and reading resumes where it got to.
+          if (follower) {
+            from = follower.offset;
+            follower.close();
+            this.followers.delete(follower);
+            follower = undefined;
+          }
+          this.leaders = undefined;
+          this.health.down('kafka:fetch', err);
+          await sleep(backoffMs(failures++, this.config.retryMaxMs));
+          continue;
+        }
+        if (fetched.next === fetched.from) continue;
+        try {
+          await hooks.process(st, fetched);
+        } catch (err) {
+          hooks.drop(st, err);
+          if (!(err instanceof BatchAbandonedError)) this.log.warn({ err, partition }, 'batch failed; the partition is read again from its checkpoint');
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      if (follower) {
+        follower.close();
+        this.followers.delete(follower);
+      }
+    }
+  }
+}
