@@ -1,6 +1,7 @@
 // Exactly-once effect across crashes: while a seeded feed runs, aggregators in one consumer group are
 // SIGKILLed at random moments (one or two instances at a time, so partitions move between them), and the
-// broker is restarted once. At the end every store holds every final bar once, equal to the offline bars.
+// broker is restarted once; the instances alternate between the two read paths. At the end every store holds every
+// final bar once, equal to the offline bars.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,8 +46,13 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
 
   const rng = new Prng(2024);
   const running: CliProcess[] = [];
+  // The instances alternate between the two read paths (TE_AGG_READ_PATH): kafkajs's fetches and the engine's own
+  // (src/runtime/fetch-read-path.ts). They share the group, so partitions move between paths at every kill.
+  const readPaths = { kafkajs: 0, fetch: 0 };
   const start = () => {
-    const p = runCli(['aggregate'], env);
+    const path = (readPaths.kafkajs + readPaths.fetch) % 2 === 0 ? 'kafkajs' : 'fetch';
+    readPaths[path]++;
+    const p = runCli(['aggregate'], { ...env, TE_AGG_READ_PATH: path });
     running.push(p);
     return p;
   };
@@ -87,6 +93,7 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
   }
   t.equal(kills, KILLS, `${kills} aggregators killed with SIGKILL`);
   t.ok(brokerRestarted, 'broker restarted once');
+  t.ok(readPaths.kafkajs >= 3 && readPaths.fetch >= 3, `aggregators started on each read path: ${JSON.stringify(readPaths)}`);
 
   const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick-v2.avsc`, 'utf8')));
   const ticks: OracleTick[] = (await readTopic(kafka, config.topicTicks)).map((r) => ({
