@@ -265,7 +265,7 @@ export const CONFIG_SPEC = {
     default: '10000',
     min: 0,
     max: 3_600_000,
-    doc: 'close a PostgreSQL/TimescaleDB sink connection idle this long; 0 = after every write (lets several aggregators share a single-session endpoint)',
+    doc: 'close a PostgreSQL/TimescaleDB sink connection idle this long; 0 = after every write',
   },
   questdbHttp: { env: 'TE_QUESTDB_HTTP', group: 'stores', kind: 'url', default: 'http://127.0.0.1:19000', doc: 'QuestDB HTTP endpoint (ILP writes, DDL)' },
   questdbPgUrl: {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# TimescaleDB endpoint (PGlite + TimescaleDB over pglite-socket, see INFRA.md) on a loopback port.
+# TimescaleDB endpoint (PGlite + TimescaleDB served by timescaledb-server.mjs, several sessions taking turns) on a
+# loopback port. TE_TSDB_IDLE_IN_TX_MS / TE_TSDB_IDLE_WARN_MS / TE_TSDB_TRACE pass through from the environment.
 # Usage: timescaledb.sh install|start|stop|pause|resume|status
 TE_COMPONENT=timescaledb
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,7 +22,7 @@ start() {
   TE_TSDB_PORT="$TE_TSDB_PORT" TE_TSDB_DATA="$TE_DATA/timescaledb" \
     spawn timescaledb node --max-old-space-size=1024 "$TE_ROOT/deploy/local/timescaledb-server.mjs"
   wait_for 90 healthy || die "did not become healthy in 90 s, see $TE_LOGS/timescaledb.log"
-  log "ready on 127.0.0.1:$TE_TSDB_PORT (one connection at a time)"
+  log "ready on 127.0.0.1:$TE_TSDB_PORT"
 }
 
 status() { if pid_alive timescaledb && port_open "$TE_TSDB_PORT"; then echo "timescaledb: up 127.0.0.1:$TE_TSDB_PORT"; else echo "timescaledb: down"; return 1; fi; }

@@ -60,10 +60,9 @@ export class BarHistory {
     this.store = config.historyStore;
     const t = config.barsTable;
     const url = { postgres: config.pgUrl, timescaledb: config.tsdbUrl, questdb: config.questdbPgUrl }[config.historyStore]!;
-    // The single-session TimescaleDB endpoint is shared with the sinks: give the session back at once.
     this.pool = new pg.Pool({
       connectionString: url,
-      max: config.historyStore === 'timescaledb' ? 1 : 4,
+      max: 4,
       idleTimeoutMillis: Math.max(1, config.pgIdleCloseMs),
     });
     this.pool.on('error', () => undefined); // an idle connection dropping is reported on the next query

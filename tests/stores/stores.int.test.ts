@@ -91,7 +91,6 @@ t.test('PostgreSQL 15 without TimescaleDB: native daily partitions', async (t) =
 t.test('TimescaleDB endpoint: a hypertable', async (t) => {
   const table = uniqueName('bars');
   const sink = new PostgresSink({ name: 'timescaledb', url: env.TE_TSDB_URL!, table, log, idleCloseMs: 10_000 });
-  // The endpoint serves one session at a time: read after the sink has closed its connection.
   const bars = sampleBars(3000, 6);
   await sink.init();
   await sink.write(bars);
