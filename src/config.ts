@@ -24,6 +24,7 @@ export const CONFIG_GROUPS = {
   gateway: 'gateway',
   auth: 'gateway auth',
   push: 'push ingestion endpoint',
+  archive: 'tick archive (archive command): every valid tick in QuestDB',
 } as const;
 export type ConfigGroup = keyof typeof CONFIG_GROUPS;
 
@@ -256,6 +257,23 @@ export const CONFIG_SPEC = {
     choices: ['postgres', 'timescaledb', 'questdb'],
   },
   barsTable: { env: 'TE_BARS_TABLE', group: 'stores', kind: 'string', default: 'bars', doc: 'table name for bars in every store' },
+  ticksTable: {
+    env: 'TE_TICKS_TABLE',
+    group: 'archive',
+    kind: 'string',
+    default: 'ticks',
+    doc: 'QuestDB table of the tick archive (written by the archive command, read by REST /api/v1/trades)',
+  },
+  archiveGroupId: { env: 'TE_ARCHIVE_GROUP', group: 'archive', kind: 'string', default: 'tick-engine-archive', doc: 'consumer group of the archive command' },
+  archiveMetricsPort: {
+    env: 'TE_ARCHIVE_METRICS_PORT',
+    group: 'archive',
+    kind: 'int',
+    default: '9466',
+    min: 0,
+    max: 65535,
+    doc: 'archive command: Prometheus /metrics, /health and /ready port on TE_GATEWAY_HOST (0 = off)',
+  },
   pgUrl: { env: 'TE_PG_URL', group: 'stores', kind: 'url', default: 'postgres://postgres@127.0.0.1:15432/postgres', doc: 'PostgreSQL connection URL' },
   tsdbUrl: { env: 'TE_TSDB_URL', group: 'stores', kind: 'url', default: 'postgres://postgres@127.0.0.1:15433/postgres', doc: 'TimescaleDB connection URL' },
   pgIdleCloseMs: {

@@ -296,3 +296,15 @@ export const pushReplayed = new Counter({
   help: 'Batches answered from the kept answer of an earlier batch with the same Idempotency-Key (nothing written)',
   registers: [registry],
 });
+
+export const ticksArchived = new Counter({
+  name: 'tick_engine_ticks_archived_total',
+  help: 'Ticks written to the tick archive (a batch written again after a restart counts again; the table keeps each once)',
+  registers: [registry],
+});
+export const archiveSkipped = new Counter({
+  name: 'tick_engine_archive_skipped_total',
+  help: 'Records of the ticks topic the tick archive left out, by reason (undecodable, invalid: the aggregator dead-letters them)',
+  labelNames: ['reason'],
+  registers: [registry],
+});

@@ -170,6 +170,29 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  archive: {
+    summary: 'keep every valid tick of the ticks topic in a QuestDB table (TE_TICKS_TABLE), exactly once across restarts, for REST /api/v1/trades and export',
+    usage: 'archive [--ticks-table ticks] [--archive-group tick-engine-archive]',
+    // The metrics endpoint binds to the gateway's address; the consumer is restarted after a broker outage with
+    // backoff up to TE_RETRY_MAX_MS, its session as the aggregators'.
+    reads: { groups: ['log', 'kafka', 'topics', 'archive'], keys: ['questdbHttp', 'gatewayHost', 'retryMaxMs', 'aggSessionTimeoutMs'] },
+    run: async (config) => {
+      const log = logger('archive');
+      const { TickArchiver } = await import('../runtime/tick-archiver.js');
+      const archiver = new TickArchiver(config, { kafka: await createKafka(config, 'archive'), log, onFatal: fatal(log, 'archive') });
+      const parts: Stoppable[] = [];
+      if (config.archiveMetricsPort > 0) {
+        const { startMetricsServer } = await import('../metrics-server.js');
+        const metrics = await startMetricsServer(config.gatewayHost, config.archiveMetricsPort, { readiness: () => archiver.readiness() });
+        parts.push({ name: 'metrics', stop: () => metrics.stop() });
+        log.info({ url: `http://${config.gatewayHost}:${metrics.port}/metrics` }, 'metrics');
+      }
+      await archiver.start();
+      parts.push({ name: 'archive', stop: () => archiver.stop() });
+      await onShutdown(log, parts);
+      return 0;
+    },
+  },
   gateway: {
     summary: 'serve live bars, trades and signals over WebSocket, REST history and quotes, /health, /metrics and the chart page',
     usage: 'gateway [--gateway-port 8088]',
@@ -177,7 +200,7 @@ const COMMANDS: Record<string, Command> = {
     // consumer is restarted after a broker outage with backoff up to TE_RETRY_MAX_MS.
     reads: {
       groups: ['log', 'kafka', 'topics', 'gateway', 'auth'],
-      keys: ['intervals', 'barsTable', 'pgUrl', 'tsdbUrl', 'questdbPgUrl', 'pgIdleCloseMs', 'retryMaxMs'],
+      keys: ['intervals', 'barsTable', 'ticksTable', 'pgUrl', 'tsdbUrl', 'questdbPgUrl', 'pgIdleCloseMs', 'retryMaxMs'],
     },
     run: async (config) => {
       const log = logger('gateway');

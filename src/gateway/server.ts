@@ -13,6 +13,7 @@ import type { Readiness } from '../metrics-server.js';
 import { registry } from '../metrics.js';
 import { projectRoot } from '../paths.js';
 import { BarHistory } from '../stores/history.js';
+import { TradeHistory } from '../stores/trade-history.js';
 import { Fanout } from './fanout/fanout.js';
 import { GatewayFeed } from './fanout/feed.js';
 import { SeriesBook } from './fanout/series-book.js';
@@ -37,6 +38,7 @@ export class Gateway {
   private listenSocket: us_listen_socket | undefined;
   private readonly feed: GatewayFeed;
   private readonly history: BarHistory;
+  private readonly trades: TradeHistory;
   private readonly gate: RequestGate;
   private readonly sessions: WsSessions;
   private readonly rest: RestApi;
@@ -65,7 +67,8 @@ export class Gateway {
     this.history = new BarHistory(config);
     this.gate = new RequestGate(config, log);
     this.sessions = new WsSessions({ config, log, gate: this.gate, subs, series, fanout });
-    this.rest = new RestApi({ config, log, gate: this.gate, series, history: this.history });
+    this.trades = new TradeHistory(config);
+    this.rest = new RestApi({ config, log, gate: this.gate, series, history: this.history, trades: this.trades });
   }
 
   get url(): string {
@@ -137,6 +140,7 @@ export class Gateway {
     // 1001 "going away": clients reconnect elsewhere; nothing keeps the event loop alive after this.
     this.sessions.closeAll(1001, 'server shutting down');
     await this.history.close();
+    await this.trades.close();
     this.log.info('gateway stopped');
   }
 }

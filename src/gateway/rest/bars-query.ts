@@ -8,10 +8,10 @@ import type { HistoryQuery } from '../../stores/history.js';
 export const MAX_LIMIT = 5000;
 const DEFAULT_LIMIT = 500;
 /** Far enough for any real bucket, small enough to stay an exact integer of µs. */
-const MAX_TIME = 7_258_118_400_000_000; // 2200-01-01
+export const MAX_TIME = 7_258_118_400_000_000; // 2200-01-01
 
 /** A time parameter: µs since the epoch as an integer, or an ISO-8601 instant, from 1970 to 2200. */
-function parseTime(name: string, raw: string): number {
+export function parseTime(name: string, raw: string): number {
   const us = /^-?\d+$/.test(raw) ? Number(raw) : parseIsoMicros(raw);
   if (us === undefined)
     throw new BadRequestError(`${name} must be µs since the epoch or an ISO-8601 instant such as 2024-01-02T03:04:05Z (got ${describe(raw)})`);
@@ -31,6 +31,15 @@ function decodeCursor(raw: string): number {
   return Number(m[1]);
 }
 
+/** The page size: `limit`, 1 to MAX_LIMIT, or the default. */
+export function parseLimit(params: URLSearchParams): number {
+  if (!params.has('limit')) return DEFAULT_LIMIT;
+  const raw = params.get('limit')!;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT} (got '${raw}')`);
+  return limit;
+}
+
 /** `query` is the raw query string (without '?'). */
 /** `symbol`: the path parameter, already percent-decoded. */
 export function parseBarsQuery(symbol: string, query: string, intervals: ReadonlySet<string>): HistoryQuery {
@@ -47,12 +56,7 @@ export function parseBarsQuery(symbol: string, query: string, intervals: Readonl
   const from = params.has('from') ? parseTime('from', params.get('from')!) : 0;
   const to = params.has('to') ? parseTime('to', params.get('to')!) : MAX_TIME;
   if (from >= to) throw new BadRequestError('from must be before to');
-  let limit = DEFAULT_LIMIT;
-  if (params.has('limit')) {
-    const raw = params.get('limit')!;
-    limit = Number(raw);
-    if (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_LIMIT) throw new BadRequestError(`limit must be an integer from 1 to ${MAX_LIMIT} (got '${raw}')`);
-  }
+  const limit = parseLimit(params);
   const after = params.has('cursor') ? decodeCursor(params.get('cursor')!) : undefined;
   return { symbol: sym, interval, from, to, after, limit };
 }

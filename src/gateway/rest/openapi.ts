@@ -115,6 +115,28 @@ export function openApiDocument(intervals: string[]): Record<string, unknown> {
           },
         },
       },
+      '/api/v1/trades/{symbol}': {
+        get: {
+          summary:
+            'Archived trades of one symbol (the tick archive, written by the archive command), ascending by event time, venue and trade id, cursor-paginated',
+          security: SECURITY,
+          parameters: [
+            { name: 'symbol', in: 'path', required: true, schema: symbol },
+            { name: 'from', in: 'query', description: 'inclusive lower bound on the event time', schema: time },
+            { name: 'to', in: 'query', description: 'exclusive upper bound on the event time', schema: time },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 500 } },
+            { name: 'cursor', in: 'query', description: '`next` of the previous page', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': json(ref('TradesPage'), 'a page of archived trades'),
+            '400': error('an invalid or unknown parameter (TE_BAD_REQUEST)'),
+            '401': AUTH_RESPONSES['401'],
+            '403': NOT_ENTITLED,
+            '429': AUTH_RESPONSES['429'],
+            '503': error('the tick archive (QuestDB) did not answer, or has no table yet (TE_STORE_UNAVAILABLE)'),
+          },
+        },
+      },
       '/api/v1/quote/{symbol}': {
         get: {
           summary: 'The latest trade and, per interval, the current bar of one symbol, from the gateway memory',
@@ -201,6 +223,34 @@ export function openApiDocument(intervals: string[]): Record<string, unknown> {
             next: { type: ['string', 'null'] },
           },
           required: ['symbol', 'interval', 'bars', 'next'],
+          additionalProperties: false,
+        },
+        TradesPage: {
+          type: 'object',
+          properties: {
+            symbol: { type: 'string' },
+            trades: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  venue: { type: 'string' },
+                  symbol: { type: 'string' },
+                  eventTime: { type: 'integer', description: 'µs since the epoch' },
+                  price: { type: 'number' },
+                  size: { type: 'number' },
+                  side: { type: 'string', enum: ['BUY', 'SELL', 'UNKNOWN'] },
+                  tradeId: { type: 'string' },
+                  ingestTime: { type: 'integer', description: 'µs since the epoch' },
+                  venueSymbol: { type: ['string', 'null'] },
+                },
+                required: ['venue', 'symbol', 'eventTime', 'price', 'size', 'side', 'tradeId', 'ingestTime', 'venueSymbol'],
+                additionalProperties: false,
+              },
+            },
+            next: { type: ['string', 'null'] },
+          },
+          required: ['symbol', 'trades', 'next'],
           additionalProperties: false,
         },
         Quote: {

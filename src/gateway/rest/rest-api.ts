@@ -1,4 +1,5 @@
 // The REST API: /api/v1/instruments, /api/v1/bars/:symbol (history from a store, cursor pagination),
+// /api/v1/trades/:symbol (the tick archive, cursor pagination),
 // /api/v1/quote/:symbol and POST /api/v1/quotes (from the live series). Every route is guarded, authenticated and
 // answered once, as JSON, with CORS headers.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
@@ -8,6 +9,7 @@ import { validateSymbol } from '../../contracts/symbol-pattern.js';
 import { BadRequestError, UnknownSymbolError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { BarHistory } from '../../stores/history.js';
+import type { TradeHistory } from '../../stores/trade-history.js';
 import { parseUntrustedJson } from '../../untrusted-json.js';
 import type { Principal } from '../auth/auth.js';
 import { seriesKey, type SeriesBook } from '../fanout/series-book.js';
@@ -15,6 +17,7 @@ import { json, readBody, readRequest, writeReply, type Reply, type RequestInfo }
 import { entitle, type RequestGate } from '../http/request-gate.js';
 import { serializeBarsPage, serializeQuote, serializeQuotes, type Quote } from '../ws/protocol.js';
 import { encodeCursor, parseBarsQuery } from './bars-query.js';
+import { encodeTradeCursor, parseTradesQuery } from './trades-query.js';
 
 const MAX_QUOTES = 1000;
 const MAX_BODY = 256 * 1024;
@@ -25,6 +28,7 @@ export interface RestApiDeps {
   gate: RequestGate;
   series: SeriesBook;
   history: BarHistory;
+  trades: TradeHistory;
 }
 
 export class RestApi {
@@ -43,6 +47,10 @@ export class RestApi {
       .get(
         '/api/v1/bars/:symbol',
         this.route(1, (r, p) => this.bars(r, p)),
+      )
+      .get(
+        '/api/v1/trades/:symbol',
+        this.route(1, (r, p) => this.trades(r, p)),
       )
       .get(
         '/api/v1/quote/:symbol',
@@ -91,6 +99,16 @@ export class RestApi {
       type: 'application/json',
       body: serializeBarsPage({ symbol: q.symbol, interval: q.interval, bars, next: next === undefined ? null : encodeCursor(next) }),
     };
+  }
+
+  private async trades(r: RequestInfo, p: Principal): Promise<Reply> {
+    const q = parseTradesQuery(r.params[0]!, r.query);
+    entitle(p, [q.symbol]);
+    const { trades, next } = await this.d.trades.trades(q).catch((err: unknown) => {
+      this.d.log.error({ err }, 'tick archive query failed');
+      throw err;
+    });
+    return json(200, { symbol: q.symbol, trades, next: next === undefined ? null : encodeTradeCursor(next) });
   }
 
   private quoteOf(symbol: string): Quote {

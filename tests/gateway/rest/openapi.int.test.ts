@@ -37,7 +37,7 @@ interface Quote {
   bars: Record<string, Bar | null>;
 }
 
-const DATA_ROUTES = ['/api/v1/bars/{symbol}', '/api/v1/instruments', '/api/v1/quote/{symbol}', '/api/v1/quotes'];
+const DATA_ROUTES = ['/api/v1/bars/{symbol}', '/api/v1/trades/{symbol}', '/api/v1/instruments', '/api/v1/quote/{symbol}', '/api/v1/quotes'];
 
 async function startGateway(t: Test, config: Config): Promise<string> {
   const gw = new Gateway(config, createKafka(config, 'test'), logger('test'));

@@ -1,0 +1,86 @@
+// Pages of the tick archive (stores/questdb/tick-archive.ts) for REST /api/v1/trades, over QuestDB's PostgreSQL wire,
+// in the archive's order: event time, then venue, then trade id (the dedup identity, so every page boundary is exact).
+import pg from 'pg';
+import type { Config } from '../config.js';
+import type { Side, Tick } from '../contracts/tick.js';
+import { StoreUnavailableError } from '../errors.js';
+import { microsToIso } from '../time.js';
+
+/** Where the previous page ended: the last trade's identity. */
+export interface TradeCursor {
+  eventTime: number;
+  venue: string;
+  tradeId: string;
+}
+
+export interface TradesQuery {
+  symbol: string;
+  /** Inclusive lower bound on event time, µs. */
+  from: number;
+  /** Exclusive upper bound on event time, µs. */
+  to: number;
+  /** Only trades after this one. */
+  after: TradeCursor | undefined;
+  limit: number;
+}
+
+/** An archived trade: the tick contract without the feed's sequence. */
+export type ArchivedTrade = Omit<Tick, 'sequence'>;
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+
+export function tradeHistorySql(table: string): string {
+  return `SELECT venue, trade_id, cast(ts AS long) AS ts_us, price, size, side, cast(ingest_time AS long) AS ingest_us, venue_symbol
+    FROM ${table} WHERE symbol = $1 AND ts >= $2 AND ts < $3
+      AND (ts > $4 OR (ts = $4 AND (venue > $5 OR (venue = $5 AND trade_id > $6))))
+    ORDER BY ts, venue, trade_id LIMIT $7`;
+}
+
+export class TradeHistory {
+  private readonly pool: pg.Pool;
+  private readonly sql: string;
+
+  constructor(config: Config) {
+    this.pool = new pg.Pool({ connectionString: config.questdbPgUrl, max: 4, idleTimeoutMillis: Math.max(1, config.pgIdleCloseMs) });
+    this.pool.on('error', () => undefined); // an idle connection dropping is reported on the next query
+    this.sql = tradeHistorySql(config.ticksTable);
+  }
+
+  /** Up to `limit` trades in archive order, and the cursor when more may follow. */
+  async trades(q: TradesQuery): Promise<{ trades: ArchivedTrade[]; next: TradeCursor | undefined }> {
+    // Before the range: every trade of the range is "after" it.
+    const after = q.after ?? { eventTime: q.from - 1, venue: '', tradeId: '' };
+    let rows: Record<string, unknown>[];
+    try {
+      const res = await this.pool.query(this.sql, [
+        q.symbol,
+        microsToIso(q.from),
+        microsToIso(q.to),
+        microsToIso(Math.max(after.eventTime, q.from - 1)),
+        after.venue,
+        after.tradeId,
+        q.limit,
+      ]);
+      rows = res.rows as Record<string, unknown>[];
+    } catch (err) {
+      throw new StoreUnavailableError('questdb', err);
+    }
+    const trades = rows.map((r): ArchivedTrade => ({
+      venue: String(r.venue),
+      symbol: q.symbol,
+      eventTime: num(r.ts_us),
+      price: num(r.price),
+      size: num(r.size),
+      side: String(r.side) as Side,
+      tradeId: String(r.trade_id),
+      ingestTime: num(r.ingest_us),
+      venueSymbol: r.venue_symbol === null || r.venue_symbol === undefined ? null : String(r.venue_symbol),
+    }));
+    const last = trades[trades.length - 1];
+    return { trades, next: trades.length === q.limit && last ? { eventTime: last.eventTime, venue: last.venue, tradeId: last.tradeId } : undefined };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
