@@ -2,8 +2,10 @@
 // engine itself: configuration keys and values by src/config.ts's own validation, ports by what each command listens
 // on, probe paths by what the servers answer (the bare metrics server asked in process, the gateway's route table),
 // the image's steps by the test command's own scripts. Every check is also shown to fail on a copy broken on purpose.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { parse } from 'yaml';
 import { healthUrl } from '../../src/cli/health-url.js';
@@ -263,6 +265,14 @@ t.test('compose: each check fails on a broken copy', async (t) => {
     ),
     /compose ingest: the image's health check asks http:\/\/127\.0\.0\.1:9465\/health, but ingest listens on no port/,
   );
+});
+
+t.test("compose: Prometheus's own checker accepts the scrape file it mounts (promtool check config, with its rules)", async (t) => {
+  // Debian's promtool, as in tests/deploy/prometheus.test.ts (scripts/test.sh installs it); TE_PROMTOOL overrides.
+  const { stdout } = await promisify(execFile)(process.env.TE_PROMTOOL ?? '/usr/bin/promtool', ['check', 'config', 'prometheus.compose.yml'], {
+    cwd: join(root, 'deploy/prometheus'),
+  });
+  t.match(stdout, /SUCCESS: 1 rule files found[\s\S]*SUCCESS: prometheus\.compose\.yml is valid/);
 });
 
 t.test('compose: the Prometheus scrape file and the Grafana data source it mounts are the ones checked', async (t) => {
