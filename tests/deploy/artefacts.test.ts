@@ -3,7 +3,7 @@
 // on, probe paths by what the servers answer (the bare metrics server asked in process, the gateway's route table),
 // the image's steps by the test command's own scripts. Every check is also shown to fail on a copy broken on purpose.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -121,6 +121,7 @@ t.test('Dockerfile: each check fails on a broken copy', async (t) => {
       broken((d) => d, { dockerignore: docker.dockerignore + '\nsrc/gateway/*\n' }),
       /COPY src\/gateway\/public\/: excluded .* 'src\/gateway\/\*'/,
     ],
+    ['a trailing comment in .dockerignore', broken((d) => d, { dockerignore: 'dist   # built\n' }), /'dist   # built' — a comment after a pattern/],
     ['a runtime read not copied', broken((d) => d.replace('COPY bench/scenarios/ bench/scenarios/', '')), /does not copy bench\/scenarios/],
     ['--from an unknown stage', broken((d) => d.replace('--from=deps', '--from=dep')), /COPY --from=dep: no earlier stage/],
     ['build without ensure-deps.sh', broken((d) => d.replace('bash scripts/ensure-deps.sh', 'npm ci && npx tsc')), /no stage runs scripts\/ensure-deps\.sh/],
@@ -159,7 +160,11 @@ const entrypoint = execForm(
     .steps.filter((s) => s.op === 'ENTRYPOINT')
     .at(-1)!.args,
 )!;
-const composeInputs = async (c: Obj = compose, healthCheck = healthUrl): Promise<ComposeInputs> => ({
+const dashboardsDir = join(root, 'deploy/grafana/dashboards');
+const dashboards = readdirSync(dashboardsDir)
+  .filter((f) => f.endsWith('.json'))
+  .map((file) => ({ file, json: JSON.parse(readFileSync(join(dashboardsDir, file), 'utf8')) as unknown }));
+const composeInputs = async (c: Obj = compose, healthCheck = healthUrl, boards = dashboards): Promise<ComposeInputs> => ({
   root,
   compose: c,
   imageEnv: env,
@@ -167,6 +172,7 @@ const composeInputs = async (c: Obj = compose, healthCheck = healthUrl): Promise
   alertJobs,
   entrypoint,
   healthCheck,
+  dashboards: boards,
 });
 
 t.test('compose: keys and values the engine accepts, ports it listens on, services that exist, files that exist', async (t) => {
@@ -247,6 +253,25 @@ t.test('compose: each check fails on a broken copy', async (t) => {
     /prometheus job aggregator: target aggregate:9464, but aggregate listens on 9400/,
   );
   t.match(await broken((c) => (svc(c, 'prometheus').ports = ['9091:9091'])), /compose prometheus: publishes 9091/);
+  const panel = (datasource: unknown) => ({ panels: [{ targets: [{ expr: 'up', datasource }] }], templating: { list: [{ type: 'datasource', name: 'ds' }] } });
+  const boards = async (...json: unknown[]) =>
+    composeProblems(
+      await composeInputs(
+        compose,
+        healthUrl,
+        json.map((j, i) => ({ file: `d${i}.json`, json: j })),
+      ),
+    ).join('\n');
+  t.equal(
+    await boards(panel({ type: 'prometheus', uid: 'prometheus' }), panel('Prometheus'), panel({ uid: '${ds}' }), panel('$ds')),
+    '',
+    'by uid, name or variable',
+  );
+  t.match(await boards(panel({ type: 'prometheus', uid: '${DS_PROMETHEUS}' })), /grafana dashboard d0\.json: data source .*DS_PROMETHEUS.* is not provisioned/);
+  t.match(
+    await boards(panel({ type: 'prometheus', uid: 'prom' })),
+    /grafana dashboard d0\.json: data source \{"type":"prometheus","uid":"prom"\} is not provisioned/,
+  );
   const offBy =
     (shift: number, path = '/health') =>
     (cmdline: readonly string[], e: NodeJS.ProcessEnv) => {

@@ -160,6 +160,8 @@ export function dockerfileProblems(d: DockerInputs): string[] {
   if (!runtime) return ['Dockerfile: no stage'];
   const stageNames = d.stages.map((s) => s.name);
   const patterns = ignorePatterns(d.dockerignore);
+  for (const { pattern } of patterns)
+    if (/\s#/.test(pattern)) problems.push(`.dockerignore: '${pattern}' — a comment after a pattern is part of the pattern there`);
 
   // Files copied from the build context exist and are not ignored; --from names an earlier stage.
   for (const [i, stage] of d.stages.entries()) {
@@ -302,6 +304,19 @@ export interface ComposeInputs {
   /** The image's ENTRYPOINT, and what its HEALTHCHECK asks for a command line and environment (src/cli/health-url.ts). */
   entrypoint: string[];
   healthCheck: (cmdline: readonly string[], env: NodeJS.ProcessEnv) => string | undefined;
+  /** The dashboards of deploy/grafana/dashboards (JSON), which must name a provisioned data source. */
+  dashboards: { file: string; json: unknown }[];
+}
+
+/** Every `datasource` reference in a dashboard (panels, targets, variables, annotations), as found. */
+function datasourceRefs(v: unknown, out: unknown[] = []): unknown[] {
+  if (Array.isArray(v)) for (const x of v) datasourceRefs(x, out);
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'datasource') out.push(x);
+      else datasourceRefs(x, out);
+    }
+  return out;
 }
 
 export function composeProblems(c: ComposeInputs): string[] {
@@ -441,6 +456,27 @@ export function composeProblems(c: ComposeInputs): string[] {
       if (!paths.length) problems.push(`compose ${gname}: no dashboard provider provisioned`);
       for (const p of paths)
         if (!mounts.some(([, target]) => target === p)) problems.push(`compose ${gname}: dashboards provider reads ${p}, where nothing is mounted`);
+      // A dashboard names a provisioned data source by uid (or name), or a datasource variable of its own; an
+      // exported dashboard's ${DS_…} inputs are not resolved by provisioning.
+      const uids = new Set(sources.map((d) => str(d.uid)));
+      const dsNames = new Set(sources.map((d) => str(d.name)));
+      for (const { file, json } of c.dashboards) {
+        const vars = new Set(
+          arr(obj(obj(json).templating).list)
+            .map(obj)
+            .filter((v) => v.type === 'datasource')
+            .map((v) => String(v.name)),
+        );
+        const variable = (ref: string | undefined) => ref !== undefined && vars.has(ref.replace(/^\$\{?(\w+)\}?$/, '$1'));
+        for (const ref of datasourceRefs(json)) {
+          if (ref === null || ref === undefined) continue;
+          const ok =
+            typeof ref === 'string'
+              ? dsNames.has(ref) || variable(ref)
+              : ['-- Grafana --', 'grafana', 'datasource'].includes(String(obj(ref).type)) || uids.has(str(obj(ref).uid)) || variable(str(obj(ref).uid));
+          if (!ok) problems.push(`grafana dashboard ${file}: data source ${JSON.stringify(ref)} is not provisioned`);
+        }
+      }
     }
   }
   // A published or probed engine path is one its server answers (compose probes through the image's health check).
