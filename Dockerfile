@@ -16,7 +16,9 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # native/ has no addon yet (native/README.md: the C++ N-API hot path is planned; the engine runs on its TypeScript
 # path), so nothing native is built here. When it lands, it is built in this stage with node-gyp (python3, make and
-# g++ installed here, never a prebuilt binary downloaded) and its .node file copied into the runtime stage.
+# g++ installed here, never a prebuilt binary downloaded) and its .node file copied into the runtime stage;
+# tests/deploy/artefacts.test.ts fails while native/binding.gyp exists and this file does not do both, or while a
+# stage that installs lacks a file npm's lifecycle scripts or ensure-deps.sh name.
 COPY package.json package-lock.json tsconfig.json ./
 COPY patches/ patches/
 COPY scripts/ensure-deps.sh scripts/

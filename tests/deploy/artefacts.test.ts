@@ -3,7 +3,7 @@
 // on, probe paths by what the servers answer (the bare metrics server asked in process, the gateway's route table),
 // the image's steps by the test command's own scripts. Every check is also shown to fail on a copy broken on purpose.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -51,7 +51,7 @@ const routes = (file: string) => new Set([...read(file).matchAll(/\.get\(\s*'(\/
 // ---------- the inputs ----------
 
 const stages = parseDockerfile(read('Dockerfile'));
-const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string> };
+const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; scripts: Record<string, string> };
 const docker: DockerInputs = {
   root,
   stages,
@@ -60,6 +60,9 @@ const docker: DockerInputs = {
   ensureDepsNpmCi: /^\s*npm ci[^\n]*/m.exec(read('scripts/ensure-deps.sh'))![0].trim(),
   outDir: (JSON.parse(read('tsconfig.json')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir,
   // What src/ reads from the project root, less what only a workstation uses.
+  lifecycleScripts: ['preinstall', 'install', 'postinstall', 'prepare'].map((k) => pkg.scripts[k] ?? '').join('\n'),
+  ensureDeps: read('scripts/ensure-deps.sh'),
+  nativeAddon: existsSync(join(root, 'native/binding.gyp')),
   runtimeReads: runtimeReadsOfSrc(root, {
     'deploy/local/stack.sh': 'tick-engine up/down: the local stack, not in a container',
     'bench/results': 'tick-engine load writes its reports there (--out elsewhere in a container)',
@@ -122,6 +125,18 @@ t.test('Dockerfile: each check fails on a broken copy', async (t) => {
       /COPY src\/gateway\/public\/: excluded .* 'src\/gateway\/\*'/,
     ],
     ['a trailing comment in .dockerignore', broken((d) => d, { dockerignore: 'dist   # built\n' }), /'dist   # built' — a comment after a pattern/],
+    [
+      'a lifecycle script not copied',
+      broken((d) => d, { lifecycleScripts: 'patch-package && bash scripts/build-native.sh' }),
+      /stage build installs, .* use scripts\/build-native\.sh, which it does not copy[\s\S]*stage deps installs, .* use scripts\/build-native\.sh/,
+    ],
+    [
+      'ensure-deps.sh naming a file not copied',
+      broken((d) => d, { ensureDeps: 'bash scripts/build-native.sh\nfind native/src' }),
+      /stage build installs, .* use native\/src, which it does not copy/,
+    ],
+    ['patches not copied', broken((d) => d.replace(/^COPY patches\/ patches\/$/m, '')), /stage build installs, .* use patches, which it does not copy/],
+    ['a native addon not built', broken((d) => d, { nativeAddon: true }), /native\/binding\.gyp is an addon to build/],
     ['a runtime read not copied', broken((d) => d.replace('COPY bench/scenarios/ bench/scenarios/', '')), /does not copy bench\/scenarios/],
     ['--from an unknown stage', broken((d) => d.replace('--from=deps', '--from=dep')), /COPY --from=dep: no earlier stage/],
     ['build without ensure-deps.sh', broken((d) => d.replace('bash scripts/ensure-deps.sh', 'npm ci && npx tsc')), /no stage runs scripts\/ensure-deps\.sh/],

@@ -146,6 +146,19 @@ export interface DockerInputs {
   outDir: string;
   /** Folders and files the engine reads relative to the project root at run time (src/, join(projectRoot(), '…')). */
   runtimeReads: string[];
+  /** package.json's install lifecycle scripts (preinstall, install, postinstall, prepare): npm ci runs them. */
+  lifecycleScripts: string;
+  /** scripts/ensure-deps.sh itself. */
+  ensureDeps: string;
+  /** Whether native/ holds an addon to build (native/binding.gyp). */
+  nativeAddon: boolean;
+}
+
+/** Repository paths a shell script names (scripts/…, native/…, patches/…), and patches/ for patch-package. */
+function pathsNamed(script: string): string[] {
+  const paths = [...script.matchAll(/(?:^|[\s"'=(])((?:scripts|native|patches)\/[\w./-]*)/g)].map((m) => m[1]!.replace(/\/$/, ''));
+  if (/\bpatch-package\b/.test(script)) paths.push('patches');
+  return [...new Set(paths)];
 }
 
 /** The runtime stage's ENV: the environment every container of the image starts with. */
@@ -195,6 +208,36 @@ export function dockerfileProblems(d: DockerInputs): string[] {
     const missing = [...ciFlags].filter((f) => !flags.has(f));
     if (extra.length || missing.length)
       problems.push(`Dockerfile: '${prodInstall.cmd}' differs from ensure-deps.sh's '${d.ensureDepsNpmCi}' by more than --omit=dev`);
+  }
+  // The stages that install run the lifecycle scripts and ensure-deps.sh: what those name must be copied in first.
+  for (const stage of d.stages) {
+    const runsCi = stage.steps.some((x) => x.op === 'RUN' && /\bnpm ci\b/.test(x.args));
+    const runsEnsure = stage.steps.some((x) => x.op === 'RUN' && /scripts\/ensure-deps\.sh/.test(x.args));
+    if (!runsCi && !runsEnsure) continue;
+    const copiedHere = stage.steps
+      .filter((x) => x.op === 'COPY' && !x.args.includes('--from='))
+      .flatMap((x) =>
+        x.args
+          .split(' ')
+          .filter((w) => !w.startsWith('--'))
+          .slice(0, -1),
+      )
+      .map((p) => p.replace(/\/$/, ''));
+    const needed = [...pathsNamed(d.lifecycleScripts), ...(runsEnsure ? pathsNamed(d.ensureDeps) : [])];
+    for (const need of new Set(needed))
+      if (!copiedHere.some((c) => need === c || need.startsWith(`${c}/`)))
+        problems.push(`Dockerfile: stage ${stage.name} installs, and npm's lifecycle scripts or ensure-deps.sh use ${need}, which it does not copy`);
+  }
+  // A native addon to build: a C++ toolchain where it is built, and the built .node in the runtime stage.
+  if (d.nativeAddon) {
+    const toolchain = d.stages.some((st) =>
+      st.steps.some((x) => x.op === 'RUN' && /apt-get install/.test(x.args) && /\bg\+\+/.test(x.args) && /\bmake\b/.test(x.args) && /\bpython3\b/.test(x.args)),
+    );
+    const copiesAddon = runtime.steps.some((x) => x.op === 'COPY' && x.args.includes('--from=') && /native\/build/.test(x.args));
+    if (!toolchain || !copiesAddon)
+      problems.push(
+        'Dockerfile: native/binding.gyp is an addon to build: install g++, make and python3 where npm ci builds it, and copy native/build/Release/*.node into the runtime stage',
+      );
   }
   const fromBuild = runtime.steps
     .filter((s) => s.op === 'COPY' && s.args.includes('--from='))
