@@ -24,6 +24,7 @@ export const CONFIG_GROUPS = {
   gateway: 'gateway',
   auth: 'gateway auth',
   push: 'push ingestion endpoint',
+  export: 'export (tick-engine export)',
 } as const;
 export type ConfigGroup = keyof typeof CONFIG_GROUPS;
 
@@ -772,6 +773,32 @@ export const CONFIG_SPEC = {
     kind: 'optional',
     default: '',
     doc: "symbols whose pushed quotes also become ticks (for bars where there are no trades): rules 'pattern,pattern=side;...' with side bid, ask or mid, first match wins; each quote is a tick of size 1 at that price, trade id QB:, QA: or QM: and the quote id; empty = none",
+  },
+  exportStore: {
+    env: 'TE_EXPORT_STORE',
+    group: 'export',
+    kind: 'string',
+    default: 'postgres',
+    choices: ['postgres', 'timescaledb', 'questdb'],
+    doc: 'export: the store bars are read from (its URL is TE_PG_URL, TE_TSDB_URL or TE_QUESTDB_PG_URL, its table TE_BARS_TABLE)',
+  },
+  exportPageRows: {
+    env: 'TE_EXPORT_PAGE_ROWS',
+    group: 'export',
+    kind: 'int',
+    default: '10000',
+    min: 1,
+    max: 1_000_000,
+    doc: 'export: bars per query to the store (one page is read, written, then the next: an export of any size holds one page)',
+  },
+  exportRowGroupRows: {
+    env: 'TE_EXPORT_ROW_GROUP_ROWS',
+    group: 'export',
+    kind: 'int',
+    default: '100000',
+    min: 1,
+    max: 10_000_000,
+    doc: 'export --format parquet: bars per Parquet row group (held in memory until written: about 150 bytes each)',
   },
 } as const satisfies Record<string, KeySpec>;
 
