@@ -4,7 +4,8 @@
 // field with what was written and with the store's own query. Also: symbol patterns, intervals and the time range
 // select exactly the bars an independent filter selects, in the documented order; a pattern matching nothing gives a
 // header-only CSV, an empty JSON lines file and a valid empty Parquet file; standard output works for CSV and JSONL;
-// bad flags exit 2 naming the flag; SIGTERM stops the export and leaves neither the file nor its .partial behind.
+// bad flags exit 2 naming the flag; SIGTERM stops the export and leaves neither the file nor its .partial behind, and
+// a reader closing standard output stops it quietly (exit 141).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -349,7 +350,7 @@ t.test('bad flags exit 2 naming the flag, before anything is written', async (t)
   t.notOk(existsSync(out) || existsSync(`${out}.partial`), 'nothing written');
 });
 
-t.test('SIGTERM stops the export: neither the file nor its .partial is left', async (t) => {
+t.test('SIGTERM stops the export: neither the file nor its .partial is left; a closed stdout stops it quietly', async (t) => {
   // One bar per query: the export takes long enough to be stopped in the middle.
   const env = testEnv({ TE_SINKS: 'postgres', TE_EXPORT_STORE: 'postgres', TE_PG_IDLE_CLOSE_MS: '0', TE_EXPORT_PAGE_ROWS: '1' });
   await load(t, testConfig(env), 'postgres');
@@ -368,4 +369,10 @@ t.test('SIGTERM stops the export: neither the file nor its .partial is left', as
   t.match(p.output(), new RegExp(`export: stopped by SIGTERM after \\d+ of ${ALL.length} bars; .*stopped\\.parquet\\.partial removed`));
   t.notOk(existsSync(out), 'no file');
   t.notOk(existsSync(`${out}.partial`), 'no partial file');
+
+  // Standard output closed by its reader (`| head`): a quiet stop with SIGPIPE's exit code, no stack trace.
+  const piped = runCli(['export', '--symbols', '*'], cliEnv(env));
+  piped.child.stdout!.once('data', () => piped.child.stdout!.destroy());
+  t.equal(await piped.exited, 141, 'stdout closed: exit 141');
+  t.notMatch(piped.output(), /EPIPE|Error/, 'no error printed');
 });

@@ -22,6 +22,7 @@ async function openBarWriter(format: ExportFormat, path: string | undefined, row
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const SIGPIPE_EXIT = 141;
 
 /** Output order: by interval width (then name), then symbol, then bucket (the pages' own order). */
 function bySeries(a: BarSeries, b: BarSeries): number {
@@ -102,6 +103,8 @@ export async function runExport(config: Config, options: ReadonlyMap<string, str
   } catch (err) {
     await writer?.abort().catch(() => undefined);
     if (partial !== undefined && existsSync(partial)) removePartial();
+    // The reader of standard output went away (`| head`): stop quietly, as a tool killed by SIGPIPE does.
+    if (partial === undefined && (err as NodeJS.ErrnoException).code === 'EPIPE') return SIGPIPE_EXIT;
     throw err;
   } finally {
     process.off('SIGINT', onSignal);
