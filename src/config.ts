@@ -798,7 +798,7 @@ export const CONFIG_SPEC = {
     default: '100000',
     min: 1,
     max: 10_000_000,
-    doc: 'export --format parquet: bars per Parquet row group (held in memory until written: about 150 bytes each)',
+    doc: 'export --format parquet: bars per Parquet row group (held in memory until written: a few hundred bytes each)',
   },
 } as const satisfies Record<string, KeySpec>;
 
