@@ -789,7 +789,7 @@ export const CONFIG_SPEC = {
     default: '10000',
     min: 1,
     max: 1_000_000,
-    doc: 'export: bars per query to the store (one page is read, written, then the next: an export of any size holds one page)',
+    doc: 'export: bars per query to the store (the next page is read while one is written: an export of any size holds at most two pages)',
   },
   exportRowGroupRows: {
     env: 'TE_EXPORT_ROW_GROUP_ROWS',

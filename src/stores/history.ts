@@ -1,6 +1,6 @@
 // Bar history for REST and export: one query shape over PostgreSQL/TimescaleDB or QuestDB (both speak the pg wire);
 // each store's SQL lives beside its writer (postgres/, questdb/). An export pages through it series by series, so any
-// range is read holding one page.
+// range is read holding at most two pages.
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { ConfigError, StoreUnavailableError } from '../errors.js';
@@ -128,17 +128,25 @@ export class BarHistory {
   }
 
   /**
-   * The bars of each series in turn (in the order given), bucket by bucket over [from, to), `pageRows` per query: a
-   * page is yielded before the next is asked for, so the caller holds one page whatever the range.
+   * The bars of each series in turn (in the order given), bucket by bucket over [from, to), `pageRows` per query. The
+   * next page of a series is asked for while the caller writes the one yielded, so the caller holds at most two
+   * pages whatever the range.
    */
   async *pages(series: readonly Pick<BarSeries, 'symbol' | 'interval'>[], range: { from: number; to: number; pageRows: number }): AsyncGenerator<Bar[]> {
     for (const s of series) {
-      let after: number | undefined;
-      do {
-        const page = await this.bars({ symbol: s.symbol, interval: s.interval, from: range.from, to: range.to, after, limit: range.pageRows });
+      const ask = (after: number | undefined) => {
+        const page = this.bars({ symbol: s.symbol, interval: s.interval, from: range.from, to: range.to, after, limit: range.pageRows });
+        // A caller that stops early leaves the page asked for ahead unread: its failure must not go unhandled.
+        page.catch(() => undefined);
+        return page;
+      };
+      let pending = ask(undefined);
+      for (;;) {
+        const page = await pending;
+        if (page.next !== undefined) pending = ask(page.next);
         if (page.bars.length > 0) yield page.bars;
-        after = page.next;
-      } while (after !== undefined);
+        if (page.next === undefined) break;
+      }
     }
   }
 

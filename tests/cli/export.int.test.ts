@@ -161,7 +161,7 @@ function csvBars(text: string): { header: string[]; bars: Bar[] } {
 
 function jsonlBars(text: string): Bar[] {
   if (text === '') return [];
-  t.ok(text.endsWith('\n'), 'JSON lines end with a newline');
+  if (!text.endsWith('\n')) throw new Error('JSON lines do not end with a newline');
   return text
     .slice(0, -1)
     .split('\n')
