@@ -25,6 +25,7 @@ export const CONFIG_GROUPS = {
   auth: 'gateway auth',
   push: 'push ingestion endpoint',
   archive: 'tick archive (archive command): every valid tick in QuestDB',
+  export: 'export (tick-engine export)',
 } as const;
 export type ConfigGroup = keyof typeof CONFIG_GROUPS;
 
@@ -790,6 +791,32 @@ export const CONFIG_SPEC = {
     kind: 'optional',
     default: '',
     doc: "symbols whose pushed quotes also become ticks (for bars where there are no trades): rules 'pattern,pattern=side;...' with side bid, ask or mid, first match wins; each quote is a tick of size 1 at that price, trade id QB:, QA: or QM: and the quote id; empty = none",
+  },
+  exportStore: {
+    env: 'TE_EXPORT_STORE',
+    group: 'export',
+    kind: 'string',
+    default: 'postgres',
+    choices: ['postgres', 'timescaledb', 'questdb'],
+    doc: 'export: the store bars are read from (its URL is TE_PG_URL, TE_TSDB_URL or TE_QUESTDB_PG_URL, its table TE_BARS_TABLE)',
+  },
+  exportPageRows: {
+    env: 'TE_EXPORT_PAGE_ROWS',
+    group: 'export',
+    kind: 'int',
+    default: '10000',
+    min: 1,
+    max: 1_000_000,
+    doc: 'export: bars per query to the store (the next page is read while one is written: an export of any size holds at most two pages)',
+  },
+  exportRowGroupRows: {
+    env: 'TE_EXPORT_ROW_GROUP_ROWS',
+    group: 'export',
+    kind: 'int',
+    default: '100000',
+    min: 1,
+    max: 10_000_000,
+    doc: 'export --format parquet: bars per Parquet row group (held in memory until written: a few hundred bytes each)',
   },
 } as const satisfies Record<string, KeySpec>;
 

@@ -28,6 +28,13 @@ interface Command {
   options?: CommandOptions;
   /** Short names of configuration flags (`--symbols` for `--feed-symbols`). */
   aliases?: FlagAliases;
+  /**
+   * Exit code of a ConfigError (a bad flag, option or key), which is reported before the command does anything:
+   * 2 for commands that treat it as a bad command line, as an unknown flag is; 1 otherwise (the default).
+   */
+  configErrorExit?: number;
+  /** 2: the command's standard output is data (an export), so its log lines go to standard error. */
+  logFd?: 1 | 2;
   /** `flags`: the configuration flags given, by env name (the demo passes them on to its child processes); `positionals`: the other arguments. */
   run(config: Config, options: Map<string, string | boolean>, args: { flags: Readonly<Record<string, string>>; positionals: string[] }): Promise<number>;
 }
@@ -332,6 +339,30 @@ const COMMANDS: Record<string, Command> = {
     options: LOAD_OPTIONS,
     run: async (config, options, { positionals }) => (await import('./load.js')).runLoad(config, options, positionals, logger('load')),
   },
+  export: {
+    summary:
+      'export bars of symbols matching patterns, of some intervals and a time range, from a store (TE_EXPORT_STORE) to CSV, JSON lines or Parquet, with progress on standard error',
+    usage:
+      "export --symbols 'BTC-*,ETH-USD' [--interval 1m,1h] [--from ISO|µs] [--to ISO|µs] [--store postgres|timescaledb|questdb] [--format csv|jsonl|parquet] [--out FILE|-]",
+    // Of the stores' keys, those that find and read the chosen store (not the sinks').
+    reads: { groups: ['log', 'export'], keys: ['barsTable', 'pgUrl', 'tsdbUrl', 'questdbPgUrl', 'pgIdleCloseMs', 'storeTimeoutMs'] },
+    aliases: { store: 'TE_EXPORT_STORE' },
+    configErrorExit: 2,
+    logFd: 2,
+    options: {
+      what: ['string', "what to export: 'bars' (the default and, until ticks are archived, the only choice)"],
+      symbols: ['string', "symbols or patterns, comma-separated: '*' any run of characters, '?' one ('BTC-*,ETH-USD'; '*' for all); required"],
+      interval: ['string', 'interval names, comma-separated (1m,1h); default: every interval the store holds'],
+      from: ['string', 'first bucket start to export (inclusive): an ISO-8601 instant or µs since the epoch; default: the earliest'],
+      to: ['string', 'bucket starts before this (exclusive): an ISO-8601 instant or µs since the epoch; default: the latest'],
+      format: ['string', "csv, jsonl or parquet; default: from the --out file's extension (.csv, .jsonl, .ndjson, .parquet), csv on standard output"],
+      out: [
+        'string',
+        "the file to write (written as FILE.partial, renamed once complete; removed on a stop or a failure), or '-' for standard output (csv and jsonl only; the default)",
+      ],
+    },
+    run: async (config, options) => (await import('./export/run-export.js')).runExport(config, options, logger('export')),
+  },
   config: {
     summary: 'print the configuration keys, their env names, flags and defaults (Markdown)',
     usage: 'config',
@@ -376,9 +407,15 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const config = loadConfig({ flags: parsed.flags, env: name === 'demo' ? { TE_IDLE_CLOSE_MS: '1000', ...process.env } : process.env });
-  rootLogger(config.logLevel);
-  return cmd.run(config, parsed.options, { flags: parsed.flags, positionals: parsed.positionals });
+  try {
+    const config = loadConfig({ flags: parsed.flags, env: name === 'demo' ? { TE_IDLE_CLOSE_MS: '1000', ...process.env } : process.env });
+    rootLogger(config.logLevel, { fd: cmd.logFd ?? 1 });
+    return await cmd.run(config, parsed.options, { flags: parsed.flags, positionals: parsed.positionals });
+  } catch (err) {
+    if (!(err instanceof ConfigError) || cmd.configErrorExit === undefined) throw err;
+    process.stderr.write(`tick-engine ${name}: ${err.code}: ${err.message}\nRun 'tick-engine ${name} --help'.\n`);
+    return cmd.configErrorExit;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -116,6 +116,9 @@ t.test('each command, run for real, reads only keys its --help lists', async (t)
     }),
   );
 
+  // An export reads the bars the aggregator above wrote to PostgreSQL (TE_EXPORT_STORE's default).
+  await check(t, 'export', await traced(['export', '--symbols', '*', '--out', join(dir, 'bars.parquet')], env));
+
   // A load run starts a gateway of its own (its keys are that process's) and feeds it: its own reads are the feed's.
   await check(t, 'load', await traced(['load', 'smoke', '--param', 'hold=1s', '--quiet', '--out', join(dir, 'load')], env));
 
@@ -148,6 +151,6 @@ t.test('every key is listed by some command, and every command lists --log-level
     [],
     'demo (the whole engine) lists every key',
   );
-  for (const c of ['up', 'down', 'status', 'ingest', 'aggregate', 'gateway', 'replay', 'config', 'venue-standin', 'load'])
+  for (const c of ['up', 'down', 'status', 'ingest', 'aggregate', 'gateway', 'replay', 'config', 'venue-standin', 'load', 'export'])
     t.ok((await helpKeys(c)).has('TE_LOG_LEVEL'), c);
 });
