@@ -345,12 +345,12 @@ const COMMANDS: Record<string, Command> = {
     usage:
       "export --symbols 'BTC-*,ETH-USD' [--interval 1m,1h] [--from ISO|µs] [--to ISO|µs] [--store postgres|timescaledb|questdb] [--format csv|jsonl|parquet] [--out FILE|-]",
     // Of the stores' keys, those that find and read the chosen store (not the sinks').
-    reads: { groups: ['log', 'export'], keys: ['barsTable', 'pgUrl', 'tsdbUrl', 'questdbPgUrl', 'pgIdleCloseMs', 'storeTimeoutMs'] },
+    reads: { groups: ['log', 'export'], keys: ['barsTable', 'ticksTable', 'pgUrl', 'tsdbUrl', 'questdbPgUrl', 'pgIdleCloseMs', 'storeTimeoutMs'] },
     aliases: { store: 'TE_EXPORT_STORE' },
     configErrorExit: 2,
     logFd: 2,
     options: {
-      what: ['string', "what to export: 'bars' (the default and, until ticks are archived, the only choice)"],
+      what: ['string', "what to export: 'bars' (the default, from TE_EXPORT_STORE) or 'ticks' (the tick archive in QuestDB, TE_TICKS_TABLE; no --interval)"],
       symbols: ['string', "symbols or patterns, comma-separated: '*' any run of characters, '?' one ('BTC-*,ETH-USD'; '*' for all); required"],
       interval: ['string', 'interval names, comma-separated (1m,1h); default: every interval the store holds'],
       from: ['string', 'first bucket start to export (inclusive): an ISO-8601 instant or µs since the epoch; default: the earliest'],

@@ -70,7 +70,7 @@ export interface HistoryOptions {
 }
 
 /** PostgreSQL's undefined_table, or QuestDB's message for the same. */
-function isMissingTable(err: unknown): boolean {
+export function isMissingTable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return e.code === '42P01' || /table does not exist/i.test(e.message ?? '');
 }

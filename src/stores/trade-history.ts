@@ -3,7 +3,8 @@
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Side, Tick } from '../contracts/tick.js';
-import { StoreUnavailableError } from '../errors.js';
+import { ConfigError, StoreUnavailableError } from '../errors.js';
+import { isMissingTable } from './history.js';
 import { microsToIso } from '../time.js';
 
 /** Where the previous page ended: the last trade's identity. */
@@ -39,11 +40,44 @@ export function tradeHistorySql(table: string): string {
 export class TradeHistory {
   private readonly pool: pg.Pool;
   private readonly sql: string;
+  private readonly table: string;
 
-  constructor(config: Config) {
-    this.pool = new pg.Pool({ connectionString: config.questdbPgUrl, max: 4, idleTimeoutMillis: Math.max(1, config.pgIdleCloseMs) });
+  constructor(config: Config, opts: { queryTimeoutMs?: number } = {}) {
+    this.table = config.ticksTable;
+    this.pool = new pg.Pool({
+      connectionString: config.questdbPgUrl,
+      max: 4,
+      idleTimeoutMillis: Math.max(1, config.pgIdleCloseMs),
+      query_timeout: opts.queryTimeoutMs,
+    });
     this.pool.on('error', () => undefined); // an idle connection dropping is reported on the next query
     this.sql = tradeHistorySql(config.ticksTable);
+  }
+
+  /** The symbols with archived trades in [from, to), by name, with their counts. A missing table names TE_TICKS_TABLE. */
+  async symbols(from: number, to: number): Promise<{ symbol: string; trades: number }[]> {
+    try {
+      const { rows } = await this.pool.query<{ symbol: string; n: unknown }>(
+        `SELECT symbol, count() AS n FROM ${this.table} WHERE ts >= $1 AND ts < $2 GROUP BY symbol ORDER BY symbol`,
+        [microsToIso(from), microsToIso(to)],
+      );
+      return rows.map((r) => ({ symbol: r.symbol, trades: num(r.n) }));
+    } catch (err) {
+      if (isMissingTable(err)) throw new ConfigError('TE_TICKS_TABLE', `QuestDB has no tick archive table '${this.table}' (tick-engine archive writes it)`);
+      throw new StoreUnavailableError('questdb', err);
+    }
+  }
+
+  /** The trades of each symbol in turn over [from, to), `pageRows` per query, in archive order. */
+  async *pages(symbols: readonly string[], range: { from: number; to: number; pageRows: number }): AsyncGenerator<ArchivedTrade[]> {
+    for (const symbol of symbols) {
+      let after: TradeCursor | undefined;
+      do {
+        const page = await this.trades({ symbol, from: range.from, to: range.to, after, limit: range.pageRows });
+        if (page.trades.length) yield page.trades;
+        after = page.next;
+      } while (after);
+    }
   }
 
   /** Up to `limit` trades in archive order, and the cursor when more may follow. */

@@ -50,7 +50,8 @@ t.test('each bad value names its flag', async (t) => {
     [{ symbols: '*', out: '' }, '--out'],
     [{ symbols: '*', out: 'a.parquet.gz' }, '--format'],
     [{ symbols: '*', format: 'parquet', out: '-' }, '--out'],
-    [{ symbols: '*', what: 'ticks' }, '--what'],
+    [{ symbols: '*', what: 'ticks', interval: '1m' }, '--interval'],
+    [{ symbols: '*', what: 'quotes' }, '--what'],
   ];
   for (const [o, flag] of cases) {
     let err: unknown;

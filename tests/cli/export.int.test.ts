@@ -5,7 +5,8 @@
 // select exactly the bars an independent filter selects, in the documented order; a pattern matching nothing gives a
 // header-only CSV, an empty JSON lines file and a valid empty Parquet file; standard output works for CSV and JSONL;
 // bad flags exit 2 naming the flag; SIGTERM stops the export and leaves neither the file nor its .partial behind, and
-// a reader closing standard output stops it quietly (exit 141).
+// a reader closing standard output stops it quietly (exit 141). Archived ticks (--what ticks), written with the tick
+// archive's own writer into QuestDB, are exported and read back the same way.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import { BAR_FIELDS, type Bar } from '../../src/contracts/bar.js';
 import { logger } from '../../src/log.js';
 import { createSinks } from '../../src/stores/create-sinks.js';
 import { questdbExec } from '../../src/stores/questdb/questdb-sink.js';
+import { TickArchive } from '../../src/stores/questdb/tick-archive.js';
+import type { ArchivedTrade } from '../../src/stores/trade-history.js';
 import { cliEnv, runCli } from '../helpers/cli.js';
 import { testConfig, testEnv } from '../helpers/env.js';
 import { diffBars } from '../helpers/oracle.js';
@@ -322,6 +325,102 @@ for (const store of ['postgres', 'timescaledb', 'questdb'] as const) {
   });
 }
 
+const TICK_COLUMNS = ['venue', 'symbol', 'tradeId', 'eventTime', 'price', 'size', 'side', 'ingestTime', 'venueSymbol'] as const;
+
+/** Trades of every symbol over two hours, some sharing a microsecond (ordered by venue, then trade id), some with the venue's own symbol. */
+function sampleTicks(): ArchivedTrade[] {
+  const out: ArchivedTrade[] = [];
+  SYMBOLS.forEach((symbol, si) => {
+    for (let i = 0; i < 150; i++) {
+      const eventTime = t0 + Math.floor(i / 3) * 47 * S + si * 13; // three trades per microsecond
+      out.push({
+        venue: i % 2 ? 'BINANCE' : 'COINBASE',
+        symbol,
+        tradeId: String(1000 + ((i * 7) % 150)),
+        eventTime,
+        price: 100 / 3 + i * 0.1 + 0.2,
+        size: i % 5 === 0 ? 1e-8 : 0.1 + 0.2,
+        side: i % 3 === 0 ? 'SELL' : i % 3 === 1 ? 'BUY' : 'UNKNOWN',
+        ingestTime: eventTime + 1234,
+        venueSymbol: i % 4 === 0 ? `${symbol.replace(/\W/g, '')}T` : null,
+      });
+    }
+  });
+  return out;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function tickRow(r: Record<string, unknown>): ArchivedTrade {
+  const n = (v: unknown) => (typeof v === 'bigint' ? Number(v) : Number(v));
+  return {
+    venue: String(r.venue),
+    symbol: String(r.symbol),
+    tradeId: String(r.tradeId),
+    eventTime: n(r.eventTime),
+    price: n(r.price),
+    size: n(r.size),
+    side: String(r.side) as ArchivedTrade['side'],
+    ingestTime: n(r.ingestTime),
+    venueSymbol: r.venueSymbol === null || r.venueSymbol === undefined || r.venueSymbol === '' ? null : String(r.venueSymbol),
+  };
+}
+
+t.test('export archived ticks (--what ticks) from the tick archive in QuestDB, in every format', async (t) => {
+  const env = testEnv({ TE_EXPORT_PAGE_ROWS: '29', TE_EXPORT_ROW_GROUP_ROWS: '50' });
+  const config = testConfig(env);
+  const ticks = sampleTicks();
+  const archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable });
+  await archive.init();
+  await archive.write(ticks);
+  await archive.close();
+  t.teardown(() => questdbExec(config.questdbHttp, `DROP TABLE IF EXISTS ${config.ticksTable}`));
+  await waitFor(
+    () => questDbCount(config.questdbHttp, config.ticksTable),
+    (n) => n === ticks.length,
+    30_000,
+  );
+  const from = t0 + 600 * S;
+  const to = t0 + 3000 * S;
+  const patterns = ['BTC-*', 'A?"B'].map(globRegExp); // a comma separates patterns: '?' stands for the one in A,"B
+  const want = ticks
+    .filter((x) => patterns.some((r) => r.test(x.symbol)) && x.eventTime >= from && x.eventTime < to)
+    .sort((a, b) => cmp(a.symbol, b.symbol) || a.eventTime - b.eventTime || cmp(a.venue, b.venue) || cmp(a.tradeId, b.tradeId));
+  t.ok(want.length > 100, `${want.length} trades selected`);
+  for (const format of ['csv', 'jsonl', 'parquet'] as const) {
+    const out = join(dir, `ticks.${format}`);
+    const r = await run(['--what', 'ticks', '--symbols', 'BTC-*,A?"B', '--from', String(from), '--to', new Date(to / 1000).toISOString(), '--out', out], env);
+    t.equal(r.code, 0, `${format}: exit 0`);
+    t.match(r.out, new RegExp(`exported ${want.length} ticks of 3 symbols`), `${format}: the summary counts every trade`);
+    let got: ArchivedTrade[];
+    if (format === 'csv') {
+      const [header, ...rows] = parseCsv(readFileSync(out, 'utf8'));
+      t.same(header, TICK_COLUMNS, 'csv: the header names every field');
+      got = rows.map((row) => tickRow(Object.fromEntries(header!.map((h, i) => [h, row[i]]))));
+    } else if (format === 'jsonl') {
+      got = readFileSync(out, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => tickRow(JSON.parse(l) as Record<string, unknown>));
+    } else {
+      const file = await asyncBufferFromFile(out);
+      const metadata = await parquetMetadataAsync(file);
+      const rows = await parquetReadObjects({ file, metadata, parsers: { timestampFromMicroseconds: (us: bigint) => us } });
+      t.same(
+        metadata.schema.slice(1).map((e) => [e.name, e.type, e.repetition_type]),
+        TICK_COLUMNS.map((c) => [
+          c,
+          ['eventTime', 'ingestTime'].includes(c) ? 'INT64' : ['price', 'size'].includes(c) ? 'DOUBLE' : 'BYTE_ARRAY',
+          c === 'venueSymbol' ? 'OPTIONAL' : 'REQUIRED',
+        ]),
+        'parquet: a typed column per field',
+      );
+      got = rows.map((r) => tickRow(r));
+    }
+    t.same(got, want, `${format}: every selected trade, every field exact, in archive order`);
+  }
+});
+
 t.test('bad flags exit 2 naming the flag, before anything is written', async (t) => {
   const env = testEnv({ TE_EXPORT_STORE: 'postgres' });
   const out = join(dir, 'bad.csv');
@@ -337,8 +436,12 @@ t.test('bad flags exit 2 naming the flag, before anything is written', async (t)
     [['--symbols', '*', '--format', 'xml'], /--format: must be one of csv, jsonl, parquet/],
     [['--symbols', '*', '--out', join(dir, 'bars.txt')], /--format: is required: the name .*bars\.txt does not say/],
     [['--symbols', '*', '--format', 'parquet'], /--out: Parquet is written to a file/],
-    [['--symbols', '*', '--what', 'ticks'], /--what: ticks are not archived/],
-    [['--symbols', '*', '--what', 'quotes'], /--what: must be one of bars/],
+    [['--symbols', '*', '--what', 'ticks', '--interval', '1m'], /--interval: applies to bars only/],
+    [
+      ['--symbols', '*', '--what', 'ticks', '--out', out, '--ticks-table', 'no_such_ticks_here'],
+      /TE_TICKS_TABLE: QuestDB has no tick archive table 'no_such_ticks_here'/,
+    ],
+    [['--symbols', '*', '--what', 'quotes'], /--what: must be one of bars, ticks/],
     [['--symbols', '*', '--out', out, '--bars-table', 'no_such_table_here'], /TE_BARS_TABLE: postgres has no table 'no_such_table_here'/],
     [['--symbols', '*', '--sort', 'desc'], /Unknown option '--sort'/],
   ];

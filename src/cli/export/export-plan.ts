@@ -5,8 +5,8 @@ import { parseInterval } from '../../contracts/interval.js';
 import { compileSymbolPatterns, validatePattern } from '../../contracts/symbol-pattern.js';
 import { parseIsoMicros } from '../../time.js';
 
-/** What an export can read. Archived ticks (issue 16, the QuestDB tick archive) become a second choice here. */
-export const EXPORT_WHAT = ['bars'] as const;
+/** What an export can read: bars from any store, or archived ticks (the tick archive in QuestDB). */
+export const EXPORT_WHAT = ['bars', 'ticks'] as const;
 export const EXPORT_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
@@ -20,7 +20,7 @@ export interface ExportPlan {
   matches: (symbol: string) => boolean;
   /** Interval names to export; undefined = every interval the store holds. */
   intervals: string[] | undefined;
-  /** Bucket starts in [from, to), µs. */
+  /** Bucket starts (bars) or event times (ticks) in [from, to), µs. */
   from: number;
   to: number;
   format: ExportFormat;
@@ -47,7 +47,6 @@ function list(flag: string, raw: string): string[] {
 export function exportPlan(options: ReadonlyMap<string, string | boolean>): ExportPlan {
   const opt = (name: string) => options.get(name) as string | undefined;
   const what = opt('what') ?? 'bars';
-  if (what === 'ticks') throw new ConfigError('--what', "ticks are not archived in any store yet (the tick archive is to come): only 'bars' can be exported");
   if (!(EXPORT_WHAT as readonly string[]).includes(what)) throw new ConfigError('--what', `must be one of ${EXPORT_WHAT.join(', ')} (got '${what}')`);
 
   const rawSymbols = opt('symbols');
@@ -63,6 +62,7 @@ export function exportPlan(options: ReadonlyMap<string, string | boolean>): Expo
 
   let intervals: string[] | undefined;
   const rawIntervals = opt('interval');
+  if (rawIntervals !== undefined && what === 'ticks') throw new ConfigError('--interval', 'applies to bars only (--what ticks exports trades)');
   if (rawIntervals !== undefined) {
     intervals = list('--interval', rawIntervals);
     for (const name of intervals) {
@@ -96,5 +96,5 @@ export function exportPlan(options: ReadonlyMap<string, string | boolean>): Expo
   }
   if (format === 'parquet' && out === '-') throw new ConfigError('--out', 'Parquet is written to a file: give --out FILE.parquet');
 
-  return { what: 'bars', patterns, matches: compileSymbolPatterns(patterns), intervals, from, to, format, out };
+  return { what: what as ExportPlan['what'], patterns, matches: compileSymbolPatterns(patterns), intervals, from, to, format, out };
 }

@@ -1,61 +1,26 @@
-// Bars as CSV (RFC 4180, a header of the contract's field names) or JSON lines (the shape replay and the gateway
-// write), to a file or standard output. Times are µs since the epoch, numbers in their shortest exact form.
+// Rows as CSV (RFC 4180, a header of the table's field names) or JSON lines (for bars, the shape replay and the gateway
+// write), to a file or standard output.
 import { createWriteStream } from 'node:fs';
-import fastJson from 'fast-json-stringify';
-import { BAR_FIELDS, type Bar } from '../../contracts/bar.js';
-import { BAR_JSON_SCHEMA } from '../../gateway/ws/protocol.js';
-import type { BarWriter } from './bar-writer.js';
+import type { RowTable, RowWriter } from './row-writer.js';
 
-const serializeBar = fastJson(BAR_JSON_SCHEMA) as (b: Bar) => string;
-
-export const BAR_CSV_HEADER = BAR_FIELDS.join(',');
-
-/** A field quoted when it holds a comma, quote or line break (RFC 4180); symbols may hold any of the first two. */
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** One CSV row; `complete` unknown (null) is an empty field. */
-export function barToCsv(b: Bar): string {
-  return [
-    csvField(b.symbol),
-    csvField(b.interval),
-    b.bucketStart,
-    b.open,
-    b.high,
-    b.low,
-    b.close,
-    b.volume,
-    b.quoteVolume,
-    b.vwap,
-    b.tradeCount,
-    b.buyVolume,
-    b.firstEventTime,
-    b.lastEventTime,
-    b.revision,
-    b.final,
-    b.complete ?? '',
-  ].join(',');
-}
-
-export class TextBarWriter implements BarWriter {
+export class TextRowWriter<T> implements RowWriter<T> {
   private failure: Error | undefined;
 
   private constructor(
     private readonly out: NodeJS.WritableStream,
-    private readonly row: (b: Bar) => string,
+    private readonly row: (r: T) => string,
     private readonly ownsStream: boolean,
   ) {
     // A closed pipe (`| head`) or a full disk fails the next write, not the process.
     out.on('error', (err: Error) => (this.failure ??= err));
   }
 
-  static async open(format: 'csv' | 'jsonl', path: string | undefined): Promise<TextBarWriter> {
+  static async open<T>(format: 'csv' | 'jsonl', path: string | undefined, table: RowTable<T>): Promise<TextRowWriter<T>> {
     const out = path === undefined ? process.stdout : createWriteStream(path);
     if (path !== undefined)
       await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).once('open', () => resolve()).once('error', reject));
-    const w = new TextBarWriter(out, format === 'csv' ? barToCsv : serializeBar, path !== undefined);
-    if (format === 'csv') await w.put(BAR_CSV_HEADER + '\n');
+    const w = new TextRowWriter<T>(out, format === 'csv' ? table.csvRow : table.jsonRow, path !== undefined);
+    if (format === 'csv') await w.put(table.fields.join(',') + '\n');
     return w;
   }
 
@@ -75,9 +40,9 @@ export class TextBarWriter implements BarWriter {
     });
   }
 
-  write(bars: readonly Bar[]): Promise<void> {
+  write(rows: readonly T[]): Promise<void> {
     let text = '';
-    for (const b of bars) text += this.row(b) + '\n';
+    for (const r of rows) text += this.row(r) + '\n';
     return this.put(text);
   }
 
