@@ -31,6 +31,7 @@ import { detachValues, packBatch, type PackedBatch } from '../stream/packed-batc
 import { partitionLeaders, PartitionFollower, type Broker, type Fetched, type ValueRun } from '../stream/fetch/index.js';
 import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { ensureTopics } from '../stream/topics.js';
+import { policyFromConfig } from '../stores/maintenance.js';
 import type { BarSink } from '../stores/sink.js';
 import { AggregatorOutput } from './aggregator-output.js';
 import { DependencyHealth } from './dependency-health.js';
@@ -150,6 +151,8 @@ export class Aggregator {
   private idleDueAt = 0;
   private offsetsQuery: ReturnType<Admin['fetchTopicOffsets']> | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
+  /** TE_MAINTAIN_EVERY_S: the storage policies, on a schedule. */
+  private maintainTimer: NodeJS.Timeout | undefined;
   private liveSending = false;
   private liveFailing = false;
   private started = false;
@@ -272,6 +275,7 @@ export class Aggregator {
       this.liveTimer = setInterval(() => void this.onLiveTick(), config.liveUpdateMs);
       this.liveTimer.unref();
     }
+    if (config.maintainEveryS > 0) this.scheduleMaintain(60_000);
     this.started = true;
     deps.log.info(
       { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.output.sinks.map((s) => s.name) },
@@ -793,10 +797,28 @@ export class Aggregator {
     return true;
   }
 
+  /** The storage policies on every store that has them, one run at a time; a failed run is reported and tried again next time. */
+  private scheduleMaintain(delayMs: number): void {
+    this.maintainTimer = setTimeout(() => {
+      void (async () => {
+        const policy = policyFromConfig(this.config);
+        for (const sink of this.output.sinks) {
+          if (this.stopping) return;
+          await sink
+            .maintain?.(policy)
+            .catch((err: unknown) => this.deps.log.warn({ err, sink: sink.name }, 'storage policies failed; next run in TE_MAINTAIN_EVERY_S'));
+        }
+        if (!this.stopping) this.scheduleMaintain(this.config.maintainEveryS * 1000);
+      })();
+    }, delayMs);
+    this.maintainTimer.unref();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.newEpoch();
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.maintainTimer) clearTimeout(this.maintainTimer);
     if (this.liveTimer) clearInterval(this.liveTimer);
     await this.consumer.disconnect();
     await this.pool.destroy();

@@ -6,11 +6,21 @@ import { PostgresSink } from './postgres/postgres-sink.js';
 import { QuestDbSink } from './questdb/questdb-sink.js';
 import type { BarSink } from './sink.js';
 
-export function createSinks(config: Config, log: Logger): BarSink[] {
+/** `timeoutMs` replaces TE_STORE_TIMEOUT_MS (migrate and maintain wait much longer than a write). */
+export function createSinks(config: Config, log: Logger, opts: { timeoutMs?: number } = {}): BarSink[] {
+  const timeoutMs = opts.timeoutMs ?? config.storeTimeoutMs;
   return config.sinks.map((name) => {
     switch (name) {
       case 'postgres':
-        return new PostgresSink({ name, url: config.pgUrl, table: config.barsTable, log, idleCloseMs: config.pgIdleCloseMs, timeoutMs: config.storeTimeoutMs });
+        return new PostgresSink({
+          name,
+          url: config.pgUrl,
+          table: config.barsTable,
+          log,
+          idleCloseMs: config.pgIdleCloseMs,
+          timeoutMs,
+          partitionsAhead: config.partitionsAhead,
+        });
       case 'timescaledb':
         return new PostgresSink({
           name,
@@ -18,10 +28,10 @@ export function createSinks(config: Config, log: Logger): BarSink[] {
           table: config.barsTable,
           log,
           idleCloseMs: config.pgIdleCloseMs,
-          timeoutMs: config.storeTimeoutMs,
+          timeoutMs,
         });
       case 'questdb':
-        return new QuestDbSink({ httpUrl: config.questdbHttp, table: config.barsTable, log, timeoutMs: config.storeTimeoutMs });
+        return new QuestDbSink({ httpUrl: config.questdbHttp, table: config.barsTable, log, timeoutMs });
       default:
         throw new ConfigError('TE_SINKS', `unknown sink ${name}`);
     }
