@@ -16,6 +16,11 @@ export function partitionDdl(table: string, day: string): { name: string; sql: s
   return { name, sql: `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} FOR VALUES FROM ('${day}') TO ('${next}')` };
 }
 
+/** Where the statements go: the sink's connection, with its session settings. */
+export interface PgQueryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
 /** A chunk (TimescaleDB) or partition (PostgreSQL) and the bucket range it holds, µs. */
 interface Segment {
   name: string;
@@ -28,10 +33,10 @@ interface Segment {
 const toUs = (col: string) => `(extract(epoch from ${col}) * 1000000)::bigint`;
 const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
 
-async function segments(pool: pg.Pool, table: string, mode: PgMode): Promise<Segment[]> {
+async function segments(db: PgQueryable, table: string, mode: PgMode): Promise<Segment[]> {
   if (mode === 'hypertable') {
     // Status bit 8: partially compressed (rows written into the chunk after it was compressed).
-    const { rows } = await pool.query<{ name: string; start_us: string; end_us: string; compressed: boolean }>(
+    const { rows } = await db.query<{ name: string; start_us: string; end_us: string; compressed: boolean }>(
       `SELECT format('%I.%I', c.chunk_schema, c.chunk_name) AS name, ${toUs('c.range_start')} AS start_us, ${toUs('c.range_end')} AS end_us,
           c.is_compressed AND (ch.status & 8) = 0 AS compressed
         FROM timescaledb_information.chunks c JOIN _timescaledb_catalog.chunk ch ON ch.schema_name = c.chunk_schema AND ch.table_name = c.chunk_name
@@ -40,7 +45,7 @@ async function segments(pool: pg.Pool, table: string, mode: PgMode): Promise<Seg
     );
     return rows.map((r) => ({ name: r.name, startUs: Number(r.start_us), endUs: Number(r.end_us), compressed: r.compressed }));
   }
-  const { rows } = await pool.query<{ name: string; start_us: string; end_us: string }>(
+  const { rows } = await db.query<{ name: string; start_us: string; end_us: string }>(
     `SELECT name, ${toUs('b[1]::timestamptz')} AS start_us, ${toUs('b[2]::timestamptz')} AS end_us FROM (
         SELECT c.relname AS name, regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)') AS b
         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1)) p
@@ -51,8 +56,8 @@ async function segments(pool: pg.Pool, table: string, mode: PgMode): Promise<Seg
 }
 
 /** Whether a real TimescaleDB server runs background jobs (the PGlite endpoint runs none): then policies are its jobs. */
-export async function timescaleJobsRun(pool: pg.Pool): Promise<boolean> {
-  const { rows } = await pool.query<{ jobs: boolean }>(
+export async function timescaleJobsRun(db: PgQueryable): Promise<boolean> {
+  const { rows } = await db.query<{ jobs: boolean }>(
     `SELECT coalesce(current_setting('timescaledb.max_background_workers', true), '0')::int > 0
         AND EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'TimescaleDB Background Worker Launcher') AS jobs`,
   );
@@ -67,20 +72,20 @@ export interface PgMaintainOptions {
   log: Logger;
 }
 
-export async function maintainPostgres(pool: pg.Pool, opts: PgMaintainOptions): Promise<MaintainReport> {
+export async function maintainPostgres(db: PgQueryable, opts: PgMaintainOptions): Promise<MaintainReport> {
   const { store, table, mode, policy } = opts;
   const nowUs = (policy.nowMs ?? Date.now()) * 1000;
-  const jobs = mode === 'hypertable' && (await timescaleJobsRun(pool));
+  const jobs = mode === 'hypertable' && (await timescaleJobsRun(db));
   const report = emptyReport(store, table, jobs ? 'jobs' : 'explicit');
 
-  if (mode === 'partitioned') await createAhead(pool, table, nowUs, policy.partitionsAhead, report);
-  if (jobs) await registerJobs(pool, table, policy, report);
+  if (mode === 'partitioned') await createAhead(db, table, nowUs, policy.partitionsAhead, report);
+  if (jobs) await registerJobs(db, table, policy, report);
 
-  let segs = await segments(pool, table, mode);
+  let segs = await segments(db, table, mode);
   const drop = async (seg: Segment) => {
     if (mode === 'hypertable')
-      await pool.query(`SELECT drop_chunks($1, older_than => $2::timestamptz, newer_than => $3::timestamptz)`, [table, iso(seg.endUs), iso(seg.startUs)]);
-    else await pool.query(`DROP TABLE IF EXISTS ${seg.name}`);
+      await db.query(`SELECT drop_chunks($1, older_than => $2::timestamptz, newer_than => $3::timestamptz)`, [table, iso(seg.endUs), iso(seg.startUs)]);
+    else await db.query(`DROP TABLE IF EXISTS ${seg.name}`);
     report.dropped.push(seg.name);
   };
 
@@ -93,15 +98,15 @@ export async function maintainPostgres(pool: pg.Pool, opts: PgMaintainOptions): 
   const expiring = expiringIntervals(policy, nowUs);
   for (const { interval, cutoffUs } of expiring) {
     if (!segs.some((s) => s.startUs < cutoffUs)) continue;
-    const bars = await pool.query(`DELETE FROM ${table} WHERE bar_interval = $1 AND bucket < $2`, [interval, iso(cutoffUs)]);
-    const signals = await pool.query(`DELETE FROM ${table}_signals WHERE bar_interval = $1 AND bar_time < $2`, [interval, iso(cutoffUs)]);
+    const bars = await db.query(`DELETE FROM ${table} WHERE bar_interval = $1 AND bucket < $2`, [interval, iso(cutoffUs)]);
+    const signals = await db.query(`DELETE FROM ${table}_signals WHERE bar_interval = $1 AND bar_time < $2`, [interval, iso(cutoffUs)]);
     if (bars.rowCount) report.deleted[interval] = bars.rowCount;
     if (signals.rowCount) report.deleted[`${interval} signals`] = signals.rowCount;
   }
   // A chunk or partition left empty by those deletes (every interval it held expired) goes too.
   const latestCutoff = Math.max(-Infinity, ...expiring.map((e) => e.cutoffUs));
   for (const seg of segs.filter((s) => s.endUs <= latestCutoff)) {
-    const { rows } = await pool.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${seg.name}) AS empty`);
+    const { rows } = await db.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${seg.name}) AS empty`);
     if (rows[0]!.empty) await drop(seg);
   }
   segs = segs.filter((s) => !report.dropped.includes(s.name));
@@ -110,7 +115,7 @@ export async function maintainPostgres(pool: pg.Pool, opts: PgMaintainOptions): 
   // compressed again.
   if (mode === 'hypertable' && !jobs && policy.compressAfterUs !== null) {
     for (const seg of segs.filter((s) => !s.compressed && s.endUs <= nowUs - policy.compressAfterUs!)) {
-      await pool.query('SELECT compress_chunk($1::regclass, if_not_compressed => true)', [seg.name]);
+      await db.query('SELECT compress_chunk($1::regclass, if_not_compressed => true)', [seg.name]);
       report.compressed.push(seg.name);
     }
   }
@@ -118,28 +123,28 @@ export async function maintainPostgres(pool: pg.Pool, opts: PgMaintainOptions): 
   return report;
 }
 
-async function createAhead(pool: pg.Pool, table: string, nowUs: number, ahead: number, report: MaintainReport): Promise<void> {
+async function createAhead(db: PgQueryable, table: string, nowUs: number, ahead: number, report: MaintainReport): Promise<void> {
   const today = Math.floor(nowUs / DAY_US) * DAY_US;
   for (let d = 0; d <= ahead; d++) {
     const { name, sql } = partitionDdl(table, microsToDay(today + d * DAY_US));
-    const { rows } = await pool.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [name]);
+    const { rows } = await db.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [name]);
     if (rows[0]!.found) continue;
-    await pool.query(sql);
+    await db.query(sql);
     report.created.push(name);
   }
 }
 
 /** A real TimescaleDB server: its compression and retention jobs, replaced so a changed policy takes effect. */
-async function registerJobs(pool: pg.Pool, table: string, policy: MaintainPolicy, report: MaintainReport): Promise<void> {
-  await pool.query('SELECT remove_compression_policy($1, if_exists => true)', [table]);
+async function registerJobs(db: PgQueryable, table: string, policy: MaintainPolicy, report: MaintainReport): Promise<void> {
+  await db.query('SELECT remove_compression_policy($1, if_exists => true)', [table]);
   if (policy.compressAfterUs !== null) {
-    await pool.query(`SELECT add_compression_policy($1, compress_after => make_interval(secs => $2))`, [table, policy.compressAfterUs / 1e6]);
+    await db.query(`SELECT add_compression_policy($1, compress_after => make_interval(secs => $2))`, [table, policy.compressAfterUs / 1e6]);
     report.settings.push(`compression policy: after ${policy.compressAfterUs / 1e6} s`);
   }
-  await pool.query('SELECT remove_retention_policy($1, if_exists => true)', [table]);
+  await db.query('SELECT remove_retention_policy($1, if_exists => true)', [table]);
   const longest = policy.retention.longest;
   if (longest !== null) {
-    await pool.query(`SELECT add_retention_policy($1, drop_after => make_interval(secs => $2))`, [table, longest / 1e6]);
+    await db.query(`SELECT add_retention_policy($1, drop_after => make_interval(secs => $2))`, [table, longest / 1e6]);
     report.settings.push(`retention policy: drop chunks after ${longest / 1e6} s`);
   }
 }

@@ -31,6 +31,8 @@ export interface PostgresSinkOptions {
   partitionsAhead?: number;
 }
 
+const UNLIMITED_DECOMPRESSION = 'SET timescaledb.max_tuples_decompressed_per_dml_transaction = 0';
+
 /** How many times TE_STORE_TIMEOUT_MS a PostgreSQL request may take before it is abandoned. */
 export const ABANDON_FACTOR = 3;
 
@@ -62,6 +64,8 @@ export class PostgresSink implements BarSink {
   mode: PgMode | undefined;
   private readonly partitions = new Set<string>();
   private readonly partitionsAhead: number;
+  /** Connections that carry the session settings (UNLIMITED_DECOMPRESSION). */
+  private readonly configured = new WeakSet<pg.PoolClient>();
 
   constructor(opts: PostgresSinkOptions) {
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.table)) throw new SinkError(opts.name, `table name '${opts.table}' must match [a-z_][a-z0-9_]*`);
@@ -83,6 +87,30 @@ export class PostgresSink implements BarSink {
     });
     // An idle connection that drops is evicted and reported; the next write opens a new one.
     this.pool.on('error', (err) => this.log.warn({ err, sink: this.name }, 'idle connection dropped'));
+  }
+
+  /**
+   * One statement on the pool's connection. TimescaleDB refuses a write that decompresses more than 100,000 rows of
+   * compressed chunks (its default guard): a late revision's upsert into a compressed chunk decompresses the batch (up
+   * to 1,000 rows) of each bar it touches, so a few hundred late bars exceed it, and retention deletes whole intervals
+   * from compressed chunks. Those must land: the sink's sessions have no limit (set once per connection, in the
+   * session: the local endpoint ignores startup options).
+   */
+  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    const client = await this.pool.connect();
+    try {
+      if (this.mode === 'hypertable' && !this.configured.has(client)) {
+        await client.query(UNLIMITED_DECOMPRESSION);
+        this.configured.add(client);
+      }
+      const result = await client.query<R>(sql, params);
+      client.release();
+      return result;
+    } catch (err) {
+      // As pool.query does: a connection that failed a statement is dropped, the next one is fresh.
+      client.release(err as Error);
+      throw err;
+    }
   }
 
   /** TimescaleDB when the extension is installed or can be; native partitions otherwise. */
@@ -122,7 +150,10 @@ export class PostgresSink implements BarSink {
   async maintain(policy: MaintainPolicy): Promise<MaintainReport> {
     if (this.mode === undefined) await this.init();
     try {
-      return await maintainPostgres(this.pool, { store: this.name, table: this.table, mode: this.mode!, policy, log: this.log });
+      return await maintainPostgres(
+        { query: (sql, params) => this.query(sql, params) },
+        { store: this.name, table: this.table, mode: this.mode!, policy, log: this.log },
+      );
     } catch (err) {
       throw new SinkError(this.name, `storage policies on ${this.table} failed: ${(err as Error).message}`, { cause: err });
     }
@@ -131,7 +162,7 @@ export class PostgresSink implements BarSink {
   private async ensurePartitions(days: Iterable<string>): Promise<void> {
     for (const day of days) {
       if (this.partitions.has(day)) continue;
-      await this.pool.query(partitionDdl(this.table, day).sql);
+      await this.query(partitionDdl(this.table, day).sql);
       this.partitions.add(day);
     }
   }
@@ -165,7 +196,7 @@ export class PostgresSink implements BarSink {
         ];
         for (let i = 0; i < 17; i++) cols[i]!.push(row[i]);
       }
-      await this.pool.query(UPSERT(this.table), cols);
+      await this.query(UPSERT(this.table), cols);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
     }
@@ -180,7 +211,7 @@ export class PostgresSink implements BarSink {
         const row = [x.symbol, x.interval, microsToIso(x.barTime), x.name, x.direction, JSON.stringify(x.values)];
         for (let i = 0; i < 6; i++) cols[i]!.push(row[i]);
       }
-      await this.pool.query(UPSERT_SIGNALS(signalsTable(this.table)), cols);
+      await this.query(UPSERT_SIGNALS(signalsTable(this.table)), cols);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${signals.length} signals failed: ${(err as Error).message}`, { cause: err });
     }
