@@ -290,6 +290,13 @@ export const CONFIG_SPEC = {
     default: '2d',
     doc: "TimescaleDB: compress a chunk once its whole range is older than this (duration: s, m, h, d, w), or 'off'; late revisions still land in compressed chunks",
   },
+  chunkInterval: {
+    env: 'TE_TSDB_CHUNK_INTERVAL',
+    group: 'stores',
+    kind: 'string',
+    default: '1d',
+    doc: 'TimescaleDB: the time range of each new chunk of the bars hypertable (duration: h, d, w); size it so one chunk of every interval together stays within a quarter of the server memory (docs/operations.md, Storage policies); existing chunks keep theirs',
+  },
   partitionsAhead: {
     env: 'TE_PARTITIONS_AHEAD',
     group: 'stores',
@@ -306,7 +313,7 @@ export const CONFIG_SPEC = {
     default: '0',
     min: 0,
     max: 604_800,
-    doc: "aggregator: run the storage policies ('tick-engine maintain') every this many seconds, the first time a minute after start; 0 = never (run maintain from cron or a Kubernetes CronJob instead)",
+    doc: "aggregator: run the storage policies ('tick-engine maintain') every this many seconds, the first time a minute after start (or after the period, if shorter); 0 = never (run maintain from cron or a Kubernetes CronJob instead)",
   },
   simSymbols: { env: 'TE_SIM_SYMBOLS', group: 'feed', kind: 'int', default: '50', min: 1, max: 100_000, doc: 'simulated symbols' },
   simRate: {
@@ -955,6 +962,12 @@ function crossCheck(c: Config): void {
     RetentionPolicy.parse(c.retention);
   } catch (err) {
     throw new ConfigError('TE_RETENTION', (err as Error).message);
+  }
+  try {
+    if (parseDuration(c.chunkInterval) < 3_600_000_000) throw new ConfigError('TE_TSDB_CHUNK_INTERVAL', `must be at least 1h (got '${c.chunkInterval}')`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError('TE_TSDB_CHUNK_INTERVAL', (err as Error).message);
   }
   if (c.compressAfter !== 'off') {
     try {

@@ -275,7 +275,8 @@ export class Aggregator {
       this.liveTimer = setInterval(() => void this.onLiveTick(), config.liveUpdateMs);
       this.liveTimer.unref();
     }
-    if (config.maintainEveryS > 0) this.scheduleMaintain(60_000);
+    // The first run a minute after start (or sooner, when the period is shorter): start-up's own work goes first.
+    if (config.maintainEveryS > 0) this.scheduleMaintain(Math.min(60, config.maintainEveryS) * 1000);
     this.started = true;
     deps.log.info(
       { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.output.sinks.map((s) => s.name) },

@@ -1,5 +1,6 @@
 // The store sinks named in the configuration (TE_SINKS).
 import { ConfigError } from '../errors.js';
+import { parseDuration } from '../contracts/retention.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { PostgresSink } from './postgres/postgres-sink.js';
@@ -29,6 +30,7 @@ export function createSinks(config: Config, log: Logger, opts: { timeoutMs?: num
           log,
           idleCloseMs: config.pgIdleCloseMs,
           timeoutMs,
+          chunkIntervalUs: parseDuration(config.chunkInterval),
         });
       case 'questdb':
         return new QuestDbSink({ httpUrl: config.questdbHttp, table: config.barsTable, log, timeoutMs });

@@ -9,6 +9,8 @@ export interface MaintainPolicy {
   intervals: readonly string[];
   /** TimescaleDB: compress chunks whose whole range is older than this (µs); null = never. */
   compressAfterUs: number | null;
+  /** TimescaleDB: the time range of new chunks (µs). */
+  chunkIntervalUs: number;
   /** PostgreSQL: daily partitions prepared ahead of today. */
   partitionsAhead: number;
   /** The clock (ms since epoch); tests set it, otherwise now. */
@@ -30,10 +32,12 @@ export interface MaintainReport {
   created: string[];
   /** Server-side jobs registered or settings applied (TimescaleDB policies, QuestDB TTL). */
   settings: string[];
+  /** How long the heavy steps took, ms ('delete 1s', 'compress', 'vacuum'). */
+  ms: Record<string, number>;
 }
 
 export function emptyReport(store: string, target: string, how: MaintainReport['how'] = 'explicit'): MaintainReport {
-  return { store, target, how, dropped: [], deleted: {}, compressed: [], created: [], settings: [] };
+  return { store, target, how, dropped: [], deleted: {}, compressed: [], created: [], settings: [], ms: {} };
 }
 
 /** The intervals whose rows expire, with their cutoffs (µs since epoch): bars with a bucket before it are expired. */
@@ -54,5 +58,6 @@ export function policyFromConfig(config: Config): MaintainPolicy {
     intervals: config.intervals.map((i) => i.name),
     compressAfterUs: config.compressAfter === 'off' ? null : parseDuration(config.compressAfter),
     partitionsAhead: config.partitionsAhead,
+    chunkIntervalUs: parseDuration(config.chunkInterval),
   };
 }

@@ -79,6 +79,8 @@ export async function maintainPostgres(db: PgQueryable, opts: PgMaintainOptions)
   const report = emptyReport(store, table, jobs ? 'jobs' : 'explicit');
 
   if (mode === 'partitioned') await createAhead(db, table, nowUs, policy.partitionsAhead, report);
+  if (mode === 'hypertable' && (await setChunkInterval(db, table, policy.chunkIntervalUs)))
+    report.settings.push(`chunk interval: ${policy.chunkIntervalUs / 1e6} s`);
   if (jobs) await registerJobs(db, table, policy, report);
 
   let segs = await segments(db, table, mode);
@@ -98,7 +100,9 @@ export async function maintainPostgres(db: PgQueryable, opts: PgMaintainOptions)
   const expiring = expiringIntervals(policy, nowUs);
   for (const { interval, cutoffUs } of expiring) {
     if (!segs.some((s) => s.startUs < cutoffUs)) continue;
+    const started = performance.now();
     const bars = await db.query(`DELETE FROM ${table} WHERE bar_interval = $1 AND bucket < $2`, [interval, iso(cutoffUs)]);
+    report.ms[`delete ${interval}`] = Math.round(performance.now() - started);
     const signals = await db.query(`DELETE FROM ${table}_signals WHERE bar_interval = $1 AND bar_time < $2`, [interval, iso(cutoffUs)]);
     if (bars.rowCount) report.deleted[interval] = bars.rowCount;
     if (signals.rowCount) report.deleted[`${interval} signals`] = signals.rowCount;
@@ -114,13 +118,35 @@ export async function maintainPostgres(db: PgQueryable, opts: PgMaintainOptions)
   // Compression last: nothing is compressed only to be dropped. Partially compressed chunks (late revisions) are
   // compressed again.
   if (mode === 'hypertable' && !jobs && policy.compressAfterUs !== null) {
+    const started = performance.now();
     for (const seg of segs.filter((s) => !s.compressed && s.endUs <= nowUs - policy.compressAfterUs!)) {
       await db.query('SELECT compress_chunk($1::regclass, if_not_compressed => true)', [seg.name]);
       report.compressed.push(seg.name);
     }
+    if (report.compressed.length > 0) report.ms.compress = Math.round(performance.now() - started);
+  }
+  // No background workers, no autovacuum either: deleted rows and the batches that recompression replaced stay on disk
+  // until a VACUUM (without one, a day's table on the endpoint grew from 70 to 109 MiB
+  // through compression, late revisions, recompression and a retention delete).
+  if (mode === 'hypertable' && !jobs && (report.compressed.length > 0 || Object.keys(report.deleted).length > 0)) {
+    const started = performance.now();
+    await db.query(`VACUUM ${table}`);
+    report.settings.push('vacuumed');
+    report.ms.vacuum = Math.round(performance.now() - started);
   }
   opts.log.info({ ...report }, 'storage policies applied');
   return report;
+}
+
+/** New chunks of `table` span `us`; true when that changed it. */
+export async function setChunkInterval(db: PgQueryable, table: string, us: number): Promise<boolean> {
+  const { rows } = await db.query<{ us: string }>(
+    `SELECT ${toUs('time_interval')} AS us FROM timescaledb_information.dimensions WHERE hypertable_schema = current_schema() AND hypertable_name = $1 AND column_name = 'bucket'`,
+    [table],
+  );
+  if (rows.length > 0 && Number(rows[0]!.us) === us) return false;
+  await db.query(`SELECT set_chunk_time_interval($1, make_interval(secs => $2))`, [table, us / 1e6]);
+  return true;
 }
 
 async function createAhead(db: PgQueryable, table: string, nowUs: number, ahead: number, report: MaintainReport): Promise<void> {

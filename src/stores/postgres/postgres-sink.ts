@@ -9,7 +9,7 @@ import type { Signal } from '../../contracts/signal.js';
 import type { MaintainPolicy, MaintainReport } from '../maintenance.js';
 import type { MigrationResult } from '../migrations.js';
 import type { BarSink } from '../sink.js';
-import { maintainPostgres, partitionDdl } from './postgres-maintenance.js';
+import { maintainPostgres, partitionDdl, setChunkInterval } from './postgres-maintenance.js';
 import { migratePostgres, type PgMode } from './postgres-migrations.js';
 
 export interface PostgresSinkOptions {
@@ -29,6 +29,8 @@ export interface PostgresSinkOptions {
   timeoutMs?: number;
   /** Plain PostgreSQL: daily partitions created ahead of today at start-up (TE_PARTITIONS_AHEAD). */
   partitionsAhead?: number;
+  /** TimescaleDB: the time range of new chunks, µs (TE_TSDB_CHUNK_INTERVAL); unset: as created (1 day). */
+  chunkIntervalUs?: number;
 }
 
 const UNLIMITED_DECOMPRESSION = 'SET timescaledb.max_tuples_decompressed_per_dml_transaction = 0';
@@ -64,6 +66,7 @@ export class PostgresSink implements BarSink {
   mode: PgMode | undefined;
   private readonly partitions = new Set<string>();
   private readonly partitionsAhead: number;
+  private readonly chunkIntervalUs: number | undefined;
   /** Connections that carry the session settings (UNLIMITED_DECOMPRESSION). */
   private readonly configured = new WeakSet<pg.PoolClient>();
 
@@ -73,6 +76,7 @@ export class PostgresSink implements BarSink {
     this.table = opts.table;
     this.log = opts.log;
     this.partitionsAhead = opts.partitionsAhead ?? 0;
+    this.chunkIntervalUs = opts.chunkIntervalUs;
     // idleTimeoutMillis 0 would mean "never": the shortest real timeout closes right after each write.
     // A query that fails or times out releases its client with the error, which destroys the connection: the next
     // write opens a fresh one rather than queueing behind an answer that may never come.
@@ -96,7 +100,8 @@ export class PostgresSink implements BarSink {
    * from compressed chunks. Those must land: the sink's sessions have no limit (set once per connection, in the
    * session: the local endpoint ignores startup options).
    */
-  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+  /** Public for the maintenance functions (PgQueryable). */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
     const client = await this.pool.connect();
     try {
       if (this.mode === 'hypertable' && !this.configured.has(client)) {
@@ -139,6 +144,7 @@ export class PostgresSink implements BarSink {
         const today = Date.now() * 1000;
         await this.ensurePartitions(Array.from({ length: this.partitionsAhead + 1 }, (_, d) => microsToDay(today + d * 86_400_000_000)));
       }
+      if (this.mode === 'hypertable' && this.chunkIntervalUs !== undefined) await setChunkInterval(this, this.table, this.chunkIntervalUs);
       this.log.info({ sink: this.name, mode: this.mode, table: this.table }, 'bar table ready');
     } catch (err) {
       if (err instanceof SchemaError) throw err;
