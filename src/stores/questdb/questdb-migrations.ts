@@ -83,11 +83,29 @@ export async function migrateQuestDb(opts: QuestDbMigrateOptions): Promise<Migra
   const pending = pendingSteps(store, table, steps, applied);
   if (opts.dryRun) return { store, target: table, applied: [], pending, adopted };
   for (const step of pending) {
-    for (const sql of step.statements) await exec(sql);
+    for (const sql of step.statements) await idempotently(() => exec(sql), opts.log);
     await exec(`INSERT INTO ${MIGRATIONS_TABLE} VALUES (${quote(table)}, ${step.version}, ${quote(step.name)}, ${quote(stepChecksum(step))}, systimestamp())`);
   }
   if (pending.length > 0 || adopted) opts.log.info({ store, table, adopted, applied: pending.map((s) => `${s.version} ${s.name}`) }, 'schema migrated');
   return { store, target: table, applied: pending, pending: [], adopted };
+}
+
+/**
+ * QuestDB checks IF NOT EXISTS against the table as it is now: two migrators adding the same column at the same
+ * moment both pass the check and the second fails ('duplicate column'). Run again, the statement finds the column and
+ * succeeds; a statement that still fails after a few tries fails for real.
+ */
+async function idempotently(run: () => Promise<unknown>, log: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run();
+      return;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      log.info({ err: (err as Error).message, attempt }, 'schema step failed, run again (another migrator at the same moment?)');
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
 }
 
 async function checkAdoptable(exec: (sql: string) => ReturnType<typeof questdbExec>, table: string): Promise<void> {
