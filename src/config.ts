@@ -5,6 +5,7 @@ import { parseIsoMicros } from './time.js';
 import { parseInterval, type IntervalSpec } from './contracts/interval.js';
 import { SignalRules } from './contracts/signal-rules.js';
 import { QuoteTickRules } from './contracts/quote-ticks.js';
+import { parseDuration, RetentionPolicy } from './contracts/retention.js';
 
 type Kind = 'string' | 'optional' | 'int' | 'number' | 'list' | 'bool' | 'url' | 'intervals' | 'time' | 'origin' | 'zone';
 
@@ -293,6 +294,45 @@ export const CONFIG_SPEC = {
     kind: 'url',
     default: 'postgres://admin:quest@127.0.0.1:18812/qdb',
     doc: 'QuestDB PostgreSQL-wire URL (queries)',
+  },
+  retention: {
+    env: 'TE_RETENTION',
+    group: 'stores',
+    kind: 'optional',
+    default: '',
+    doc: "how long bars (and signals) of each interval are kept, e.g. '1s=7d,1m=180d,1d=forever' (durations in s, m, h, d, w; '*' for the intervals not named, which are otherwise kept for ever); applied by 'tick-engine maintain' (and TE_MAINTAIN_EVERY_S): TimescaleDB and PostgreSQL drop whole chunks or partitions once every interval in them has expired and delete the expired rows of the others, QuestDB sets a table TTL when every interval has a finite retention (the longest); empty = keep everything",
+  },
+  compressAfter: {
+    env: 'TE_COMPRESS_AFTER',
+    group: 'stores',
+    kind: 'string',
+    default: '2d',
+    doc: "TimescaleDB: compress a chunk once its whole range is older than this (duration: s, m, h, d, w), or 'off'; late revisions still land in compressed chunks",
+  },
+  chunkInterval: {
+    env: 'TE_TSDB_CHUNK_INTERVAL',
+    group: 'stores',
+    kind: 'string',
+    default: '1d',
+    doc: 'TimescaleDB: the time range of each new chunk of the bars hypertable (duration: h, d, w); size it so one chunk of every interval together stays within a quarter of the server memory (docs/operations.md, Storage policies); existing chunks keep theirs',
+  },
+  partitionsAhead: {
+    env: 'TE_PARTITIONS_AHEAD',
+    group: 'stores',
+    kind: 'int',
+    default: '7',
+    min: 0,
+    max: 366,
+    doc: 'PostgreSQL without TimescaleDB: daily partitions created ahead of today by maintain and at start-up (a write into a day without one creates it too)',
+  },
+  maintainEveryS: {
+    env: 'TE_MAINTAIN_EVERY_S',
+    group: 'stores',
+    kind: 'int',
+    default: '0',
+    min: 0,
+    max: 604_800,
+    doc: "aggregator: run the storage policies ('tick-engine maintain') every this many seconds, the first time a minute after start (or after the period, if shorter); 0 = never (run maintain from cron or a Kubernetes CronJob instead)",
   },
   simSymbols: { env: 'TE_SIM_SYMBOLS', group: 'feed', kind: 'int', default: '50', min: 1, max: 100_000, doc: 'simulated symbols' },
   simRate: {
@@ -962,6 +1002,24 @@ function crossCheck(c: Config): void {
     QuoteTickRules.parse(c.pushQuoteTicks);
   } catch (err) {
     throw new ConfigError('TE_PUSH_QUOTE_TICKS', (err as Error).message);
+  }
+  try {
+    RetentionPolicy.parse(c.retention);
+  } catch (err) {
+    throw new ConfigError('TE_RETENTION', (err as Error).message);
+  }
+  try {
+    if (parseDuration(c.chunkInterval) < 3_600_000_000) throw new ConfigError('TE_TSDB_CHUNK_INTERVAL', `must be at least 1h (got '${c.chunkInterval}')`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError('TE_TSDB_CHUNK_INTERVAL', (err as Error).message);
+  }
+  if (c.compressAfter !== 'off') {
+    try {
+      parseDuration(c.compressAfter);
+    } catch (err) {
+      throw new ConfigError('TE_COMPRESS_AFTER', `${(err as Error).message}, or 'off'`);
+    }
   }
   if (c.dailyTimezone !== 'UTC' && c.intervals[0]!.name === '1d')
     throw new ConfigError('TE_DAILY_TIMEZONE', 'needs a base interval below 1d (the first of TE_INTERVALS), so days roll up from it');

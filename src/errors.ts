@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   decode: 'TE_DECODE',
   lateTick: 'TE_LATE_TICK',
   sink: 'TE_SINK',
+  schema: 'TE_SCHEMA',
   timeout: 'TE_TIMEOUT',
   stateRestore: 'TE_STATE_RESTORE',
   kafkaRead: 'TE_KAFKA_READ',
@@ -90,6 +91,18 @@ export class SinkError extends TickEngineError {
   constructor(sink: string, message: string, options?: { cause?: unknown }) {
     super(ERROR_CODES.sink, `${sink}: ${message}`, options);
     this.sink = sink;
+  }
+}
+
+/**
+ * A store's tables are not in a layout the engine's migrations know: a table without the columns of the first
+ * version, or an applied migration whose recorded checksum differs from the engine's step of the same version.
+ */
+export class SchemaError extends TickEngineError {
+  readonly store: string;
+  constructor(store: string, message: string) {
+    super(ERROR_CODES.schema, `${store}: ${message}`);
+    this.store = store;
   }
 }
 

@@ -363,6 +363,22 @@ const COMMANDS: Record<string, Command> = {
     },
     run: async (config, options) => (await import('./export/run-export.js')).runExport(config, options, logger('export')),
   },
+  migrate: {
+    summary:
+      'apply the pending schema steps to the tables of every store in TE_SINKS (recorded in te_schema_migrations; the aggregator applies them at start-up too)',
+    usage: 'migrate [--dry-run] [--sinks postgres,timescaledb,questdb] [--bars-table bars]',
+    reads: { groups: ['log', 'stores'] },
+    options: { 'dry-run': ['boolean', 'list the pending steps of each store, change nothing'] },
+    run: async (config, options) => (await import('./storage.js')).runMigrate(config, options, logger('migrate')),
+  },
+  maintain: {
+    summary:
+      'apply the storage policies once: TE_RETENTION per interval, TimescaleDB compression (or its own jobs on a server that runs them), PostgreSQL partitions ahead, QuestDB TTL; one JSON report per store',
+    usage: 'maintain [--retention 1s=7d,1m=180d,1d=forever] [--compress-after 2d] [--partitions-ahead 7] [--sinks ...]',
+    // The intervals the engine writes are the ones whose rows expire (with those TE_RETENTION names).
+    reads: { groups: ['log', 'stores'], keys: ['intervals'] },
+    run: async (config) => (await import('./storage.js')).runMaintain(config, logger('maintain')),
+  },
   config: {
     summary: 'print the configuration keys, their env names, flags and defaults (Markdown)',
     usage: 'config',

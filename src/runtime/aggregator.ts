@@ -31,6 +31,7 @@ import type { DeadLetter } from '../stream/dlq.js';
 import type { Fetched } from '../stream/fetch/index.js';
 import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { ensureTopics } from '../stream/topics.js';
+import { policyFromConfig } from '../stores/maintenance.js';
 import type { BarSink } from '../stores/sink.js';
 import { AggregatorOutput } from './aggregator-output.js';
 import { DependencyHealth } from './dependency-health.js';
@@ -117,6 +118,8 @@ export class Aggregator {
   private idleDueAt = 0;
   private offsetsQuery: ReturnType<Admin['fetchTopicOffsets']> | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
+  /** TE_MAINTAIN_EVERY_S: the storage policies, on a schedule. */
+  private maintainTimer: NodeJS.Timeout | undefined;
   private liveSending = false;
   private liveFailing = false;
   private started = false;
@@ -238,6 +241,8 @@ export class Aggregator {
       this.liveTimer = setInterval(() => void this.onLiveTick(), config.liveUpdateMs);
       this.liveTimer.unref();
     }
+    // The first run a minute after start (or sooner, when the period is shorter): start-up's own work goes first.
+    if (config.maintainEveryS > 0) this.scheduleMaintain(Math.min(60, config.maintainEveryS) * 1000);
     this.started = true;
     deps.log.info(
       { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.output.sinks.map((s) => s.name) },
@@ -680,10 +685,28 @@ export class Aggregator {
     return true;
   }
 
+  /** The storage policies on every store that has them, one run at a time; a failed run is reported and tried again next time. */
+  private scheduleMaintain(delayMs: number): void {
+    this.maintainTimer = setTimeout(() => {
+      void (async () => {
+        const policy = policyFromConfig(this.config);
+        for (const sink of this.output.sinks) {
+          if (this.stopping) return;
+          await sink
+            .maintain?.(policy)
+            .catch((err: unknown) => this.deps.log.warn({ err, sink: sink.name }, 'storage policies failed; next run in TE_MAINTAIN_EVERY_S'));
+        }
+        if (!this.stopping) this.scheduleMaintain(this.config.maintainEveryS * 1000);
+      })();
+    }, delayMs);
+    this.maintainTimer.unref();
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     this.newEpoch();
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.maintainTimer) clearTimeout(this.maintainTimer);
     if (this.liveTimer) clearInterval(this.liveTimer);
     await this.consumer.disconnect();
     await this.pool.destroy();

@@ -76,6 +76,9 @@ t.test('each command, run for real, reads only keys its --help lists', async (t)
   await check(t, 'replay', await traced(['replay', '--file', csv, '--out', join(dir, 'bars.jsonl')], env));
   await check(t, 'replay', await traced(['replay', '--out', join(dir, 'bars-kafka.jsonl')], env));
   await check(t, 'ingest', await traced(['ingest', '--file', csv], env));
+  await check(t, 'migrate', await traced(['migrate', '--dry-run'], env));
+  await check(t, 'migrate', await traced(['migrate'], env));
+  await check(t, 'maintain', await traced(['maintain'], { ...env, TE_RETENTION: '1s=7d,*=30d' }));
 
   await check(
     t,
@@ -151,6 +154,6 @@ t.test('every key is listed by some command, and every command lists --log-level
     [],
     'demo (the whole engine) lists every key',
   );
-  for (const c of ['up', 'down', 'status', 'ingest', 'aggregate', 'gateway', 'replay', 'config', 'venue-standin', 'load', 'export'])
+  for (const c of ['up', 'down', 'status', 'ingest', 'aggregate', 'gateway', 'replay', 'config', 'venue-standin', 'load', 'export', 'migrate', 'maintain'])
     t.ok((await helpKeys(c)).has('TE_LOG_LEVEL'), c);
 });

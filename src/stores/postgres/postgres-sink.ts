@@ -1,11 +1,16 @@
-// Bars into PostgreSQL: a hypertable when the timescaledb extension is there, native daily partitions otherwise.
+// Bars into PostgreSQL: a hypertable when the timescaledb extension is there, native daily partitions otherwise; the
+// layout comes from the migrations (postgres-migrations.ts), applied at start-up.
 import pg from 'pg';
-import { SinkError } from '../../errors.js';
+import { SchemaError, SinkError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { microsToDay, microsToIso } from '../../time.js';
 import type { Bar } from '../../contracts/bar.js';
 import type { Signal } from '../../contracts/signal.js';
+import type { MaintainPolicy, MaintainReport } from '../maintenance.js';
+import type { MigrationResult } from '../migrations.js';
 import type { BarSink } from '../sink.js';
+import { maintainPostgres, partitionDdl, setChunkInterval } from './postgres-maintenance.js';
+import { migratePostgres, type PgMode } from './postgres-migrations.js';
 
 export interface PostgresSinkOptions {
   name: string;
@@ -22,18 +27,16 @@ export interface PostgresSinkOptions {
    * never answered (every query killed at 3 s and started again — the soak of 2026-12-02 with TE_STORE_TIMEOUT_MS=3000).
    */
   timeoutMs?: number;
+  /** Plain PostgreSQL: daily partitions created ahead of today at start-up (TE_PARTITIONS_AHEAD). */
+  partitionsAhead?: number;
+  /** TimescaleDB: the time range of new chunks, µs (TE_TSDB_CHUNK_INTERVAL); unset: as created (1 day). */
+  chunkIntervalUs?: number;
 }
+
+const UNLIMITED_DECOMPRESSION = 'SET timescaledb.max_tuples_decompressed_per_dml_transaction = 0';
 
 /** How many times TE_STORE_TIMEOUT_MS a PostgreSQL request may take before it is abandoned. */
 export const ABANDON_FACTOR = 3;
-
-const COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
-  open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL, close double precision NOT NULL,
-  volume double precision NOT NULL, quote_volume double precision NOT NULL, vwap double precision NOT NULL,
-  trade_count bigint NOT NULL, buy_volume double precision NOT NULL,
-  first_event_time timestamptz NOT NULL, last_event_time timestamptz NOT NULL,
-  revision integer NOT NULL, final boolean NOT NULL, complete boolean, updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (symbol, bar_interval, bucket)`;
 
 const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, open, high, low, close, volume, quote_volume, vwap,
     trade_count, buy_volume, first_event_time, last_event_time, revision, final, complete)
@@ -45,9 +48,6 @@ const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, o
     first_event_time = EXCLUDED.first_event_time, last_event_time = EXCLUDED.last_event_time,
     revision = EXCLUDED.revision, final = EXCLUDED.final, complete = EXCLUDED.complete, updated_at = now()
   WHERE ${t}.revision <= EXCLUDED.revision`;
-
-const SIGNAL_COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bar_time timestamptz NOT NULL, name text NOT NULL,
-  direction text NOT NULL, vals double precision[] NOT NULL, PRIMARY KEY (symbol, bar_interval, bar_time, name)`;
 
 const UPSERT_SIGNALS = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bar_time, name, direction, vals)
   SELECT s, i, b, n, d, ARRAY(SELECT jsonb_array_elements_text(v)::float8) FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[]) AS x(s, i, b, n, d, v)
@@ -63,14 +63,20 @@ export class PostgresSink implements BarSink {
   private readonly table: string;
   private readonly log: Logger;
   /** 'hypertable' with TimescaleDB, 'partitioned' on plain PostgreSQL. */
-  mode: 'hypertable' | 'partitioned' | undefined;
+  mode: PgMode | undefined;
   private readonly partitions = new Set<string>();
+  private readonly partitionsAhead: number;
+  private readonly chunkIntervalUs: number | undefined;
+  /** Connections that carry the session settings (UNLIMITED_DECOMPRESSION). */
+  private readonly configured = new WeakSet<pg.PoolClient>();
 
   constructor(opts: PostgresSinkOptions) {
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(opts.table)) throw new SinkError(opts.name, `table name '${opts.table}' must match [a-z_][a-z0-9_]*`);
     this.name = opts.name;
     this.table = opts.table;
     this.log = opts.log;
+    this.partitionsAhead = opts.partitionsAhead ?? 0;
+    this.chunkIntervalUs = opts.chunkIntervalUs;
     // idleTimeoutMillis 0 would mean "never": the shortest real timeout closes right after each write.
     // A query that fails or times out releases its client with the error, which destroys the connection: the next
     // write opens a fresh one rather than queueing behind an answer that may never come.
@@ -87,40 +93,82 @@ export class PostgresSink implements BarSink {
     this.pool.on('error', (err) => this.log.warn({ err, sink: this.name }, 'idle connection dropped'));
   }
 
+  /**
+   * One statement on the pool's connection. TimescaleDB refuses a write that decompresses more than 100,000 rows of
+   * compressed chunks (its default guard): a late revision's upsert into a compressed chunk decompresses the batch (up
+   * to 1,000 rows) of each bar it touches, so a few hundred late bars exceed it, and retention deletes whole intervals
+   * from compressed chunks. Those must land: the sink's sessions have no limit (set once per connection, in the
+   * session: the local endpoint ignores startup options).
+   */
+  /** Public for the maintenance functions (PgQueryable). */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    const client = await this.pool.connect();
+    try {
+      if (this.mode === 'hypertable' && !this.configured.has(client)) {
+        await client.query(UNLIMITED_DECOMPRESSION);
+        this.configured.add(client);
+      }
+      const result = await client.query<R>(sql, params);
+      client.release();
+      return result;
+    } catch (err) {
+      // As pool.query does: a connection that failed a statement is dropped, the next one is fresh.
+      client.release(err as Error);
+      throw err;
+    }
+  }
+
+  /** TimescaleDB when the extension is installed or can be; native partitions otherwise. */
+  private async detectMode(): Promise<{ mode: PgMode; install: boolean }> {
+    const { rows } = await this.pool.query<{ installed: string | null; available: boolean }>(
+      `SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
+              EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available`,
+    );
+    const hasTimescale = rows[0]!.installed !== null || rows[0]!.available;
+    return { mode: hasTimescale ? 'hypertable' : 'partitioned', install: hasTimescale && rows[0]!.installed === null };
+  }
+
+  /** Bring the tables to the latest layout (postgres-migrations.ts); a dry run lists the pending steps only. */
+  async migrate(opts: { dryRun?: boolean } = {}): Promise<MigrationResult> {
+    const { mode, install } = await this.detectMode();
+    if (install && !opts.dryRun) await this.pool.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    const result = await migratePostgres(this.pool, { store: this.name, table: this.table, mode, dryRun: opts.dryRun ?? false, log: this.log });
+    if (!opts.dryRun) this.mode = mode;
+    return result;
+  }
+
   async init(): Promise<void> {
     try {
-      const { rows } = await this.pool.query<{ installed: string | null; available: boolean }>(
-        `SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
-                EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS available`,
-      );
-      const hasTimescale = rows[0]!.installed !== null || rows[0]!.available;
-      if (hasTimescale) {
-        if (rows[0]!.installed === null) await this.pool.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
-        await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS})`);
-        await this.pool.query(`SELECT create_hypertable('${this.table}', by_range('bucket', INTERVAL '1 day'), if_not_exists => TRUE)`);
-        this.mode = 'hypertable';
-      } else {
-        await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (${COLUMNS}) PARTITION BY RANGE (bucket)`);
-        await this.pool.query(`CREATE INDEX IF NOT EXISTS ${this.table}_bucket_brin ON ${this.table} USING brin (bucket)`);
-        this.mode = 'partitioned';
+      await this.migrate();
+      if (this.mode === 'partitioned' && this.partitionsAhead > 0) {
+        const today = Date.now() * 1000;
+        await this.ensurePartitions(Array.from({ length: this.partitionsAhead + 1 }, (_, d) => microsToDay(today + d * 86_400_000_000)));
       }
-      // Tables created before bar schema version 2 lack `complete` (null: unknown, as for the bars they hold).
-      await this.pool.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS complete boolean`);
-      await this.pool.query(`CREATE TABLE IF NOT EXISTS ${signalsTable(this.table)} (${SIGNAL_COLUMNS})`);
+      if (this.mode === 'hypertable' && this.chunkIntervalUs !== undefined) await setChunkInterval(this, this.table, this.chunkIntervalUs);
       this.log.info({ sink: this.name, mode: this.mode, table: this.table }, 'bar table ready');
     } catch (err) {
+      if (err instanceof SchemaError) throw err;
       throw new SinkError(this.name, `cannot prepare table ${this.table}: ${(err as Error).message}`, { cause: err });
     }
   }
 
-  private async ensurePartitions(bars: Bar[]): Promise<void> {
-    const days = new Set(bars.map((b) => microsToDay(b.bucketStart)));
+  /** Apply the storage policies (postgres-maintenance.ts). */
+  async maintain(policy: MaintainPolicy): Promise<MaintainReport> {
+    if (this.mode === undefined) await this.init();
+    try {
+      return await maintainPostgres(
+        { query: (sql, params) => this.query(sql, params) },
+        { store: this.name, table: this.table, mode: this.mode!, policy, log: this.log },
+      );
+    } catch (err) {
+      throw new SinkError(this.name, `storage policies on ${this.table} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async ensurePartitions(days: Iterable<string>): Promise<void> {
     for (const day of days) {
       if (this.partitions.has(day)) continue;
-      const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
-      await this.pool.query(
-        `CREATE TABLE IF NOT EXISTS ${this.table}_p${day.replace(/-/g, '')} PARTITION OF ${this.table} FOR VALUES FROM ('${day}') TO ('${next}')`,
-      );
+      await this.query(partitionDdl(this.table, day).sql);
       this.partitions.add(day);
     }
   }
@@ -130,7 +178,7 @@ export class PostgresSink implements BarSink {
     // Started while the store was down: prepare the table first.
     if (this.mode === undefined) await this.init();
     try {
-      if (this.mode === 'partitioned') await this.ensurePartitions(bars);
+      if (this.mode === 'partitioned') await this.ensurePartitions(new Set(bars.map((b) => microsToDay(b.bucketStart))));
       const cols: unknown[][] = Array.from({ length: 17 }, () => []);
       for (const b of bars) {
         const row = [
@@ -154,7 +202,7 @@ export class PostgresSink implements BarSink {
         ];
         for (let i = 0; i < 17; i++) cols[i]!.push(row[i]);
       }
-      await this.pool.query(UPSERT(this.table), cols);
+      await this.query(UPSERT(this.table), cols);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
     }
@@ -169,7 +217,7 @@ export class PostgresSink implements BarSink {
         const row = [x.symbol, x.interval, microsToIso(x.barTime), x.name, x.direction, JSON.stringify(x.values)];
         for (let i = 0; i < 6; i++) cols[i]!.push(row[i]);
       }
-      await this.pool.query(UPSERT_SIGNALS(signalsTable(this.table)), cols);
+      await this.query(UPSERT_SIGNALS(signalsTable(this.table)), cols);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${signals.length} signals failed: ${(err as Error).message}`, { cause: err });
     }

@@ -1,12 +1,20 @@
-// Bars into QuestDB: a WAL table with DEDUP UPSERT KEYS on the bar identity, written over ILP/HTTP (binary doubles).
+// Bars into QuestDB: a WAL table with DEDUP UPSERT KEYS on the bar identity (its layout from questdb-migrations.ts,
+// applied at start-up), written over ILP/HTTP (binary doubles).
 // `complete` is a SYMBOL column, 'true' or 'false', left out of the row (null) when unknown: a QuestDB BOOLEAN cannot
 // be null (a row without it reads false), and unknown must not read as incomplete.
 import { Sender } from '@questdb/nodejs-client';
-import { SinkError } from '../../errors.js';
+import { SchemaError, SinkError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Bar } from '../../contracts/bar.js';
 import type { Signal } from '../../contracts/signal.js';
+import type { MaintainPolicy, MaintainReport } from '../maintenance.js';
+import type { MigrationResult } from '../migrations.js';
 import type { BarSink } from '../sink.js';
+import { maintainQuestDb } from './questdb-maintenance.js';
+import { migrateQuestDb } from './questdb-migrations.js';
+
+// Kept here for the callers that import it with the sink.
+export { questdbExec } from './questdb-exec.js';
 
 export interface QuestDbSinkOptions {
   httpUrl: string;
@@ -14,17 +22,6 @@ export interface QuestDbSinkOptions {
   log: Logger;
   /** An HTTP request (DDL or an ILP write) taking longer fails and is retried by the caller. */
   timeoutMs?: number;
-}
-
-export async function questdbExec(
-  httpUrl: string,
-  sql: string,
-  timeoutMs = 30_000,
-): Promise<{ dataset?: unknown[][]; columns?: { name: string }[]; count?: number; error?: string }> {
-  const res = await fetch(`${httpUrl.replace(/\/$/, '')}/exec?query=${encodeURIComponent(sql)}`, { signal: AbortSignal.timeout(timeoutMs) });
-  const body = (await res.json()) as { dataset?: unknown[][]; error?: string };
-  if (!res.ok || body.error) throw new SinkError('questdb', body.error ?? `HTTP ${res.status}`);
-  return body;
 }
 
 export class QuestDbSink implements BarSink {
@@ -44,21 +41,7 @@ export class QuestDbSink implements BarSink {
   async init(): Promise<void> {
     const t = this.opts.table;
     try {
-      await questdbExec(
-        this.opts.httpUrl,
-        `CREATE TABLE IF NOT EXISTS ${t} (symbol SYMBOL, bar_interval SYMBOL, bucket TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE,
-          volume DOUBLE, quote_volume DOUBLE, vwap DOUBLE, trade_count LONG, buy_volume DOUBLE, first_event_time TIMESTAMP, last_event_time TIMESTAMP,
-          revision INT, final BOOLEAN, complete SYMBOL) TIMESTAMP(bucket) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bucket, symbol, bar_interval)`,
-        this.timeoutMs,
-      );
-      // Tables created before bar schema version 2 lack it.
-      await questdbExec(this.opts.httpUrl, `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS complete SYMBOL`, this.timeoutMs);
-      await questdbExec(
-        this.opts.httpUrl,
-        `CREATE TABLE IF NOT EXISTS ${t}_signals (symbol SYMBOL, bar_interval SYMBOL, bar_time TIMESTAMP, name SYMBOL, direction SYMBOL,
-          value1 DOUBLE, value2 DOUBLE, value3 DOUBLE) TIMESTAMP(bar_time) PARTITION BY DAY WAL DEDUP UPSERT KEYS(bar_time, symbol, bar_interval, name)`,
-        this.timeoutMs,
-      );
+      await this.migrate();
       const u = new URL(this.opts.httpUrl);
       // The caller retries a failed write with backoff and reports the store down meanwhile. retry_timeout is the
       // client's bound on a request and its own retries together (0 would abort every request at once).
@@ -67,7 +50,23 @@ export class QuestDbSink implements BarSink {
       );
       this.opts.log.info({ sink: this.name, table: t }, 'bar table ready');
     } catch (err) {
+      if (err instanceof SchemaError) throw err;
       throw new SinkError(this.name, `cannot prepare table ${t}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Bring the tables to the latest layout (questdb-migrations.ts); a dry run lists the pending steps only. */
+  migrate(opts: { dryRun?: boolean } = {}): Promise<MigrationResult> {
+    return migrateQuestDb({ httpUrl: this.opts.httpUrl, table: this.opts.table, dryRun: opts.dryRun ?? false, timeoutMs: this.timeoutMs, log: this.opts.log });
+  }
+
+  /** Apply the storage policies (questdb-maintenance.ts). */
+  async maintain(policy: MaintainPolicy): Promise<MaintainReport> {
+    if (!this.sender) await this.init();
+    try {
+      return await maintainQuestDb({ httpUrl: this.opts.httpUrl, table: this.opts.table, policy, timeoutMs: this.timeoutMs, log: this.opts.log });
+    } catch (err) {
+      throw new SinkError(this.name, `storage policies on ${this.opts.table} failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
