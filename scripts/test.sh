@@ -11,8 +11,9 @@ export TE_LOG_LEVEL="${TE_LOG_LEVEL:-warn}"
 
 # Headless Chromium for the chart page's browser test (Debian package; playwright cannot download one here).
 [ -x "${TE_CHROMIUM:-/usr/bin/chromium}" ] || (source deploy/local/lib.sh && apt_install chromium)
-# Prometheus's promtool checks the alert rules (tests/deploy/prometheus.test.ts); Debian package.
-[ -x "${TE_PROMTOOL:-/usr/bin/promtool}" ] || (source deploy/local/lib.sh && apt_install prometheus)
+# Prometheus's promtool checks the alert rules (tests/deploy/prometheus.test.ts) and the server runs every query of the
+# Grafana dashboard (tests/deploy/grafana-dashboard.e2e.test.ts); both in Debian's package.
+[ -x "${TE_PROMTOOL:-/usr/bin/promtool}" ] && [ -x "${TE_PROMETHEUS:-/usr/bin/prometheus}" ] || (source deploy/local/lib.sh && apt_install prometheus)
 
 # Fresh data every run; downloads stay cached in .local/cache.
 bash deploy/local/stack.sh reset >/dev/null

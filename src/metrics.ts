@@ -64,6 +64,19 @@ export const consumerLag = new Gauge({
   labelNames: ['partition'],
   registers: [registry],
 });
+export const outputWriteSeconds = new Histogram({
+  name: 'tick_engine_output_write_seconds',
+  help: 'Duration of each write of an aggregator step to one output target (a store, the bars/signals/dead-letter topics), failed ones included (those also count in tick_engine_write_retries_total), by target',
+  labelNames: ['target'],
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+export const outputQueueSteps = new Gauge({
+  name: 'tick_engine_output_queue_steps',
+  help: 'Steps (closed bars, signals, dead letters of a batch) of a partition not yet durable in every target after its last flush: 0 while every target answers; grows while one is down (consumption of the partition waits)',
+  labelNames: ['partition'],
+  registers: [registry],
+});
 export const wsConnections = new Gauge({ name: 'tick_engine_ws_connections', help: 'Open WebSocket connections', registers: [registry] });
 export const wsSubscriptions = new Gauge({
   name: 'tick_engine_ws_subscriptions',
@@ -306,5 +319,18 @@ export const archiveSkipped = new Counter({
   name: 'tick_engine_archive_skipped_total',
   help: 'Records of the ticks topic the tick archive left out, by reason (undecodable, invalid: the aggregator dead-letters them)',
   labelNames: ['reason'],
+  registers: [registry],
+});
+export const httpRequests = new Counter({
+  name: 'tick_engine_http_requests_total',
+  help: 'REST API requests answered by the gateway, by route (the pattern, e.g. /api/v1/bars/:symbol) and HTTP status',
+  labelNames: ['route', 'status'],
+  registers: [registry],
+});
+export const httpRequestSeconds = new Histogram({
+  name: 'tick_engine_http_request_seconds',
+  help: 'REST API request latency in the gateway, from the request read to the answer written (auth and store queries included), by route',
+  labelNames: ['route'],
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 });

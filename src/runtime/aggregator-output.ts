@@ -7,7 +7,7 @@ import type { Bar } from '../contracts/bar.js';
 import type { SnapshotRef } from '../contracts/snapshot-ref.js';
 import type { Config } from '../config.js';
 import { DependencyTimeoutError } from '../errors.js';
-import { barsOut, liveUpdatesOut, revisionsOut } from '../metrics.js';
+import { barsOut, liveUpdatesOut, outputWriteSeconds, revisionsOut } from '../metrics.js';
 import { Serial } from '../serial.js';
 import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
@@ -59,9 +59,14 @@ export class AggregatorOutput {
   /** One write of one step to one target, serialized per target; a write still running after the timeout reports it down. */
   async write(target: OutputTarget, step: OutputStep): Promise<void> {
     const ms = this.config.storeTimeoutMs;
-    await this.serial
-      .get(target)!
-      .run(() => watchSlow(target.write(step), ms, () => this.health.down(target.name, new DependencyTimeoutError(target.name, ms))));
+    await this.serial.get(target)!.run(async () => {
+      const end = outputWriteSeconds.startTimer({ target: target.name });
+      try {
+        await watchSlow(target.write(step), ms, () => this.health.down(target.name, new DependencyTimeoutError(target.name, ms)));
+      } finally {
+        end();
+      }
+    });
     this.health.up(target.name);
     if (target.name === 'kafka:bars')
       for (const b of step.bars) {

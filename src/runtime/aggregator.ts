@@ -19,7 +19,17 @@ import { SignalRules } from '../contracts/signal-rules.js';
 import type { SnapshotRef } from '../contracts/snapshot-ref.js';
 import { BatchAbandonedError, BrokerUnavailableError, DependencyTimeoutError, StateRestoreError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { batchSeconds, consumerLag, idleAdvances, lateTicksRevising, snapshotBytes, snapshotsOut, ticksIn, watermarkLag } from '../metrics.js';
+import {
+  batchSeconds,
+  consumerLag,
+  idleAdvances,
+  lateTicksRevising,
+  outputQueueSteps,
+  snapshotBytes,
+  snapshotsOut,
+  ticksIn,
+  watermarkLag,
+} from '../metrics.js';
 import { Serial } from '../serial.js';
 import { backoffMs, sleep, withTimeout } from '../backoff.js';
 import { toBar } from '../aggregate/ohlcv.js';
@@ -473,6 +483,7 @@ export class Aggregator {
   private async makeDurable(st: PartitionState, ctl?: BatchControl): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       const failures = await st.out.flushOnce((t, step) => this.output.write(t, step));
+      outputQueueSteps.set({ partition: String(st.partition) }, st.out.size);
       if (failures.length === 0) break;
       for (const f of failures) this.health.down(f.target.name, f.error);
       if (!ctl) {

@@ -6,6 +6,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Config } from '../../config.js';
 import type { Bar } from '../../contracts/bar.js';
 import { validateSymbol } from '../../contracts/symbol-pattern.js';
+import { httpRequestSeconds, httpRequests } from '../../metrics.js';
 import { BadRequestError, UnknownSymbolError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { BarHistory } from '../../stores/history.js';
@@ -42,23 +43,23 @@ export class RestApi {
     app
       .get(
         '/api/v1/instruments',
-        this.route(0, (_r, p) => this.instruments(p)),
+        this.route('/api/v1/instruments', 0, (_r, p) => this.instruments(p)),
       )
       .get(
         '/api/v1/bars/:symbol',
-        this.route(1, (r, p) => this.bars(r, p)),
+        this.route('/api/v1/bars/:symbol', 1, (r, p) => this.bars(r, p)),
       )
       .get(
         '/api/v1/trades/:symbol',
-        this.route(1, (r, p) => this.trades(r, p)),
+        this.route('/api/v1/trades/:symbol', 1, (r, p) => this.trades(r, p)),
       )
       .get(
         '/api/v1/quote/:symbol',
-        this.route(1, (r, p) => this.quote(r.params[0]!, p)),
+        this.route('/api/v1/quote/:symbol', 1, (r, p) => this.quote(r.params[0]!, p)),
       )
       .post(
         '/api/v1/quotes',
-        this.route(0, (_r, p, body) => this.quotes(body!, p), { withBody: true }),
+        this.route('/api/v1/quotes', 0, (_r, p, body) => this.quotes(body!, p), { withBody: true }),
       );
   }
 
@@ -66,7 +67,12 @@ export class RestApi {
    * A REST route: reads the request synchronously, authenticates, runs the handler, and writes one JSON
    * reply with CORS headers. Nothing of the answer is written before auth has passed.
    */
-  private route(nParams: number, handler: (r: RequestInfo, p: Principal, body?: Buffer) => Promise<Reply> | Reply, opts: { withBody?: boolean } = {}) {
+  private route(
+    pattern: string,
+    nParams: number,
+    handler: (r: RequestInfo, p: Principal, body?: Buffer) => Promise<Reply> | Reply,
+    opts: { withBody?: boolean } = {},
+  ) {
     const { gate } = this.d;
     return gate.guard((res: HttpResponse, req: HttpRequest) => {
       const r = readRequest(req, nParams);
@@ -76,9 +82,14 @@ export class RestApi {
       let aborted = false;
       res.onAborted(() => (aborted = true));
       const cors = gate.cors.headers(r.origin);
+      const end = httpRequestSeconds.startTimer({ route: pattern });
       (async () => handler(r, await gate.admit(r), body && (await body)))()
         .catch((err: unknown) => gate.refuse(err, r.url))
-        .then((reply) => !aborted && writeReply(res, reply, cors));
+        .then((reply) => {
+          if (!aborted) writeReply(res, reply, cors);
+          end();
+          httpRequests.inc({ route: pattern, status: String(reply.status) });
+        });
     });
   }
 
