@@ -32,6 +32,7 @@ import type { Fetched } from '../stream/fetch/index.js';
 import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { ensureTopics } from '../stream/topics.js';
 import { prepareSchemaRegistry, resolveWireIds } from '../stream/schema-registry.js';
+import { exportWireIds } from '../stream/schema-ids.js';
 import type { BarSink } from '../stores/sink.js';
 import { AggregatorOutput } from './aggregator-output.js';
 import { DependencyHealth } from './dependency-health.js';
@@ -386,9 +387,11 @@ export class Aggregator {
   /** Decode and pre-aggregate a batch in a worker, fold the result into the state, queue its dead letters. */
   private async fold(st: PartitionState, batch: FoldInput): Promise<void> {
     const { offsets } = batch;
+    const wireIds = exportWireIds();
     const input: BatchInput = {
       ...batch.packed,
       ...st.agg.foldParams(this.config),
+      ...(wireIds ? { wireIds } : {}),
     };
     const out = (await this.pool.run(input, { transferList: batch.transfer as never })) as BatchOutput;
     if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];

@@ -17,6 +17,9 @@ interface Table {
 
 let table: Table | undefined;
 
+/** Changes when the process switches between fixed and registry ids: a decoder's cached ids are stale then. */
+export let wireIdEpoch = 0;
+
 /** The id written in the header of a record of schema `s`. */
 export function wireId(s: RegisteredSchema): number {
   if (!table) return s.id;
@@ -41,7 +44,9 @@ export function wireIdsOf(name: SchemaName): number[] {
 
 /** Switch this process to registry ids (from then on only ids learned are accepted). */
 export function useRegistryIds(): void {
-  table ??= { write: new Map(), read: new Map() };
+  if (table) return;
+  table = { write: new Map(), read: new Map() };
+  wireIdEpoch++;
 }
 
 /** The registry has `s` as id `id`; `write`: records of `s` are written with it. */
@@ -51,9 +56,27 @@ export function learnWireId(id: number, s: RegisteredSchema, opts: { write: bool
   if (opts.write) table!.write.set(s.id, id);
 }
 
+/**
+ * The registry ids this process reads, as (wire id, our id) pairs, for a worker thread (its own module state) to
+ * import before it decodes; undefined with our fixed ids.
+ */
+export function exportWireIds(): [number, number][] | undefined {
+  return table && [...table.read].map(([id, s]) => [id, s.id]);
+}
+
+/** In a worker thread: read with the ids the owning thread exported (exportWireIds). */
+export function importWireIds(pairs: readonly [number, number][]): void {
+  for (const [id, ours] of pairs) {
+    const s = schemaById(ours);
+    if (!s) throw new InternalError(`schema id ${ours} is not in schemas/index.json`);
+    if (table?.read.get(id) !== s) learnWireId(id, s, { write: false });
+  }
+}
+
 /** Back to our fixed ids (tests). */
 export function resetWireIds(): void {
   table = undefined;
+  wireIdEpoch++;
 }
 
 /** One subject (TopicNameStrategy: `<topic>-value`) and the schema of its records. */

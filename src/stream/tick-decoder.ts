@@ -18,7 +18,7 @@
 // ways reports the first problem met reading it in field order.
 import { DecodeError } from '../errors.js';
 import type { Side, Tick } from '../contracts/tick.js';
-import { schemaByWireId, wireIdsOf } from './schema-ids.js';
+import { schemaByWireId, wireIdEpoch, wireIdsOf } from './schema-ids.js';
 import { schema } from './schemas.js';
 import { emptyTick, LAZY_TRADE_ID, type LazyTradeIds } from '../contracts/tick-cursor.js';
 import { idCanStayBytes, StringInterner, utf8String, viewOf } from '../wire-strings.js';
@@ -61,15 +61,26 @@ export class TickDecoder implements LazyTradeIds {
    */
   v1Id = -1;
   v2Id = -1;
+  /** The wireIdEpoch the two ids above belong to. */
+  private idEpoch = -1;
   private readonly lazyTradeId: boolean;
 
   constructor(opts: TickDecoderOptions = {}) {
-    // Registry ids may be learned after this decoder is made: each is looked up when first met (versionOf).
+    this.cacheIds();
+    this.lazyTradeId = opts.lazyTradeId ?? false;
+  }
+
+  /**
+   * Our fixed ids where they are in force. Registry ids may be learned after this decoder is made (and the process
+   * may switch to them): each is looked up when first met (versionOf).
+   */
+  private cacheIds(): void {
+    this.idEpoch = wireIdEpoch;
+    this.v1Id = this.v2Id = -1;
     for (const v of [1, 2] as const) {
       const s = schema('tick', { version: v });
       if (schemaByWireId(s.id) === s) this.remember(s.id, v);
     }
-    this.lazyTradeId = opts.lazyTradeId ?? false;
   }
 
   /** The tick schema version of wire id `id`, or 0 when it is not one (remembered for the fast path). */
@@ -100,6 +111,7 @@ export class TickDecoder implements LazyTradeIds {
   decodeInto(buf: Buffer | null, start: number, end: number, out: Tick): string | null {
     if (!buf || end - start < HEADER) return headerProblem(buf ? end - start : 0);
     if (buf[start] !== 0) return `unknown magic byte ${buf[start]} (expected 0)`;
+    if (this.idEpoch !== wireIdEpoch) this.cacheIds();
     const id = buf[start + 1]! * 0x1000000 + ((buf[start + 2]! << 16) | (buf[start + 3]! << 8) | buf[start + 4]!);
     const version = id === this.v2Id ? 2 : id === this.v1Id ? 1 : this.versionOf(id);
     if (version === 0) return `schema id ${id} is not the tick schema (id ${wireIdsOf('tick').join(' or ')})`;
