@@ -14,6 +14,12 @@ export TE_LOG_LEVEL="${TE_LOG_LEVEL:-warn}"
 # Prometheus's promtool checks the alert rules (tests/deploy/prometheus.test.ts) and the server runs every query of the
 # Grafana dashboard (tests/deploy/grafana-dashboard.e2e.test.ts); both in Debian's package.
 [ -x "${TE_PROMTOOL:-/usr/bin/promtool}" ] && [ -x "${TE_PROMETHEUS:-/usr/bin/prometheus}" ] || (source deploy/local/lib.sh && apt_install prometheus)
+# Confluent's Python client (confluent-kafka[avro], PyPI) reads the topics through the gateway's schema-registry API
+# (tests/e2e/schema-registry.e2e.test.ts): a venv under .local, kept between runs.
+if ! .local/pyenv/bin/python -c 'import confluent_kafka.schema_registry.avro' 2>/dev/null; then
+  python3 -c 'import ensurepip' 2>/dev/null || (source deploy/local/lib.sh && apt_install python3-venv)
+  python3 -m venv .local/pyenv && .local/pyenv/bin/pip install --quiet --disable-pip-version-check 'confluent-kafka[avro]==2.16.1'
+fi
 
 # Fresh data every run; downloads stay cached in .local/cache.
 bash deploy/local/stack.sh reset >/dev/null

@@ -82,6 +82,13 @@ export const CONFIG_SPEC = {
     default: 'quotes',
     doc: 'topic of Avro quotes (best bid and ask, from brokers and FX venues through the push endpoint), keyed by symbol',
   },
+  schemaRegistryUrl: {
+    env: 'TE_SCHEMA_REGISTRY_URL',
+    group: 'topics',
+    kind: 'optional',
+    default: '',
+    doc: "a Confluent-compatible schema registry (http://host:8081): writers register each topic's schema under <topic>-value at start-up and put the ids it returns on the wire; readers map its ids back to our schemas. Empty: our fixed ids (schemas/index.json), served by the gateway's registry API",
+  },
   topicBars: { env: 'TE_TOPIC_BARS', group: 'topics', kind: 'string', default: 'bars', doc: 'topic of final Avro bars, keyed by symbol' },
   topicBarsLive: {
     env: 'TE_TOPIC_BARS_LIVE',
@@ -995,6 +1002,7 @@ function crossCheck(c: Config): void {
   for (const [env, url] of [
     ['TE_FEED_URL', c.feedUrl],
     ['TE_FEED_REST_URL', c.feedRestUrl],
+    ['TE_SCHEMA_REGISTRY_URL', c.schemaRegistryUrl],
   ] as const) {
     if (url !== '' && !URL.canParse(url)) throw new ConfigError(env, `must be a URL or empty (got '${url}')`);
   }

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   idempotencyConflict: 'TE_IDEMPOTENCY_CONFLICT',
   brokerUnavailable: 'TE_BROKER_UNAVAILABLE',
   overloaded: 'TE_OVERLOADED',
+  schemaRegistry: 'TE_SCHEMA_REGISTRY',
+  schemaIncompatible: 'TE_SCHEMA_INCOMPATIBLE',
   internal: 'TE_INTERNAL',
 } as const;
 
@@ -174,6 +176,22 @@ export class VenueRequestError extends TickEngineError {
 export class FencedError extends TickEngineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(ERROR_CODES.fenced, message, options);
+  }
+}
+
+/** The schema registry (TE_SCHEMA_REGISTRY_URL) did not answer, or answered something other than the Confluent API. */
+export class SchemaRegistryError extends TickEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERROR_CODES.schemaRegistry, message, options);
+  }
+}
+
+/** The schema registry refused one of our schemas under `subject` (409: incompatible with the versions it holds). */
+export class SchemaIncompatibleError extends TickEngineError {
+  readonly subject: string;
+  constructor(subject: string, message: string) {
+    super(ERROR_CODES.schemaIncompatible, `schema registry refused the schema of subject ${subject} as incompatible: ${message}`);
+    this.subject = subject;
   }
 }
 

@@ -13,6 +13,17 @@ const runStack = async (action: 'up' | 'down' | 'status') => (await import('./st
 const createKafka = async (config: Config, clientId: string) => (await import('../stream/kafka.js')).createKafka(config, clientId);
 
 /**
+ * With TE_SCHEMA_REGISTRY_URL: this process's records carry the registry's ids (registered or looked up now, waiting
+ * for the registry with backoff while it is down). `subjects`: only these topics' (a command that reads one topic).
+ */
+async function useSchemaRegistry(config: Config, log: Logger, role: 'writer' | 'reader', opts: { ticksOnly?: boolean } = {}): Promise<void> {
+  if (!config.schemaRegistryUrl) return;
+  const { prepareSchemaRegistry } = await import('../stream/schema-registry.js');
+  const subjects = opts.ticksOnly ? [{ topic: config.topicTicks, subject: `${config.topicTicks}-value`, name: 'tick' as const }] : undefined;
+  await prepareSchemaRegistry(config, { log, role, ...(subjects ? { subjects } : {}) });
+}
+
+/**
  * What a command reads of the configuration: whole groups, and single keys of others. Its --help lists exactly
  * these, and tests/cli/help.int.test.ts fails when a command reads a key its help does not list.
  */
@@ -136,6 +147,7 @@ const COMMANDS: Record<string, Command> = {
     },
     run: async (config, options) => {
       const log = logger('ingest');
+      await useSchemaRegistry(config, log, 'writer');
       if (options.has('file')) return (await import('./ingest-file.js')).runIngestFile(config, options, log);
       for (const o of ['format', 'venue', 'symbol']) if (options.has(o)) throw new ConfigError(`--${o}`, 'applies to --file only');
       if (config.feed !== 'sim') return runVenueFeed(config, log);
@@ -226,6 +238,7 @@ const COMMANDS: Record<string, Command> = {
     reads: { groups: ['log', 'kafka', 'topics', 'validation', 'push'] },
     run: async (config) => {
       const log = logger('push');
+      await useSchemaRegistry(config, log, 'writer');
       const { PushServer } = await import('../push/server.js');
       const server = await PushServer.start(config, await createKafka(config, 'push'), log);
       await onShutdown(log, [{ name: 'push-gateway', stop: () => server.stop() }]);
@@ -314,7 +327,7 @@ const COMMANDS: Record<string, Command> = {
   replay: {
     summary: 'replay past ticks (Kafka from an offset or a time, or a CSV or Avro file) in pure event time; bars as JSON lines',
     usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro] [--include-open] [--out bars.jsonl]',
-    reads: { groups: ['log', 'kafka', 'bars', 'validation'], keys: ['topicTicks'] },
+    reads: { groups: ['log', 'kafka', 'bars', 'validation'], keys: ['topicTicks', 'schemaRegistryUrl'] },
     options: {
       'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
       'from-time': ['string', 'start every partition at the first record at or after this instant'],
@@ -328,7 +341,10 @@ const COMMANDS: Record<string, Command> = {
       ],
       out: ['string', "write bars here (default '-': standard output); progress goes to standard error"],
     },
-    run: async (config, options) => (await import('./replay.js')).runReplay(config, options),
+    run: async (config, options) => {
+      if (!options.has('file')) await useSchemaRegistry(config, logger('replay'), 'reader', { ticksOnly: true });
+      return (await import('./replay.js')).runReplay(config, options);
+    },
   },
   load: {
     summary:

@@ -22,6 +22,8 @@ import { errorReply, json, writeReply } from './http/http.js';
 import { RequestGate } from './http/request-gate.js';
 import { openApiDocument } from './rest/openapi.js';
 import { RestApi } from './rest/rest-api.js';
+import { SchemaRegistryApi } from './rest/schema-registry-api.js';
+import { prepareSchemaRegistry } from '../stream/schema-registry.js';
 import { loadUws } from './uws.js';
 import type { Client } from './ws/client.js';
 import { WsSessions } from './ws/ws-sessions.js';
@@ -44,6 +46,8 @@ export class Gateway {
   private readonly rest: RestApi;
   private readonly readiness: Readiness | undefined;
   private ready = false;
+  /** Why the schema registry (TE_SCHEMA_REGISTRY_URL) cannot be reached, while at start-up it cannot. */
+  private registryDown: string | undefined;
   /** The bound port (useful with TE_GATEWAY_PORT=0). */
   port = 0;
 
@@ -93,6 +97,8 @@ export class Gateway {
       .get('/health', (res) => writeReply(res, json(200, { status: 'ok' })))
       .get('/ready', (res) => {
         const other = this.readiness?.() ?? { ready: true };
+        if (this.registryDown)
+          return writeReply(res, json(503, { status: 'waiting', waitingFor: [{ dependency: 'schema-registry', error: this.registryDown }] }));
         if (!this.ready) return writeReply(res, json(503, { status: 'starting' }));
         writeReply(res, other.ready ? json(200, { status: 'ready' }) : json(503, { status: 'waiting', waitingFor: other.waitingFor }));
       })
@@ -109,6 +115,9 @@ export class Gateway {
         gate.guard((res, req) => writeReply(res, { status: 200, body: openapi, type: 'application/json' }, gate.cors.headers(req.getHeader('origin')))),
       );
     this.rest.register(app);
+    // Without a schema registry the gateway serves the registry's read API for our fixed ids; with one, the ids on the
+    // wire are the registry's and clients ask it.
+    if (!this.config.schemaRegistryUrl) new SchemaRegistryApi(this.config, gate).register(app);
     app
       .options(
         '/*',
@@ -127,6 +136,15 @@ export class Gateway {
         resolve();
       });
     });
+    if (this.config.schemaRegistryUrl) {
+      await prepareSchemaRegistry(this.config, {
+        log: this.log,
+        role: 'reader',
+        retryMaxMs: this.config.retryMaxMs,
+        onDown: (err) => (this.registryDown = err instanceof Error ? err.message : String(err)),
+        onUp: () => (this.registryDown = undefined),
+      });
+    }
     await this.feed.start();
     this.ready = true;
     this.log.info({ url: this.url, auth: this.config.authEnabled, compression: this.config.wsCompression }, 'gateway listening');

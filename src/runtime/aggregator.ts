@@ -42,14 +42,20 @@ import type { Fetched } from '../stream/fetch/index.js';
 import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { ensureTopics } from '../stream/topics.js';
 import { policyFromConfig } from '../stores/maintenance.js';
+import { prepareSchemaRegistry, resolveWireIds } from '../stream/schema-registry.js';
+import { exportWireIds } from '../stream/schema-ids.js';
 import type { BarSink } from '../stores/sink.js';
 import { AggregatorOutput } from './aggregator-output.js';
 import { DependencyHealth } from './dependency-health.js';
+
 import { FetchReadPath } from './fetch-read-path.js';
 import { messagesInput, runFrom, runInput, type FoldInput } from './fold-input.js';
 import type { OutputQueue } from './output-queue.js';
 import type { BatchInput } from './pre-aggregate.js';
 import { QuietPartitions } from './quiet-partitions.js';
+
+/** The dependency name /ready reports while the schema registry cannot be reached. */
+const SCHEMA_REGISTRY = 'schema-registry';
 
 interface PartitionState {
   partition: number;
@@ -240,6 +246,15 @@ export class Aggregator {
   async start(): Promise<void> {
     const { config, deps } = this;
     await ensureTopics(deps.kafka, config);
+    // With a schema registry: its ids for the bars and signals written and the ticks read; /ready names it meanwhile.
+    if (config.schemaRegistryUrl)
+      await prepareSchemaRegistry(config, {
+        log: deps.log,
+        role: 'writer',
+        retryMaxMs: config.retryMaxMs,
+        onDown: (err) => this.health.down(SCHEMA_REGISTRY, err),
+        onUp: () => this.health.up(SCHEMA_REGISTRY),
+      });
     await this.admin.connect();
     // A store that is down at start-up is waited for, as during a run.
     await this.output.open((name, job) => this.untilDone(name, job));
@@ -365,7 +380,10 @@ export class Aggregator {
         // they must never be folded twice.
         const from = st.agg.processedUntil;
         const msgs = Number(batch.firstOffset()) >= from ? batch.messages : batch.messages.filter((m) => Number(m.offset) >= from);
-        if (msgs.length) await this.fold(st, messagesInput(msgs, Number(batch.highWatermark)));
+        if (msgs.length) {
+          await resolveWireIds(msgs.map((m) => m.value));
+          await this.fold(st, messagesInput(msgs, Number(batch.highWatermark)));
+        }
         // The batch's last offset may be a transaction marker or an aborted record after its last tick.
         st.agg.passOver(Number(batch.firstOffset()), Number(batch.lastOffset()));
         this.closeInto(st, st.lastTickTs);
@@ -384,9 +402,11 @@ export class Aggregator {
   /** Decode and pre-aggregate a batch in a worker, fold the result into the state, queue its dead letters. */
   private async fold(st: PartitionState, batch: FoldInput): Promise<void> {
     const { offsets } = batch;
+    const wireIds = exportWireIds();
     const input: BatchInput = {
       ...batch.packed,
       ...st.agg.foldParams(this.config),
+      ...(wireIds ? { wireIds } : {}),
     };
     const out = (await this.pool.run(input, { transferList: batch.transfer as never })) as BatchOutput;
     if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];

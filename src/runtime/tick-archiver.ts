@@ -14,6 +14,8 @@ import { TickArchive } from '../stores/questdb/tick-archive.js';
 import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { schema } from '../stream/schemas.js';
 import { decode } from '../stream/serde.js';
+import { topicSubjects } from '../stream/schema-ids.js';
+import { prepareSchemaRegistry, resolveWireIds } from '../stream/schema-registry.js';
 import { ensureTopics } from '../stream/topics.js';
 import { DependencyHealth } from './dependency-health.js';
 
@@ -97,6 +99,16 @@ export class TickArchiver {
         await sleep(backoffMs(attempt, this.config.retryMaxMs));
       }
     }
+    // With a schema registry: its ids of the tick schema's versions; /ready names it meanwhile.
+    if (this.config.schemaRegistryUrl)
+      await prepareSchemaRegistry(this.config, {
+        log: this.deps.log,
+        role: 'reader',
+        subjects: topicSubjects(this.config).filter((x) => x.topic === this.config.topicTicks),
+        retryMaxMs: this.config.retryMaxMs,
+        onDown: (err) => this.health.down('schema-registry', err),
+        onUp: () => this.health.up('schema-registry'),
+      });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.config.topicTicks, fromBeginning: true });
     await this.run();
@@ -111,6 +123,7 @@ export class TickArchiver {
   /** Write the batch's ticks (retried while QuestDB is away and the batch is still ours), then commit past it. */
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
+    await resolveWireIds(batch.messages.map((m) => m.value));
     const ticks = archivableTicks(batch.messages);
     for (let attempt = 0; ; attempt++) {
       if (!isRunning() || isStale()) return;

@@ -1,6 +1,7 @@
-// Schema-registry wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body.
+// Schema-registry wire format: magic byte 0, 4-byte big-endian schema id (ours, or the registry's: schema-ids.ts), Avro binary body.
 import { DecodeError } from '../errors.js';
-import { resolverFor, schemaById, schemaVersions, type RegisteredSchema } from './schemas.js';
+import { schemaByWireId, wireId, wireIdsOf } from './schema-ids.js';
+import { resolverFor, type RegisteredSchema } from './schemas.js';
 
 const HEADER = 5;
 
@@ -8,7 +9,7 @@ export function encode(s: RegisteredSchema, value: unknown): Buffer {
   const body = s.type.toBuffer(value);
   const out = Buffer.allocUnsafe(HEADER + body.length);
   out[0] = 0;
-  out.writeUInt32BE(s.id, 1);
+  out.writeUInt32BE(wireId(s), 1);
   body.copy(out, HEADER);
   return out;
 }
@@ -21,7 +22,7 @@ export function decode<T>(s: RegisteredSchema, buf: Buffer | null): T {
   if (!buf || buf.length < HEADER) throw new DecodeError(`record of ${buf?.length ?? 0} bytes is shorter than the 5-byte wire-format header`);
   if (buf[0] !== 0) throw new DecodeError(`unknown magic byte ${buf[0]} (expected 0)`);
   const id = buf.readUInt32BE(1);
-  const writer = id === s.id ? s : schemaById(id);
+  const writer = schemaByWireId(id);
   if (writer === undefined || writer.name !== s.name) throw new DecodeError(`schema id ${id} is not the ${s.name} schema (id ${idsOf(s)})`);
   let res: { value: unknown; offset: number };
   try {
@@ -37,7 +38,5 @@ export function decode<T>(s: RegisteredSchema, buf: Buffer | null): T {
 
 /** The ids of every version of `s`'s name, for messages: "1 or 7". */
 function idsOf(s: RegisteredSchema): string {
-  return schemaVersions(s.name)
-    .map((v) => v.id)
-    .join(' or ');
+  return wireIdsOf(s.name).join(' or ');
 }

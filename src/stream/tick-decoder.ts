@@ -18,6 +18,7 @@
 // ways reports the first problem met reading it in field order.
 import { DecodeError } from '../errors.js';
 import type { Side, Tick } from '../contracts/tick.js';
+import { schemaByWireId, wireIdEpoch, wireIdsOf } from './schema-ids.js';
 import { schema } from './schemas.js';
 import { emptyTick, LAZY_TRADE_ID, type LazyTradeIds } from '../contracts/tick-cursor.js';
 import { idCanStayBytes, StringInterner, utf8String, viewOf } from '../wire-strings.js';
@@ -54,15 +55,45 @@ export class TickDecoder implements LazyTradeIds {
   idPos = 0;
   idLen = 0;
 
-  /** The registered ids of the tick schema's versions 1 and 2 (schemas/index.json), checked on every record. */
-  readonly v1Id: number;
-  readonly v2Id: number;
+  /**
+   * The ids of the tick schema's versions 1 and 2 on the wire (schemas/index.json, or the registry's: schema-ids.ts),
+   * checked first on every record; another id is looked up, and remembered here when it is a tick version's.
+   */
+  v1Id = -1;
+  v2Id = -1;
+  /** The wireIdEpoch the two ids above belong to. */
+  private idEpoch = -1;
   private readonly lazyTradeId: boolean;
 
   constructor(opts: TickDecoderOptions = {}) {
-    this.v1Id = schema('tick', { version: 1 }).id;
-    this.v2Id = schema('tick', { version: 2 }).id;
+    this.cacheIds();
     this.lazyTradeId = opts.lazyTradeId ?? false;
+  }
+
+  /**
+   * Our fixed ids where they are in force. Registry ids may be learned after this decoder is made (and the process
+   * may switch to them): each is looked up when first met (versionOf).
+   */
+  private cacheIds(): void {
+    this.idEpoch = wireIdEpoch;
+    this.v1Id = this.v2Id = -1;
+    for (const v of [1, 2] as const) {
+      const s = schema('tick', { version: v });
+      if (schemaByWireId(s.id) === s) this.remember(s.id, v);
+    }
+  }
+
+  /** The tick schema version of wire id `id`, or 0 when it is not one (remembered for the fast path). */
+  private versionOf(id: number): 0 | 1 | 2 {
+    const s = schemaByWireId(id);
+    if (s?.name !== 'tick' || (s.version !== 1 && s.version !== 2)) return 0;
+    this.remember(id, s.version);
+    return s.version;
+  }
+
+  private remember(id: number, version: 1 | 2): void {
+    if (version === 1) this.v1Id = id;
+    else this.v2Id = id;
   }
 
   /** Decode and return a new Tick; throws DecodeError with the reason when `decode()` would. */
@@ -80,9 +111,10 @@ export class TickDecoder implements LazyTradeIds {
   decodeInto(buf: Buffer | null, start: number, end: number, out: Tick): string | null {
     if (!buf || end - start < HEADER) return headerProblem(buf ? end - start : 0);
     if (buf[start] !== 0) return `unknown magic byte ${buf[start]} (expected 0)`;
+    if (this.idEpoch !== wireIdEpoch) this.cacheIds();
     const id = buf[start + 1]! * 0x1000000 + ((buf[start + 2]! << 16) | (buf[start + 3]! << 8) | buf[start + 4]!);
-    const version = id === this.v2Id ? 2 : id === this.v1Id ? 1 : 0;
-    if (version === 0) return `schema id ${id} is not the tick schema (id ${this.v1Id} or ${this.v2Id})`;
+    const version = id === this.v2Id ? 2 : id === this.v1Id ? 1 : this.versionOf(id);
+    if (version === 0) return `schema id ${id} is not the tick schema (id ${wireIdsOf('tick').join(' or ')})`;
     const problem = this.decodeBody(buf, start + HEADER, end, out, version);
     if (problem !== null) return problem;
     if (this.next !== end) return `${end - this.next} trailing bytes after the tick body`;

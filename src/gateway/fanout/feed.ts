@@ -9,6 +9,7 @@ import type { Signal } from '../../contracts/signal.js';
 import type { Tick } from '../../contracts/tick.js';
 import { schema, type SchemaName } from '../../stream/schemas.js';
 import { decode } from '../../stream/serde.js';
+import { resolveWireIds } from '../../stream/schema-registry.js';
 import { superviseConsumer } from '../../stream/consumer-supervisor.js';
 import { ensureTopics } from '../../stream/topics.js';
 
@@ -57,6 +58,7 @@ export class GatewayFeed {
         eachBatch: async ({ batch }) => {
           const route = routes.get(batch.topic)!;
           const s = schema(route.schema);
+          await resolveWireIds(batch.messages.map((m) => m.value));
           for (const message of batch.messages) {
             let value: never;
             try {
