@@ -1,14 +1,18 @@
 // The workers' task: decode a packed batch of Kafka record values and fold its ticks into partial bars (the map
-// step, run in piscina workers; the owning thread merges the partials).
+// step, run in piscina workers; the owning thread merges the partials). The batch names the kernel that decodes it
+// (TE_KERNEL, chosen once by the owning thread): the native addon (runtime/native-kernel.ts) or the TypeScript
+// decoder; the fold is the same either way.
 import { TickFolder, type BatchOutput, type FoldParams } from '../aggregate/tick-folder.js';
 import { PackedCursor, type PackedBatch } from '../stream/packed-batch.js';
+import { NativeCursor, type KernelName } from './native-kernel.js';
 
-export type BatchInput = PackedBatch & FoldParams;
+export type BatchInput = PackedBatch & FoldParams & { kernel?: KernelName };
 
 let cursor: PackedCursor | undefined;
+let nativeCursor: NativeCursor | undefined;
 
 export function preAggregate(input: BatchInput): BatchOutput {
-  const c = (cursor ??= new PackedCursor()).of(input);
+  const c = input.kernel === 'native' ? (nativeCursor ??= new NativeCursor()).of(input) : (cursor ??= new PackedCursor()).of(input);
   const folder = new TickFolder(input);
   for (let i = 0; i < c.count; i++) folder.addFrom(c, i, i);
   return folder.result();
