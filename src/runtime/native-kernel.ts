@@ -64,7 +64,7 @@ export function chooseKernel(setting: KernelSetting, path = addonPath()): { kern
   if (setting === 'ts') return { kernel: 'ts', why: 'TE_KERNEL=ts' };
   const l = load(path);
   if ('addon' in l) return { kernel: 'native', why: `TE_KERNEL=${setting}, addon built` };
-  if (setting === 'native') throw new ConfigError('TE_KERNEL', `native kernel requested but the addon ${l.problem}`);
+  if (setting === 'native') throw new ConfigError('TE_KERNEL', `the native kernel (native/) cannot run: ${l.problem}`);
   return { kernel: 'ts', why: `TE_KERNEL=auto, native addon ${l.problem}` };
 }
 
