@@ -4,6 +4,7 @@
 // runtime/pre-aggregate.ts, as a worker runs it) with each kernel. No servers. Writes JSON to bench/results/.
 // Knobs: BENCH_KERNEL_TICKS (2,000,000 per measurement), BENCH_KERNEL_BATCH (5,000 records), BENCH_KERNEL_SYMBOLS (500).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { emptyTick, type TickCursor } from '../src/contracts/tick-cursor.js';
 import { FeedSimulator } from '../src/ingest/simulator.js';
@@ -93,6 +94,9 @@ const file = join(dir, `kernel-${new Date().toISOString().slice(0, 19).replace(/
 const result = {
   date: new Date().toISOString(),
   node: process.version,
+  cpu: cpus()[0]?.model,
+  // Other work on the machine slows a core's CPU second too (shared caches, hyperthreads): how busy it was.
+  loadAverage1m: loadavg()[0],
   ticks: perRound * BATCH,
   batch: BATCH,
   symbols: SYMBOLS,
