@@ -14,24 +14,28 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # dist/; tsconfig compiles src, tests and bench together, so all three are copied) ---
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# native/ has no addon yet (native/README.md: the C++ N-API hot path is planned; the engine runs on its TypeScript
-# path), so nothing native is built here. When it lands, it is built in this stage with node-gyp (python3, make and
-# g++ installed here, never a prebuilt binary downloaded) and its .node file copied into the runtime stage;
-# tests/deploy/artefacts.test.ts fails while native/binding.gyp exists and this file does not do both, or while a
+# The native kernel (native/: a C++ Node-API addon) is built here from source by npm ci's postinstall
+# (scripts/build-native.sh: node-gyp against the installed Node's headers, never a prebuilt download), so this stage has
+# g++, make and python3; its .node file is copied into the runtime stage. tests/deploy/artefacts.test.ts fails while a
 # stage that installs lacks a file npm's lifecycle scripts or ensure-deps.sh name.
+RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json ./
 COPY patches/ patches/
-COPY scripts/ensure-deps.sh scripts/
+COPY scripts/ensure-deps.sh scripts/build-native.sh scripts/
+COPY native/ native/
 COPY src/ src/
 COPY tests/ tests/
 COPY bench/ bench/
 RUN --mount=type=cache,target=/root/.npm bash scripts/ensure-deps.sh
 
 # --- deps: production dependencies only, from the same lock file, with the same patches (postinstall: patch-package) ---
+# (the addon is built once, in the build stage: here its build script finds no toolchain and says so in one line)
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY patches/ patches/
+COPY scripts/build-native.sh scripts/
+COPY native/ native/
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund --loglevel=error
 
 # --- runtime: node, the production dependencies, the compiled engine, and the files it reads at run time ---
@@ -44,6 +48,8 @@ ENV NODE_ENV=production \
     TE_PUSH_HOST=0.0.0.0
 COPY --from=deps /app/node_modules/ node_modules/
 COPY --from=build /app/dist/src/ dist/src/
+# The native kernel built in the build stage (TE_KERNEL=auto runs it; without it the TypeScript kernel runs).
+COPY --from=build /app/native/build/Release/ native/build/Release/
 # package.json marks the project root (src/paths.ts); the Avro schemas, the chart page and the load scenarios are
 # read from there at run time.
 COPY package.json ./

@@ -7,6 +7,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "[deps] npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The native kernel (native/): built by npm's postinstall; rebuilt here when missing or older than its source.
+if [ ! -f native/build/Release/tick_kernel.node ] || [ -n "$(find native/src native/binding.gyp -newer native/build/Release/tick_kernel.node 2>/dev/null)" ]; then
+  bash scripts/build-native.sh
+fi
 echo "[build] tsc" >&2
 rm -rf dist
 npx tsc -p tsconfig.json

@@ -124,6 +124,14 @@ export const CONFIG_SPEC = {
     choices: ['kafkajs', 'fetch'],
     doc: "how the aggregator reads its assigned ticks partitions: 'kafkajs' (its consumer fetches; an object per record) or 'fetch' (the engine's own long-polling fetches, values handed to the workers where they lie); kafkajs keeps the group and the commits either way",
   },
+  kernel: {
+    env: 'TE_KERNEL',
+    group: 'aggregator',
+    kind: 'string',
+    default: 'auto',
+    choices: ['auto', 'native', 'ts'],
+    doc: "the workers' hot kernel: 'native' (the C++ addon in native/, built by npm install; start-up fails when it is not built), 'ts' (the TypeScript twin) or 'auto' (native when built, else ts); one log line at start says which runs",
+  },
   aggSessionTimeoutMs: {
     env: 'TE_AGG_SESSION_TIMEOUT_MS',
     group: 'aggregator',

@@ -52,6 +52,7 @@ import { FetchReadPath } from './fetch-read-path.js';
 import { messagesInput, runFrom, runInput, type FoldInput } from './fold-input.js';
 import type { OutputQueue } from './output-queue.js';
 import type { BatchInput } from './pre-aggregate.js';
+import { chooseKernel, type KernelSetting } from './native-kernel.js';
 import { QuietPartitions } from './quiet-partitions.js';
 
 /** The dependency name /ready reports while the schema registry cannot be reached. */
@@ -144,6 +145,8 @@ export class Aggregator {
   private readonly signalRules: SignalRules;
   /** Own fetch path (TE_AGG_READ_PATH=fetch) instead of kafkajs's. */
   private readonly ownFetch: boolean;
+  /** The workers' kernel (TE_KERNEL) and why it was chosen. */
+  private readonly kernel: ReturnType<typeof chooseKernel>;
   /**
    * The assignment: counts up at every group join, rebalance, consumer crash and stop. States, followers and commits
    * of an older assignment stop (a follower's partition may already be another member's).
@@ -160,6 +163,7 @@ export class Aggregator {
     this.maxOutOfOrder = config.maxOutOfOrderMs * 1000;
     this.signalRules = SignalRules.parse(config.signals);
     this.ownFetch = config.aggReadPath === 'fetch';
+    this.kernel = chooseKernel(config.kernel as KernelSetting, undefined, { schemaRegistry: config.schemaRegistryUrl !== '' });
     this.health = new DependencyHealth(deps.log, []);
     this.quiet = new QuietPartitions(config.idleCloseMs, config.idleRecoveryMs);
     this.output = new AggregatorOutput(config, deps.kafka, deps.sinks, this.health);
@@ -270,7 +274,14 @@ export class Aggregator {
     if (config.maintainEveryS > 0) this.scheduleMaintain(Math.min(60, config.maintainEveryS) * 1000);
     this.started = true;
     deps.log.info(
-      { topic: config.topicTicks, group: config.aggGroupId, intervals: config.intervals.map((i) => i.name), sinks: this.output.sinks.map((s) => s.name) },
+      {
+        topic: config.topicTicks,
+        group: config.aggGroupId,
+        intervals: config.intervals.map((i) => i.name),
+        sinks: this.output.sinks.map((s) => s.name),
+        kernel: this.kernel.kernel,
+        kernelWhy: this.kernel.why,
+      },
       'aggregator started',
     );
   }
@@ -407,6 +418,7 @@ export class Aggregator {
       ...batch.packed,
       ...st.agg.foldParams(this.config),
       ...(wireIds ? { wireIds } : {}),
+      kernel: this.kernel.kernel,
     };
     const out = (await this.pool.run(input, { transferList: batch.transfer as never })) as BatchOutput;
     if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];

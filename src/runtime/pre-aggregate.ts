@@ -1,17 +1,24 @@
 // The workers' task: decode a packed batch of Kafka record values and fold its ticks into partial bars (the map
-// step, run in piscina workers; the owning thread merges the partials).
+// step, run in piscina workers; the owning thread merges the partials). The batch names the kernel that decodes it
+// (TE_KERNEL, chosen once by the owning thread): the native addon (runtime/native-kernel.ts) or the TypeScript
+// decoder; the fold is the same either way.
 import { TickFolder, type BatchOutput, type FoldParams } from '../aggregate/tick-folder.js';
 import { PackedCursor, type PackedBatch } from '../stream/packed-batch.js';
 import { importWireIds } from '../stream/schema-ids.js';
+import { NativeCursor, type KernelName } from './native-kernel.js';
 
-/** `wireIds`: with a schema registry, the ids the owning thread learned (exportWireIds), since a worker has its own. */
-export type BatchInput = PackedBatch & FoldParams & { wireIds?: [number, number][] };
+/**
+ * `wireIds`: with a schema registry, the ids the owning thread learned (exportWireIds), since a worker has its own.
+ * `kernel`: the decoder the owning thread chose (the native one knows only the engine's fixed ids: never with wireIds).
+ */
+export type BatchInput = PackedBatch & FoldParams & { wireIds?: [number, number][]; kernel?: KernelName };
 
 let cursor: PackedCursor | undefined;
+let nativeCursor: NativeCursor | undefined;
 
 export function preAggregate(input: BatchInput): BatchOutput {
   if (input.wireIds) importWireIds(input.wireIds);
-  const c = (cursor ??= new PackedCursor()).of(input);
+  const c = input.kernel === 'native' ? (nativeCursor ??= new NativeCursor()).of(input) : (cursor ??= new PackedCursor()).of(input);
   const folder = new TickFolder(input);
   for (let i = 0; i < c.count; i++) folder.addFrom(c, i, i);
   return folder.result();

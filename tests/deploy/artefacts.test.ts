@@ -100,7 +100,7 @@ t.test('the servers answer /health and /ready (what the probes are checked again
 // ---------- Dockerfile ----------
 
 t.test('Dockerfile: non-root, copies files that exist and are in the context, the test scripts, the CLI, its health check', async (t) => {
-  t.same(docker.runtimeReads, ['bench/scenarios', 'package.json', 'schemas', 'src/gateway/public/index.html'], 'what the engine reads from its root');
+  t.same(docker.runtimeReads, ['bench/scenarios', 'native', 'package.json', 'schemas', 'src/gateway/public/index.html'], 'what the engine reads from its root');
   t.same(dockerfileProblems(docker), []);
   t.equal(imageUid, 1000, "the node image's node user");
   t.same(env, { NODE_ENV: 'production', TE_GATEWAY_HOST: '0.0.0.0', TE_PUSH_HOST: '0.0.0.0' });
@@ -127,16 +127,25 @@ t.test('Dockerfile: each check fails on a broken copy', async (t) => {
     ['a trailing comment in .dockerignore', broken((d) => d, { dockerignore: 'dist   # built\n' }), /'dist   # built' — a comment after a pattern/],
     [
       'a lifecycle script not copied',
-      broken((d) => d, { lifecycleScripts: 'patch-package && bash scripts/build-native.sh' }),
+      broken((d) =>
+        d
+          .replace('COPY scripts/ensure-deps.sh scripts/build-native.sh scripts/', 'COPY scripts/ensure-deps.sh scripts/')
+          .replace(/^COPY scripts\/build-native\.sh scripts\/$/m, ''),
+      ),
       /stage build installs, .* use scripts\/build-native\.sh, which it does not copy[\s\S]*stage deps installs, .* use scripts\/build-native\.sh/,
     ],
     [
       'ensure-deps.sh naming a file not copied',
-      broken((d) => d, { ensureDeps: 'bash scripts/build-native.sh\nfind native/src' }),
-      /stage build installs, .* use native\/src, which it does not copy/,
+      broken((d) => d, { ensureDeps: 'bash scripts/make-something.sh' }),
+      /stage build installs, .* use scripts\/make-something\.sh, which it does not copy/,
     ],
     ['patches not copied', broken((d) => d.replace(/^COPY patches\/ patches\/$/m, '')), /stage build installs, .* use patches, which it does not copy/],
-    ['a native addon not built', broken((d) => d, { nativeAddon: true }), /native\/binding\.gyp is an addon to build/],
+    ['a native addon without its toolchain', broken((d) => d.replace(/^RUN apt-get update .*$/m, '')), /native\/binding\.gyp is an addon to build/],
+    [
+      'a native addon not in the image',
+      broken((d) => d.replace(/^COPY --from=build \/app\/native\/build\/Release\/ .*$/m, '')),
+      /native\/binding\.gyp is an addon to build/,
+    ],
     ['a runtime read not copied', broken((d) => d.replace('COPY bench/scenarios/ bench/scenarios/', '')), /does not copy bench\/scenarios/],
     ['--from an unknown stage', broken((d) => d.replace('--from=deps', '--from=dep')), /COPY --from=dep: no earlier stage/],
     ['build without ensure-deps.sh', broken((d) => d.replace('bash scripts/ensure-deps.sh', 'npm ci && npx tsc')), /no stage runs scripts\/ensure-deps\.sh/],

@@ -255,8 +255,18 @@ export function dockerfileProblems(d: DockerInputs): string[] {
         .slice(0, -1),
     )
     .map((p) => p.replace(/\/$/, ''));
+  // Built parts copied from another stage count by their destination (native/build/Release under native/).
+  const built = runtime.steps
+    .filter((s) => s.op === 'COPY' && s.args.includes('--from='))
+    .map((s) =>
+      s.args
+        .split(' ')
+        .filter((w) => !w.startsWith('--'))
+        .at(-1)!
+        .replace(/\/$/, ''),
+    );
   for (const need of d.runtimeReads) {
-    if (!copied.some((c) => need === c || need.startsWith(`${c}/`)))
+    if (!copied.some((c) => need === c || need.startsWith(`${c}/`)) && !built.some((c) => c.startsWith(`${need}/`)))
       problems.push(`Dockerfile: the runtime stage does not copy ${need}, which the engine reads`);
   }
 

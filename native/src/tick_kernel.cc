@@ -1,0 +1,449 @@
+// The native twin of src/stream/tick-decoder.ts (see native/README.md): decodes a packed batch of tick records
+// (schema-registry wire format: magic 0, 4-byte big-endian schema id, Avro body of schemas/tick.avsc or tick-v2.avsc)
+// into columns the TypeScript fold reads with no per-tick object (src/runtime/native-kernel.ts).
+//
+// Contract: the same accept/reject decision, the same field values (doubles bit for bit) and the same first
+// problem as TickDecoder#decodeInto for every byte string. The varint arithmetic therefore copies avsc's, as the
+// TypeScript decoder does: int32 arithmetic for the first 28 bits, then doubles (IEEE, no contraction into FMA:
+// binding.gyp builds with -ffp-contract=off). Strings are not decoded here: the columns give their bytes' place
+// (and, for venues, symbols and venue symbols, a small interned id), and TypeScript builds each distinct one once.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Problem codes (the TypeScript side words them exactly as TickDecoder does; DETAIL is the number in the message).
+enum Problem : int32_t {
+  OK = 0,
+  HEADER = 1,       // record shorter than the header; detail: its length
+  MAGIC = 2,        // detail: the magic byte
+  SCHEMA_ID = 3,    // detail: the schema id
+  TRUNCATED = 4,
+  PRECISION = 5,    // a timestamp outside avsc's safe-long bound
+  SIDE = 6,         // detail: the enum index
+  UNION = 7,        // detail: the union index
+  NEG_LENGTH = 8,   // detail: the string length
+  TRAILING = 9,     // detail: the number of trailing bytes
+};
+
+// Column layout, per record (must match src/runtime/native-kernel.ts).
+constexpr int I32_STRIDE = 13;
+constexpr int F64_STRIDE = 6;
+enum I32Col { STATUS, VENUE_ID, VENUE_POS, VENUE_LEN, SYMBOL_ID, SYMBOL_POS, SYMBOL_LEN, ID_POS, ID_LEN, VS_ID, VS_POS, VS_LEN, FLAGS };
+enum F64Col { EVENT_TIME, PRICE, SIZE, INGEST_TIME, LOST_IDS, LOST_SINCE };
+// FLAGS: bits 0-1 side index, bit 2 trade id left as bytes (1-128 ASCII bytes), bit 3 has a sequence, bit 4 sequence.first.
+constexpr int32_t FLAG_ID_LAZY = 4, FLAG_SEQ = 8, FLAG_SEQ_FIRST = 16;
+constexpr int32_t VS_NULL = -2;     // venueSymbol is null
+constexpr int32_t NOT_INTERNED = -1;  // build the string from its bytes
+
+constexpr double MAX_SAFE_LONG = 9007199254740990.0;
+constexpr double TWO28 = 268435456.0;
+
+// JavaScript's truthiness of a number: non-zero and not NaN.
+inline bool truthy(double v) { return v != 0 && !std::isnan(v); }
+
+// (f % 2 ? -(f + 1) : f) / 2, with JavaScript's % (fmod) and truthiness.
+inline double unzigzag(double f) { return (truthy(std::fmod(f, 2.0)) ? -(f + 1) : f) / 2; }
+
+// The same for an integer u < 2^53 (so u, u + 1 and every result are exact doubles), without fmod.
+inline double unzigzagInt(uint64_t u) { return (u & 1) ? -static_cast<double>((u >> 1) + 1) : static_cast<double>(u >> 1); }
+
+// Byte strings to small ids, so TypeScript builds each venue and symbol string once. Bounded: it is cleared between
+// batches when it could overflow, and a string it cannot take gets NOT_INTERNED.
+class Interner {
+ public:
+  static constexpr uint32_t MAX_ENTRIES = 1u << 16;
+  static constexpr uint32_t MAX_LEN = 64;
+
+  // `field`: which field (0 venue, 1 symbol, 2 venue symbol); each remembers its last string, checked first (most
+  // records of a batch come from one venue).
+  inline __attribute__((always_inline)) int32_t get(int field, const uint8_t* p, uint32_t n) {
+    if (n > MAX_LEN) return NOT_INTERNED;
+    const int32_t last = lastId_[field];
+    if (last >= 0 && entries_[last].len == n && same(bytes_.data() + entries_[last].off, p, n)) return last;
+    const int32_t id = find(p, n);
+    lastId_[field] = id;
+    return id;
+  }
+
+  size_t size() const { return entries_.size(); }
+  void clear() {
+    entries_.clear();
+    bytes_.clear();
+    slots_.assign(1024, -1);
+    lastId_[0] = lastId_[1] = lastId_[2] = -1;
+  }
+  Interner() { slots_.assign(1024, -1); }
+
+ private:
+  // Equal bytes, eight at a time (a short string's compare without a call into libc).
+  static bool same(const char* a, const uint8_t* b, uint32_t n) {
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y) return false;
+    }
+    for (; i < n; i++)
+      if (static_cast<uint8_t>(a[i]) != b[i]) return false;
+    return true;
+  }
+
+  int32_t find(const uint8_t* p, uint32_t n) {
+    uint32_t h = 0x811c9dc5u;
+    for (uint32_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x01000193u;
+    const uint32_t mask = static_cast<uint32_t>(slots_.size()) - 1;
+    for (uint32_t s = h & mask;; s = (s + 1) & mask) {
+      int32_t id = slots_[s];
+      if (id < 0) {
+        if (entries_.size() >= MAX_ENTRIES) return NOT_INTERNED;
+        id = static_cast<int32_t>(entries_.size());
+        entries_.push_back({static_cast<uint32_t>(bytes_.size()), n, h});
+        bytes_.append(reinterpret_cast<const char*>(p), n);
+        slots_[s] = id;
+        if (entries_.size() * 2 > slots_.size()) grow();
+        return id;
+      }
+      const Entry& e = entries_[id];
+      if (e.hash == h && e.len == n && same(bytes_.data() + e.off, p, n)) return id;
+    }
+  }
+
+  struct Entry {
+    uint32_t off, len, hash;
+  };
+  void grow() {
+    std::vector<int32_t> next(slots_.size() * 2, -1);
+    const uint32_t mask = static_cast<uint32_t>(next.size()) - 1;
+    for (size_t id = 0; id < entries_.size(); id++) {
+      uint32_t s = entries_[id].hash & mask;
+      while (next[s] >= 0) s = (s + 1) & mask;
+      next[s] = static_cast<int32_t>(id);
+    }
+    slots_.swap(next);
+  }
+  std::vector<Entry> entries_;
+  std::string bytes_;
+  std::vector<int32_t> slots_;
+  int32_t lastId_[3] = {-1, -1, -1};
+};
+
+// One record's reader: the same steps, in the same order, as TickDecoder's.
+struct Reader {
+  const uint8_t* b;
+  uint32_t pos;
+  uint32_t end;
+  int32_t problem = OK;
+  double detail = 0;
+  double value = 0;
+
+  bool truncated() {
+    problem = TRUNCATED;
+    return false;
+  }
+
+  // avsc's Tap#readLong, as TickDecoder#readLong computes it. A one-byte varint (lengths, indexes) first.
+  inline __attribute__((always_inline)) bool readLong() {
+    if (pos < end && b[pos] < 0x80) {
+      const int32_t n = b[pos++];
+      value = static_cast<double>((n >> 1) ^ -(n & 1));
+      return true;
+    }
+    return readLongSlow();
+  }
+
+  bool readLongSlow() {
+    uint32_t p = pos;
+    int32_t n = 0;
+    int k = 0;
+    uint32_t byte;
+    uint32_t more;
+    do {
+      if (p >= end) return truncated();
+      byte = b[p++];
+      more = byte & 0x80;
+      n |= static_cast<int32_t>((byte & 0x7f) << k);
+      k += 7;
+    } while (more && k < 28);
+    if (!more) {
+      pos = p;
+      value = static_cast<double>((n >> 1) ^ -(n & 1));
+      return true;
+    }
+    int32_t rest = 0;
+    int shift = 0;
+    uint32_t q = p;
+    do {
+      if (q >= end) return truncated();
+      byte = b[q++];
+      rest |= static_cast<int32_t>((byte & 0x7f) << shift);
+      shift += 7;
+    } while ((byte & 0x80) && shift < 28);
+    if (!(byte & 0x80) && rest < 0x2000000) {
+      pos = q;
+      value = unzigzagInt(static_cast<uint64_t>(n) + (static_cast<uint64_t>(rest) << 28));
+      return true;
+    }
+    double f = n;
+    double fk = TWO28;
+    do {
+      if (p >= end) return truncated();
+      byte = b[p++];
+      f += static_cast<double>(byte & 0x7f) * fk;
+      fk *= 128;
+    } while (byte & 0x80);
+    pos = p;
+    value = unzigzag(f);
+    return true;
+  }
+
+  inline __attribute__((always_inline)) bool timestamp() {
+    if (pos + 8 <= end) {
+      const uint8_t* q = b + pos;
+      if (q[7] < 16 && (q[0] & q[1] & q[2] & q[3] & q[4] & q[5] & q[6] & 0x80)) {
+        int32_t n = (q[0] & 0x7f) | ((q[1] & 0x7f) << 7) | ((q[2] & 0x7f) << 14) | ((q[3] & 0x7f) << 21);
+        int32_t rest = (q[4] & 0x7f) | ((q[5] & 0x7f) << 7) | ((q[6] & 0x7f) << 14) | (q[7] << 21);
+        value = unzigzagInt(static_cast<uint64_t>(n) + (static_cast<uint64_t>(rest) << 28));
+        pos += 8;
+        return true;
+      }
+    }
+    if (!readLong()) return false;
+    if (!(value >= -MAX_SAFE_LONG && value <= MAX_SAFE_LONG)) {
+      problem = PRECISION;
+      return false;
+    }
+    return true;
+  }
+
+  bool dbl() {
+    if (pos + 8 > end) return truncated();
+    std::memcpy(&value, b + pos, 8);  // little-endian hosts only (checked at load)
+    pos += 8;
+    return true;
+  }
+
+  // A string's bytes: their start in `start`, length in `len`.
+  inline __attribute__((always_inline)) bool span(uint32_t& start, uint32_t& len) {
+    if (!readLong()) return false;
+    double n = value;
+    if (!(n >= 0)) {
+      problem = NEG_LENGTH;
+      detail = n;
+      return false;
+    }
+    if (n > static_cast<double>(end - pos)) return truncated();
+    start = pos;
+    len = static_cast<uint32_t>(n);
+    pos += len;
+    return true;
+  }
+
+  // A union's branch index (0 or 1), or -1 with the problem set.
+  inline __attribute__((always_inline)) int unionIndex() {
+    if (!readLong()) return -1;
+    if (value == 0 || value == 1) return static_cast<int>(value);
+    problem = UNION;
+    detail = value;
+    return -1;
+  }
+};
+
+inline bool idCanStayBytes(const uint8_t* p, uint32_t n) {
+  if (n < 1 || n > 128) return false;
+  uint8_t o = 0;
+  for (uint32_t i = 0; i < n; i++) o |= p[i];
+  return o < 0x80;
+}
+
+class Kernel : public Napi::ObjectWrap<Kernel> {
+ public:
+  static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function f = DefineClass(env, "TickKernel", {InstanceMethod("decode", &Kernel::Decode)});
+    exports.Set("TickKernel", f);
+    exports.Set("I32_STRIDE", Napi::Number::New(env, I32_STRIDE));
+    exports.Set("F64_STRIDE", Napi::Number::New(env, F64_STRIDE));
+    return exports;
+  }
+
+  explicit Kernel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Kernel>(info) {
+    v1_ = info[0].As<Napi::Number>().DoubleValue();
+    v2_ = info[1].As<Napi::Number>().DoubleValue();
+  }
+
+ private:
+  // decode(data: Uint8Array, lengths: Int32Array, starts: Int32Array | undefined, i32: Int32Array, f64: Float64Array)
+  // → 1 when the interner was cleared before this batch (ids of earlier batches are void), else 0.
+  Napi::Value Decode(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto data = info[0].As<Napi::Uint8Array>();
+    auto lengths = info[1].As<Napi::Int32Array>();
+    const bool hasStarts = info[2].IsTypedArray();
+    auto i32 = info[3].As<Napi::Int32Array>();
+    auto f64 = info[4].As<Napi::Float64Array>();
+    const size_t count = lengths.ElementLength();
+    if (i32.ElementLength() < count * I32_STRIDE || f64.ElementLength() < count * F64_STRIDE) {
+      Napi::RangeError::New(env, "output columns too short for the batch").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const int32_t* starts = nullptr;
+    if (hasStarts) {
+      auto s = info[2].As<Napi::Int32Array>();
+      if (s.ElementLength() < count) {
+        Napi::RangeError::New(env, "starts shorter than lengths").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      starts = s.Data();
+    }
+    const uint8_t* buf = data.Data();
+    const size_t size = data.ByteLength();
+    const int32_t* lens = lengths.Data();
+    // Check every record's place first: the loop below then reads in bounds.
+    {
+      size_t pos = 0;
+      for (size_t i = 0; i < count; i++) {
+        const int32_t len = lens[i];
+        if (len < 0) continue;
+        if (starts) pos = static_cast<size_t>(starts[i] < 0 ? SIZE_MAX : starts[i]);
+        if (pos > size || static_cast<size_t>(len) > size - pos) {
+          Napi::RangeError::New(env, "a record lies outside the batch's data").ThrowAsJavaScriptException();
+          return env.Undefined();
+        }
+        pos += len;
+      }
+    }
+    int32_t cleared = 0;
+    if (interner_.size() + 3 * count > Interner::MAX_ENTRIES) {
+      interner_.clear();
+      cleared = 1;
+    }
+    int32_t* out = i32.Data();
+    double* fo = f64.Data();
+    uint32_t pos = 0;
+    for (size_t i = 0; i < count; i++, out += I32_STRIDE, fo += F64_STRIDE) {
+      const int32_t len = lens[i];
+      if (len < 0) {
+        out[STATUS] = HEADER;
+        fo[0] = 0;
+        continue;
+      }
+      if (starts) pos = static_cast<uint32_t>(starts[i]);
+      const uint32_t start = pos;
+      const uint32_t end = pos + static_cast<uint32_t>(len);
+      pos = end;
+      decodeOne(buf, start, end, out, fo);
+    }
+    return Napi::Number::New(env, cleared);
+  }
+
+  void decodeOne(const uint8_t* buf, uint32_t start, uint32_t end, int32_t* out, double* fo) {
+    if (end - start < 5) {
+      out[STATUS] = HEADER;
+      fo[0] = end - start;
+      return;
+    }
+    if (buf[start] != 0) {
+      out[STATUS] = MAGIC;
+      fo[0] = buf[start];
+      return;
+    }
+    const double id = static_cast<double>((static_cast<uint32_t>(buf[start + 1]) << 24) | (buf[start + 2] << 16) | (buf[start + 3] << 8) | buf[start + 4]);
+    const int version = id == v2_ ? 2 : id == v1_ ? 1 : 0;
+    if (version == 0) {
+      out[STATUS] = SCHEMA_ID;
+      fo[0] = id;
+      return;
+    }
+    Reader r{buf, start + 5, end};
+    if (!body(r, out, fo, version)) {
+      out[STATUS] = r.problem;
+      fo[0] = r.detail;
+      return;
+    }
+    if (r.pos != end) {
+      out[STATUS] = TRAILING;
+      fo[0] = end - r.pos;
+      return;
+    }
+    out[STATUS] = OK;
+  }
+
+  // The body in field order; on failure the reader holds the first problem. Writes the columns as it goes (a
+  // rejected record's columns other than STATUS and the detail are meaningless).
+  bool body(Reader& r, int32_t* out, double* fo, int version) {
+    uint32_t s, n;
+    if (!r.span(s, n)) return false;
+    out[VENUE_ID] = interner_.get(0, r.b + s, n);
+    out[VENUE_POS] = s;
+    out[VENUE_LEN] = n;
+    if (!r.span(s, n)) return false;
+    out[SYMBOL_ID] = interner_.get(1, r.b + s, n);
+    out[SYMBOL_POS] = s;
+    out[SYMBOL_LEN] = n;
+    if (!r.timestamp()) return false;
+    fo[EVENT_TIME] = r.value;
+    if (!r.dbl()) return false;
+    fo[PRICE] = r.value;
+    if (!r.dbl()) return false;
+    fo[SIZE] = r.value;
+    if (!r.readLong()) return false;
+    const double side = r.value;
+    if (!(side == 0 || side == 1 || side == 2)) {
+      r.problem = SIDE;
+      r.detail = side;
+      return false;
+    }
+    int32_t flags = static_cast<int32_t>(side);
+    if (!r.span(s, n)) return false;
+    out[ID_POS] = s;
+    out[ID_LEN] = n;
+    if (idCanStayBytes(r.b + s, n)) flags |= FLAG_ID_LAZY;
+    if (!r.timestamp()) return false;
+    fo[INGEST_TIME] = r.value;
+    out[VS_ID] = VS_NULL;
+    if (version == 2) {
+      const int vs = r.unionIndex();
+      if (vs < 0) return false;
+      if (vs == 1) {
+        if (!r.span(s, n)) return false;
+        out[VS_ID] = interner_.get(2, r.b + s, n);
+        out[VS_POS] = s;
+        out[VS_LEN] = n;
+      }
+      const int sq = r.unionIndex();
+      if (sq < 0) return false;
+      if (sq == 1) {
+        if (r.pos >= r.end) return r.truncated();
+        if (r.b[r.pos++] != 0) flags |= FLAG_SEQ_FIRST;
+        if (!r.timestamp()) return false;
+        fo[LOST_IDS] = r.value;
+        if (!r.timestamp()) return false;
+        fo[LOST_SINCE] = r.value;
+        flags |= FLAG_SEQ;
+      }
+    }
+    out[FLAGS] = flags;
+    return true;
+  }
+
+  double v1_, v2_;
+  Interner interner_;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  const uint16_t one = 1;
+  uint8_t little;
+  std::memcpy(&little, &one, 1);
+  exports.Set("littleEndian", Napi::Boolean::New(env, little == 1));
+  return Kernel::Init(env, exports);
+}
+
+}  // namespace
+
+NODE_API_MODULE(tick_kernel, Init)
