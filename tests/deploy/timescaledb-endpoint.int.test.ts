@@ -5,23 +5,7 @@
 import net from 'node:net';
 import t from 'tap';
 import { testEnv } from '../helpers/env.js';
-
-function message(type: string, body: Buffer): Buffer {
-  const b = Buffer.alloc(5 + body.length);
-  b.write(type, 0, 'latin1');
-  b.writeInt32BE(4 + body.length, 1);
-  body.copy(b, 5);
-  return b;
-}
-
-function startup(): Buffer {
-  const params = Buffer.from('user\0postgres\0database\0postgres\0\0');
-  const b = Buffer.alloc(8 + params.length);
-  b.writeInt32BE(b.length, 0);
-  b.writeInt32BE(196608, 4);
-  params.copy(b, 8);
-  return b;
-}
+import { message, startup } from '../helpers/pg-wire.js';
 
 /** Parse, Bind, Describe, Execute, Sync of `SELECT n` padded with a comment so that the batch is exactly `total` bytes. */
 function extendedQuery(n: number, total: number): Buffer {

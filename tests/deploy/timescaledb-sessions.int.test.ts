@@ -15,6 +15,7 @@ import pg from 'pg';
 import t from 'tap';
 import { projectRoot } from '../../src/paths.js';
 import { freePort } from '../helpers/env.js';
+import { message, startup } from '../helpers/pg-wire.js';
 
 const IDLE_WARN_MS = 1000;
 const IDLE_IN_TX_MS = 5000;
@@ -225,21 +226,6 @@ class RawSession {
   received(): number {
     return this.buf.length;
   }
-}
-function message(type: string, body: Buffer): Buffer {
-  const b = Buffer.alloc(5 + body.length);
-  b.write(type, 0, 'latin1');
-  b.writeInt32BE(4 + body.length, 1);
-  body.copy(b, 5);
-  return b;
-}
-function startup(): Buffer {
-  const params = Buffer.from('user\0postgres\0database\0postgres\0\0');
-  const b = Buffer.alloc(8 + params.length);
-  b.writeInt32BE(b.length, 0);
-  b.writeInt32BE(196608, 4);
-  params.copy(b, 8);
-  return b;
 }
 const port = Number(new URL(endpoint.url).port);
 async function rawSession(): Promise<RawSession> {
