@@ -395,6 +395,36 @@ const COMMANDS: Record<string, Command> = {
     reads: { groups: ['log', 'stores'], keys: ['intervals'] },
     run: async (config) => (await import('./storage.js')).runMaintain(config, logger('maintain')),
   },
+  backup: {
+    summary:
+      'back up every bar and signal of each store in TE_SINKS, and the tick archive, into a new directory (JSON lines and a manifest with counts and SHA-256)',
+    usage: 'backup --out DIR [--sinks postgres,timescaledb,questdb]',
+    reads: { groups: ['log', 'stores'], keys: ['ticksTable', 'historyStore'] },
+    options: { out: ['string', 'the directory to write (new, or empty); required'] },
+    run: async (config, options) => {
+      const out = options.get('out') as string | undefined;
+      if (!out) throw new ConfigError('--out', 'is required: the directory to write the backup into');
+      const { backup } = await import('../stores/backup.js');
+      const m = await backup(config, out, logger('backup'));
+      process.stdout.write(JSON.stringify({ backup: out, files: m.files }, null, 2) + '\n');
+      return 0;
+    },
+  },
+  restore: {
+    summary:
+      'write a backup (tick-engine backup) back into the stores of TE_SINKS it holds and into the tick archive, through the migrations and the idempotent upserts, after checking every file against its manifest',
+    usage: 'restore --from DIR [--sinks postgres,timescaledb,questdb]',
+    reads: { groups: ['log', 'stores'], keys: ['ticksTable'] },
+    options: { from: ['string', 'the backup directory; required'] },
+    run: async (config, options) => {
+      const from = options.get('from') as string | undefined;
+      if (!from) throw new ConfigError('--from', 'is required: the backup directory to restore');
+      const { restore } = await import('../stores/backup.js');
+      const written = await restore(config, from, logger('restore'));
+      process.stdout.write(JSON.stringify({ restored: from, rows: written }, null, 2) + '\n');
+      return 0;
+    },
+  },
   config: {
     summary: 'print the configuration keys, their env names, flags and defaults (Markdown)',
     usage: 'config',

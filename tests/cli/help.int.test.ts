@@ -119,6 +119,20 @@ t.test('each command, run for real, reads only keys its --help lists', async (t)
     }),
   );
 
+  // The archive writes the ticks above into QuestDB; backup then reads every store of TE_SINKS and the archive, and
+  // restore writes them back.
+  const archivePort = await freePort();
+  await check(
+    t,
+    'archive',
+    await traced(['archive'], { ...env, TE_ARCHIVE_METRICS_PORT: String(archivePort) }, async (p) => {
+      await waitHttpOk(`http://127.0.0.1:${archivePort}/ready`, p);
+      await new Promise((r) => setTimeout(r, 2000));
+    }),
+  );
+  await check(t, 'backup', await traced(['backup', '--out', join(dir, 'backup')], env));
+  await check(t, 'restore', await traced(['restore', '--from', join(dir, 'backup')], env));
+
   // An export reads the bars the aggregator above wrote to PostgreSQL (TE_EXPORT_STORE's default).
   await check(t, 'export', await traced(['export', '--symbols', '*', '--out', join(dir, 'bars.parquet')], env));
 
@@ -154,6 +168,23 @@ t.test('every key is listed by some command, and every command lists --log-level
     [],
     'demo (the whole engine) lists every key',
   );
-  for (const c of ['up', 'down', 'status', 'ingest', 'aggregate', 'gateway', 'replay', 'config', 'venue-standin', 'load', 'export', 'migrate', 'maintain'])
+  for (const c of [
+    'up',
+    'down',
+    'status',
+    'ingest',
+    'aggregate',
+    'gateway',
+    'replay',
+    'config',
+    'venue-standin',
+    'load',
+    'export',
+    'migrate',
+    'maintain',
+    'archive',
+    'backup',
+    'restore',
+  ])
     t.ok((await helpKeys(c)).has('TE_LOG_LEVEL'), c);
 });

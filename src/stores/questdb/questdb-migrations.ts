@@ -77,7 +77,12 @@ export async function migrateQuestDb(opts: QuestDbMigrateOptions): Promise<Migra
     const rows = (await exec(`SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} WHERE target = ${quote(table)} ORDER BY applied_at`)).dataset ?? [];
     for (const [version, name, checksum] of rows as [number, string, string][]) if (!seen.has(version)) seen.set(version, { version, name, checksum });
   }
-  const applied = [...seen.values()];
+  let applied = [...seen.values()];
+  // QuestDB cannot delete the records of a table that was dropped (a wiped store being restored, say): made again.
+  if (applied.length > 0 && !(await exists(table))) {
+    opts.log.warn({ store, table }, 'schema steps recorded for a table that no longer exists: applying every step again');
+    applied = [];
+  }
   const adopted = applied.length === 0 && (await exists(table));
   if (adopted) await checkAdoptable(exec, table);
   const pending = pendingSteps(store, table, steps, applied);
