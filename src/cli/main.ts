@@ -325,15 +325,20 @@ const COMMANDS: Record<string, Command> = {
     run: async (config, options) => (await import('./venue-standin.js')).runVenueStandin(config, options, logger('standin')),
   },
   replay: {
-    summary: 'replay past ticks (Kafka from an offset or a time, or a CSV or Avro file) in pure event time; bars as JSON lines',
-    usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro] [--include-open] [--out bars.jsonl]',
-    reads: { groups: ['log', 'kafka', 'bars', 'validation'], keys: ['topicTicks', 'schemaRegistryUrl'] },
+    summary: 'replay past ticks (Kafka from an offset or a time, a CSV or Avro file, or the tick archive) in pure event time; bars as JSON lines',
+    usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro | --archive [--from-time ISO]] [--include-open] [--out bars.jsonl]',
+    // --archive reads the tick archive over QuestDB's PostgreSQL wire.
+    reads: { groups: ['log', 'kafka', 'bars', 'validation'], keys: ['topicTicks', 'schemaRegistryUrl', 'ticksTable', 'questdbPgUrl', 'pgIdleCloseMs'] },
     options: {
       'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
       'from-time': ['string', 'start every partition at the first record at or after this instant'],
       file: [
         'string',
         'read ticks from this file instead of Kafka: CSV (header venue,symbol,eventTime,price,size,side,tradeId) or, if it ends in .avro, an Avro object container file with the tick schema (codec null or deflate)',
+      ],
+      archive: [
+        'boolean',
+        'read ticks from the tick archive (TE_TICKS_TABLE in QuestDB, written by tick-engine archive) in event-time order, from --from-time if given',
       ],
       'include-open': [
         'boolean',
@@ -342,7 +347,7 @@ const COMMANDS: Record<string, Command> = {
       out: ['string', "write bars here (default '-': standard output); progress goes to standard error"],
     },
     run: async (config, options) => {
-      if (!options.has('file')) await useSchemaRegistry(config, logger('replay'), 'reader', { ticksOnly: true });
+      if (!options.has('file') && !options.has('archive')) await useSchemaRegistry(config, logger('replay'), 'reader', { ticksOnly: true });
       return (await import('./replay.js')).runReplay(config, options);
     },
   },

@@ -1,4 +1,5 @@
-// `tick-engine replay`: past ticks (Kafka from an offset or a time, or a CSV or Avro file) → bars as JSON lines.
+// `tick-engine replay`: past ticks (Kafka from an offset or a time, a CSV or Avro file, or the tick archive) → bars as
+// JSON lines.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import fastJson from 'fast-json-stringify';
 import type { Config } from '../config.js';
@@ -6,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { csvTickCursors } from '../ingest/files/csv-tick-reader.js';
 import { avroTickCursors } from '../ingest/files/avro-file-reader.js';
 import type { Bar } from '../contracts/bar.js';
-import type { TickCursor } from '../contracts/tick-cursor.js';
+import { ArrayTickCursor, type TickCursor } from '../contracts/tick-cursor.js';
 import { replay, type ReplayPartition } from '../runtime/replay.js';
 import { BAR_JSON_SCHEMA } from '../gateway/ws/protocol.js';
 import { Progress } from './progress.js';
@@ -49,6 +50,27 @@ async function* filePartitions(path: string): AsyncGenerator<ReplayPartition> {
   yield { partition: 0, batches: batches() };
 }
 
+/** The tick archive (QuestDB) from `from` on, in event-time order, as one partition. */
+async function* archivePartitions(config: Config, from: number): AsyncGenerator<ReplayPartition> {
+  const { TradeHistory } = await import('../stores/trade-history.js');
+  const trades = new TradeHistory(config);
+  async function* batches(): AsyncGenerator<TickCursor> {
+    let offset = 0;
+    try {
+      for await (const page of trades.inTimeOrder({ from, to: ARCHIVE_END, pageRows: 10_000 })) {
+        yield new ArrayTickCursor(page, offset);
+        offset += page.length;
+      }
+    } finally {
+      await trades.close();
+    }
+  }
+  yield { partition: 0, batches: batches() };
+}
+
+/** Later than any tick (2200-01-01, as the REST bounds). */
+const ARCHIVE_END = 7_258_118_400_000_000;
+
 export async function runReplay(config: Config, options: Map<string, string | boolean>): Promise<number> {
   const file = options.get('file') as string | undefined;
   const fromOffset = options.get('from-offset') as string | undefined;
@@ -57,21 +79,26 @@ export async function runReplay(config: Config, options: Map<string, string | bo
   if (fromTime !== undefined && Number.isNaN(Date.parse(fromTime))) throw new ConfigError('--from-time', `must be an ISO-8601 instant (got '${fromTime}')`);
   if (file && (fromOffset !== undefined || fromTime !== undefined))
     throw new ConfigError('--file', 'reads a whole file: --from-offset/--from-time apply to Kafka only');
+  const archive = options.get('archive') === true;
+  if (archive && (file !== undefined || fromOffset !== undefined))
+    throw new ConfigError('--archive', 'reads the tick archive: not with --file or --from-offset (--from-time chooses where it starts)');
   const includeOpen = options.get('include-open') === true;
   const outPath = (options.get('out') as string | undefined) ?? '-';
   const out: NodeJS.WritableStream = outPath === '-' ? process.stdout : createWriteStream(outPath);
   let total: number | undefined;
-  const progress = new Progress(`replay ${file ?? config.topicTicks}`, undefined);
+  const progress = new Progress(`replay ${file ?? (archive ? `archive ${config.ticksTable}` : config.topicTicks)}`, undefined);
   const source = file
     ? filePartitions(file)
-    : kafkaPartitions(
-        config,
-        { offset: fromOffset !== undefined ? Number(fromOffset) : undefined, time: fromTime !== undefined ? Date.parse(fromTime) : undefined },
-        (n) => {
-          total = n;
-          progress.total = n;
-        },
-      );
+    : archive
+      ? archivePartitions(config, fromTime !== undefined ? Date.parse(fromTime) * 1000 : 0)
+      : kafkaPartitions(
+          config,
+          { offset: fromOffset !== undefined ? Number(fromOffset) : undefined, time: fromTime !== undefined ? Date.parse(fromTime) : undefined },
+          (n) => {
+            total = n;
+            progress.total = n;
+          },
+        );
   const write = (text: string) => (out.write(text) ? undefined : new Promise<void>((r) => out.once('drain', () => r())));
   const stats = await replay(config, source, (bars) => write(bars.map((b) => serializeBar(b) + '\n').join('')), {
     onProgress: (n) => progress.update(n),

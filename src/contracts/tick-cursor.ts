@@ -40,3 +40,39 @@ export interface TickCursor extends LazyTradeIds {
 export function emptyTick(): Tick {
   return { venue: '', symbol: '', eventTime: 0, price: 0, size: 0, side: 'UNKNOWN', tradeId: '', ingestTime: 0, venueSymbol: null, sequence: null };
 }
+
+/** A cursor over ticks already decoded (a page of the tick archive): record `i` is `ticks[i]`, at offset `first + i`. */
+export class ArrayTickCursor implements TickCursor {
+  idLazy = false;
+  idPos = 0;
+  idLen = 0;
+  readonly idBuf = undefined;
+
+  constructor(
+    private readonly ticks: readonly Tick[],
+    private readonly first: number,
+  ) {}
+
+  get count(): number {
+    return this.ticks.length;
+  }
+
+  offset(i: number): number {
+    return this.first + i;
+  }
+
+  read(i: number, out: Tick): string | null {
+    const t = this.ticks[i]!;
+    out.venue = t.venue;
+    out.symbol = t.symbol;
+    out.eventTime = t.eventTime;
+    out.price = t.price;
+    out.size = t.size;
+    out.side = t.side;
+    out.tradeId = t.tradeId;
+    out.ingestTime = t.ingestTime;
+    out.venueSymbol = t.venueSymbol ?? null;
+    out.sequence = t.sequence ?? null;
+    return null;
+  }
+}

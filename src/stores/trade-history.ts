@@ -30,6 +30,20 @@ export type ArchivedTrade = Omit<Tick, 'sequence'>;
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 
+function toTrade(r: Record<string, unknown>, symbol: string): ArchivedTrade {
+  return {
+    venue: String(r.venue),
+    symbol,
+    eventTime: num(r.ts_us),
+    price: num(r.price),
+    size: num(r.size),
+    side: String(r.side) as Side,
+    tradeId: String(r.trade_id),
+    ingestTime: num(r.ingest_us),
+    venueSymbol: r.venue_symbol === null || r.venue_symbol === undefined ? null : String(r.venue_symbol),
+  };
+}
+
 export function tradeHistorySql(table: string): string {
   return `SELECT venue, trade_id, cast(ts AS long) AS ts_us, price, size, side, cast(ingest_time AS long) AS ingest_us, venue_symbol
     FROM ${table} WHERE symbol = $1 AND ts >= $2 AND ts < $3
@@ -68,6 +82,40 @@ export class TradeHistory {
     }
   }
 
+  /**
+   * Every archived trade over [from, to) in event-time order (then symbol, venue, trade id), `pageRows` per query:
+   * what a replay from the archive reads.
+   */
+  async *inTimeOrder(range: { from: number; to: number; pageRows: number }): AsyncGenerator<ArchivedTrade[]> {
+    const sql = `SELECT venue, symbol, trade_id, cast(ts AS long) AS ts_us, price, size, side, cast(ingest_time AS long) AS ingest_us, venue_symbol
+      FROM ${this.table} WHERE ts >= $1 AND ts < $2
+        AND (ts > $3 OR (ts = $3 AND (symbol > $4 OR (symbol = $4 AND (venue > $5 OR (venue = $5 AND trade_id > $6))))))
+      ORDER BY ts, symbol, venue, trade_id LIMIT $7`;
+    let after = { eventTime: range.from - 1, symbol: '', venue: '', tradeId: '' };
+    for (;;) {
+      let rows: Record<string, unknown>[];
+      try {
+        ({ rows } = await this.pool.query<Record<string, unknown>>(sql, [
+          microsToIso(range.from),
+          microsToIso(range.to),
+          microsToIso(Math.max(after.eventTime, range.from - 1)),
+          after.symbol,
+          after.venue,
+          after.tradeId,
+          range.pageRows,
+        ]));
+      } catch (err) {
+        if (isMissingTable(err)) throw new ConfigError('TE_TICKS_TABLE', `QuestDB has no tick archive table '${this.table}' (tick-engine archive writes it)`);
+        throw new StoreUnavailableError('questdb', err);
+      }
+      const trades = rows.map((r) => toTrade(r, String(r.symbol)));
+      if (trades.length) yield trades;
+      if (trades.length < range.pageRows) return;
+      const last = trades[trades.length - 1]!;
+      after = { eventTime: last.eventTime, symbol: last.symbol, venue: last.venue, tradeId: last.tradeId };
+    }
+  }
+
   /** The trades of each symbol in turn over [from, to), `pageRows` per query, in archive order. */
   async *pages(symbols: readonly string[], range: { from: number; to: number; pageRows: number }): AsyncGenerator<ArchivedTrade[]> {
     for (const symbol of symbols) {
@@ -99,17 +147,7 @@ export class TradeHistory {
     } catch (err) {
       throw new StoreUnavailableError('questdb', err);
     }
-    const trades = rows.map((r): ArchivedTrade => ({
-      venue: String(r.venue),
-      symbol: q.symbol,
-      eventTime: num(r.ts_us),
-      price: num(r.price),
-      size: num(r.size),
-      side: String(r.side) as Side,
-      tradeId: String(r.trade_id),
-      ingestTime: num(r.ingest_us),
-      venueSymbol: r.venue_symbol === null || r.venue_symbol === undefined ? null : String(r.venue_symbol),
-    }));
+    const trades = rows.map((r) => toTrade(r, q.symbol));
     const last = trades[trades.length - 1];
     return { trades, next: trades.length === q.limit && last ? { eventTime: last.eventTime, venue: last.venue, tradeId: last.tradeId } : undefined };
   }

@@ -1,7 +1,8 @@
 // The tick archive, exactly once across crashes: while the simulated feed runs, the archive command is SIGKILLed at
 // random moments and started again, and a record that is no tick sits among the ticks. At the end QuestDB's archive
 // table holds every tick of the topic once, every field equal to the record's, and REST /api/v1/trades pages
-// through one symbol's trades in archive order with no trade skipped or repeated.
+// through one symbol's trades in archive order with no trade skipped or repeated; `replay --archive` gives the offline
+// bars of the archived ticks in event-time order.
 import t from 'tap';
 import { Prng } from '../../src/ingest/prng.js';
 import type { Tick } from '../../src/contracts/tick.js';
@@ -11,7 +12,12 @@ import { decode } from '../../src/stream/serde.js';
 import { ensureTopics } from '../../src/stream/topics.js';
 import { runCli, waitHttpOk, type CliProcess } from '../helpers/cli.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
+import { diffBars, offlineBars } from '../helpers/oracle.js';
 import { questDbCount, readTopic, waitFor, withPg } from '../helpers/stores.js';
+import type { Bar } from '../../src/contracts/bar.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const KILLS = 6;
 
@@ -165,6 +171,30 @@ t.test(`archive SIGKILLed ${KILLS} times under a live feed: every tick archived 
   } while (cursor && pages < 1000);
   t.ok(expected.length > 100, `${expected.length} trades of ${symbol} in the range`);
   t.same(paged, expected, `${pages} pages of 37: the range's trades in archive order, none skipped or repeated`);
+
+  // Replay from the archive: its ticks in event-time order (then symbol, venue, trade id) as one partition.
+  const out = join(tmpdir(), `archive-replay-${process.pid}.jsonl`);
+  t.teardown(() => rmSync(out, { force: true }));
+  const replayed = runCli(['replay', '--archive', '--out', out], env);
+  t.equal(await replayed.exited, 0, `replay --archive exits 0${replayed.child.exitCode === 0 ? '' : `:\n${replayed.output()}`}`);
+  const latest = new Map<string, Bar>();
+  for (const l of readFileSync(out, 'utf8').trimEnd().split('\n')) {
+    const b = JSON.parse(l) as Bar;
+    latest.set(`${b.symbol}|${b.interval}|${b.bucketStart}`, b);
+  }
+  const inTime = [...ticks].sort(
+    (a, b) =>
+      a.eventTime - b.eventTime ||
+      (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0) ||
+      (a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0) ||
+      (a.tradeId < b.tradeId ? -1 : a.tradeId > b.tradeId ? 1 : 0),
+  );
+  const oracle = offlineBars(
+    inTime.map((x, k) => ({ ...x, partition: 0, offset: k })),
+    { intervals: config.intervals, maxOutOfOrder: config.maxOutOfOrderMs * 1000, allowedLateness: config.allowedLatenessMs * 1000 },
+  );
+  t.ok(oracle.finalBars.length > 1000, `${oracle.finalBars.length} final bars from the archive`);
+  t.same(diffBars([...latest.values()], oracle.finalBars), [], 'replay --archive: the offline bars of the archived ticks in event-time order');
 
   const bad = await fetch(`http://127.0.0.1:${port}/api/v1/trades/${symbol}?cursor=bm9wZQ`);
   t.equal(bad.status, 400, 'a cursor the server did not issue: 400');
