@@ -80,6 +80,8 @@ function storeUrl(config: Config, store: HistoryStore): string {
 /** Every signal of a store's signals table. */
 async function readSignals(config: Config, store: HistoryStore): Promise<Signal[]> {
   const client = new pg.Client({ connectionString: storeUrl(config, store) });
+  // A connection that drops fails the query in flight (reported below); without a listener it would end the process.
+  client.on('error', () => undefined);
   const table = signalsTable(config.barsTable);
   try {
     await client.connect();

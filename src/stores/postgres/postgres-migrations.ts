@@ -94,6 +94,9 @@ export async function migratePostgres(pool: pg.Pool, opts: PgMigrateOptions): Pr
   const steps = postgresSteps(table, mode);
   const client = await pool.connect();
   let failed: Error | undefined;
+  // Checked out, the client has no pool listener: a dropped connection fails the statement in flight, not the process.
+  const onError = (err: Error) => opts.log.warn({ err, store, table }, 'connection dropped during a migration');
+  client.on('error', onError);
   try {
     if (!opts.dryRun) {
       await client.query('BEGIN');
@@ -127,6 +130,7 @@ export async function migratePostgres(pool: pg.Pool, opts: PgMigrateOptions): Pr
     throw err;
   } finally {
     // A failed connection is not handed back to the pool.
+    client.off('error', onError);
     client.release(failed);
   }
 }

@@ -103,16 +103,22 @@ export class PostgresSink implements BarSink {
   /** Public for the maintenance functions (PgQueryable). */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
     const client = await this.pool.connect();
+    // A checked-out client has no pool listener: a connection that drops (the server stopped) would emit an unhandled
+    // 'error' and end the process. The statement in flight fails with it anyway; the store is retried as down.
+    const onError = (err: Error) => this.log.warn({ err, sink: this.name }, 'connection dropped during a statement');
+    client.on('error', onError);
     try {
       if (this.mode === 'hypertable' && !this.configured.has(client)) {
         await client.query(UNLIMITED_DECOMPRESSION);
         this.configured.add(client);
       }
       const result = await client.query<R>(sql, params);
+      client.off('error', onError);
       client.release();
       return result;
     } catch (err) {
       // As pool.query does: a connection that failed a statement is dropped, the next one is fresh.
+      client.off('error', onError);
       client.release(err as Error);
       throw err;
     }
