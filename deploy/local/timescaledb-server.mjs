@@ -43,7 +43,14 @@ if (!Number.isFinite(idleInTxMs) || idleInTxMs < 0) throw new Error('TE_TSDB_IDL
 const HOLD_WARN_MS = Number(process.env.TE_TSDB_IDLE_WARN_MS ?? 10_000);
 
 const db = await PGlite.create({ dataDir, extensions: { timescaledb } });
+// The loader library first: on a data directory where the extension already exists, CREATE EXTENSION IF NOT EXISTS
+// alone loads the versioned library without its TSL module (compression, continuous aggregates), so every TSL
+// function fails with 'not supported under the current "timescale" license' and compressed chunks read as empty —
+// after a restart of the endpoint (the faults e2e stops and restarts it), rows written before it seemed gone.
+await db.exec("LOAD 'timescaledb'");
 await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+const tsl = await db.query('SELECT _timescaledb_functions.tsl_loaded() AS loaded');
+if (!tsl.rows[0]?.loaded) throw new Error('TimescaleDB TSL module not loaded: compression and continuous aggregates would fail');
 
 /** A backend (or frontend) message: type byte, int32 length, body. */
 function message(type, body) {
