@@ -11,6 +11,7 @@ import { decode, encode } from '../../src/stream/serde.js';
 import { emptyTick } from '../../src/contracts/tick-cursor.js';
 import { decodeTick, TickDecoder } from '../../src/stream/tick-decoder.js';
 import { SAMPLE_TICK } from '../helpers/sample-tick.js';
+import { EDGE_DOUBLES, EDGE_LONGS, randomString, randomTick } from '../helpers/random-ticks.js';
 
 const s = schema('tick');
 const s1 = schema('tick', { version: 1 });
@@ -105,64 +106,6 @@ function body(over: Partial<Record<keyof Tick, Buffer | number[]>>): Buffer {
     f('tradeId', () => str(base.tradeId)),
     f('ingestTime', () => lng(base.ingestTime)),
   );
-}
-
-const UNICODE = ['é', 'ß', 'Ω', '日本', '€', '😀', '\u0000', '\u007f', '\u0080', '\uffff', 'a'];
-function randomString(rng: Prng, maxLen: number): string {
-  const len = rng.int(maxLen + 1);
-  let out = '';
-  const unicode = rng.next() < 0.2;
-  for (let i = 0; i < len; i++) out += unicode && rng.next() < 0.3 ? UNICODE[rng.int(UNICODE.length)]! : String.fromCharCode(32 + rng.int(95));
-  return out;
-}
-const EDGE_LONGS = [
-  0,
-  1,
-  -1,
-  63,
-  64,
-  -64,
-  -65,
-  2 ** 27,
-  2 ** 28,
-  -(2 ** 28),
-  // Around 2^52, where the decoder leaves its fast path for avsc's double arithmetic.
-  2 ** 52 - 1,
-  2 ** 52,
-  2 ** 52 + 1,
-  -(2 ** 52) + 1,
-  -(2 ** 52),
-  -(2 ** 52) - 1,
-  2 ** 31,
-  -(2 ** 31),
-  2 ** 40 + 3,
-  9007199254740990,
-  -9007199254740990,
-  1_704_067_200_123_456,
-];
-const EDGE_DOUBLES = [0, -0, NaN, Infinity, -Infinity, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, 1e-300, 64000.01, 1];
-function randomLong(rng: Prng): number {
-  if (rng.next() < 0.3) return EDGE_LONGS[rng.int(EDGE_LONGS.length)]!;
-  const mag = 2 ** rng.int(53);
-  return Math.floor(rng.next() * mag) * (rng.next() < 0.5 ? -1 : 1) || 0;
-}
-function randomDouble(rng: Prng): number {
-  if (rng.next() < 0.2) return EDGE_DOUBLES[rng.int(EDGE_DOUBLES.length)]!;
-  return (rng.next() - 0.3) * 10 ** (rng.int(20) - 8);
-}
-function randomTick(rng: Prng, symbols: string[]): Tick {
-  return {
-    venue: rng.next() < 0.9 ? 'SIM' : randomString(rng, 40),
-    symbol: rng.next() < 0.8 ? symbols[rng.int(symbols.length)]! : randomString(rng, 70),
-    eventTime: randomLong(rng),
-    price: randomDouble(rng),
-    size: randomDouble(rng),
-    side: (['BUY', 'SELL', 'UNKNOWN'] as const)[rng.int(3)]!,
-    tradeId: rng.next() < 0.7 ? String(rng.int(1e9)).padStart(12, '0') : randomString(rng, 40),
-    ingestTime: randomLong(rng),
-    venueSymbol: rng.next() < 0.5 ? null : randomString(rng, 20),
-    sequence: rng.next() < 0.5 ? null : { first: rng.next() < 0.5, lostIds: randomLong(rng), lostSince: randomLong(rng) },
-  };
 }
 
 /** `x` as a version 1 record (id 1): what an older writer sends. */
