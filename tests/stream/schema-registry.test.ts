@@ -13,32 +13,14 @@ import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
 import { TickDecoder } from '../../src/stream/tick-decoder.js';
 import { freePort } from '../helpers/env.js';
-import { SAMPLE_TICK } from '../helpers/sample-tick.js';
+import { SAMPLE_BAR, SAMPLE_TICK } from '../helpers/sample-tick.js';
 import { startToyRegistry } from '../helpers/toy-schema-registry.js';
 
 const log = logger('test');
 const config = (url: string) =>
   loadConfig({ env: { TE_SCHEMA_REGISTRY_URL: url, TE_TOPIC_TICKS: 'x.ticks', TE_TOPIC_BARS: 'x.bars', TE_TOPIC_BARS_LIVE: 'x.bars.live' } });
 const tick: Tick = { ...SAMPLE_TICK, venueSymbol: null, sequence: null };
-const bar: Bar = {
-  symbol: 'BTC-USDT',
-  interval: '1m',
-  bucketStart: 1_704_067_200_000_000,
-  open: 1,
-  high: 2,
-  low: 0.5,
-  close: 1.5,
-  volume: 3,
-  quoteVolume: 4,
-  vwap: 4 / 3,
-  tradeCount: 7,
-  buyVolume: 1,
-  firstEventTime: 1_704_067_200_000_001,
-  lastEventTime: 1_704_067_259_999_999,
-  revision: 0,
-  final: true,
-  complete: null,
-};
+const bar: Bar = { ...SAMPLE_BAR };
 
 t.afterEach(() => {
   resetWireIds();

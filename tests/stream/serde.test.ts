@@ -9,7 +9,7 @@ import { TICK_FIELDS, type Tick } from '../../src/contracts/tick.js';
 import { schema, schemaById } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
 import { projectRoot } from '../../src/paths.js';
-import { SAMPLE_TICK } from '../helpers/sample-tick.js';
+import { SAMPLE_BAR, SAMPLE_TICK } from '../helpers/sample-tick.js';
 
 const tick: Tick = { ...SAMPLE_TICK, venueSymbol: 'BTCUSD', sequence: { first: false, lostIds: 12, lostSince: SAMPLE_TICK.eventTime - 5_000_000 } };
 
@@ -49,25 +49,7 @@ t.test('schema evolution: tick and bar version 1 and 2 readers read each other (
 
   const barV1 = avsc('bar.avsc');
   const barV2 = avsc('bar-v2.avsc');
-  const bar: Bar = {
-    symbol: 'BTC-USDT',
-    interval: '1m',
-    bucketStart: 1_704_067_200_000_000,
-    open: 1,
-    high: 2,
-    low: 0.5,
-    close: 1.5,
-    volume: 3,
-    quoteVolume: 4,
-    vwap: 4 / 3,
-    tradeCount: 7,
-    buyVolume: 1,
-    firstEventTime: 1_704_067_200_000_001,
-    lastEventTime: 1_704_067_259_999_999,
-    revision: 2,
-    final: true,
-    complete: false,
-  };
+  const bar: Bar = { ...SAMPLE_BAR, revision: 2, complete: false };
   const v1Bar: Partial<Bar> = { ...bar };
   delete v1Bar.complete;
   t.same({ ...barV1.fromBuffer(barV2.toBuffer(bar), barV1.createResolver(barV2)) }, v1Bar, 'v1 reader, v2 bar');
