@@ -4,6 +4,19 @@ import pg from 'pg';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { OracleBar } from './oracle.js';
 
+/**
+ * The bars table as the engine's first version created it (git show df70c27:src/aggregate/sinks/postgres-sink.ts),
+ * before bar schema version 2's `complete`: written out here, apart from the migrations' own copy, so the upgrade
+ * tests start from the old layout as it was, not as the code now thinks it was.
+ */
+export const PREVIOUS_PG_BAR_COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
+  open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL, close double precision NOT NULL,
+  volume double precision NOT NULL, quote_volume double precision NOT NULL, vwap double precision NOT NULL,
+  trade_count bigint NOT NULL, buy_volume double precision NOT NULL,
+  first_event_time timestamptz NOT NULL, last_event_time timestamptz NOT NULL,
+  revision integer NOT NULL, final boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (symbol, bar_interval, bucket)`;
+
 // Bigint columns (µs times, counts) arrive as strings; they are below 2^53, so Number is exact.
 const toNum = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 

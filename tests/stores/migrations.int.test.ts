@@ -15,19 +15,11 @@ import { QuestDbSink } from '../../src/stores/questdb/questdb-sink.js';
 import { runCli } from '../helpers/cli.js';
 import { stackEnv, testEnv, uniqueName } from '../helpers/env.js';
 import { diffBars } from '../helpers/oracle.js';
-import { questDbCount, readPgBars, readQuestDbBars, waitFor, withPg } from '../helpers/stores.js';
+import { PREVIOUS_PG_BAR_COLUMNS, questDbCount, readPgBars, readQuestDbBars, waitFor, withPg } from '../helpers/stores.js';
 
 const env = stackEnv();
 const log = logger('test');
 
-/** The bars table as the engine's first version created it (git show df70c27:src/aggregate/sinks/postgres-sink.ts). */
-const PREVIOUS_PG_COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
-  open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL, close double precision NOT NULL,
-  volume double precision NOT NULL, quote_volume double precision NOT NULL, vwap double precision NOT NULL,
-  trade_count bigint NOT NULL, buy_volume double precision NOT NULL,
-  first_event_time timestamptz NOT NULL, last_event_time timestamptz NOT NULL,
-  revision integer NOT NULL, final boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (symbol, bar_interval, bucket)`;
 
 /** Bars of one UTC day (2024-03-01), `complete` unknown as the previous layout has no column for it. */
 function oldBars(n: number, seed: number): Bar[] {
@@ -100,10 +92,10 @@ async function upgradePostgres(t: Test, store: 'postgres' | 'timescaledb', url: 
   const table = uniqueName('bars');
   await withPg(url, async (c) => {
     if (mode === 'hypertable') {
-      await c.query(`CREATE TABLE ${table} (${PREVIOUS_PG_COLUMNS})`);
+      await c.query(`CREATE TABLE ${table} (${PREVIOUS_PG_BAR_COLUMNS})`);
       await c.query(`SELECT create_hypertable('${table}', by_range('bucket', INTERVAL '1 day'))`);
     } else {
-      await c.query(`CREATE TABLE ${table} (${PREVIOUS_PG_COLUMNS}) PARTITION BY RANGE (bucket)`);
+      await c.query(`CREATE TABLE ${table} (${PREVIOUS_PG_BAR_COLUMNS}) PARTITION BY RANGE (bucket)`);
       await c.query(`CREATE INDEX ${table}_bucket_brin ON ${table} USING brin (bucket)`);
       await c.query(`CREATE TABLE ${table}_p20240301 PARTITION OF ${table} FOR VALUES FROM ('2024-03-01') TO ('2024-03-02')`);
     }

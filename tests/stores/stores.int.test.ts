@@ -9,7 +9,7 @@ import { logger } from '../../src/log.js';
 import { stackEnv, uniqueName } from '../helpers/env.js';
 import { diffBars } from '../helpers/oracle.js';
 import { questdbExec } from '../../src/stores/questdb/questdb-sink.js';
-import { questDbCount, readPgBars, readQuestDbBars, waitFor, withPg } from '../helpers/stores.js';
+import { PREVIOUS_PG_BAR_COLUMNS, questDbCount, readPgBars, readQuestDbBars, waitFor, withPg } from '../helpers/stores.js';
 
 const env = stackEnv();
 const log = logger('test');
@@ -123,20 +123,12 @@ t.test('QuestDB: WAL table with DEDUP UPSERT KEYS', async (t) => {
   );
 });
 
-/** The bar table as it was created before bar schema version 2 (no `complete`). */
-const OLD_PG_COLUMNS = `symbol text NOT NULL, bar_interval text NOT NULL, bucket timestamptz NOT NULL,
-  open double precision NOT NULL, high double precision NOT NULL, low double precision NOT NULL, close double precision NOT NULL,
-  volume double precision NOT NULL, quote_volume double precision NOT NULL, vwap double precision NOT NULL,
-  trade_count bigint NOT NULL, buy_volume double precision NOT NULL,
-  first_event_time timestamptz NOT NULL, last_event_time timestamptz NOT NULL,
-  revision integer NOT NULL, final boolean NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (symbol, bar_interval, bucket)`;
 
 t.test('PostgreSQL: a table from before bar schema version 2 gains complete; its old rows read null', async (t) => {
   const table = uniqueName('bars');
   const old = sampleBars(3000, 7).filter((b) => b.bucketStart < Date.parse('2024-02-29T00:00:00Z') * 1000);
   await withPg(env.TE_PG_URL!, async (c) => {
-    await c.query(`CREATE TABLE ${table} (${OLD_PG_COLUMNS}) PARTITION BY RANGE (bucket)`);
+    await c.query(`CREATE TABLE ${table} (${PREVIOUS_PG_BAR_COLUMNS}) PARTITION BY RANGE (bucket)`);
     await c.query(`CREATE TABLE ${table}_p20240228 PARTITION OF ${table} FOR VALUES FROM ('2024-02-28') TO ('2024-02-29')`);
     const b = old[0]!;
     await c.query(
