@@ -123,6 +123,9 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+/** The fields a CSV row carries as text and not as a number. */
+const NOT_NUMBERS = new Set<string>(['symbol', 'interval', 'final', 'complete']);
+
 function csvBars(text: string): { header: string[]; bars: Bar[] } {
   const [header, ...rows] = parseCsv(text);
   const bars = rows.map((r) => {
@@ -138,23 +141,7 @@ function csvBars(text: string): { header: string[]; bars: Bar[] } {
     return {
       symbol: o.symbol!,
       interval: o.interval!,
-      ...Object.fromEntries(
-        [
-          'bucketStart',
-          'open',
-          'high',
-          'low',
-          'close',
-          'volume',
-          'quoteVolume',
-          'vwap',
-          'tradeCount',
-          'buyVolume',
-          'firstEventTime',
-          'lastEventTime',
-          'revision',
-        ].map((k) => [k, Number(o[k])]),
-      ),
+      ...Object.fromEntries(BAR_FIELDS.filter((k) => !NOT_NUMBERS.has(k)).map((k) => [k, Number(o[k])])),
       final: bool(o.final!),
       complete: o.complete === '' ? null : bool(o.complete!),
     } as Bar;
