@@ -246,7 +246,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   demo: {
-    summary: 'start the local stack and the whole engine (feed → Kafka → bars → stores → gateway → chart) until Ctrl-C',
+    summary: 'start the local stack and the whole engine (feed → Kafka → bars → stores, tick archive → gateway → chart) until Ctrl-C',
     usage: 'demo [--keep-stack] [--demo-venues binance,okx] [--standin-rate N] [--sim-rate N] [--gateway-port N] ...',
     reads: { groups: Object.keys(CONFIG_GROUPS) as ConfigGroup[] },
     options: { 'keep-stack': ['boolean', 'leave the local stack running after Ctrl-C'] },
@@ -258,11 +258,12 @@ const COMMANDS: Record<string, Command> = {
       const stopStack = async () => {
         if (!options.has('keep-stack')) await runStack('down');
       };
-      const [{ Aggregator }, { createSinks }, { Gateway }, { FeedProducer }] = await Promise.all([
+      const [{ Aggregator }, { createSinks }, { Gateway }, { FeedProducer }, { TickArchiver }] = await Promise.all([
         import('../runtime/aggregator.js'),
         import('../stores/create-sinks.js'),
         import('../gateway/server.js'),
         import('../ingest/feed-producer.js'),
+        import('../runtime/tick-archiver.js'),
       ]);
       try {
         const agg = new Aggregator(config, {
@@ -273,6 +274,10 @@ const COMMANDS: Record<string, Command> = {
         });
         await agg.start();
         parts.push({ name: 'aggregator', stop: () => agg.stop() });
+        // The tick archive, so the chart's REST trades (GET /api/v1/trades/:symbol) have the demo's trades.
+        const archiver = new TickArchiver(config, { kafka: await createKafka(config, 'archive'), log: logger('archive'), onFatal: fatal(log, 'archive') });
+        await archiver.start();
+        parts.push({ name: 'archive', stop: () => archiver.stop() });
         // One process: the gateway's /ready also reports the aggregator's dependencies.
         const gw = new Gateway(config, await createKafka(config, 'gateway'), logger('gateway'), {
           readiness: () => agg.readiness(),

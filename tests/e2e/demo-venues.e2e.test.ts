@@ -1,6 +1,7 @@
 // The demo with venue stand-ins (TE_DEMO_VENUES): local Binance and OKX stand-ins fed by the simulator, read by real
 // `ingest --feed` child processes, give final bars of both venues' symbols through the gateway's WebSocket; SIGTERM
 // stops the demo and its children (exit 0, no child left); a child that dies stops the demo with exit code 1, named.
+// The demo's tick archive answers REST trades of a venue symbol.
 // The demo here reuses the running test stack and leaves it running (--keep-stack).
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
@@ -70,6 +71,23 @@ t.test('demo with Binance and OKX stand-ins: both venues’ bars through the gat
     [...seen].filter((s) => !Object.values(VENUE_SYMBOLS).flat().includes(s)),
     [],
     'no other symbols (the plain simulated feed is off)',
+  );
+  // The demo archives ticks too: the REST trades of a venue symbol come from the archive table.
+  type Trade = { venue: string; symbol: string; price: number; size: number };
+  const trades = await waitFor(
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/trades/BTC-USDT?limit=5`);
+      return res.ok ? ((await res.json()) as { trades: Trade[] }).trades : [];
+    },
+    (found) => found.length > 0 || demo.child.exitCode !== null,
+    30_000,
+    500,
+  );
+  t.ok(trades.length > 0, `REST trades of BTC-USDT from the tick archive: ${trades.length}`);
+  t.same(
+    trades.filter((x) => x.symbol !== 'BTC-USDT' || !/binance/i.test(x.venue) || !(x.price > 0 && x.size > 0)),
+    [],
+    "each one Binance's, with a price and a size",
   );
   t.equal(await demo.stop(), 0, 'exit code 0 after SIGTERM');
   t.same(
