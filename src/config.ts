@@ -282,6 +282,15 @@ export const CONFIG_SPEC = {
     doc: 'QuestDB table of the tick archive (written by the archive command, read by REST /api/v1/trades)',
   },
   archiveGroupId: { env: 'TE_ARCHIVE_GROUP', group: 'archive', kind: 'string', default: 'tick-engine-archive', doc: 'consumer group of the archive command' },
+  archiveTtlDays: {
+    env: 'TE_ARCHIVE_TTL_DAYS',
+    group: 'archive',
+    kind: 'int',
+    default: '0',
+    min: 0,
+    max: 100_000,
+    doc: "how many days of ticks the tick archive keeps (QuestDB drops a daily partition once it ended that long before the newest tick), set by 'tick-engine maintain'; 0 = every tick kept",
+  },
   archiveMetricsPort: {
     env: 'TE_ARCHIVE_METRICS_PORT',
     group: 'archive',

@@ -391,18 +391,18 @@ const COMMANDS: Record<string, Command> = {
   },
   migrate: {
     summary:
-      'apply the pending schema steps to the tables of every store in TE_SINKS (recorded in te_schema_migrations; the aggregator applies them at start-up too)',
+      'apply the pending schema steps to the tables of every store in TE_SINKS and to the tick archive when it exists (recorded in te_schema_migrations; the aggregator and the archive command apply them at start-up too)',
     usage: 'migrate [--dry-run] [--sinks postgres,timescaledb,questdb] [--bars-table bars]',
-    reads: { groups: ['log', 'stores'] },
+    reads: { groups: ['log', 'stores'], keys: ['ticksTable'] },
     options: { 'dry-run': ['boolean', 'list the pending steps of each store, change nothing'] },
     run: async (config, options) => (await import('./storage.js')).runMigrate(config, options, logger('migrate')),
   },
   maintain: {
     summary:
-      'apply the storage policies once: TE_RETENTION per interval, TimescaleDB compression (or its own jobs on a server that runs them), PostgreSQL partitions ahead, QuestDB TTL; one JSON report per store',
+      'apply the storage policies once: TE_RETENTION per interval, TimescaleDB compression (or its own jobs on a server that runs them), PostgreSQL partitions ahead, QuestDB TTL, the tick archive TTL (TE_ARCHIVE_TTL_DAYS); one JSON report per store',
     usage: 'maintain [--retention 1s=7d,1m=180d,1d=forever] [--compress-after 2d] [--partitions-ahead 7] [--sinks ...]',
     // The intervals the engine writes are the ones whose rows expire (with those TE_RETENTION names).
-    reads: { groups: ['log', 'stores'], keys: ['intervals'] },
+    reads: { groups: ['log', 'stores'], keys: ['intervals', 'ticksTable', 'archiveTtlDays'] },
     run: async (config) => (await import('./storage.js')).runMaintain(config, logger('maintain')),
   },
   backup: {

@@ -59,7 +59,7 @@ export class TickArchiver {
     private readonly deps: TickArchiverDeps,
   ) {
     this.health = new DependencyHealth(deps.log, []);
-    this.archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable });
+    this.archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable, log: deps.log });
     this.consumer = deps.kafka.consumer({
       groupId: config.archiveGroupId,
       maxWaitTimeInMs: 200,

@@ -220,7 +220,7 @@ export async function restore(config: Config, dir: string, log: Logger): Promise
     }
   }
   if (manifest.files['ticks.jsonl']) {
-    const archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable });
+    const archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable, log });
     await archive.init();
     try {
       written['ticks.jsonl'] = 0;

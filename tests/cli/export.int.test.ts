@@ -357,7 +357,7 @@ t.test('export archived ticks (--what ticks) from the tick archive in QuestDB, i
   const env = testEnv({ TE_EXPORT_PAGE_ROWS: '29', TE_EXPORT_ROW_GROUP_ROWS: '50' });
   const config = testConfig(env);
   const ticks = sampleTicks();
-  const archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable });
+  const archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable, log: logger('test') });
   await archive.init();
   await archive.write(ticks);
   await archive.close();

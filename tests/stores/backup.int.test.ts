@@ -136,7 +136,7 @@ t.test('backup, wipe every store, restore: every bar, signal and archived tick b
     await sink.writeSignals!(signals);
     await sink.close();
   }
-  const archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable });
+  const archive = new TickArchive({ httpUrl: config.questdbHttp, table: config.ticksTable, log: logger('test') });
   await archive.init();
   await archive.write(ticks);
   await archive.close();

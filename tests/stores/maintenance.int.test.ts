@@ -5,12 +5,14 @@ import t, { type Test } from 'tap';
 import type { Bar } from '../../src/contracts/bar.js';
 import { RetentionPolicy } from '../../src/contracts/retention.js';
 import type { Signal } from '../../src/contracts/signal.js';
+import type { Tick } from '../../src/contracts/tick.js';
 import { Prng } from '../../src/ingest/prng.js';
 import { logger } from '../../src/log.js';
 import type { MaintainPolicy } from '../../src/stores/maintenance.js';
 import { PostgresSink } from '../../src/stores/postgres/postgres-sink.js';
 import { questdbExec } from '../../src/stores/questdb/questdb-exec.js';
 import { QuestDbSink } from '../../src/stores/questdb/questdb-sink.js';
+import { TickArchive } from '../../src/stores/questdb/tick-archive.js';
 import { runCli } from '../helpers/cli.js';
 import { stackEnv, testEnv, uniqueName } from '../helpers/env.js';
 import { barId, diffBars } from '../helpers/oracle.js';
@@ -368,4 +370,54 @@ t.test('tick-engine maintain: wall-clock retention and partitions ahead on Postg
     `partitions ahead created: ${report.created.join(', ')}`,
   );
   t.same(diffBars(await readPgBars(env.TE_PG_URL!, table), recent), [], 'the recent bars remain');
+});
+
+t.test('tick-engine maintain: TE_ARCHIVE_TTL_DAYS sets the tick archive TTL; QuestDB drops its old daily partitions', async (t) => {
+  const e = testEnv({ TE_SINKS: 'questdb', TE_ARCHIVE_TTL_DAYS: '2' });
+  const http = env.TE_QUESTDB_HTTP!;
+  const ticksTable = e.TE_TICKS_TABLE!;
+  // The bars table maintain also visits, and an archive of ten days of ticks, four a day.
+  const sink = new QuestDbSink({ httpUrl: http, table: e.TE_BARS_TABLE!, log });
+  await sink.init();
+  await sink.close();
+  const archive = new TickArchive({ httpUrl: http, table: ticksTable, log });
+  t.teardown(() => archive.close());
+  await archive.init();
+  const ticks: Tick[] = [];
+  for (let d = 0; d < 10; d++)
+    for (let i = 0; i < 4; i++) {
+      const eventTime = dayUs('2024-06-01') + d * DAY_US + i * 6 * 3600e6 + 1;
+      ticks.push({ venue: 'SIM', symbol: 'BTC-USD', eventTime, price: 100 + d, size: 1, side: 'BUY', tradeId: `${d}-${i}`, ingestTime: eventTime + 5 });
+    }
+  await archive.write(ticks.slice(0, -1));
+  await waitFor(
+    () => questDbCount(http, ticksTable),
+    (n) => n === ticks.length - 1,
+    30_000,
+  );
+
+  const p = runCli(['maintain'], e);
+  t.equal(await p.exited, 0, 'maintain exits 0');
+  const reports = p
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{"store"'))
+    .map((l) => JSON.parse(l) as { target: string; settings: string[] });
+  t.same(
+    reports.find((r) => r.target === ticksTable)?.settings,
+    [`${ticksTable}: TTL 2 days`],
+    'a report for the archive table',
+  );
+  const ttl = await questdbExec(http, `SELECT ttlValue, ttlUnit FROM tables() WHERE table_name = '${ticksTable}'`);
+  t.same(ttl.dataset![0], [2, 'DAY'], 'QuestDB reports the TTL');
+  // QuestDB applies the TTL when it commits: the last tick, then the partitions ended 2 days before it go.
+  await archive.write(ticks.slice(-1));
+  const newest = ticks[ticks.length - 1]!.eventTime;
+  const stays = ticks.filter((x) => Math.floor(x.eventTime / DAY_US) * DAY_US + DAY_US >= newest - 2 * DAY_US);
+  await waitFor(
+    () => questDbCount(http, ticksTable),
+    (n) => n === stays.length,
+    30_000,
+  );
+  t.equal(await questDbCount(http, ticksTable), stays.length, `the ticks of the last three days left (${stays.length} of ${ticks.length})`);
 });

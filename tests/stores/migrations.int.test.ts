@@ -10,8 +10,9 @@ import { MIGRATIONS_TABLE, stepChecksum } from '../../src/stores/migrations.js';
 import { postgresSteps } from '../../src/stores/postgres/postgres-migrations.js';
 import { PostgresSink } from '../../src/stores/postgres/postgres-sink.js';
 import { questdbExec } from '../../src/stores/questdb/questdb-exec.js';
-import { questdbSteps } from '../../src/stores/questdb/questdb-migrations.js';
+import { archiveSteps, questdbSteps } from '../../src/stores/questdb/questdb-migrations.js';
 import { QuestDbSink } from '../../src/stores/questdb/questdb-sink.js';
+import { TickArchive } from '../../src/stores/questdb/tick-archive.js';
 import { runCli } from '../helpers/cli.js';
 import { stackEnv, testEnv, uniqueName } from '../helpers/env.js';
 import { diffBars } from '../helpers/oracle.js';
@@ -290,4 +291,62 @@ t.test('tick-engine migrate: --dry-run lists, a run applies, a second run applie
   const again = await run([]);
   t.match(again, new RegExp(`postgres ${table}: up to date, nothing applied`));
   t.match(again, new RegExp(`questdb ${table}: up to date, nothing applied`));
+});
+
+/** The tick archive table as the archive command first created it, before it had migrations (git show 6941f65). */
+const PREVIOUS_ARCHIVE_DDL = (t: string) =>
+  `CREATE TABLE IF NOT EXISTS ${t} (venue SYMBOL, symbol SYMBOL, trade_id VARCHAR, ts TIMESTAMP, price DOUBLE, size DOUBLE,
+    side SYMBOL, ingest_time TIMESTAMP, venue_symbol SYMBOL) TIMESTAMP(ts) PARTITION BY DAY WAL DEDUP UPSERT KEYS(ts, venue, symbol, trade_id)`;
+
+t.test('tick archive: a table from before its migrations is adopted with its rows; a new one is recorded; migrate covers it', async (t) => {
+  const e = testEnv({ TE_SINKS: 'questdb' });
+  const http = env.TE_QUESTDB_HTTP!;
+  const recorded = async (table: string) =>
+    (await questdbExec(http, `SELECT version, checksum FROM ${MIGRATIONS_TABLE} WHERE target = '${table}' ORDER BY version`)).dataset as [number, string][];
+
+  // An archive written by the earlier engine: adopted, its rows kept, its step recorded.
+  const old = e.TE_TICKS_TABLE!;
+  await questdbExec(http, PREVIOUS_ARCHIVE_DDL(old));
+  await questdbExec(
+    http,
+    `INSERT INTO ${old} VALUES ('SIM', 'BTC-USD', '1', '2024-03-01T00:00:00.000001Z', 64000.5, 0.25, 'BUY', '2024-03-01T00:00:00.1Z', null),
+      ('SIM', 'BTC-USD', '2', '2024-03-01T00:00:01Z', 64001, 1, 'SELL', '2024-03-01T00:00:01.1Z', 'BTCUSD')`,
+  );
+  await waitFor(async () => questDbCount(http, old), (n) => n === 2, 30_000);
+  const archive = new TickArchive({ httpUrl: http, table: old, log });
+  t.teardown(() => archive.close());
+  t.equal(await archive.exists(), true, 'the old table is there');
+  const adopted = await archive.migrate();
+  t.equal(adopted.adopted, true, 'the unrecorded table is checked and adopted');
+  t.same(adopted.applied.map((s) => s.version), [1], 'and its step recorded');
+  t.same(await recorded(old), archiveSteps(old).map((s) => [s.version, stepChecksum(s)]), 'te_schema_migrations holds the archive step, checksum included');
+  t.equal(await questDbCount(http, old), 2, 'its rows kept');
+  t.same((await archive.migrate()).applied, [], 'a second run applies nothing');
+
+  // `tick-engine migrate` reports the archive once it exists.
+  const p = runCli(['migrate'], e);
+  t.equal(await p.exited, 0, 'migrate exits 0');
+  t.match(p.output(), new RegExp(`questdb ${old}: up to date, nothing applied`), 'migrate names the archive table');
+
+  // A new archive: made through the migrations by init (what the archive command runs).
+  const fresh = `${old}_new`;
+  const created = new TickArchive({ httpUrl: http, table: fresh, log });
+  t.teardown(() => created.close());
+  t.equal(await created.exists(), false, 'no table before init');
+  await created.init();
+  t.same((await recorded(fresh)).map((r) => r[0]), [1], 'init applied and recorded version 1');
+  const columns = (await questdbExec(http, `SELECT "column", type, designated FROM table_columns('${fresh}')`)).dataset as [string, string, boolean][];
+  t.same(
+    columns.filter(([, , d]) => d).map(([c]) => c),
+    ['ts'],
+    'ts is the designated timestamp',
+  );
+  t.equal(columns.length, 9, 'nine columns');
+
+  // A foreign table under the archive's name is refused, named.
+  const foreign = `${old}_foreign`;
+  await questdbExec(http, `CREATE TABLE ${foreign} (venue SYMBOL, ts TIMESTAMP, price LONG) TIMESTAMP(ts) PARTITION BY DAY WAL`);
+  const refused = new TickArchive({ httpUrl: http, table: foreign, log });
+  t.teardown(() => refused.close());
+  await t.rejects(refused.migrate(), { code: 'TE_SCHEMA', message: new RegExp(`table ${foreign} exists without a recorded migration .*price LONG \\(expected DOUBLE\\)`) });
 });

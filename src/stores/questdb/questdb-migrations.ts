@@ -1,4 +1,5 @@
-// The QuestDB bar tables' versioned layout: the steps in order, recorded in te_schema_migrations. QuestDB has no
+// The QuestDB tables' versioned layouts (the bars and signals tables; the tick archive): the steps in order, recorded
+// in te_schema_migrations under each table's name. QuestDB has no
 // locks or transactional DDL, so every step is idempotent (IF NOT EXISTS): two migrators at once may both run a step,
 // harmlessly, and both record it (the versions are read as a set).
 import { SchemaError } from '../../errors.js';
@@ -51,9 +52,45 @@ export function questdbSteps(t: string): MigrationStep[] {
   ];
 }
 
+/** The tick archive's version 1 columns and their QuestDB types (the sequence is left out: it describes the feed). */
+const ARCHIVE_V1_TYPES: Record<string, string> = {
+  venue: 'SYMBOL',
+  symbol: 'SYMBOL',
+  trade_id: 'VARCHAR',
+  ts: 'TIMESTAMP',
+  price: 'DOUBLE',
+  size: 'DOUBLE',
+  side: 'SYMBOL',
+  ingest_time: 'TIMESTAMP',
+  venue_symbol: 'SYMBOL',
+};
+
+/** The steps of a tick archive table `t`. Never edit a released step: add one. */
+export function archiveSteps(t: string): MigrationStep[] {
+  return [
+    {
+      version: 1,
+      name: 'tick archive: WAL, daily partitions, DEDUP UPSERT KEYS on the tick identity',
+      statements: [
+        `CREATE TABLE IF NOT EXISTS ${t} (venue SYMBOL, symbol SYMBOL, trade_id VARCHAR, ts TIMESTAMP, price DOUBLE, size DOUBLE,
+          side SYMBOL, ingest_time TIMESTAMP, venue_symbol SYMBOL) TIMESTAMP(ts) PARTITION BY DAY WAL DEDUP UPSERT KEYS(ts, venue, symbol, trade_id)`,
+      ],
+    },
+  ];
+}
+
+/** Which layout a table follows: its steps, and the version 1 columns an unrecorded table must have to be adopted. */
+export type QuestDbLayout = 'bars' | 'archive';
+const LAYOUTS: Record<QuestDbLayout, { steps: (t: string) => MigrationStep[]; v1Types: Record<string, string> }> = {
+  bars: { steps: questdbSteps, v1Types: V1_TYPES },
+  archive: { steps: archiveSteps, v1Types: ARCHIVE_V1_TYPES },
+};
+
 export interface QuestDbMigrateOptions {
   httpUrl: string;
   table: string;
+  /** Default 'bars'. */
+  layout?: QuestDbLayout;
   dryRun?: boolean;
   timeoutMs: number;
   log: Logger;
@@ -65,7 +102,8 @@ export async function migrateQuestDb(opts: QuestDbMigrateOptions): Promise<Migra
   const { httpUrl, table, timeoutMs } = opts;
   const store = 'questdb';
   const exec = (sql: string) => questdbExec(httpUrl, sql, timeoutMs);
-  const steps = questdbSteps(table);
+  const layout = LAYOUTS[opts.layout ?? 'bars'];
+  const steps = layout.steps(table);
   const exists = async (name: string) => ((await exec(`SELECT table_name FROM tables() WHERE table_name = ${quote(name)}`)).count ?? 0) > 0;
   // Not partitioned, so not WAL: an insert is visible to the next query (a WAL table's rows appear a little later).
   if (!opts.dryRun)
@@ -84,7 +122,7 @@ export async function migrateQuestDb(opts: QuestDbMigrateOptions): Promise<Migra
     applied = [];
   }
   const adopted = applied.length === 0 && (await exists(table));
-  if (adopted) await checkAdoptable(exec, table);
+  if (adopted) await checkAdoptable(exec, table, layout.v1Types);
   const pending = pendingSteps(store, table, steps, applied);
   if (opts.dryRun) return { store, target: table, applied: [], pending, adopted };
   for (const step of pending) {
@@ -113,13 +151,15 @@ async function idempotently(run: () => Promise<unknown>, log: Logger): Promise<v
   }
 }
 
-async function checkAdoptable(exec: (sql: string) => ReturnType<typeof questdbExec>, table: string): Promise<void> {
+async function checkAdoptable(exec: (sql: string) => ReturnType<typeof questdbExec>, table: string, v1Types: Record<string, string>): Promise<void> {
   const rows = ((await exec(`SELECT "column", type, designated FROM table_columns(${quote(table)})`)).dataset ?? []) as [string, string, boolean][];
   const have = new Map(rows.map(([c, type]) => [c, type]));
-  const wrong = Object.entries(V1_TYPES)
+  const wrong = Object.entries(v1Types)
     .filter(([c, type]) => have.get(c) !== type)
     .map(([c, type]) => `${c} ${have.get(c) ?? 'missing'} (expected ${type})`);
-  if (!rows.some(([c, , designated]) => c === 'bucket' && designated)) wrong.push('bucket is not the designated timestamp');
+  // The designated timestamp: the first TIMESTAMP column of the layout (bucket, ts).
+  const designated = Object.entries(v1Types).find(([, type]) => type === 'TIMESTAMP')![0];
+  if (!rows.some(([c, , d]) => c === designated && d)) wrong.push(`${designated} is not the designated timestamp`);
   if (wrong.length > 0)
     throw new SchemaError('questdb', `table ${table} exists without a recorded migration and is not the engine's layout: ${wrong.join(', ')}`);
 }

@@ -4,19 +4,17 @@
 import { Sender } from '@questdb/nodejs-client';
 import { SinkError } from '../../errors.js';
 import type { Tick } from '../../contracts/tick.js';
-import { questdbExec } from './questdb-sink.js';
+import type { Logger } from '../../log.js';
+import type { MigrationResult } from '../migrations.js';
+import { questdbExec } from './questdb-exec.js';
+import { migrateQuestDb } from './questdb-migrations.js';
 
 export interface TickArchiveOptions {
   httpUrl: string;
   table: string;
   /** An HTTP request (DDL or an ILP write) taking longer fails; the caller retries. */
   timeoutMs?: number;
-}
-
-/** The archive table's layout: the tick contract's fields, the sequence left out (it describes the feed, not the trade). */
-export function tickArchiveDdl(table: string): string {
-  return `CREATE TABLE IF NOT EXISTS ${table} (venue SYMBOL, symbol SYMBOL, trade_id VARCHAR, ts TIMESTAMP, price DOUBLE, size DOUBLE,
-    side SYMBOL, ingest_time TIMESTAMP, venue_symbol SYMBOL) TIMESTAMP(ts) PARTITION BY DAY WAL DEDUP UPSERT KEYS(ts, venue, symbol, trade_id)`;
+  log: Logger;
 }
 
 export class TickArchive {
@@ -31,9 +29,27 @@ export class TickArchive {
     return this.opts.timeoutMs ?? 10_000;
   }
 
+  /** The table's pending schema steps (questdb-migrations.ts, layout 'archive'), applied and recorded. */
+  migrate(opts: { dryRun?: boolean } = {}): Promise<MigrationResult> {
+    const { httpUrl, table, log } = this.opts;
+    return migrateQuestDb({ httpUrl, table, layout: 'archive', dryRun: opts.dryRun ?? false, timeoutMs: this.timeoutMs, log });
+  }
+
+  /** Whether the archive table exists (the archive command, or a restore, made it). */
+  async exists(): Promise<boolean> {
+    const r = await questdbExec(this.opts.httpUrl, `SELECT table_name FROM tables() WHERE table_name = '${this.opts.table}'`, this.timeoutMs);
+    return (r.count ?? 0) > 0;
+  }
+
+  /** QuestDB's partition-wise retention of the archive: a TTL of `days` whole days, 0 = none (every tick kept). */
+  async setTtl(days: number): Promise<string> {
+    await questdbExec(this.opts.httpUrl, `ALTER TABLE ${this.opts.table} SET TTL ${days} DAYS`, this.timeoutMs);
+    return `${this.opts.table}: TTL ${days === 0 ? 'none' : `${days} days`}`;
+  }
+
   async init(): Promise<void> {
     try {
-      await questdbExec(this.opts.httpUrl, tickArchiveDdl(this.opts.table), this.timeoutMs);
+      await this.migrate();
       const u = new URL(this.opts.httpUrl);
       this.sender ??= await Sender.fromConfig(
         `http::addr=${u.hostname}:${u.port || 9000};auto_flush=off;protocol_version=2;retry_timeout=${this.timeoutMs};request_timeout=${this.timeoutMs}`,
