@@ -1,5 +1,6 @@
 // End-to-end benchmark: sustained ticks/s through the whole engine, and produce → bar-received latency over
-// WebSocket, each beside Kafka's own perf tools on the same broker with the same record size. Writes JSON.
+// WebSocket (final bars, and in-progress updates), each beside Kafka's own perf tools on the same broker with the same
+// record size. Writes JSON.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -19,6 +20,8 @@ import { summarize } from './profile-summary.js';
 const N = Number(process.env.BENCH_TICKS ?? 300_000);
 const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 2000);
 const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 30);
+/** Symbols of the live run's simulated feed (the issue's latency goal is at 500). */
+const LIVE_SYMBOLS = Number(process.env.BENCH_LIVE_SYMBOLS ?? 50);
 /** BENCH_PROFILE=1: every engine process of each run writes a V8 CPU profile, summarized at the end (where the time goes). */
 const PROFILE_DIR =
   process.env.BENCH_PROFILE === '1'
@@ -127,6 +130,7 @@ async function latency() {
     TE_SIM_START: 'now',
     TE_SIM_SPEED: '1',
     TE_SIM_RATE: String(LIVE_RATE),
+    TE_SIM_SYMBOLS: String(LIVE_SYMBOLS),
     TE_SIM_DURATION_S: String(LIVE_SECONDS),
     TE_IDLE_CLOSE_MS: '1000',
   });
@@ -134,24 +138,34 @@ async function latency() {
   profileRun('latency');
   const { agg, gw, port } = await startEngine(env);
   const received: { recvMs: number; bucketStart: number; interval: string }[] = [];
+  // In-progress updates (type 'update', throttled by TE_LIVE_THROTTLE_MS): each names the last tick it includes.
+  const updates: { recvMs: number; key: string }[] = [];
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   await new Promise((res, rej) => ws.once('open', res).once('error', rej));
   ws.on('message', (data) => {
     const recvMs = performance.timeOrigin + performance.now();
-    const m = JSON.parse(String(data)) as { type: string; bar?: { bucketStart: number; interval: string } };
+    const m = JSON.parse(String(data)) as { type: string; bar?: { symbol: string; bucketStart: number; interval: string; lastEventTime: number } };
     if (m.type === 'bar') received.push({ recvMs, bucketStart: m.bar!.bucketStart, interval: m.bar!.interval });
+    else if (m.type === 'update') updates.push({ recvMs, key: `${m.bar!.symbol}|${m.bar!.lastEventTime}` });
   });
   ws.send(JSON.stringify({ op: 'subscribe', channel: 'bars', interval: config.intervals[0]!.name, symbols: '*' }));
   // Wall time at which each batch was produced, with the running max event time it carried.
   const batches: { wallMs: number; maxEvent: number }[] = [];
   let maxEvent = -Infinity;
+  /** Wall time each tick's batch was produced, by symbol and event time (what an update's lastEventTime names). */
+  const producedAt = new Map<string, number>();
   const feed = new FeedProducer(config, createKafka(config, 'bench'), log);
   await feed.start();
   progress(`latency: live feed at ${LIVE_RATE} ticks/s for ${LIVE_SECONDS} s`);
   const summary = await feed.run({
     onBatch: (ticks) => {
-      for (const t of ticks) if (t.eventTime > maxEvent) maxEvent = t.eventTime;
-      batches.push({ wallMs: performance.timeOrigin + performance.now(), maxEvent });
+      const wallMs = performance.timeOrigin + performance.now();
+      for (const t of ticks) {
+        if (t.eventTime > maxEvent) maxEvent = t.eventTime;
+        const key = `${t.symbol}|${t.eventTime}`;
+        if (!producedAt.has(key)) producedAt.set(key, wallMs);
+      }
+      batches.push({ wallMs, maxEvent });
     },
   });
   await new Promise((r) => setTimeout(r, 3000 + config.maxOutOfOrderMs + config.idleCloseMs));
@@ -178,10 +192,18 @@ async function latency() {
     if (lo < batches.length) lat.push(r.recvMs - batches[lo]!.wallMs);
   }
   lat.sort((a, b) => a - b);
+  // Latency of an update: from producing the last tick it includes to receiving it (after the warm-up).
+  const warmupWallMs = batches.find((b) => b.maxEvent >= warmup)?.wallMs ?? Infinity;
+  const updateLat = updates
+    .map((u) => ({ u, at: producedAt.get(u.key) }))
+    .filter((x): x is { u: (typeof updates)[number]; at: number } => x.at !== undefined && x.at >= warmupWallMs)
+    .map((x) => x.u.recvMs - x.at)
+    .sort((a, b) => a - b);
   const span = LIVE_SECONDS;
   return {
     ticks: summary.produced,
     rate: LIVE_RATE,
+    symbols: LIVE_SYMBOLS,
     seconds: span,
     barsReceived: received.length,
     barsMeasured: lat.length,
@@ -189,12 +211,38 @@ async function latency() {
     p50Ms: Number(percentile(lat, 50).toFixed(1)),
     p99Ms: Number(percentile(lat, 99).toFixed(1)),
     maxMs: Number((lat[lat.length - 1] ?? NaN).toFixed(1)),
+    updatesReceived: updates.length,
+    updatesMeasured: updateLat.length,
+    updateP50Ms: Number(percentile(updateLat, 50).toFixed(1)),
+    updateP99Ms: Number(percentile(updateLat, 99).toFixed(1)),
+    updateMaxMs: Number((updateLat[updateLat.length - 1] ?? NaN).toFixed(1)),
+    throttleMs: config.liveUpdateMs,
     aggregatorPeakRssMb: aggRss,
     gatewayPeakRssMb: gwRss,
   };
 }
 
+/** BENCH_LIVE_ONLY=1: the live latency run alone (final bars and updates), without the throughput runs and references. */
+async function liveOnly() {
+  const lat = await latency();
+  const date = new Date().toISOString();
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `e2e-live-${date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ date, machine: { cores: (await import('node:os')).cpus().length, node: process.version }, latency: lat }, null, 2) + '\n');
+  process.stdout.write(
+    [
+      '',
+      `live latency @ ${LIVE_RATE}/s, ${LIVE_SYMBOLS} symbols  p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
+      `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; throttle ${lat.throttleMs} ms)`,
+      `saved                     ${file}`,
+      '',
+    ].join('\n'),
+  );
+}
+
 async function main() {
+  if (process.env.BENCH_LIVE_ONLY === '1') return liveOnly();
   const brokers = process.env.TE_KAFKA_BROKERS!;
   // Record size the engine really produces: the mean encoded size of simulated ticks.
   const sim = new FeedSimulator({ symbols: 50, rate: 5000, seed: 42, start: Date.now() * 1000, jitter: 200_000, venue: 'SIM' });
@@ -243,7 +291,8 @@ async function main() {
     `  Kafka ProducerPerf      ${Math.round(prod.recordsPerSec)} records/s  → ratio ${result.throughput.ratioEndToEndToProducerPerf}`,
     `aggregator from backlog   ${backlog.engineTicksPerSec} ticks/s  (${backlog.ticks} ticks already in Kafka, drained and written)`,
     `  Kafka ConsumerPerf      ${Math.round(cons.recordsPerSec)} records/s  → ratio ${result.throughput.ratioBacklogToConsumerPerf}`,
-    `live latency @ ${LIVE_RATE}/s     p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
+    `live latency @ ${LIVE_RATE}/s, ${LIVE_SYMBOLS} symbols  p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
+    `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; the last tick an update includes produced → the update received; throttle ${lat.throttleMs} ms)`,
     `  Kafka ProducerPerf ack  p50 ${prod.p50Ms} ms  p99 ${prod.p99Ms} ms  (the broker's own produce→ack latency under full load)`,
     `  delivered               ${lat.wsMessagesPerSec} WebSocket messages/s to one subscriber`,
     `peak RSS                  aggregator ${tp.aggregatorPeakRssMb} / ${backlog.aggregatorPeakRssMb} / ${lat.aggregatorPeakRssMb} MB, gateway ${tp.gatewayPeakRssMb} / ${backlog.gatewayPeakRssMb} / ${lat.gatewayPeakRssMb} MB (concurrent / backlog / live runs)`,
