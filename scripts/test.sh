@@ -26,16 +26,32 @@ bash deploy/local/stack.sh reset >/dev/null
 trap 'bash deploy/local/stack.sh down >/dev/null 2>&1 || true' EXIT
 bash deploy/local/stack.sh up
 
-# Test files: the compiled *.test.js under dist/tests (helpers are not tests), or those given as arguments.
-if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find dist/tests -name '*.test.js' | sort); fi
+# Test files: the compiled *.test.js under dist/tests (helpers are not tests), or those given as arguments. Without
+# arguments the unit tests (no .int/.e2e/.browser in the name: no servers, no wall-clock bounds) run two at a time,
+# then the ones against the stack one at a time (several measure time or stop and hang the shared servers).
 log="$TE_LOCAL_DIR/tap.log"
+: > "$log"
+reporter="${TAP_REPORTER:-$([ -t 1 ] && echo terse || echo tap)}"
+run_tap() { # jobs files...
+  local jobs=$1; shift
+  [ $# -gt 0 ] || return 0
+  npx tap --disable-coverage --jobs="$jobs" --timeout=900 -R "$reporter" "$@" 2>&1 | tee -a "$log"
+  return "${PIPESTATUS[0]}"
+}
 set +e
-npx tap --disable-coverage --jobs=1 --timeout=900 -R "${TAP_REPORTER:-$([ -t 1 ] && echo terse || echo tap)}" "${files[@]}" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
+if [ $# -gt 0 ]; then
+  run_tap 1 "$@"; rc=$?
+else
+  mapfile -t unit < <(find dist/tests -name '*.test.js' | grep -Ev '\.(int|e2e|browser)\.test\.js$' | sort)
+  mapfile -t stack < <(find dist/tests -name '*.test.js' | grep -E '\.(int|e2e|browser)\.test\.js$' | sort)
+  run_tap 2 "${unit[@]}"; rc_unit=$?
+  run_tap 1 "${stack[@]}"; rc=$?
+  [ "$rc" -ne 0 ] || rc=$rc_unit
+fi
 set -e
-# One plain closing line: 'N passed, N failed' (from tap's own summary).
-summary=$(grep -E '^# \{ total: ' "$log" | tail -1 || true)
-pass=$(sed -n 's/.*pass: \([0-9]*\).*/\1/p' <<<"$summary"); fail=$(sed -n 's/.*fail: \([0-9]*\).*/\1/p' <<<"$summary")
-skip=$(sed -n 's/.*skip: \([0-9]*\).*/\1/p' <<<"$summary")
-echo "tests: ${pass:-0} passed, ${fail:-0} failed$([ -n "$skip" ] && echo ", $skip skipped")"
+# One plain closing line: 'N passed, N failed' (the sum of tap's own summaries).
+read -r pass fail skip < <(grep -E '^# \{ total: ' "$log" | awk '{
+  for (i = 1; i <= NF; i++) { gsub(/[,}]/, "", $(i+1)); if ($i == "pass:") p += $(i+1); if ($i == "fail:") f += $(i+1); if ($i == "skip:") s += $(i+1) }
+} END { print p + 0, f + 0, s + 0 }')
+echo "tests: ${pass} passed, ${fail} failed$([ "$skip" != 0 ] && echo ", $skip skipped")"
 exit "$rc"
