@@ -490,10 +490,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * How long a command that has finished (every part stopped) may stay alive before it exits anyway. A handle left open
+ * — a client library's socket reopened during the shutdown, as a kafkajs connection after a broker restart was seen to
+ * be in the faults e2e — would otherwise keep the process running for ever after a clean stop, and SIGTERM would no
+ * longer end it (its handler has run).
+ */
+const EXIT_GRACE_MS = 2000;
+
 main(process.argv.slice(2)).then(
   (code) => {
     // A component that failed for good set a non-zero code before the shutdown it triggered: keep it.
     process.exitCode = Math.max(code, Number(process.exitCode ?? 0));
+    setTimeout(() => {
+      const left = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+      logger('cli').warn({ left, graceMs: EXIT_GRACE_MS }, 'still running after the command finished: exiting');
+      process.exit();
+    }, EXIT_GRACE_MS).unref();
   },
   (err: unknown) => {
     const e = err as TickEngineError;

@@ -8,9 +8,15 @@ export interface CliProcess {
   output(): string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
-  /** SIGTERM (graceful), then wait for exit. */
+  /**
+   * SIGTERM (graceful), then wait for exit; a process still running after STOP_KILL_MS is killed (SIGKILL: the exit
+   * code is then null, which a test that expects 0 reports) and a line says so, rather than the test hanging.
+   */
   stop(): Promise<number | null>;
 }
+
+/** Longer than the engine's own shutdown limit (SHUTDOWN_TIMEOUT_MS, 20 s) and exit grace. */
+const STOP_KILL_MS = 60_000;
 
 export function cliEnv(config: Record<string, unknown>, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, ...extra, ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])) };
@@ -39,7 +45,15 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
     exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
+      const timer = setTimeout(() => {
+        process.stderr.write(`tick-engine ${args[0]} did not exit within ${STOP_KILL_MS} ms of SIGTERM: killed\n${chunks.join('').slice(-3000)}\n`);
+        child.kill('SIGKILL');
+      }, STOP_KILL_MS);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
