@@ -52,6 +52,8 @@ export interface ScenarioReport {
   readyBody: string;
   /** The aggregator's last log lines, when something failed. */
   aggregatorLog: string | undefined;
+  /** What the aggregator and gateway said they left open when they stopped (the CLI's exit grace), if anything. */
+  lingering: string[];
   retries: Record<string, number>;
   samples: Sample[];
   /** Exit codes of a graceful stop (SIGTERM) at the end. */
@@ -210,6 +212,7 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
       retries,
       samples,
       stopCodes,
+      lingering: [aggregator, gateway].flatMap((p) => p.output().split('\n').filter((l) => l.includes('still running after the command finished'))),
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
