@@ -1,5 +1,6 @@
-// The tick archive, exactly once across crashes: while the simulated feed runs, the archive command is SIGKILLed at
-// random moments and started again, and a record that is no tick sits among the ticks. At the end QuestDB's archive
+// The tick archive, exactly once across crashes and outages: while the simulated feed runs, the archive command is
+// SIGKILLed at random moments and started again, QuestDB is stopped and restarted and hung (SIGSTOP … SIGCONT), the
+// broker hung, and a record that is no tick sits among the ticks. At the end QuestDB's archive
 // table holds every tick of the topic once, every field equal to the record's, and REST /api/v1/trades pages
 // through one symbol's trades in archive order with no trade skipped or repeated; `replay --archive` gives the offline
 // bars of the archived ticks in event-time order.
@@ -11,6 +12,7 @@ import { schema } from '../../src/stream/schemas.js';
 import { decode } from '../../src/stream/serde.js';
 import { ensureTopics } from '../../src/stream/topics.js';
 import { runCli, waitHttpOk, type CliProcess } from '../helpers/cli.js';
+import { injectFault, type FaultKind } from '../helpers/faults.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
 import { diffBars, offlineBars } from '../helpers/oracle.js';
 import { questDbCount, readTopic, waitFor, withPg } from '../helpers/stores.js';
@@ -25,11 +27,11 @@ const KILLS = 6;
 const line = (x: Omit<Tick, 'sequence'>) =>
   [x.venue, x.symbol, x.tradeId, x.eventTime, x.price, x.size, x.side, x.ingestTime, x.venueSymbol ?? null].map(String).join('|');
 
-t.test(`archive SIGKILLed ${KILLS} times under a live feed: every tick archived once, REST pages exact`, async (t) => {
+t.test(`archive SIGKILLed ${KILLS} times, QuestDB stopped and hung, the broker hung, under a live feed: every tick archived once, REST pages exact`, async (t) => {
   const port = await freePort();
   const env = testEnv({
     TE_SIM_START: '2024-05-01T00:00:00Z',
-    TE_SIM_SPEED: '10', // 60 s of event time in ~6 s of wall time, so the kills land while ticks arrive
+    TE_SIM_SPEED: '4', // 60 s of event time in ~15 s of wall time, so the kills and outages land while ticks arrive
     TE_SIM_DURATION_S: '60',
     TE_SIM_RATE: '800',
     TE_SIM_SEED: '31',
@@ -59,18 +61,31 @@ t.test(`archive SIGKILLed ${KILLS} times under a live feed: every tick archived 
   const ingest = runCli(['ingest'], env);
   running.push(ingest);
   start();
+  // Kills, with a QuestDB stop, a QuestDB hang and a broker hang between them.
+  const outages: FaultKind[] = ['questdb:stop', 'questdb:hang', 'kafka:hang'];
+  const plan = Array.from({ length: KILLS }, (_, i) => ['kill', ...(outages[i] ? [outages[i]] : [])]).flat();
   let kills = 0;
-  while (kills < KILLS) {
+  let exitedOnTheirOwn = 0;
+  const faults: string[] = [];
+  for (const step of plan) {
     await new Promise((r) => setTimeout(r, 700 + rng.int(1500)));
+    if (step !== 'kill') {
+      const f = await injectFault(step as FaultKind, 1500 + rng.int(1500), {}, () => rng.next());
+      faults.push(`${f.kind} ${f.totalMs} ms`);
+      continue;
+    }
     const p = running.find((x) => x !== ingest)!;
+    if (p.child.exitCode !== null) exitedOnTheirOwn++;
     p.child.kill('SIGKILL');
     await p.exited;
     running.splice(running.indexOf(p), 1);
     kills++;
     start();
   }
-  t.equal(await ingest.exited, 0, 'the feed finished');
+  t.equal(await ingest.exited, 0, 'the feed finished (it waited out the broker hang)');
   t.equal(kills, KILLS, `${kills} archive processes killed with SIGKILL`);
+  t.same(faults.map((f) => f.split(' ')[0]), outages, `outages: ${faults.join(', ')}`);
+  t.equal(exitedOnTheirOwn, 0, 'no archive process exited on its own (each waited out the outages)');
 
   const records = await readTopic(kafka, config.topicTicks);
   const ticks = records.slice(0).flatMap((r) => {
