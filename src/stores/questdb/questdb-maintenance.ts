@@ -3,7 +3,7 @@
 // longest retention (whole days: the tables are partitioned by day); otherwise none (the bars are kept).
 import type { Logger } from '../../log.js';
 import { emptyReport, type MaintainPolicy, type MaintainReport } from '../maintenance.js';
-import { questdbExec } from './questdb-exec.js';
+import { setQuestDbTtl } from './questdb-exec.js';
 
 const DAY_US = 86_400_000_000;
 
@@ -19,8 +19,7 @@ export async function maintainQuestDb(opts: {
   const longest = policy.retention.longest;
   const days = longest === null ? 0 : Math.ceil(longest / DAY_US);
   for (const t of [table, `${table}_signals`]) {
-    await questdbExec(opts.httpUrl, `ALTER TABLE ${t} SET TTL ${days} DAYS`, opts.timeoutMs);
-    report.settings.push(`${t}: TTL ${days === 0 ? 'none' : `${days} days`}`);
+    report.settings.push(await setQuestDbTtl(opts.httpUrl, t, days, opts.timeoutMs));
   }
   if (longest === null && policy.retention.finite.length > 0)
     opts.log.warn(

@@ -5,7 +5,7 @@
 import { SchemaError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { MIGRATIONS_TABLE, pendingSteps, stepChecksum, type AppliedStep, type MigrationResult, type MigrationStep } from '../migrations.js';
-import { questdbExec } from './questdb-exec.js';
+import { questdbExec, questdbTableExists } from './questdb-exec.js';
 
 /** Version 1's columns and their QuestDB types, checked before an unrecorded table is adopted. */
 const V1_TYPES: Record<string, string> = {
@@ -81,9 +81,15 @@ export function archiveSteps(t: string): MigrationStep[] {
 
 /** Which layout a table follows: its steps, and the version 1 columns an unrecorded table must have to be adopted. */
 export type QuestDbLayout = 'bars' | 'archive';
-const LAYOUTS: Record<QuestDbLayout, { steps: (t: string) => MigrationStep[]; v1Types: Record<string, string> }> = {
-  bars: { steps: questdbSteps, v1Types: V1_TYPES },
-  archive: { steps: archiveSteps, v1Types: ARCHIVE_V1_TYPES },
+interface Layout {
+  steps: (t: string) => MigrationStep[];
+  v1Types: Record<string, string>;
+  /** The designated timestamp column. */
+  designated: string;
+}
+const LAYOUTS: Record<QuestDbLayout, Layout> = {
+  bars: { steps: questdbSteps, v1Types: V1_TYPES, designated: 'bucket' },
+  archive: { steps: archiveSteps, v1Types: ARCHIVE_V1_TYPES, designated: 'ts' },
 };
 
 export interface QuestDbMigrateOptions {
@@ -104,7 +110,7 @@ export async function migrateQuestDb(opts: QuestDbMigrateOptions): Promise<Migra
   const exec = (sql: string) => questdbExec(httpUrl, sql, timeoutMs);
   const layout = LAYOUTS[opts.layout ?? 'bars'];
   const steps = layout.steps(table);
-  const exists = async (name: string) => ((await exec(`SELECT table_name FROM tables() WHERE table_name = ${quote(name)}`)).count ?? 0) > 0;
+  const exists = (name: string) => questdbTableExists(httpUrl, name, timeoutMs);
   // Not partitioned, so not WAL: an insert is visible to the next query (a WAL table's rows appear a little later).
   if (!opts.dryRun)
     await exec(
@@ -122,7 +128,7 @@ export async function migrateQuestDb(opts: QuestDbMigrateOptions): Promise<Migra
     applied = [];
   }
   const adopted = applied.length === 0 && (await exists(table));
-  if (adopted) await checkAdoptable(exec, table, layout.v1Types);
+  if (adopted) await checkAdoptable(exec, table, layout);
   const pending = pendingSteps(store, table, steps, applied);
   if (opts.dryRun) return { store, target: table, applied: [], pending, adopted };
   for (const step of pending) {
@@ -151,14 +157,12 @@ async function idempotently(run: () => Promise<unknown>, log: Logger): Promise<v
   }
 }
 
-async function checkAdoptable(exec: (sql: string) => ReturnType<typeof questdbExec>, table: string, v1Types: Record<string, string>): Promise<void> {
+async function checkAdoptable(exec: (sql: string) => ReturnType<typeof questdbExec>, table: string, { v1Types, designated }: Layout): Promise<void> {
   const rows = ((await exec(`SELECT "column", type, designated FROM table_columns(${quote(table)})`)).dataset ?? []) as [string, string, boolean][];
   const have = new Map(rows.map(([c, type]) => [c, type]));
   const wrong = Object.entries(v1Types)
     .filter(([c, type]) => have.get(c) !== type)
     .map(([c, type]) => `${c} ${have.get(c) ?? 'missing'} (expected ${type})`);
-  // The designated timestamp: the first TIMESTAMP column of the layout (bucket, ts).
-  const designated = Object.entries(v1Types).find(([, type]) => type === 'TIMESTAMP')![0];
   if (!rows.some(([c, , d]) => c === designated && d)) wrong.push(`${designated} is not the designated timestamp`);
   if (wrong.length > 0)
     throw new SchemaError('questdb', `table ${table} exists without a recorded migration and is not the engine's layout: ${wrong.join(', ')}`);

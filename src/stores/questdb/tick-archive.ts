@@ -6,7 +6,7 @@ import { SinkError } from '../../errors.js';
 import type { Tick } from '../../contracts/tick.js';
 import type { Logger } from '../../log.js';
 import type { MigrationResult } from '../migrations.js';
-import { questdbExec } from './questdb-exec.js';
+import { questdbTableExists, setQuestDbTtl } from './questdb-exec.js';
 import { migrateQuestDb } from './questdb-migrations.js';
 
 export interface TickArchiveOptions {
@@ -36,15 +36,13 @@ export class TickArchive {
   }
 
   /** Whether the archive table exists (the archive command, or a restore, made it). */
-  async exists(): Promise<boolean> {
-    const r = await questdbExec(this.opts.httpUrl, `SELECT table_name FROM tables() WHERE table_name = '${this.opts.table}'`, this.timeoutMs);
-    return (r.count ?? 0) > 0;
+  exists(): Promise<boolean> {
+    return questdbTableExists(this.opts.httpUrl, this.opts.table, this.timeoutMs);
   }
 
   /** QuestDB's partition-wise retention of the archive: a TTL of `days` whole days, 0 = none (every tick kept). */
-  async setTtl(days: number): Promise<string> {
-    await questdbExec(this.opts.httpUrl, `ALTER TABLE ${this.opts.table} SET TTL ${days} DAYS`, this.timeoutMs);
-    return `${this.opts.table}: TTL ${days === 0 ? 'none' : `${days} days`}`;
+  setTtl(days: number): Promise<string> {
+    return setQuestDbTtl(this.opts.httpUrl, this.opts.table, days, this.timeoutMs);
   }
 
   async init(): Promise<void> {
