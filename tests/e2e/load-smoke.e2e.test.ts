@@ -40,7 +40,9 @@ t.test('the smoke scenario passes its thresholds', async (t) => {
 });
 
 t.test('a threshold the run cannot meet fails it: exit 99, that threshold and no other marked failed', async (t) => {
-  const { code, result } = await load(['--param', 'hold=1s', '--threshold', 'latency.send.p99 < 0']);
+  // The same hold as above: with 1 s, a loaded machine (CI, 2 cores) had not connected all 40 clients before the
+  // ramp-down, and `connections.max >= 40` failed beside the threshold under test.
+  const { code, result } = await load(['--param', 'hold=3s', '--threshold', 'latency.send.p99 < 0']);
   t.equal(code, 99);
   t.equal(result.passed, false);
   t.same(
