@@ -16,6 +16,8 @@ import { runCli, waitHttpOk, type CliProcess } from '../tests/helpers/cli.js';
 import { freePort, testEnv } from '../tests/helpers/env.js';
 import { consumerPerf, producerPerf } from './kafka-perf.js';
 import { summarize } from './profile-summary.js';
+import { coresUsed, sampleCpu } from './cpu-share.js';
+import { scrapeStages, stageFigures, stageTable, type Buckets } from './stages.js';
 
 const N = Number(process.env.BENCH_TICKS ?? 300_000);
 const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 2000);
@@ -136,7 +138,8 @@ async function latency() {
   });
   const config: Config = loadConfig({ env });
   profileRun('latency');
-  const { agg, gw, port } = await startEngine(env);
+  const { agg, gw, port, metricsUrl } = await startEngine(env);
+  const stageUrls = [metricsUrl, `http://127.0.0.1:${port}/metrics`];
   const received: { recvMs: number; bucketStart: number; interval: string }[] = [];
   // In-progress updates (type 'update', throttled by TE_LIVE_THROTTLE_MS): each names the last tick it includes.
   const updates: { recvMs: number; key: string }[] = [];
@@ -157,6 +160,18 @@ async function latency() {
   const feed = new FeedProducer(config, createKafka(config, 'bench'), log);
   await feed.start();
   progress(`latency: live feed at ${LIVE_RATE} ticks/s for ${LIVE_SECONDS} s`);
+  // The stage histograms from the end of the warm-up (3 s) to the end of the run.
+  let stagesBefore: Buckets = new Map();
+  const named = new Map([
+    [agg.child.pid!, 'aggregator'],
+    [gw.child.pid!, 'gateway'],
+    [process.pid, 'bench (feed + client)'],
+  ]);
+  let cpuBefore = sampleCpu(named);
+  const warm = setTimeout(() => {
+    cpuBefore = sampleCpu(named);
+    void scrapeStages(stageUrls).then((b) => (stagesBefore = b));
+  }, 3000);
   const summary = await feed.run({
     onBatch: (ticks) => {
       const wallMs = performance.timeOrigin + performance.now();
@@ -168,7 +183,11 @@ async function latency() {
       batches.push({ wallMs, maxEvent });
     },
   });
+  const cpuAfter = sampleCpu(named);
   await new Promise((r) => setTimeout(r, 3000 + config.maxOutOfOrderMs + config.idleCloseMs));
+  clearTimeout(warm);
+  const cores = coresUsed(cpuBefore, cpuAfter);
+  const stages = stageFigures(stagesBefore, await scrapeStages(stageUrls));
   const aggRss = peakRssMb(agg.child.pid);
   const gwRss = peakRssMb(gw.child.pid);
   ws.close();
@@ -217,6 +236,8 @@ async function latency() {
     updateP99Ms: Number(percentile(updateLat, 99).toFixed(1)),
     updateMaxMs: Number((updateLat[updateLat.length - 1] ?? NaN).toFixed(1)),
     throttleMs: config.liveUpdateMs,
+    stages,
+    coresUsed: cores,
     aggregatorPeakRssMb: aggRss,
     gatewayPeakRssMb: gwRss,
   };
@@ -235,6 +256,9 @@ async function liveOnly() {
       '',
       `live latency @ ${LIVE_RATE}/s, ${LIVE_SYMBOLS} symbols  p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
       `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; throttle ${lat.throttleMs} ms)`,
+      `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
+      ...stageTable(lat.stages),
+    `  cores used, feed running (of ${(await import('node:os')).cpus().length}): ${Object.entries(lat.coresUsed).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `saved                     ${file}`,
       '',
     ].join('\n'),
@@ -293,6 +317,9 @@ async function main() {
     `  Kafka ConsumerPerf      ${Math.round(cons.recordsPerSec)} records/s  → ratio ${result.throughput.ratioBacklogToConsumerPerf}`,
     `live latency @ ${LIVE_RATE}/s, ${LIVE_SYMBOLS} symbols  p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
     `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; the last tick an update includes produced → the update received; throttle ${lat.throttleMs} ms)`,
+    `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
+    ...stageTable(lat.stages),
+    `  cores used, feed running (of ${(await import('node:os')).cpus().length}): ${Object.entries(lat.coresUsed).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  Kafka ProducerPerf ack  p50 ${prod.p50Ms} ms  p99 ${prod.p99Ms} ms  (the broker's own produce→ack latency under full load)`,
     `  delivered               ${lat.wsMessagesPerSec} WebSocket messages/s to one subscriber`,
     `peak RSS                  aggregator ${tp.aggregatorPeakRssMb} / ${backlog.aggregatorPeakRssMb} / ${lat.aggregatorPeakRssMb} MB, gateway ${tp.gatewayPeakRssMb} / ${backlog.gatewayPeakRssMb} / ${lat.gatewayPeakRssMb} MB (concurrent / backlog / live runs)`,

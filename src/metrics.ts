@@ -71,6 +71,23 @@ export const outputWriteSeconds = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 });
+/**
+ * Where a tick's time goes on the live path, stage by stage (docs/benchmarks.md, "Where the time goes"). The
+ * aggregator observes tick_to_fold (the newest tick of a batch produced → its fold starts: produce, broker, fetch
+ * wait, the partition's queue), fold (the worker round trip), out_queue (a step with final bars queued → its write to
+ * the bars topic starts: the partition's earlier steps and the other partitions' writes before it), bar_published
+ * and update_published (the closing or last tick produced → the bar's record acknowledged on the bars or live topic).
+ * The gateway observes bar_to_gateway and update_to_gateway (that record produced → the gateway decoded it, from the
+ * record's te-pub header) and bar_tick_to_gateway, update_tick_to_gateway (the tick produced → the gateway decoded
+ * the record); tick_engine_tick_to_send_seconds follows to the client socket.
+ */
+export const stageSeconds = new Histogram({
+  name: 'tick_engine_stage_seconds',
+  help: 'Live path latency by stage (see the source for each stage), seconds',
+  labelNames: ['stage'],
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2.5, 5, 10],
+  registers: [registry],
+});
 export const outputQueueSteps = new Gauge({
   name: 'tick_engine_output_queue_steps',
   help: 'Steps (closed bars, signals, dead letters of a batch) of a partition not yet durable in every target after its last flush: 0 while every target answers; grows while one is down (consumption of the partition waits)',

@@ -1,16 +1,19 @@
 // Everything the aggregator sends out, in one place, built whole when the aggregator is: final bars, their signals
 // and dead letters (to every store and topic, through a partition's OutputQueue, each target written by one
 // writer at a time and its health reported), in-progress bars (the live topic), and state snapshots (the state
-// topic). One idempotent producer carries every record the aggregator writes to Kafka.
+// topic). Three producers, so that no record waits behind another kind in a producer's one request in flight: an
+// idempotent one for final bars, signals and dead letters (the critical path of a closing bar), an idempotent one for
+// state snapshots (large, now and then), and a plain one for in-progress bars (ephemeral, every TE_LIVE_UPDATE_MS).
 import type { Kafka, Message, Producer } from 'kafkajs';
 import type { Bar } from '../contracts/bar.js';
 import type { SnapshotRef } from '../contracts/snapshot-ref.js';
 import type { Config } from '../config.js';
 import { DependencyTimeoutError } from '../errors.js';
-import { barsOut, liveUpdatesOut, outputWriteSeconds, revisionsOut } from '../metrics.js';
+import { barsOut, liveUpdatesOut, outputWriteSeconds, revisionsOut, stageSeconds } from '../metrics.js';
 import { Serial } from '../serial.js';
 import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
+import { publishedHeader } from '../stream/published-header.js';
 import { sendChunked } from '../stream/send.js';
 import { StateStore } from '../stream/state-store.js';
 import type { BarSink } from '../stores/sink.js';
@@ -22,6 +25,8 @@ import { deadLetterTarget, signalsTopicTarget, storeTarget } from './output-targ
 
 export class AggregatorOutput {
   private readonly producer: Producer;
+  private readonly liveProducer: Producer;
+  private readonly stateProducer: Producer;
   /** The stores plus the bars topic. */
   readonly sinks: readonly BarSink[];
   private readonly targets: readonly OutputTarget[];
@@ -35,6 +40,8 @@ export class AggregatorOutput {
     private readonly health: DependencyHealth,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.liveProducer = kafka.producer({ maxInFlightRequests: 1 });
+    this.stateProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.sinks = [...stores, new KafkaBarSink(this.producer, config.topicBars)];
     this.targets = [
       ...this.sinks.map((s) => storeTarget(s, s.name === 'kafka' ? 'kafka' : s.name)),
@@ -42,12 +49,12 @@ export class AggregatorOutput {
       deadLetterTarget(this.producer, config.topicDlq),
     ];
     for (const t of this.targets) this.serial.set(t, new Serial());
-    this.states = new StateStore(kafka, this.producer, config.topicState, config.aggGroupId);
+    this.states = new StateStore(kafka, this.stateProducer, config.topicState, config.aggGroupId);
   }
 
-  /** Connect the producer and prepare every store, `retry` waiting out a store that is down (start-up). */
+  /** Connect the producers and prepare every store, `retry` waiting out a store that is down (start-up). */
   async open(retry: (name: string, job: () => Promise<void>) => Promise<void>): Promise<void> {
-    await this.producer.connect();
+    for (const p of [this.producer, this.stateProducer, this.liveProducer]) await p.connect();
     for (const s of this.sinks) await retry(s.name, () => s.init());
   }
 
@@ -59,7 +66,9 @@ export class AggregatorOutput {
   /** One write of one step to one target, serialized per target; a write still running after the timeout reports it down. */
   async write(target: OutputTarget, step: OutputStep): Promise<void> {
     const ms = this.config.storeTimeoutMs;
+    const barsTopic = target.name === 'kafka:bars' && step.bars.length > 0;
     await this.serial.get(target)!.run(async () => {
+      if (barsTopic && step.queuedAt !== undefined) stageSeconds.observe({ stage: 'out_queue' }, (performance.now() - step.queuedAt) / 1000);
       const end = outputWriteSeconds.startTimer({ target: target.name });
       try {
         await watchSlow(target.write(step), ms, () => this.health.down(target.name, new DependencyTimeoutError(target.name, ms)));
@@ -68,6 +77,7 @@ export class AggregatorOutput {
       }
     });
     this.health.up(target.name);
+    if (barsTopic) stageSeconds.observe({ stage: 'bar_published' }, Math.max(0, Date.now() - step.sourceTs) / 1000);
     if (target.name === 'kafka:bars')
       for (const b of step.bars) {
         barsOut.inc({ interval: b.interval });
@@ -79,9 +89,13 @@ export class AggregatorOutput {
   async live(bars: { bar: Bar; sourceTs: number }[]): Promise<void> {
     if (bars.length === 0) return;
     const s = schema('bar');
-    const messages: Message[] = bars.map(({ bar, sourceTs }) => ({ key: bar.symbol, value: encode(s, bar), timestamp: String(sourceTs) }));
-    await sendChunked(this.producer, this.config.topicBarsLive, messages);
+    const headers = publishedHeader();
+    const messages: Message[] = bars.map(({ bar, sourceTs }) => ({ key: bar.symbol, value: encode(s, bar), timestamp: String(sourceTs), headers }));
+    await sendChunked(this.liveProducer, this.config.topicBarsLive, messages);
     liveUpdatesOut.inc(messages.length);
+    // One observation per partition's last tick (every bar of a partition carries the same one).
+    const now = Date.now();
+    for (const ts of new Set(bars.map((b) => b.sourceTs))) stageSeconds.observe({ stage: 'update_published' }, Math.max(0, now - ts) / 1000);
   }
 
   saveSnapshot(partition: number, payload: Buffer): Promise<SnapshotRef> {
@@ -98,6 +112,6 @@ export class AggregatorOutput {
 
   async close(): Promise<void> {
     for (const s of this.sinks) await s.close();
-    await this.producer.disconnect();
+    for (const p of [this.producer, this.stateProducer, this.liveProducer]) await p.disconnect();
   }
 }

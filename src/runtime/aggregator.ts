@@ -27,6 +27,7 @@ import {
   outputQueueSteps,
   snapshotBytes,
   snapshotsOut,
+  stageSeconds,
   ticksIn,
   watermarkLag,
 } from '../metrics.js';
@@ -420,7 +421,10 @@ export class Aggregator {
       ...(wireIds ? { wireIds } : {}),
       kernel: this.kernel.kernel,
     };
+    const foldStart = performance.now();
+    stageSeconds.observe({ stage: 'tick_to_fold' }, Math.max(0, Date.now() - batch.lastTs) / 1000);
     const out = (await this.pool.run(input, { transferList: batch.transfer as never })) as BatchOutput;
+    stageSeconds.observe({ stage: 'fold' }, (performance.now() - foldStart) / 1000);
     if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];
     const last = offsets[offsets.length - 1]!;
     // Rejects of records replayed after a restart were dead-lettered the first time round.
@@ -503,7 +507,7 @@ export class Aggregator {
     const signals = st.signals.onBars(versions.fresh);
     if (closed.length === 0) return;
     const bars: Bar[] = closed.map((acc) => toBar(acc, { final: true })).sort(compareBars);
-    st.out.push({ bars, signals, letters: [], sourceTs });
+    st.out.push({ bars, signals, letters: [], sourceTs, queuedAt: performance.now() });
   }
 
   /**

@@ -13,6 +13,8 @@ export interface OutputStep {
   letters: DeadLetter[];
   /** Kafka timestamp (ms) of the tick that closed the bars. */
   sourceTs: number;
+  /** performance.now() when the step was queued (the out_queue stage of tick_engine_stage_seconds). */
+  queuedAt?: number;
 }
 
 /** One place outputs go: a store, the bars topic, the signals topic, the dead-letter topic. */

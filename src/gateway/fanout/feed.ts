@@ -12,6 +12,8 @@ import { decode } from '../../stream/serde.js';
 import { resolveWireIds } from '../../stream/schema-registry.js';
 import { superviseConsumer } from '../../stream/consumer-supervisor.js';
 import { ensureTopics } from '../../stream/topics.js';
+import { publishedAt } from '../../stream/published-header.js';
+import { stageSeconds } from '../../metrics.js';
 
 export interface FeedHandlers {
   /** `raw` is the record value (wire format), forwarded as is to Avro clients; `ts` its Kafka timestamp (ms). */
@@ -45,9 +47,10 @@ export class GatewayFeed {
     this.consumer = c;
     const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
     await c.connect();
-    const routes = new Map<string, { schema: SchemaName; handle: (v: never, raw: Buffer, ts: number) => void }>([
-      [config.topicBars, { schema: 'bar', handle: this.on.bar }],
-      [config.topicBarsLive, { schema: 'bar', handle: this.on.update }],
+    type Route = { schema: SchemaName; handle: (v: never, raw: Buffer, ts: number) => void; stages?: [string, string] };
+    const routes = new Map<string, Route>([
+      [config.topicBars, { schema: 'bar', handle: this.on.bar, stages: ['bar_to_gateway', 'bar_tick_to_gateway'] }],
+      [config.topicBarsLive, { schema: 'bar', handle: this.on.update, stages: ['update_to_gateway', 'update_tick_to_gateway'] }],
       [config.topicSignals, { schema: 'signal', handle: this.on.signal }],
     ]);
     if (config.gatewayTrades) routes.set(config.topicTicks, { schema: 'tick', handle: this.on.trade });
@@ -69,7 +72,14 @@ export class GatewayFeed {
               this.log.warn({ err, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'undecodable record skipped');
               continue;
             }
-            route.handle(value, message.value!, Number(message.timestamp));
+            const ts = Number(message.timestamp);
+            if (route.stages) {
+              const now = Date.now();
+              const pub = publishedAt(message.headers);
+              if (pub !== undefined) stageSeconds.observe({ stage: route.stages[0] }, Math.max(0, now - pub) / 1000);
+              stageSeconds.observe({ stage: route.stages[1] }, Math.max(0, now - ts) / 1000);
+            }
+            route.handle(value, message.value!, ts);
           }
           this.on.batchEnd();
         },

@@ -1,0 +1,61 @@
+// Where the machine's CPU goes during a measurement window: user + system time of every process from /proc, before
+// and after, grouped by what the process is (the engine's processes by pid, the servers by their command line), as
+// cores used on average over the window. On two shared cores this says whether a latency is the engine's own or
+// the queueing of a saturated machine.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+interface Sample {
+  at: number;
+  /** CPU seconds by pid, with each pid's group. */
+  cpu: Map<number, { group: string; seconds: number }>;
+}
+
+function groupOf(pid: number, named: Map<number, string>): string | undefined {
+  const own = named.get(pid);
+  if (own) return own;
+  let cmd: string;
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
+  if (cmd.includes('kafka.Kafka')) return 'kafka';
+  if (cmd.includes('questdb')) return 'questdb';
+  if (cmd.includes('timescaledb-server')) return 'timescaledb endpoint';
+  if (/postgres/.test(cmd)) return 'postgresql';
+  return cmd.trim() === '' ? undefined : 'other';
+}
+
+/** A sample of every process's CPU time; `named` labels the engine's own processes (pid → name). */
+export function sampleCpu(named: Map<number, string>): Sample {
+  const cpu = new Map<number, { group: string; seconds: number }>();
+  for (const d of readdirSync('/proc')) {
+    const pid = Number(d);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the command.
+      const seconds = (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+      const group = groupOf(pid, named);
+      if (group) cpu.set(pid, { group, seconds });
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return { at: performance.now(), cpu };
+}
+
+/** Cores used on average between two samples, by group (processes that started in between count from zero). */
+export function coresUsed(before: Sample, after: Sample): Record<string, number> {
+  const wall = (after.at - before.at) / 1000;
+  const out: Record<string, number> = {};
+  for (const [pid, a] of after.cpu) {
+    const b = before.cpu.get(pid)?.seconds ?? 0;
+    out[a.group] = (out[a.group] ?? 0) + (a.seconds - b) / wall;
+  }
+  for (const k of Object.keys(out)) out[k] = Number(out[k]!.toFixed(2));
+  return Object.fromEntries(Object.entries(out).sort((x, y) => y[1] - x[1]));
+}
