@@ -57,7 +57,9 @@ export class GatewayFeed {
     await c.subscribe({ topics: [...routes.keys()], fromBeginning: false });
     const run = () =>
       c.run({
-        partitionsConsumedConcurrently: 1,
+        // A bar's partition does not wait behind another partition's (or the trades topic's) batch; the handlers are
+        // synchronous, and one partition holds all of a symbol's records, so each series keeps its order.
+        partitionsConsumedConcurrently: 4,
         eachBatch: async ({ batch }) => {
           const route = routes.get(batch.topic)!;
           const s = schema(route.schema);
