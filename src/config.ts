@@ -124,6 +124,13 @@ export const CONFIG_SPEC = {
     choices: ['kafkajs', 'fetch'],
     doc: "how the aggregator reads its assigned ticks partitions: 'kafkajs' (its consumer fetches; an object per record) or 'fetch' (the engine's own long-polling fetches, values handed to the workers where they lie); kafkajs keeps the group and the commits either way",
   },
+  aggPipeline: {
+    env: 'TE_AGG_PIPELINE',
+    group: 'aggregator',
+    kind: 'bool',
+    default: 'false',
+    doc: "fold a partition's next batch while the previous one's bars are being made durable and committed (one step in flight); false: each batch waits for its writes and commit before the next is folded (docs/benchmarks.md: neither wins clearly on 2 cores)",
+  },
   kernel: {
     env: 'TE_KERNEL',
     group: 'aggregator',

@@ -484,8 +484,9 @@ export class PartitionAggregator {
     return level;
   }
 
-  markDurable(): void {
-    this.durableThrough = Math.max(this.durableThrough, this.watermark);
+  /** Every bar closed up to watermark `through` (default: now) is in every sink. */
+  markDurable(through = this.watermark): void {
+    this.durableThrough = Math.max(this.durableThrough, through);
   }
 
   /** Where a replay must start to rebuild the given levels' open and revisable bars, and the watermark before it. */
@@ -500,15 +501,18 @@ export class PartitionAggregator {
 
   /**
    * What to commit now, or undefined before the first record. With a snapshot: the replay point it was taken
-   * with, until the next one; without: the lowest offset any open bar of any interval needs.
+   * with, until the next one; without: the lowest offset any open bar of any interval needs. `durable`: the
+   * checkpoint is for committing once the bars closed so far are durable (a pipelined step, taken before they are):
+   * it records the current watermark as durable without marking it so.
    */
-  checkpoint(): Checkpoint | undefined {
+  checkpoint(opts: { durable?: boolean } = {}): Checkpoint | undefined {
     if (this.nextOffset < 0) return undefined;
+    const durable = opts.durable ? Math.max(this.durableThrough, this.watermark) : this.durableThrough;
     const low = this.pinned ? { offset: this.pinned.from, watermark: this.pinned.fromWm } : this.lowWater(this.levels);
     return {
       offset: low.offset,
       // hi never goes back: a restart in the middle of a replay has still seen everything below the old hi.
-      meta: { v: 1, wm: toJson(low.watermark), durable: toJson(this.durableThrough), hi: Math.max(this.replayUntil, this.nextOffset) },
+      meta: { v: 1, wm: toJson(low.watermark), durable: toJson(durable), hi: Math.max(this.replayUntil, this.nextOffset) },
     };
   }
 

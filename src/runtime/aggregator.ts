@@ -34,7 +34,7 @@ import {
 import { Serial } from '../serial.js';
 import { backoffMs, sleep, withTimeout } from '../backoff.js';
 import { toBar } from '../aggregate/ohlcv.js';
-import { parseCheckpoint, PartitionAggregator } from '../aggregate/partition-aggregator.js';
+import { parseCheckpoint, PartitionAggregator, type Checkpoint } from '../aggregate/partition-aggregator.js';
 import { SignalEngine } from '../aggregate/signals/signal-engine.js';
 import { decodeSnapshot, encodeSnapshot } from '../aggregate/state-snapshot.js';
 import type { BatchOutput } from '../aggregate/tick-folder.js';
@@ -85,6 +85,19 @@ interface PartitionState {
   retries: number;
   /** Durable, but its state snapshot or checkpoint commit failed: the idle timer retries them too. */
   unsettled: boolean;
+  /** TE_AGG_PIPELINE: the previous step's makeDurable, running while the next batch folds (never rejects). */
+  flushing: Promise<void> | undefined;
+  /** What that makeDurable failed with: the step that waits for it throws it. */
+  flushError: unknown;
+}
+
+/** A pipelined step's commit, taken when its bars were queued, committed once they are durable. */
+interface StepCommit {
+  cp: Checkpoint | undefined;
+  /** The snapshot the checkpoint refers to. */
+  snap: SnapshotRef | undefined;
+  /** Every bar closed up to this watermark is in the step or before it. */
+  wm: number;
 }
 
 /** What onBatch's payload offers a long wait: heartbeats, and whether the batch is still ours to finish. */
@@ -157,6 +170,8 @@ export class Aggregator {
   private readonly fetchPath: FetchReadPath;
   /** Commits the coordinator acknowledged (kafkajs's COMMIT_OFFSETS), as `partition@offset`, until their commit call returns. */
   private readonly commitsSeen = new Set<string>();
+  /** Pipelined steps still being made durable (TE_AGG_PIPELINE): stop waits for them before closing the outputs. */
+  private readonly flushes = new Set<Promise<void>>();
 
   constructor(config: Config, deps: AggregatorDeps) {
     this.config = config;
@@ -333,6 +348,8 @@ export class Aggregator {
         retryAt: 0,
         retries: 0,
         unsettled: false,
+        flushing: undefined,
+        flushError: undefined,
       };
       if (snapshot) st.signals.restore(snapshot.signals);
       if (meta)
@@ -399,7 +416,7 @@ export class Aggregator {
         // The batch's last offset may be a transaction marker or an aborted record after its last tick.
         st.agg.passOver(Number(batch.firstOffset()), Number(batch.lastOffset()));
         this.closeInto(st, st.lastTickTs);
-        await this.makeDurable(st, ctl);
+        await this.finishStep(st, ctl);
         resolveOffset(batch.lastOffset());
       });
     } catch (err) {
@@ -473,7 +490,7 @@ export class Aggregator {
       // Offsets that held no tick (transaction markers, aborted records) are passed over.
       st.agg.passOver(fetched.from, fetched.next - 1);
       this.closeInto(st, st.lastTickTs);
-      await this.makeDurable(st, ctl);
+      await this.finishStep(st, ctl);
     });
     batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
@@ -511,12 +528,56 @@ export class Aggregator {
   }
 
   /**
+   * The end of a batch's step, its closed bars queued: make them durable, then commit. Pipelined (TE_AGG_PIPELINE),
+   * the step waits only for the previous step's writes and commit, starts its own and returns, so the partition's
+   * next batch is fetched and folded while the stores write: one step in flight, and a closing bar no longer waits
+   * for the previous batch's slowest store before it is folded. A step's checkpoint is taken when its bars are
+   * queued and committed once they are durable, exactly what the serial order commits. A step that takes a state
+   * snapshot is not pipelined (the snapshot must be the state its checkpoint commits).
+   */
+  private async finishStep(st: PartitionState, ctl: BatchControl): Promise<void> {
+    await this.settle(st);
+    if (!this.config.aggPipeline || this.snapshotDue(st)) {
+      await this.makeDurable(st, ctl);
+      return;
+    }
+    const step: StepCommit = { cp: st.agg.checkpoint({ durable: true }), snap: st.snap, wm: st.agg.watermark };
+    st.jobs++; // busy while in flight: the idle timer neither retries nor closes it meanwhile
+    const run: Promise<void> = this.makeDurable(st, ctl, step)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          // As a failed serial step does: the state is re-read from the committed checkpoint. The next step throws it.
+          st.flushError = err;
+          this.dropState(st, err);
+        },
+      )
+      .finally(() => {
+        st.jobs--;
+        if (st.flushing === run) st.flushing = undefined;
+        this.flushes.delete(run);
+      });
+    st.flushing = run;
+    this.flushes.add(run);
+  }
+
+  /** Wait for the partition's step in flight, if any (TE_AGG_PIPELINE); throw what it failed with. */
+  private async settle(st: PartitionState): Promise<void> {
+    if (st.flushing) await st.flushing;
+    const err = st.flushError;
+    if (err === undefined) return;
+    st.flushError = undefined;
+    throw err;
+  }
+
+  /**
    * Make everything the partition has queued durable, then commit its checkpoint. With `ctl` (a batch) it waits,
    * retrying with backoff and heartbeating, until it succeeds or the batch is no longer ours (throws
    * BatchAbandonedError); without (the idle timer) it tries once and leaves what failed queued, retried later.
-   * Returns whether everything is durable.
+   * Returns whether everything is durable. With `step` (a pipelined step) it commits that step's checkpoint and
+   * takes no snapshot: the state may have folded further meanwhile.
    */
-  private async makeDurable(st: PartitionState, ctl?: BatchControl): Promise<boolean> {
+  private async makeDurable(st: PartitionState, ctl?: BatchControl, step?: StepCommit): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       const failures = await st.out.flushOnce((t, step) => this.output.write(t, step));
       outputQueueSteps.set({ partition: String(st.partition) }, st.out.size);
@@ -528,15 +589,16 @@ export class Aggregator {
       }
       await this.pause(st, attempt, ctl);
     }
-    st.agg.markDurable();
+    st.agg.markDurable(step?.wm);
     const wm = st.agg.watermark;
     if (Number.isFinite(wm)) watermarkLag.set({ partition: String(st.partition) }, Date.now() / 1000 - wm / 1e6);
     if (this.partitions.get(st.partition) !== st) return true;
     const previous = st.snap;
-    const snapshotted = await this.maybeSnapshot(st);
-    const cp = st.agg.checkpoint();
+    const snapshotted = step ? true : await this.maybeSnapshot(st);
+    const cp = step ? step.cp : st.agg.checkpoint();
     if (!cp) return this.settled(st, snapshotted);
-    const metadata = JSON.stringify(st.snap ? { ...cp.meta, v: 2, snap: st.snap } : cp.meta);
+    const snap = step ? step.snap : st.snap;
+    const metadata = JSON.stringify(snap ? { ...cp.meta, v: 2, snap } : cp.meta);
     for (let attempt = 0; ; attempt++) {
       // A state of an earlier assignment never commits: its partition may be another member's by now.
       if (this.partitions.get(st.partition) !== st || st.epoch !== this.epoch) {
@@ -641,9 +703,10 @@ export class Aggregator {
     }
     for (const st of this.partitions.values()) {
       if (st.jobs === 0 && (!st.out.empty || st.unsettled) && now >= st.retryAt)
-        void this.job(st, () => this.makeDurable(st)).catch((err: unknown) =>
-          this.deps.log.warn({ err, partition: st.partition }, 'retry of queued writes failed'),
-        );
+        void this.job(st, async () => {
+          await this.settle(st);
+          return this.makeDurable(st);
+        }).catch((err: unknown) => this.deps.log.warn({ err, partition: st.partition }, 'retry of queued writes failed'));
     }
     if (this.config.idleCloseMs <= 0 || this.partitions.size === 0) return;
     let ends: Map<number, number>;
@@ -670,6 +733,7 @@ export class Aggregator {
       this.quiet.observe(p, st.agg.processedUntil, ends.get(p) ?? -1, at);
       if (!this.quiet.quiet(p, st.agg.processedUntil, at) || wm <= st.agg.watermark) continue;
       await this.job(st, async () => {
+        await this.settle(st);
         if (this.partitions.get(p) !== st || !this.quiet.quiet(p, st.agg.processedUntil, Date.now()) || !st.agg.advanceTo(wm)) return;
         idleAdvances.inc();
         this.closeInto(st, Date.now());
@@ -706,8 +770,7 @@ export class Aggregator {
    * checkpoint can point at the base interval's replay point instead of the oldest open bar of the largest interval.
    */
   private async maybeSnapshot(st: PartitionState): Promise<boolean> {
-    const every = this.config.stateSnapshotMs;
-    if (every <= 0 || Date.now() - st.snapshotAt < every || !st.agg.canSnapshot) return true;
+    if (!this.snapshotDue(st)) return true;
     const started = process.hrtime.bigint();
     const state = st.agg.snapshot();
     const payload = encodeSnapshot(state, st.signals.state());
@@ -730,6 +793,12 @@ export class Aggregator {
       'state snapshot stored',
     );
     return true;
+  }
+
+  /** Whether the partition's next commit takes a state snapshot (TE_STATE_SNAPSHOT_MS). */
+  private snapshotDue(st: PartitionState): boolean {
+    const every = this.config.stateSnapshotMs;
+    return every > 0 && Date.now() - st.snapshotAt >= every && st.agg.canSnapshot;
   }
 
   /** The storage policies on every store that has them, one run at a time; a failed run is reported and tried again next time. */
@@ -756,6 +825,8 @@ export class Aggregator {
     if (this.maintainTimer) clearTimeout(this.maintainTimer);
     if (this.liveTimer) clearInterval(this.liveTimer);
     await this.consumer.disconnect();
+    // Steps still in flight finish their writes (their commits belong to the ended assignment and are given up).
+    await Promise.allSettled([...this.flushes]);
     await this.pool.destroy();
     await this.output.close();
     await this.admin.disconnect();

@@ -40,6 +40,19 @@ interface RunOptions {
   flat?: boolean;
   /** Chance of a crash before each batch. */
   crashChance?: number;
+  /**
+   * As TE_AGG_PIPELINE: a step's checkpoint is taken when its bars close, and the step is written and committed
+   * while the next batch folds; a crash loses the step in flight, or lands in the middle of its writes. A step that
+   * takes a snapshot waits for the one in flight and is then finished before the next batch, as the aggregator does.
+   */
+  pipelined?: boolean;
+}
+
+interface Step {
+  bars: Bar[];
+  signals: Signal[];
+  cp: Checkpoint;
+  wm: number;
 }
 
 function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProbability: number, allowedLateness: number, opts: RunOptions = {}) {
@@ -64,6 +77,22 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     return { agg, engine };
   };
   let { agg, engine } = make();
+  let inFlight: Step | undefined;
+  const write = (bars: Bar[], sigs: Signal[]) => {
+    for (const bar of bars) {
+      store.set(barKey(bar), bar);
+      emissions.set(barKey(bar), (emissions.get(barKey(bar)) ?? 0) + 1);
+    }
+    for (const x of sigs) signals.set(`${x.symbol}|${x.interval}|${x.barTime}|${x.name}`, x);
+  };
+  /** The step in flight becomes durable (all its bars written), then its checkpoint may be committed. */
+  const finishInFlight = () => {
+    if (!inFlight) return;
+    write(inFlight.bars, inFlight.signals);
+    agg.markDurable(inFlight.wm);
+    if (rng.next() < commitProbability) committed = { cp: inFlight.cp, snapshot };
+    inFlight = undefined;
+  };
   let pos = 0;
   let crashed = 0;
   let replayed = 0;
@@ -71,6 +100,9 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     if (crashed < crashes && rng.next() < (opts.crashChance ?? 0.15)) {
       // SIGKILL: in-memory state gone; resume from the committed offset with the committed checkpoint (and snapshot).
       crashed++;
+      // A crash in the middle of the step in flight's writes: some of its bars are durable, its commit is not.
+      if (inFlight && rng.next() < 0.5) write(inFlight.bars.slice(0, rng.int(inFlight.bars.length + 1)), []);
+      inFlight = undefined;
       ({ agg, engine } = make());
       snapshot = committed?.snapshot;
       const from = committed ? committed.cp.offset : 0;
@@ -86,18 +118,25 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     for (const r of agg.apply(out, offsets, end - 1)) dlq.push(offsets[r.index]!);
     // A crash may also hit between writing bars and committing: then the bars are durable, the commit is not.
     const bars = agg.closeFinal().map((acc) => toBar(acc, { final: true }));
-    for (const bar of bars) {
-      store.set(barKey(bar), bar);
-      emissions.set(barKey(bar), (emissions.get(barKey(bar)) ?? 0) + 1);
-    }
     const versions = agg.takeFirstVersions();
     engine.onBars(versions.resumed);
-    for (const x of engine.onBars(versions.fresh)) signals.set(`${x.symbol}|${x.interval}|${x.barTime}|${x.name}`, x);
-    agg.markDurable();
+    const fresh = engine.onBars(versions.fresh);
     // As the aggregator does: a snapshot is stored, then pinned, then committed with the checkpoint; the first
     // one as soon as possible, so no checkpoint without a snapshot is ever committed.
     const p = opts.snapshotProbability ?? 0;
-    if (p > 0 && agg.canSnapshot && (!snapshot || rng.next() < p)) {
+    const snapshotDue = p > 0 && agg.canSnapshot && (!snapshot || rng.next() < p);
+    if (opts.pipelined && !snapshotDue) {
+      // This batch folded while the previous step was written: that one finishes now, this one goes in flight.
+      const step: Step = { bars, signals: fresh, cp: agg.checkpoint({ durable: true })!, wm: agg.watermark };
+      finishInFlight();
+      inFlight = step;
+      pos = end;
+      continue;
+    }
+    finishInFlight();
+    write(bars, fresh);
+    agg.markDurable();
+    if (snapshotDue) {
       const state = agg.snapshot();
       snapshot = encodeSnapshot(state, engine.state());
       agg.pinTo(state);
@@ -105,6 +144,7 @@ function runWithCrashes(ticks: Tick[], seed: number, crashes: number, commitProb
     if (rng.next() < commitProbability) committed = { cp: agg.checkpoint()!, snapshot };
     pos = end;
   }
+  finishInFlight();
   return { store, emissions, dlq, crashed, signals, replayed };
 }
 
@@ -166,6 +206,50 @@ for (const seed of [5, 6, 7]) {
       t.ok(
         withSnapshots.replayed < without.replayed,
         `ticks re-read after crashes: ${withSnapshots.replayed} with snapshots, ${without.replayed} without (the 1m bars hold the checkpoint back)`,
+      );
+    });
+  }
+}
+
+// TE_AGG_PIPELINE: crashes lose the step in flight or tear its writes; the bars, dead letters and signals are the same.
+for (const seed of [10, 11]) {
+  for (const allowedLateness of [0, 2_500_000]) {
+    t.test(`seed ${seed}, lateness ${allowedLateness / 1e6} s, pipelined steps: crashes anywhere, bars exact`, async (t) => {
+      const ticks = stream(seed, 8000);
+      const run = runWithCrashes(ticks, seed * 29, 25, 0.8, allowedLateness, { pipelined: true });
+      t.ok(run.crashed >= 20, `${run.crashed} crashes`);
+      const expected = offlineBars(
+        ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
+        { intervals, maxOutOfOrder, allowedLateness },
+      );
+      t.same(diffBars([...run.store.values()], expected.finalBars), [], 'the stores end with exactly the offline bars, revisions included');
+      t.same(
+        [...new Set(run.dlq)].sort((a, b) => a - b),
+        expected.late.map((x) => x.offset),
+        'every dropped late tick is dead-lettered',
+      );
+      const serial = runWithCrashes(ticks, 1, 0, 1, allowedLateness, {});
+      const uninterrupted = runWithCrashes(ticks, 1, 0, 1, allowedLateness, { pipelined: true });
+      t.same(diffBars([...uninterrupted.store.values()], expected.finalBars), [], 'without crashes too');
+      // (With lateness, revisions emit a bar again, as often as the batching makes them.)
+      if (allowedLateness === 0) t.equal([...uninterrupted.emissions.values()].filter((n) => n > 1).length, 0, 'without crashes, no bar emitted twice');
+      t.same(uninterrupted.dlq, serial.dlq, 'the same dead letters in the same order as serial steps');
+    });
+    t.test(`seed ${seed}, lateness ${allowedLateness / 1e6} s, pipelined steps and state snapshots: bars and signals exact`, async (t) => {
+      const ticks = stream(seed, 12000, 60);
+      const run = runWithCrashes(ticks, seed * 23, 25, 0.8, allowedLateness, { pipelined: true, snapshotProbability: 0.3, crashChance: 0.3 });
+      t.ok(run.crashed >= 10, `${run.crashed} crashes`);
+      const expected = offlineBars(
+        ticks.map((x, k) => ({ ...x, partition: 0, offset: k })),
+        { intervals, maxOutOfOrder, allowedLateness },
+      );
+      t.same(diffBars([...run.store.values()], expected.finalBars), [], 'the stores end with exactly the offline bars, revisions included');
+      const reference = signalsWithoutCrashes(ticks, allowedLateness, {});
+      t.ok(reference.size > 20, `${reference.size} signals without crashes`);
+      t.same(
+        diffRecords([...run.signals.values()], [...reference.values()], (x) => `${x.symbol}|${x.interval}|${x.barTime}|${x.name}`),
+        [],
+        'signals as without crashes',
       );
     });
   }

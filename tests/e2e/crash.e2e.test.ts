@@ -47,12 +47,17 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
   const rng = new Prng(2024);
   const running: CliProcess[] = [];
   // The instances alternate between the two read paths (TE_AGG_READ_PATH): kafkajs's fetches and the engine's own
-  // (src/runtime/fetch-read-path.ts). They share the group, so partitions move between paths at every kill.
+  // (src/runtime/fetch-read-path.ts). They share the group, so partitions move between paths at every kill. Every
+  // other pair pipelines its steps (TE_AGG_PIPELINE): a kill then also lands while a step is being written.
   const readPaths = { kafkajs: 0, fetch: 0 };
+  const pipelined = { true: 0, false: 0 };
   const start = () => {
-    const path = (readPaths.kafkajs + readPaths.fetch) % 2 === 0 ? 'kafkajs' : 'fetch';
+    const n = readPaths.kafkajs + readPaths.fetch;
+    const path = n % 2 === 0 ? 'kafkajs' : 'fetch';
+    const pipeline = Math.floor(n / 2) % 2 === 0 ? 'true' : 'false';
     readPaths[path]++;
-    const p = runCli(['aggregate'], { ...env, TE_AGG_READ_PATH: path });
+    pipelined[pipeline]++;
+    const p = runCli(['aggregate'], { ...env, TE_AGG_READ_PATH: path, TE_AGG_PIPELINE: pipeline });
     running.push(p);
     return p;
   };
@@ -94,6 +99,7 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
   t.equal(kills, KILLS, `${kills} aggregators killed with SIGKILL`);
   t.ok(brokerRestarted, 'broker restarted once');
   t.ok(readPaths.kafkajs >= 3 && readPaths.fetch >= 3, `aggregators started on each read path: ${JSON.stringify(readPaths)}`);
+  t.ok(pipelined.true >= 2 && pipelined.false >= 2, `aggregators started with and without pipelined steps: ${JSON.stringify(pipelined)}`);
 
   const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick-v2.avsc`, 'utf8')));
   const ticks: OracleTick[] = (await readTopic(kafka, config.topicTicks)).map((r) => ({
