@@ -18,6 +18,7 @@ import { consumerPerf, producerPerf } from './kafka-perf.js';
 import { summarize } from './profile-summary.js';
 import { coresUsed, sampleCpu } from './cpu-share.js';
 import { scrapeStages, stageFigures, stageTable, type Buckets } from './stages.js';
+import { sampleLoopLag, type LoopLag } from './loop-lag.js';
 
 const N = Number(process.env.BENCH_TICKS ?? 300_000);
 const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 2000);
@@ -168,9 +169,11 @@ async function latency() {
     [process.pid, 'bench (feed + client)'],
   ]);
   let cpuBefore = sampleCpu(named);
+  let lagSampler: ReturnType<typeof sampleLoopLag> | undefined;
   const warm = setTimeout(() => {
     cpuBefore = sampleCpu(named);
     void scrapeStages(stageUrls).then((b) => (stagesBefore = b));
+    lagSampler = sampleLoopLag({ aggregator: stageUrls[0]!, gateway: stageUrls[1]! });
   }, 3000);
   const summary = await feed.run({
     onBatch: (ticks) => {
@@ -184,6 +187,7 @@ async function latency() {
     },
   });
   const cpuAfter = sampleCpu(named);
+  const loopLag: Record<string, LoopLag> = lagSampler?.stop() ?? {};
   await new Promise((r) => setTimeout(r, 3000 + config.maxOutOfOrderMs + config.idleCloseMs));
   clearTimeout(warm);
   const cores = coresUsed(cpuBefore, cpuAfter);
@@ -238,6 +242,7 @@ async function latency() {
     throttleMs: config.liveUpdateMs,
     stages,
     coresUsed: cores,
+    loopLag,
     aggregatorPeakRssMb: aggRss,
     gatewayPeakRssMb: gwRss,
   };
@@ -250,7 +255,10 @@ async function liveOnly() {
   const dir = join(projectRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `e2e-live-${date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ date, machine: { cores: (await import('node:os')).cpus().length, node: process.version }, latency: lat }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify({ date, machine: { cores: (await import('node:os')).cpus().length, node: process.version }, latency: lat }, null, 2) + '\n',
+  );
   process.stdout.write(
     [
       '',
@@ -258,7 +266,12 @@ async function liveOnly() {
       `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; throttle ${lat.throttleMs} ms)`,
       `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
       ...stageTable(lat.stages),
-    `  cores used, feed running (of ${(await import('node:os')).cpus().length}): ${Object.entries(lat.coresUsed).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `  cores used, feed running (of ${(await import('node:os')).cpus().length}): ${Object.entries(lat.coresUsed)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+      `  event-loop delay, feed running (p99 per second: median / worst): ${Object.entries(lat.loopLag)
+        .map(([k, v]) => `${k} ${v.medianP99Ms} / ${v.maxP99Ms} ms`)
+        .join(', ')}`,
       `saved                     ${file}`,
       '',
     ].join('\n'),
@@ -319,7 +332,12 @@ async function main() {
     `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; the last tick an update includes produced → the update received; throttle ${lat.throttleMs} ms)`,
     `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
     ...stageTable(lat.stages),
-    `  cores used, feed running (of ${(await import('node:os')).cpus().length}): ${Object.entries(lat.coresUsed).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  cores used, feed running (of ${(await import('node:os')).cpus().length}): ${Object.entries(lat.coresUsed)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `  event-loop delay, feed running (p99 per second: median / worst): ${Object.entries(lat.loopLag)
+      .map(([k, v]) => `${k} ${v.medianP99Ms} / ${v.maxP99Ms} ms`)
+      .join(', ')}`,
     `  Kafka ProducerPerf ack  p50 ${prod.p50Ms} ms  p99 ${prod.p99Ms} ms  (the broker's own produce→ack latency under full load)`,
     `  delivered               ${lat.wsMessagesPerSec} WebSocket messages/s to one subscriber`,
     `peak RSS                  aggregator ${tp.aggregatorPeakRssMb} / ${backlog.aggregatorPeakRssMb} / ${lat.aggregatorPeakRssMb} MB, gateway ${tp.gatewayPeakRssMb} / ${backlog.gatewayPeakRssMb} / ${lat.gatewayPeakRssMb} MB (concurrent / backlog / live runs)`,

@@ -43,8 +43,11 @@ t.test('a label other than le, in any order, and +Inf', async (t) => {
   const text = ['y_bucket{le="0.1",target="a"} 3', 'y_bucket{target="a",le="+Inf"} 4', 'y_bucket{le="0.1",other="b"} 9'].join('\n');
   const b = parseBuckets(text, 'y', 'target');
   t.same([...b.keys()], ['a']);
-  t.same([...b.get('a')!.entries()], [
-    [0.1, 3],
-    [Infinity, 4],
-  ]);
+  t.same(
+    [...b.get('a')!.entries()],
+    [
+      [0.1, 3],
+      [Infinity, 4],
+    ],
+  );
 });
