@@ -1,6 +1,6 @@
-// The Kafka header on bar records (final and in-progress) saying when the aggregator produced them, in ms since the
-// epoch. The record's own timestamp is the closing tick's; this one lets the gateway time the hop from the
-// aggregator to itself (tick_engine_stage_seconds).
+// The Kafka header on bar records saying when the aggregator produced them, in ms since the epoch: on every final bar,
+// and on one in-progress update in 64 (a sample). The record's own timestamp is the closing tick's; this one lets the
+// gateway time the hop from the aggregator to itself (tick_engine_stage_seconds).
 import type { IHeaders } from 'kafkajs';
 
 export const PUBLISHED_HEADER = 'te-pub';
