@@ -255,9 +255,11 @@ async function liveOnly() {
   const dir = join(projectRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `e2e-live-${date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
+  // The engine settings a reader needs to tell runs apart ('default' when unset).
+  const settings = Object.fromEntries(['TE_AGG_PIPELINE', 'TE_AGG_READ_PATH', 'TE_KERNEL', 'TE_LIVE_UPDATE_MS'].map((k) => [k, process.env[k] ?? 'default']));
   writeFileSync(
     file,
-    JSON.stringify({ date, machine: { cores: (await import('node:os')).cpus().length, node: process.version }, latency: lat }, null, 2) + '\n',
+    JSON.stringify({ date, machine: { cores: (await import('node:os')).cpus().length, node: process.version }, settings, latency: lat }, null, 2) + '\n',
   );
   process.stdout.write(
     [
