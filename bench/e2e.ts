@@ -3,6 +3,7 @@
 // record size. Writes JSON.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpus } from 'node:os';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../src/config.js';
 import { FeedProducer } from '../src/ingest/feed-producer.js';
@@ -248,6 +249,23 @@ async function latency() {
   };
 }
 
+/** The live run's printed lines: final bars, updates, the stages, cores used and event-loop delay. */
+function latencyLines(lat: Awaited<ReturnType<typeof latency>>): string[] {
+  const cores = cpus().length;
+  return [
+    `live latency @ ${LIVE_RATE}/s, ${LIVE_SYMBOLS} symbols  p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
+    `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; the last tick an update includes produced → the update received; throttle ${lat.throttleMs} ms)`,
+    `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
+    ...stageTable(lat.stages),
+    `  cores used, feed running (of ${cores}): ${Object.entries(lat.coresUsed)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `  event-loop delay, feed running (p99 per second: median / worst): ${Object.entries(lat.loopLag)
+      .map(([k, v]) => `${k} ${v.medianP99Ms} / ${v.maxP99Ms} ms`)
+      .join(', ')}`,
+  ];
+}
+
 /** BENCH_LIVE_ONLY=1: the live latency run alone (final bars and updates), without the throughput runs and references. */
 async function liveOnly() {
   const lat = await latency();
@@ -257,27 +275,8 @@ async function liveOnly() {
   const file = join(dir, `e2e-live-${date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
   // The engine settings a reader needs to tell runs apart ('default' when unset).
   const settings = Object.fromEntries(['TE_AGG_PIPELINE', 'TE_AGG_READ_PATH', 'TE_KERNEL', 'TE_LIVE_UPDATE_MS'].map((k) => [k, process.env[k] ?? 'default']));
-  writeFileSync(
-    file,
-    JSON.stringify({ date, machine: { cores: (await import('node:os')).cpus().length, node: process.version }, settings, latency: lat }, null, 2) + '\n',
-  );
-  process.stdout.write(
-    [
-      '',
-      `live latency @ ${LIVE_RATE}/s, ${LIVE_SYMBOLS} symbols  p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
-      `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; throttle ${lat.throttleMs} ms)`,
-      `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
-      ...stageTable(lat.stages),
-      `  cores used, feed running (of ${(await import('node:os')).cpus().length}): ${Object.entries(lat.coresUsed)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
-      `  event-loop delay, feed running (p99 per second: median / worst): ${Object.entries(lat.loopLag)
-        .map(([k, v]) => `${k} ${v.medianP99Ms} / ${v.maxP99Ms} ms`)
-        .join(', ')}`,
-      `saved                     ${file}`,
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(file, JSON.stringify({ date, machine: { cores: cpus().length, node: process.version }, settings, latency: lat }, null, 2) + '\n');
+  process.stdout.write(['', ...latencyLines(lat), `saved                     ${file}`, ''].join('\n'));
 }
 
 async function main() {
@@ -308,7 +307,7 @@ async function main() {
   const lat = await latency();
   const result = {
     date: new Date().toISOString(),
-    machine: { cores: (await import('node:os')).cpus().length, node: process.version },
+    machine: { cores: cpus().length, node: process.version },
     throughput: {
       concurrent: tp,
       backlog,
@@ -330,16 +329,7 @@ async function main() {
     `  Kafka ProducerPerf      ${Math.round(prod.recordsPerSec)} records/s  → ratio ${result.throughput.ratioEndToEndToProducerPerf}`,
     `aggregator from backlog   ${backlog.engineTicksPerSec} ticks/s  (${backlog.ticks} ticks already in Kafka, drained and written)`,
     `  Kafka ConsumerPerf      ${Math.round(cons.recordsPerSec)} records/s  → ratio ${result.throughput.ratioBacklogToConsumerPerf}`,
-    `live latency @ ${LIVE_RATE}/s, ${LIVE_SYMBOLS} symbols  p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
-    `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; the last tick an update includes produced → the update received; throttle ${lat.throttleMs} ms)`,
-    `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
-    ...stageTable(lat.stages),
-    `  cores used, feed running (of ${(await import('node:os')).cpus().length}): ${Object.entries(lat.coresUsed)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
-    `  event-loop delay, feed running (p99 per second: median / worst): ${Object.entries(lat.loopLag)
-      .map(([k, v]) => `${k} ${v.medianP99Ms} / ${v.maxP99Ms} ms`)
-      .join(', ')}`,
+    ...latencyLines(lat),
     `  Kafka ProducerPerf ack  p50 ${prod.p50Ms} ms  p99 ${prod.p99Ms} ms  (the broker's own produce→ack latency under full load)`,
     `  delivered               ${lat.wsMessagesPerSec} WebSocket messages/s to one subscriber`,
     `peak RSS                  aggregator ${tp.aggregatorPeakRssMb} / ${backlog.aggregatorPeakRssMb} / ${lat.aggregatorPeakRssMb} MB, gateway ${tp.gatewayPeakRssMb} / ${backlog.gatewayPeakRssMb} / ${lat.gatewayPeakRssMb} MB (concurrent / backlog / live runs)`,

@@ -81,6 +81,8 @@ export function stageTable(figures: Record<string, StageFigure>): string[] {
   const keys = [...STAGE_ORDER.filter((k) => figures[k]), ...Object.keys(figures).filter((k) => !STAGE_ORDER.includes(k))];
   return keys.map((k) => {
     const f = figures[k]!;
-    return `  ${k.padEnd(24)} p50 ≤ ${String(f.p50Ms).padStart(6)} ms  p99 ≤ ${String(f.p99Ms).padStart(6)} ms  (${f.count})`;
+    // Past the top bucket (a record from before the warm-up, a stall of seconds) the bound is +Inf: say so.
+    const bound = (ms: number) => (Number.isFinite(ms) ? String(ms) : '∞').padStart(6);
+    return `  ${k.padEnd(24)} p50 ≤ ${bound(f.p50Ms)} ms  p99 ≤ ${bound(f.p99Ms)} ms  (${f.count})`;
   });
 }

@@ -2,7 +2,7 @@
 // exposition, with each quantile computed independently from the observed values.
 import t from 'tap';
 import { Histogram, Registry } from 'prom-client';
-import { parseBuckets, stageFigures } from '../../bench/stages.js';
+import { parseBuckets, stageFigures, stageTable } from '../../bench/stages.js';
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
 
@@ -50,4 +50,18 @@ t.test('a label other than le, in any order, and +Inf', async (t) => {
       [Infinity, 4],
     ],
   );
+});
+
+t.test('the printed table: stages in path order, then the others; past the top bucket is ∞', async (t) => {
+  const lines = stageTable({
+    'write:extra': { count: 2, p50Ms: 5, p99Ms: 10 },
+    fold: { count: 3, p50Ms: 2.5, p99Ms: Infinity },
+    tick_to_fold: { count: 4, p50Ms: 10, p99Ms: 75 },
+  });
+  t.same(
+    lines.map((l) => l.trim().split(/\s+/)[0]),
+    ['tick_to_fold', 'fold', 'write:extra'],
+  );
+  t.match(lines[1]!, /p50 ≤ +2\.5 ms {2}p99 ≤ +∞ ms {2}\(3\)/);
+  t.match(lines[0]!, /p99 ≤ +75 ms/);
 });
