@@ -1,6 +1,8 @@
 // Bounded memory: run the aggregation (replay path, 9 default intervals, 5 s allowed lateness) over a long
-// stream for 1,000 and 10,000 symbols, sampling RSS and heap after GC as ticks accumulate. State should grow
-// with symbols × intervals, not with ticks. Run with --expose-gc. Writes JSON to bench/results/.
+// stream for 1,000, 10,000 and 100,000 symbols (BENCH_MEMORY_SYMBOLS), sampling RSS and the heap after GC as ticks
+// accumulate: heap used and reserved, and memory outside the heap (external, array buffers), so a reader can see
+// where RSS above the heap sits. State should grow with symbols × intervals, not with ticks. Run with --expose-gc.
+// Writes JSON to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
@@ -10,6 +12,9 @@ import { projectRoot } from '../src/paths.js';
 import { recordCursors } from '../tests/helpers/tick-records.js';
 
 const TICKS = Number(process.env.BENCH_MEMORY_TICKS ?? 3_000_000);
+const SYMBOLS = (process.env.BENCH_MEMORY_SYMBOLS ?? '1000,10000,100000').split(',').map(Number);
+if (SYMBOLS.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error(`BENCH_MEMORY_SYMBOLS: a comma-separated list of symbol counts, got ${process.env.BENCH_MEMORY_SYMBOLS}`);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
@@ -17,7 +22,7 @@ async function run(symbols: number) {
   const config = loadConfig({ env: { TE_INTERVALS: '1s,5s,15s,1m,5m,15m,1h,4h,1d', TE_ALLOWED_LATENESS_MS: '5000' } });
   // 2,000 ticks/s of event time: 3M ticks cover 25 minutes, so every interval up to 15m closes bars.
   const sim = new FeedSimulator({ symbols, rate: 2000, seed: 1, start: Date.parse('2024-01-01T00:00:00Z') * 1000, jitter: 200_000, venue: 'SIM' });
-  const samples: { ticks: number; rssMb: number; heapMb: number }[] = [];
+  const samples: { ticks: number; rssMb: number; heapMb: number; heapTotalMb: number; externalMb: number; arrayBuffersMb: number }[] = [];
   const every = TICKS / 6;
   async function* source(): AsyncGenerator<ReplayPartition> {
     async function* batches() {
@@ -33,7 +38,15 @@ async function run(symbols: number) {
         next += every;
         gc!();
         const m = process.memoryUsage();
-        samples.push({ ticks: n, rssMb: Math.round(m.rss / 2 ** 20), heapMb: Math.round(m.heapUsed / 2 ** 20) });
+        const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+        samples.push({
+          ticks: n,
+          rssMb: mb(m.rss),
+          heapMb: mb(m.heapUsed),
+          heapTotalMb: mb(m.heapTotal),
+          externalMb: mb(m.external),
+          arrayBuffersMb: mb(m.arrayBuffers),
+        });
       }
     },
   });
@@ -41,11 +54,13 @@ async function run(symbols: number) {
 }
 
 const results = [];
-for (const symbols of [1_000, 10_000]) {
+for (const symbols of SYMBOLS) {
   const r = await run(symbols);
   results.push(r);
   process.stdout.write(
-    `${symbols} symbols: ${r.samples.map((s) => `${(s.ticks / 1e6).toFixed(1)}M ticks → RSS ${s.rssMb} MB, heap ${s.heapMb} MB`).join('; ')}\n`,
+    `${symbols} symbols (${r.seconds} s): ${r.samples
+      .map((s) => `${(s.ticks / 1e6).toFixed(1)}M ticks → RSS ${s.rssMb} MB, heap ${s.heapMb} of ${s.heapTotalMb} MB, external ${s.externalMb} MB`)
+      .join('; ')}\n`,
   );
 }
 const dir = join(projectRoot(), 'bench', 'results');
