@@ -5,7 +5,7 @@
 import type { Bar } from '../contracts/bar.js';
 import { tradeIdBefore } from '../contracts/trade-order.js';
 import { BinnedSum } from './binned-sum.js';
-import { exactAdd, exactMerge, exactValue, type ExactSum } from './exact-sum.js';
+import { exactAdd, exactMerge, exactTight, exactValue, type ExactSum } from './exact-sum.js';
 
 export interface BarAcc {
   symbol: string;
@@ -70,13 +70,15 @@ export function drainSums(acc: BarAcc, sums: BarSums): void {
 }
 
 /**
- * `sum` added to `into`. Into an empty sum (every bar newAcc made with BarSums) as a new array of the right
- * size: a bar can stay open for a day, and arrays grown by push keep room for 17 numbers.
+ * `sum` added to `into`, without spare room in what is returned: into an empty sum (every bar newAcc made with
+ * BarSums) as a new array of the right size, into a sum that grows as a copy of its size (exactTight): a bar can
+ * stay open for a day, and arrays grown by push keep room for 17 numbers.
  */
 function drainSum(sum: BinnedSum, into: ExactSum): ExactSum {
-  if (into.length === 0) return sum.take();
+  const n = into.length;
+  if (n === 0) return sum.take();
   sum.drainInto(into);
-  return into;
+  return exactTight(into, n);
 }
 
 export function newAcc(symbol: string, interval: string, bucketStart: number, t: TradeLike, offset: number, wmBefore: number, sums?: BarSums): BarAcc {
@@ -199,9 +201,9 @@ export function mergeAcc(into: BarAcc, from: BarAcc): void {
   }
   if (from.high > into.high) into.high = from.high;
   if (from.low < into.low) into.low = from.low;
-  exactMerge(into.volume, from.volume);
-  exactMerge(into.quoteVolume, from.quoteVolume);
-  exactMerge(into.buyVolume, from.buyVolume);
+  into.volume = mergeSum(into.volume, from.volume);
+  into.quoteVolume = mergeSum(into.quoteVolume, from.quoteVolume);
+  into.buyVolume = mergeSum(into.buyVolume, from.buyVolume);
   into.tradeCount += from.tradeCount;
   if (from.known) into.known = true;
   if (from.lossy) into.lossy = true;
@@ -209,6 +211,13 @@ export function mergeAcc(into: BarAcc, from: BarAcc): void {
     into.minOffset = from.minOffset;
     into.wmAtMin = from.wmAtMin;
   }
+}
+
+/** `from` added to `into` exactly, without spare room left in what is returned (exactTight). */
+function mergeSum(into: ExactSum, from: ExactSum): ExactSum {
+  const n = into.length;
+  exactMerge(into, from);
+  return exactTight(into, n);
 }
 
 export function toBar(acc: BarAcc, opts: { final: boolean }): Bar {

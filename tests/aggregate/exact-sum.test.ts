@@ -1,6 +1,6 @@
 // Exact sums: any order, any split into partials, gives the correctly rounded exact sum.
 import t from 'tap';
-import { exactAdd, exactMerge, exactSum, exactValue } from '../../src/aggregate/exact-sum.js';
+import { exactAdd, exactMerge, exactSum, exactTight, exactValue } from '../../src/aggregate/exact-sum.js';
 import { Prng } from '../../src/ingest/prng.js';
 import { exactSumOracle } from '../helpers/oracle.js';
 
@@ -89,4 +89,15 @@ t.test('exactAdd leaves exactly the partials of the textbook form (truncate, the
     }
   }
   t.pass('500 rounds of 60 additions, partial for partial');
+});
+
+t.test('exactTight: the same sum, a copy only when it grew', async (t) => {
+  const p = exactSum();
+  exactAdd(p, 1);
+  t.equal(exactTight(p, 1), p, 'not grown: the array itself');
+  exactAdd(p, 1e-30);
+  const q = exactTight(p, 1);
+  t.not(q, p, 'grown: a copy');
+  t.same(q, p, 'with the same partials');
+  t.equal(exactValue(q), 1 + 1e-30);
 });
