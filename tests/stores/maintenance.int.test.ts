@@ -403,11 +403,7 @@ t.test('tick-engine maintain: TE_ARCHIVE_TTL_DAYS sets the tick archive TTL; Que
     .split('\n')
     .filter((l) => l.startsWith('{"store"'))
     .map((l) => JSON.parse(l) as { target: string; settings: string[] });
-  t.same(
-    reports.find((r) => r.target === ticksTable)?.settings,
-    [`${ticksTable}: TTL 2 days`],
-    'a report for the archive table',
-  );
+  t.same(reports.find((r) => r.target === ticksTable)?.settings, [`${ticksTable}: TTL 2 days`], 'a report for the archive table');
   const ttl = await questdbExec(http, `SELECT ttlValue, ttlUnit FROM tables() WHERE table_name = '${ticksTable}'`);
   t.same(ttl.dataset![0], [2, 'DAY'], 'QuestDB reports the TTL');
   // QuestDB applies the TTL when it commits: the last tick, then the partitions ended 2 days before it go.

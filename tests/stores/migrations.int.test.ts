@@ -21,7 +21,6 @@ import { PREVIOUS_PG_BAR_COLUMNS, questDbCount, readPgBars, readQuestDbBars, wai
 const env = stackEnv();
 const log = logger('test');
 
-
 /** Bars of one UTC day (2024-03-01), `complete` unknown as the previous layout has no column for it. */
 function oldBars(n: number, seed: number): Bar[] {
   const rng = new Prng(seed);
@@ -312,14 +311,26 @@ t.test('tick archive: a table from before its migrations is adopted with its row
     `INSERT INTO ${old} VALUES ('SIM', 'BTC-USD', '1', '2024-03-01T00:00:00.000001Z', 64000.5, 0.25, 'BUY', '2024-03-01T00:00:00.1Z', null),
       ('SIM', 'BTC-USD', '2', '2024-03-01T00:00:01Z', 64001, 1, 'SELL', '2024-03-01T00:00:01.1Z', 'BTCUSD')`,
   );
-  await waitFor(async () => questDbCount(http, old), (n) => n === 2, 30_000);
+  await waitFor(
+    async () => questDbCount(http, old),
+    (n) => n === 2,
+    30_000,
+  );
   const archive = new TickArchive({ httpUrl: http, table: old, log });
   t.teardown(() => archive.close());
   t.equal(await archive.exists(), true, 'the old table is there');
   const adopted = await archive.migrate();
   t.equal(adopted.adopted, true, 'the unrecorded table is checked and adopted');
-  t.same(adopted.applied.map((s) => s.version), [1], 'and its step recorded');
-  t.same(await recorded(old), archiveSteps(old).map((s) => [s.version, stepChecksum(s)]), 'te_schema_migrations holds the archive step, checksum included');
+  t.same(
+    adopted.applied.map((s) => s.version),
+    [1],
+    'and its step recorded',
+  );
+  t.same(
+    await recorded(old),
+    archiveSteps(old).map((s) => [s.version, stepChecksum(s)]),
+    'te_schema_migrations holds the archive step, checksum included',
+  );
   t.equal(await questDbCount(http, old), 2, 'its rows kept');
   t.same((await archive.migrate()).applied, [], 'a second run applies nothing');
 
@@ -334,7 +345,11 @@ t.test('tick archive: a table from before its migrations is adopted with its row
   t.teardown(() => created.close());
   t.equal(await created.exists(), false, 'no table before init');
   await created.init();
-  t.same((await recorded(fresh)).map((r) => r[0]), [1], 'init applied and recorded version 1');
+  t.same(
+    (await recorded(fresh)).map((r) => r[0]),
+    [1],
+    'init applied and recorded version 1',
+  );
   const columns = (await questdbExec(http, `SELECT "column", type, designated FROM table_columns('${fresh}')`)).dataset as [string, string, boolean][];
   t.same(
     columns.filter(([, , d]) => d).map(([c]) => c),
@@ -348,5 +363,8 @@ t.test('tick archive: a table from before its migrations is adopted with its row
   await questdbExec(http, `CREATE TABLE ${foreign} (venue SYMBOL, ts TIMESTAMP, price LONG) TIMESTAMP(ts) PARTITION BY DAY WAL`);
   const refused = new TickArchive({ httpUrl: http, table: foreign, log });
   t.teardown(() => refused.close());
-  await t.rejects(refused.migrate(), { code: 'TE_SCHEMA', message: new RegExp(`table ${foreign} exists without a recorded migration .*price LONG \\(expected DOUBLE\\)`) });
+  await t.rejects(refused.migrate(), {
+    code: 'TE_SCHEMA',
+    message: new RegExp(`table ${foreign} exists without a recorded migration .*price LONG \\(expected DOUBLE\\)`),
+  });
 });

@@ -88,6 +88,40 @@ t.test('PostgreSQL 15 without TimescaleDB: native daily partitions', async (t) =
   );
 });
 
+t.test('PostgreSQL and TimescaleDB: text and numbers the array literals must carry exactly', async (t) => {
+  // Symbols with the characters an array literal must quote or escape, and doubles at the edges of their printing.
+  const symbols = ['A"B', 'C\\D', 'E,F', '{G}', 'H I', 'NULL', 'é€', ''];
+  const doubles = [5e-324, 1e21, 123456789.123456789, 0.1 + 0.2, 2 ** 53 + 2, 1 / 3, 1e-7];
+  const base = sampleBars(symbols.length * doubles.length, 9);
+  const bars = base.map((b, i) => {
+    const x = doubles[i % doubles.length]!;
+    return {
+      ...b,
+      symbol: symbols[i % symbols.length]!,
+      bucketStart: b.bucketStart + i * 60_000_000,
+      open: x,
+      high: x,
+      low: x,
+      close: x,
+      volume: x,
+      quoteVolume: x * 3,
+      vwap: 3,
+      buyVolume: x / 2,
+    };
+  });
+  for (const [name, url] of [
+    ['postgres', env.TE_PG_URL!],
+    ['timescaledb', env.TE_TSDB_URL!],
+  ] as const) {
+    const table = uniqueName('bars');
+    const sink = new PostgresSink({ name, url, table, log, idleCloseMs: 10_000 });
+    await sink.init();
+    await sink.write(bars);
+    await sink.close();
+    t.same(diffBars(await readPgBars(url, table), bars), [], `${name}: read back equals what was written, every field`);
+  }
+});
+
 t.test('TimescaleDB endpoint: a hypertable', async (t) => {
   const table = uniqueName('bars');
   const sink = new PostgresSink({ name: 'timescaledb', url: env.TE_TSDB_URL!, table, log, idleCloseMs: 10_000 });
@@ -122,7 +156,6 @@ t.test('QuestDB: WAL table with DEDUP UPSERT KEYS', async (t) => {
     },
   );
 });
-
 
 t.test('PostgreSQL: a table from before bar schema version 2 gains complete; its old rows read null', async (t) => {
   const table = uniqueName('bars');

@@ -11,6 +11,7 @@ import type { MigrationResult } from '../migrations.js';
 import type { BarSink } from '../sink.js';
 import { maintainPostgres, partitionDdl, setChunkInterval } from './postgres-maintenance.js';
 import { migratePostgres, type PgMode } from './postgres-migrations.js';
+import { boolArray, microsToTimestamptz, numberArray, textArray } from './array-literal.js';
 
 export interface PostgresSinkOptions {
   name: string;
@@ -40,8 +41,10 @@ export const ABANDON_FACTOR = 3;
 
 const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, open, high, low, close, volume, quote_volume, vwap,
     trade_count, buy_volume, first_event_time, last_event_time, revision, final, complete)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
-    $8::float8[], $9::float8[], $10::float8[], $11::bigint[], $12::float8[], $13::timestamptz[], $14::timestamptz[], $15::int[], $16::bool[], $17::bool[])
+  SELECT s, i, ${microsToTimestamptz('b')}, o, h, l, c, v, qv, vw, n, bv, ${microsToTimestamptz('f')}, ${microsToTimestamptz('la')}, r, fi, co
+  FROM unnest($1::text[], $2::text[], $3::int8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+    $8::float8[], $9::float8[], $10::float8[], $11::bigint[], $12::float8[], $13::int8[], $14::int8[], $15::int[], $16::bool[], $17::bool[])
+    AS x(s, i, b, o, h, l, c, v, qv, vw, n, bv, f, la, r, fi, co)
   ON CONFLICT (symbol, bar_interval, bucket) DO UPDATE SET
     open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
     quote_volume = EXCLUDED.quote_volume, vwap = EXCLUDED.vwap, trade_count = EXCLUDED.trade_count, buy_volume = EXCLUDED.buy_volume,
@@ -185,30 +188,33 @@ export class PostgresSink implements BarSink {
     if (this.mode === undefined) await this.init();
     try {
       if (this.mode === 'partitioned') await this.ensurePartitions(new Set(bars.map((b) => microsToDay(b.bucketStart))));
-      const cols: unknown[][] = Array.from({ length: 17 }, () => []);
-      for (const b of bars) {
-        const row = [
-          b.symbol,
-          b.interval,
-          microsToIso(b.bucketStart),
-          b.open,
-          b.high,
-          b.low,
-          b.close,
-          b.volume,
-          b.quoteVolume,
-          b.vwap,
-          b.tradeCount,
-          b.buyVolume,
-          microsToIso(b.firstEventTime),
-          microsToIso(b.lastEventTime),
-          b.revision,
-          b.final,
-          b.complete ?? null,
-        ];
-        for (let i = 0; i < 17; i++) cols[i]!.push(row[i]);
+      // One array literal per column (array-literal.ts); times as µs, turned into timestamptz by the statement.
+      const n = bars.length;
+      const text = [new Array<string>(n), new Array<string>(n)];
+      const num = Array.from({ length: 13 }, () => new Array<number>(n));
+      const bool = [new Array<boolean>(n), new Array<boolean | null>(n)];
+      for (let k = 0; k < n; k++) {
+        const b = bars[k]!;
+        text[0]![k] = b.symbol;
+        text[1]![k] = b.interval;
+        num[0]![k] = b.bucketStart;
+        num[1]![k] = b.open;
+        num[2]![k] = b.high;
+        num[3]![k] = b.low;
+        num[4]![k] = b.close;
+        num[5]![k] = b.volume;
+        num[6]![k] = b.quoteVolume;
+        num[7]![k] = b.vwap;
+        num[8]![k] = b.tradeCount;
+        num[9]![k] = b.buyVolume;
+        num[10]![k] = b.firstEventTime;
+        num[11]![k] = b.lastEventTime;
+        num[12]![k] = b.revision;
+        bool[0]![k] = b.final;
+        bool[1]![k] = b.complete ?? null;
       }
-      await this.query(UPSERT(this.table), cols);
+      const params = [textArray(text[0]!), textArray(text[1]!), ...num.map(numberArray), boolArray(bool[0]!), boolArray(bool[1]!)];
+      await this.query(UPSERT(this.table), params);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
     }
