@@ -263,6 +263,7 @@ function latencyLines(lat: Awaited<ReturnType<typeof latency>>): string[] {
     `  event-loop delay, feed running (p99 per second: median / worst): ${Object.entries(lat.loopLag)
       .map(([k, v]) => `${k} ${v.medianP99Ms} / ${v.maxP99Ms} ms`)
       .join(', ')}`,
+    `  peak RSS (VmHWM): aggregator ${lat.aggregatorPeakRssMb} MB, gateway ${lat.gatewayPeakRssMb} MB`,
   ];
 }
 

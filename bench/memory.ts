@@ -2,19 +2,23 @@
 // stream for 1,000, 10,000 and 100,000 symbols (BENCH_MEMORY_SYMBOLS), sampling RSS and the heap after GC as ticks
 // accumulate: heap used and reserved, and memory outside the heap (external, array buffers), so a reader can see
 // where RSS above the heap sits. State should grow with symbols × intervals, not with ticks. Run with --expose-gc.
-// Writes JSON to bench/results/.
+// TE_HEAP_GROWTH_PERCENT applies as in the aggregator (src/runtime/heap-growth.ts). Writes JSON to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { replay, type ReplayPartition } from '../src/runtime/replay.js';
 import { FeedSimulator } from '../src/ingest/simulator.js';
 import { projectRoot } from '../src/paths.js';
+import { logger } from '../src/log.js';
+import { applyHeapGrowth } from '../src/runtime/heap-growth.js';
 import { recordCursors } from '../tests/helpers/tick-records.js';
 
 const TICKS = Number(process.env.BENCH_MEMORY_TICKS ?? 3_000_000);
 const SYMBOLS = (process.env.BENCH_MEMORY_SYMBOLS ?? '1000,10000,100000').split(',').map(Number);
 if (SYMBOLS.some((n) => !Number.isInteger(n) || n < 1))
   throw new Error(`BENCH_MEMORY_SYMBOLS: a comma-separated list of symbol counts, got ${process.env.BENCH_MEMORY_SYMBOLS}`);
+const heapGrowthPercent = loadConfig({ env: process.env }).heapGrowthPercent;
+applyHeapGrowth(heapGrowthPercent, logger('bench'));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
@@ -58,7 +62,7 @@ for (const symbols of SYMBOLS) {
   const r = await run(symbols);
   results.push(r);
   process.stdout.write(
-    `${symbols} symbols (${r.seconds} s): ${r.samples
+    `${symbols} symbols (${r.seconds} s${heapGrowthPercent ? `, TE_HEAP_GROWTH_PERCENT=${heapGrowthPercent}` : ''}): ${r.samples
       .map((s) => `${(s.ticks / 1e6).toFixed(1)}M ticks → RSS ${s.rssMb} MB, heap ${s.heapMb} of ${s.heapTotalMb} MB, external ${s.externalMb} MB`)
       .join('; ')}\n`,
   );
@@ -66,5 +70,5 @@ for (const symbols of SYMBOLS) {
 const dir = join(projectRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `memory-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, heapGrowthPercent, results }, null, 2) + '\n');
 process.stdout.write(`saved ${file}\n`);

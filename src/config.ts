@@ -272,6 +272,15 @@ export const CONFIG_SPEC = {
     max: 64,
     doc: 'piscina worker threads that decode and pre-aggregate batches',
   },
+  heapGrowthPercent: {
+    env: 'TE_HEAP_GROWTH_PERCENT',
+    group: 'aggregator',
+    kind: 'int',
+    default: '0',
+    min: 0,
+    max: 300,
+    doc: "how far V8 lets the aggregator's heap grow past what the last full GC kept, in percent (V8's --heap-growing-percent); 0 leaves V8's own choice, which under the churn of many symbols reserves 3–4 times the live heap (docs/benchmarks.md, Bounded memory); lower holds RSS down at the cost of more GC time",
+  },
   sinks: {
     env: 'TE_SINKS',
     group: 'stores',

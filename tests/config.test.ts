@@ -107,3 +107,11 @@ t.test('venue feed keys: sim by default; a venue with its symbols; the choices a
     'TE_FEED names every venue adapter, and sim',
   );
 });
+
+t.test('TE_HEAP_GROWTH_PERCENT: 0 (V8 decides) by default, a percent up to 300, anything else named at start-up', async (t) => {
+  t.equal(loadConfig({ env: {} }).heapGrowthPercent, 0);
+  t.equal(loadConfig({ env: { TE_HEAP_GROWTH_PERCENT: '30' } }).heapGrowthPercent, 30);
+  t.equal(loadConfig({ env: {}, flags: { TE_HEAP_GROWTH_PERCENT: '50' } }).heapGrowthPercent, 50);
+  for (const bad of ['-1', '301', 'lots', '1.5'])
+    t.throws(() => loadConfig({ env: { TE_HEAP_GROWTH_PERCENT: bad } }), { code: 'TE_CONFIG', key: 'TE_HEAP_GROWTH_PERCENT' }, bad);
+});

@@ -169,7 +169,12 @@ const COMMANDS: Record<string, Command> = {
     reads: { groups: ['log', 'kafka', 'topics', 'bars', 'validation', 'aggregator', 'stores'], keys: ['gatewayHost'] },
     run: async (config) => {
       const log = logger('aggregate');
-      const [{ Aggregator }, { createSinks }] = await Promise.all([import('../runtime/aggregator.js'), import('../stores/create-sinks.js')]);
+      const [{ Aggregator }, { createSinks }, { applyHeapGrowth }] = await Promise.all([
+        import('../runtime/aggregator.js'),
+        import('../stores/create-sinks.js'),
+        import('../runtime/heap-growth.js'),
+      ]);
+      applyHeapGrowth(config.heapGrowthPercent, log);
       const agg = new Aggregator(config, {
         kafka: await createKafka(config, 'aggregate'),
         sinks: createSinks(config, log),
@@ -333,7 +338,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'replay past ticks (Kafka from an offset or a time, a CSV or Avro file, or the tick archive) in pure event time; bars as JSON lines',
     usage: 'replay [--from-offset N | --from-time ISO | --file ticks.csv|ticks.avro | --archive [--from-time ISO]] [--include-open] [--out bars.jsonl]',
     // --archive reads the tick archive over QuestDB's PostgreSQL wire.
-    reads: { groups: ['log', 'kafka', 'bars', 'validation'], keys: ['topicTicks', 'schemaRegistryUrl', 'ticksTable', 'questdbPgUrl', 'pgIdleCloseMs'] },
+    reads: {
+      groups: ['log', 'kafka', 'bars', 'validation'],
+      keys: ['topicTicks', 'schemaRegistryUrl', 'ticksTable', 'questdbPgUrl', 'pgIdleCloseMs', 'heapGrowthPercent'],
+    },
     options: {
       'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
       'from-time': ['string', 'start every partition at the first record at or after this instant'],
@@ -352,6 +360,7 @@ const COMMANDS: Record<string, Command> = {
       out: ['string', "write bars here (default '-': standard output); progress goes to standard error"],
     },
     run: async (config, options) => {
+      (await import('../runtime/heap-growth.js')).applyHeapGrowth(config.heapGrowthPercent, logger('replay'));
       if (!options.has('file') && !options.has('archive')) await useSchemaRegistry(config, logger('replay'), 'reader', { ticksOnly: true });
       return (await import('./replay.js')).runReplay(config, options);
     },
