@@ -70,5 +70,9 @@ for (const symbols of SYMBOLS) {
 const dir = join(projectRoot(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `memory-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, heapGrowthPercent, results }, null, 2) + '\n');
+writeFileSync(
+  file,
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, heapGrowthPercent, nodeOptions: process.env.NODE_OPTIONS ?? '', results }, null, 2) +
+    '\n',
+);
 process.stdout.write(`saved ${file}\n`);

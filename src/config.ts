@@ -279,7 +279,7 @@ export const CONFIG_SPEC = {
     default: '0',
     min: 0,
     max: 300,
-    doc: "how far V8 lets the aggregator's heap grow past what the last full GC kept, in percent (V8's --heap-growing-percent); 0 leaves V8's own choice, which under the churn of many symbols reserves 3–4 times the live heap (docs/benchmarks.md, Bounded memory); lower holds RSS down at the cost of more GC time",
+    doc: "how far V8 lets the aggregator's heap grow past what the last full GC kept, in percent (V8's --heap-growing-percent); 0 leaves V8's own choice, which under the churn of many symbols reserves 4–5 times the live heap (docs/benchmarks.md, Bounded memory); lower holds RSS down at the cost of more GC time",
   },
   sinks: {
     env: 'TE_SINKS',
