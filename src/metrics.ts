@@ -79,7 +79,8 @@ export const outputWriteSeconds = new Histogram({
  * and update_published (the closing or last tick produced → the bar's record acknowledged on the bars or live topic).
  * The gateway observes bar_to_gateway and update_to_gateway (that record produced → the gateway decoded it, from the
  * record's te-pub header) and bar_tick_to_gateway, update_tick_to_gateway (the tick produced → the gateway decoded
- * the record); tick_engine_tick_to_send_seconds follows to the client socket.
+ * the record), both for the records carrying that header: every final bar, one in-progress update in 64;
+ * tick_engine_tick_to_send_seconds follows to the client socket.
  */
 export const stageSeconds = new Histogram({
   name: 'tick_engine_stage_seconds',
