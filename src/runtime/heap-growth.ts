@@ -1,6 +1,6 @@
 // The aggregator's V8 heap growth (TE_HEAP_GROWTH_PERCENT). V8 sizes the old generation at some multiple of what the
 // last full GC kept, from how fast it collects against how fast the program allocates; for the aggregator, whose
-// state is long-lived but whose bars die young in the thousands a second, that choice reserved 3–4 times the live
+// state is long-lived but whose bars die young in the thousands a second, that choice reserved 4–5 times the live
 // heap (bench/memory.ts). The flag is read at every GC, so setting it at start-up applies to the process and to
 // every worker thread (V8 flags are per process).
 import { setFlagsFromString } from 'node:v8';
