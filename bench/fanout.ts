@@ -1,10 +1,13 @@
 // Fan-out against a reference: the same synthetic bar stream (one feed, private topics) delivered by the
-// uWebSockets.js gateway (tick-engine gateway) and by the `ws` reference (bench/ws-gateway.ts: the same fan-out and
-// outbox code on the `ws` library), to 1,000, 5,000 and 10,000 chart clients, one gateway at a time on the same
-// machine: messages/s delivered, p99 latency, gateway CPU and RSS, with the generator's own CPU beside them.
-// Writes bench/results/fanout-<date>.json and .html.
+// uWebSockets.js gateway (tick-engine gateway: `uws` with direct delivery through uWS pub/sub, `uws-queue` with every
+// message through the per-client outbox, TE_WS_DIRECT=false) and by the `ws` reference (bench/ws-gateway.ts: the same
+// fan-out and outbox code on the `ws` library), to 1,000, 5,000 and 10,000 chart clients, one gateway at a time on the
+// same machine: messages/s delivered, p99 latency, gateway CPU (and per message) and RSS, with the generator's own CPU
+// beside them. Writes bench/results/fanout-<date>.json and .html.
 // Knobs: BENCH_FANOUT_CLIENTS (1000,5000,10000), BENCH_FANOUT_HOLD_S (15), BENCH_FANOUT_SYMBOLS (50),
-//        BENCH_FANOUT_UPDATES (2 per series and second), BENCH_FANOUT_WORKERS (2), BENCH_FANOUT_GATEWAYS (uws,ws).
+//        BENCH_FANOUT_UPDATES (2 per series and second), BENCH_FANOUT_PER_CLIENT (symbols per client, 1),
+//        BENCH_FANOUT_WORKERS (2), BENCH_FANOUT_GATEWAYS (uws,uws-queue,ws), BENCH_FANOUT_PROFILE (a directory: each
+//        gateway writes a V8 CPU profile there; summarize with node dist/bench/profile-summary.js <dir>).
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +28,11 @@ const counts = (process.env.BENCH_FANOUT_CLIENTS ?? '1000,5000,10000').split(','
 const holdS = num('BENCH_FANOUT_HOLD_S', 15);
 const symbols = num('BENCH_FANOUT_SYMBOLS', 50);
 const updates = num('BENCH_FANOUT_UPDATES', 2);
+const perClient = num('BENCH_FANOUT_PER_CLIENT', 1);
 const workers = num('BENCH_FANOUT_WORKERS', 2);
-const gateways = (process.env.BENCH_FANOUT_GATEWAYS ?? 'uws,ws').split(',') as ('uws' | 'ws')[];
+const gateways = (process.env.BENCH_FANOUT_GATEWAYS ?? 'uws,uws-queue,ws').split(',') as ('uws' | 'uws-queue' | 'ws')[];
+const profileDir = process.env.BENCH_FANOUT_PROFILE;
+const labels = { uws: 'uWebSockets.js', 'uws-queue': 'uWebSockets.js, outbox only', ws: 'ws' };
 
 rootLogger(process.env.TE_LOG_LEVEL ?? 'warn');
 const log = logger('bench-fanout');
@@ -49,12 +55,12 @@ try {
   for (const n of counts) {
     const scenario = parseScenario(
       {
-        description: `fan-out, ${n} clients, each on one of ${symbols} symbols' 1s bars (JSON)`,
+        description: `fan-out, ${n} clients, each on ${perClient} of ${symbols} symbols' 1s bars (JSON)`,
         stages: [
           { duration: `${Math.max(5, Math.ceil(n / 1000))}s`, clients: n },
           { duration: `${holdS}s`, clients: n },
         ],
-        mix: [{ channel: 'bars', intervals: ['1s'], symbols: 'many', count: 1, encoding: 'json' }],
+        mix: [{ channel: 'bars', intervals: ['1s'], symbols: 'many', count: perClient, encoding: 'json' }],
         thresholds: ['latency.send.p99 <= 100', 'gaps == 0'],
       },
       `fanout-${n}`,
@@ -64,10 +70,17 @@ try {
       const gw = new GatewayProcess({
         args: [
           '--enable-source-maps',
-          join(projectRoot(), kind === 'uws' ? 'dist/src/cli/main.js' : 'dist/bench/ws-gateway.js'),
-          ...(kind === 'uws' ? ['gateway'] : []),
+          ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${kind}-${n}`)}`] : []),
+          join(projectRoot(), kind === 'ws' ? 'dist/bench/ws-gateway.js' : 'dist/src/cli/main.js'),
+          ...(kind === 'ws' ? [] : ['gateway']),
         ],
-        env: { ...env, TE_GATEWAY_PORT: String(port), TE_GATEWAY_TRADES: 'false', TE_LOG_LEVEL: 'warn' },
+        env: {
+          ...env,
+          TE_GATEWAY_PORT: String(port),
+          TE_GATEWAY_TRADES: 'false',
+          TE_LOG_LEVEL: 'warn',
+          TE_WS_DIRECT: String(kind === 'uws'),
+        },
         port,
       });
       running = gw;
@@ -75,8 +88,8 @@ try {
       try {
         const r = await runScenario({
           scenario,
-          label: `${kind === 'uws' ? 'uWebSockets.js' : 'ws'} ${n.toLocaleString('en-US')} clients`,
-          target: { wsUrl: `ws://127.0.0.1:${port}/ws`, httpBase: gw.httpBase, headers: {}, metrics: kind === 'uws', pid },
+          label: `${labels[kind]} ${n.toLocaleString('en-US')} clients`,
+          target: { wsUrl: `ws://127.0.0.1:${port}/ws`, httpBase: gw.httpBase, headers: {}, metrics: kind !== 'ws', pid },
           specs: planClients(scenario, feed.symbols, n),
           symbols: feed.symbols,
           workers,
@@ -88,9 +101,12 @@ try {
         const hold = r.timeline.filter((p) => p.t > r.timeline.length - holdS + 1);
         const avg = (f: (p: (typeof hold)[number]) => number | undefined) => Math.round(hold.reduce((a, p) => a + (f(p) ?? 0), 0) / Math.max(1, hold.length));
         const f = r.figures;
+        const rate = avg((p) => p.messagesPerS);
+        // % of a core per message/s: ×10,000 gives µs of CPU per message delivered.
+        const perMessage = rate > 0 ? ((avg((p) => p.gatewayCpu) * 10_000) / rate).toFixed(1) : '–';
         rows.push(
-          `| ${n.toLocaleString('en-US')} | ${kind} | ${avg((p) => p.messagesPerS).toLocaleString('en-US')} | ${f['latency.send.p99']} | ${f['latency.source.p99'] ?? '–'} | ` +
-            `${avg((p) => p.gatewayCpu)} / ${f['gateway.cpu.max']} | ${f['gateway.rss.max']} | ${f['connections.max']} | ${f.gaps} | ` +
+          `| ${n.toLocaleString('en-US')} | ${kind} | ${rate.toLocaleString('en-US')} | ${f['latency.send.p99']} | ${f['latency.source.p99'] ?? '–'} | ` +
+            `${avg((p) => p.gatewayCpu)} / ${f['gateway.cpu.max']} | ${perMessage} | ${f['gateway.rss.max']} | ${f['connections.max']} | ${f.gaps} | ` +
             `${avg((p) => p.generatorCpu)} / ${f['generator.cpu.max']} (${r.generatorSaturatedS} s) |`,
         );
         process.stdout.write(`${rows[rows.length - 1]}\n`);
@@ -108,10 +124,10 @@ try {
 }
 
 const header =
-  '| clients | gateway | messages/s delivered (hold) | p99 send→receipt, ms | p99 source→receipt, ms | gateway CPU avg / max, % core | gateway RSS max, MiB | connected | gaps | generator CPU avg / max, % core (saturated) |\n|---|---|---|---|---|---|---|---|---|---|';
+  '| clients | gateway | messages/s delivered (hold) | p99 send→receipt, ms | p99 source→receipt, ms | gateway CPU avg / max, % core | gateway CPU µs per message | gateway RSS max, MiB | connected | gaps | generator CPU avg / max, % core (saturated) |\n|---|---|---|---|---|---|---|---|---|---|---|';
 const table = `${header}\n${rows.join('\n')}`;
 process.stdout.write(
-  `\n${table}\n\nfeed: ${symbols} symbols × 1s, ${updates} updates/s per series; load average now ${loadavg()
+  `\n${table}\n\nfeed: ${symbols} symbols × 1s, ${updates} updates/s per series, ${perClient} per client; load average now ${loadavg()
     .map((x) => x.toFixed(2))
     .join(' ')}\n`,
 );

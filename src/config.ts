@@ -644,6 +644,13 @@ export const CONFIG_SPEC = {
     max: 1_073_741_824,
     doc: 'hard limit of bytes buffered for one WebSocket client; a final bar or signal that would pass it closes the client with code 1008 and a reason (never silently skipped)',
   },
+  wsDirect: {
+    env: 'TE_WS_DIRECT',
+    group: 'gateway',
+    kind: 'bool',
+    default: 'true',
+    doc: 'clients that keep up get deltas through uWebSockets.js pub/sub (one native publish per delta and encoding); a client past the soft limit falls back to its own queue until drained. false: every message through the per-client queue',
+  },
   wsCompression: {
     env: 'TE_WS_COMPRESSION',
     group: 'gateway',

@@ -137,7 +137,7 @@ export const wsDropped = new Counter({
 });
 export const sendLatency = new Histogram({
   name: 'tick_engine_tick_to_send_seconds',
-  help: 'From the Kafka timestamp of the tick behind a message (the trade, or the tick that closed or last updated a bar) to its hand-over to the client socket',
+  help: 'From the Kafka timestamp of the tick behind a message (the trade, or the tick that closed or last updated a bar) to its hand-over to the client socket: once per message queued to a client, once per delta published to the clients of direct delivery',
   labelNames: ['channel'],
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],

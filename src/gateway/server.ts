@@ -14,6 +14,7 @@ import { registry } from '../metrics.js';
 import { projectRoot } from '../paths.js';
 import { BarHistory } from '../stores/history.js';
 import { TradeHistory } from '../stores/trade-history.js';
+import { DirectRoutes } from './fanout/direct-routes.js';
 import { Fanout } from './fanout/fanout.js';
 import { GatewayFeed } from './fanout/feed.js';
 import { SeriesBook } from './fanout/series-book.js';
@@ -26,7 +27,7 @@ import { SchemaRegistryApi } from './rest/schema-registry-api.js';
 import { prepareSchemaRegistry } from '../stream/schema-registry.js';
 import { loadUws } from './uws.js';
 import type { Client } from './ws/client.js';
-import { WsSessions } from './ws/ws-sessions.js';
+import { countSent, WsSessions } from './ws/ws-sessions.js';
 
 export interface GatewayOptions {
   /** Other parts of the process whose readiness /ready reports too (the aggregator, in the demo). */
@@ -60,7 +61,15 @@ export class Gateway {
     this.readiness = opts.readiness;
     const series = new SeriesBook(config.snapshotBars);
     const subs = new Subscriptions<Client>((c, symbol) => c.principal.entitled(symbol));
-    const fanout = new Fanout(subs, series);
+    const direct = config.wsDirect
+      ? new DirectRoutes({
+          publish: (topic, data, binary) => this.app?.publish(topic, data, binary, config.wsCompression !== 'off'),
+          soft: config.wsSoftLimitBytes,
+          hard: config.wsMaxBufferBytes,
+          sent: countSent,
+        })
+      : undefined;
+    const fanout = new Fanout(subs, series, direct);
     this.feed = new GatewayFeed(config, kafka, log, opts.onFatal, {
       bar: (b, raw, ts) => fanout.bar(b, raw, ts),
       update: (b, raw, ts) => fanout.update(b, raw, ts),
@@ -70,7 +79,7 @@ export class Gateway {
     });
     this.history = new BarHistory(config);
     this.gate = new RequestGate(config, log);
-    this.sessions = new WsSessions({ config, log, gate: this.gate, subs, series, fanout });
+    this.sessions = new WsSessions({ config, log, gate: this.gate, subs, series, fanout, direct });
     this.trades = new TradeHistory(config);
     this.rest = new RestApi({ config, log, gate: this.gate, series, history: this.history, trades: this.trades });
   }

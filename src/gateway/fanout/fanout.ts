@@ -1,6 +1,7 @@
 // Fan-out: each delta the feed hands over (a final bar, an in-progress bar, a signal, a trade) gets its series'
-// sequence number, is serialized at most once per encoding, and is queued in the outbox of every subscriber; the
-// outboxes that took something are flushed at the end of the feed's batch.
+// sequence number and is serialized at most once per encoding. With direct delivery (uWS pub/sub), it is published once
+// per encoding to the subscribers that keep up, and queued in the outbox of the others; without, it is queued in the
+// outbox of every subscriber. The outboxes that took something are flushed at the end of the feed's batch.
 import type { Bar } from '../../contracts/bar.js';
 import type { Signal } from '../../contracts/signal.js';
 import type { Tick } from '../../contracts/tick.js';
@@ -9,6 +10,7 @@ import { encode } from '../../stream/serde.js';
 import type { Client } from '../ws/client.js';
 import type { Kind, OutMessage } from '../ws/outbox.js';
 import { serializeBarMessage, serializeSignalMessage, serializeTradeMessage, type Channel } from '../ws/protocol.js';
+import type { DirectRoutes } from './direct-routes.js';
 import type { FeedHandlers } from './feed.js';
 import { seriesKey, type SeriesBook } from './series-book.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -38,23 +40,32 @@ export class Fanout implements FeedHandlers {
   constructor(
     private readonly subs: Subscriptions<Client>,
     private readonly series: SeriesBook,
+    private readonly direct?: DirectRoutes,
   ) {}
 
-  /** Queue one delta for every subscriber of its series; serialized at most once per encoding. */
+  /** Hand one delta to every subscriber of its series; serialized at most once per encoding. */
   private deliver(d: Delta): void {
     const subscribers = this.subs.subscribers(d.channel, d.interval, d.symbol);
+    const id = seriesKey(d.channel, d.interval, d.symbol);
+    const route = this.direct?.route(id, subscribers);
     if (subscribers.length === 0) return;
     const ts = Date.now();
-    const base = { kind: d.kind, channel: d.channel, series: seriesKey(d.channel, d.interval, d.symbol), bucket: d.bucket, srcTs: d.srcTs };
     let asJson: OutMessage | undefined;
     let asAvro: OutMessage | undefined;
-    for (const c of subscribers) {
-      const m =
-        c.encoding === 'avro'
-          ? (asAvro ??= { ...base, data: encode(schema('frame'), { type: d.frame, seq: d.seq, ts, payload: d.raw }), binary: true })
-          : (asJson ??= { ...base, data: d.json(ts), binary: false });
-      if (c.outbox?.push(m)) this.dirty.add(c);
-    }
+    const json = () => (asJson ??= { kind: d.kind, channel: d.channel, series: id, bucket: d.bucket, srcTs: d.srcTs, data: d.json(ts), binary: false });
+    const avro = () =>
+      (asAvro ??= {
+        kind: d.kind,
+        channel: d.channel,
+        series: id,
+        bucket: d.bucket,
+        srcTs: d.srcTs,
+        data: encode(schema('frame'), { type: d.frame, seq: d.seq, ts, payload: d.raw }),
+        binary: true,
+      });
+    for (const c of route ? route.queued : subscribers) if (c.outbox?.push(c.encoding === 'avro' ? avro() : json())) this.dirty.add(c);
+    if (route?.json) this.direct!.publish(route, 'json', json(), ts);
+    if (route?.avro) this.direct!.publish(route, 'avro', avro(), ts);
   }
 
   bar(bar: Bar, raw: Buffer, srcTs: number): void {
@@ -120,10 +131,12 @@ export class Fanout implements FeedHandlers {
     const now = Date.now();
     for (const c of this.dirty) c.outbox?.flush(now);
     this.dirty.clear();
+    this.direct?.roundEnd();
   }
 
   /** A closed client holds nothing queued. */
   forget(c: Client): void {
     this.dirty.delete(c);
+    this.direct?.forget(c);
   }
 }

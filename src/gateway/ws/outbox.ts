@@ -144,6 +144,16 @@ export class Outbox {
     return this.held.size;
   }
 
+  /** Nothing queued and nothing held back. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.held.size === 0;
+  }
+
+  /** The socket holds more than the hard limit (found by direct delivery's sweep): close as a final bar past it would. */
+  overflow(buffered: number): void {
+    if (!this.closed) this.close(buffered);
+  }
+
   private close(buffered: number): void {
     this.closed = true;
     this.queue = [];

@@ -18,13 +18,14 @@ import {
   wsSubscriptions,
 } from '../../metrics.js';
 import { compileSymbolPatterns, isPattern } from '../../contracts/symbol-pattern.js';
+import type { DirectRoutes } from '../fanout/direct-routes.js';
 import type { Fanout } from '../fanout/fanout.js';
 import type { SeriesBook } from '../fanout/series-book.js';
 import type { Subscriptions } from '../fanout/subscriptions.js';
 import { errorReply, readRequest, writeReply } from '../http/http.js';
 import { entitle, type RequestGate } from '../http/request-gate.js';
 import type { Client } from './client.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutMessage } from './outbox.js';
 import { parseMessage, requestId, serializeAck, serializeError, serializeSnapshot, validateRequest, type SubscribeRequest } from './protocol.js';
 
 export interface WsSessionsDeps {
@@ -34,6 +35,16 @@ export interface WsSessionsDeps {
   subs: Subscriptions<Client>;
   series: SeriesBook;
   fanout: Fanout;
+  /** Direct delivery (uWS pub/sub) to the clients that keep up; undefined: every message through the outbox. */
+  direct?: DirectRoutes;
+}
+
+/** Metrics of a message handed to clients: `n` at once through pub/sub, or 1 through an outbox. */
+export function countSent(m: OutMessage, bytes: number, n: number, now: number): void {
+  wsMessages.inc({ channel: m.channel }, n);
+  wsBytes.inc({ channel: m.channel }, bytes * n);
+  // Once per hand-over: a published delta reaches all its topic's members in the same native call.
+  if (m.srcTs > 0) sendLatency.observe({ channel: m.channel }, Math.max(0, now - m.srcTs) / 1000);
 }
 
 export class WsSessions {
@@ -52,14 +63,19 @@ export class WsSessions {
       compression,
       maxPayloadLength: 64 * 1024,
       idleTimeout: 60,
-      // Our outbox enforces the hard limit with a close reason; uWS' own limit sits above it as a backstop.
-      maxBackpressure: config.wsMaxBufferBytes + 4 * 1024 * 1024,
+      // Our outbox enforces the hard limit with a close reason; uWS' own limit sits above it as a backstop. With direct
+      // delivery it is off: uWS would drop a published message past it without a trace, where the sweep closes the client.
+      maxBackpressure: this.d.direct ? 0 : config.wsMaxBufferBytes + 4 * 1024 * 1024,
       closeOnBackpressureLimit: 0,
       sendPingsAutomatically: true,
       upgrade: gate.guard((res, req, ctx) => this.upgrade(res, req, ctx)),
       open: (ws) => this.opened(ws, compressed),
       message: (ws, data, isBinary) => this.message(ws.getUserData(), data, isBinary),
-      drain: (ws) => ws.getUserData().outbox?.drain(),
+      drain: (ws) => {
+        const c = ws.getUserData();
+        c.outbox?.drain();
+        this.d.direct?.comeBack(c);
+      },
       close: (ws, code) => this.closed(ws, code),
     };
   }
@@ -106,11 +122,7 @@ export class WsSessions {
     const { config, log } = this.d;
     const c = ws.getUserData();
     c.outbox = new Outbox(ws, config.wsSoftLimitBytes, config.wsMaxBufferBytes, compressed, {
-      sent: (m, bytes, now) => {
-        wsMessages.inc({ channel: m.channel });
-        wsBytes.inc({ channel: m.channel }, bytes);
-        if (m.srcTs > 0) sendLatency.observe({ channel: m.channel }, Math.max(0, now - m.srcTs) / 1000);
-      },
+      sent: (m, bytes, now) => countSent(m, bytes, 1, now),
       conflated: () => wsConflated.inc(),
       dropped: (m) => wsDropped.inc({ channel: m.channel }),
       closedForBackpressure: (buffered) => {
@@ -118,6 +130,7 @@ export class WsSessions {
         log.warn({ conn: c.id, principal: c.principal.id, buffered }, 'client closed for backpressure');
       },
     });
+    this.d.direct?.add(c, ws);
     this.open.add(ws);
     wsConnections.inc();
     const expiresAt = c.principal.expiresAt;
