@@ -8,6 +8,7 @@ import { logger, rootLogger, type Logger } from '../log.js';
 import { configHelp, parseCommandArgs, type CommandOptions, type FlagAliases } from './args.js';
 import { fatal, onShutdown, type Stoppable } from './lifecycle.js';
 import { LOAD_OPTIONS } from './load-options.js';
+import { applyHeapGrowth } from '../runtime/heap-growth.js';
 
 const runStack = async (action: 'up' | 'down' | 'status') => (await import('./stack.js')).runStack(action);
 const createKafka = async (config: Config, clientId: string) => (await import('../stream/kafka.js')).createKafka(config, clientId);
@@ -169,11 +170,7 @@ const COMMANDS: Record<string, Command> = {
     reads: { groups: ['log', 'kafka', 'topics', 'bars', 'validation', 'aggregator', 'stores'], keys: ['gatewayHost'] },
     run: async (config) => {
       const log = logger('aggregate');
-      const [{ Aggregator }, { createSinks }, { applyHeapGrowth }] = await Promise.all([
-        import('../runtime/aggregator.js'),
-        import('../stores/create-sinks.js'),
-        import('../runtime/heap-growth.js'),
-      ]);
+      const [{ Aggregator }, { createSinks }] = await Promise.all([import('../runtime/aggregator.js'), import('../stores/create-sinks.js')]);
       applyHeapGrowth(config.heapGrowthPercent, log);
       const agg = new Aggregator(config, {
         kafka: await createKafka(config, 'aggregate'),
@@ -360,7 +357,7 @@ const COMMANDS: Record<string, Command> = {
       out: ['string', "write bars here (default '-': standard output); progress goes to standard error"],
     },
     run: async (config, options) => {
-      (await import('../runtime/heap-growth.js')).applyHeapGrowth(config.heapGrowthPercent, logger('replay'));
+      applyHeapGrowth(config.heapGrowthPercent, logger('replay'));
       if (!options.has('file') && !options.has('archive')) await useSchemaRegistry(config, logger('replay'), 'reader', { ticksOnly: true });
       return (await import('./replay.js')).runReplay(config, options);
     },

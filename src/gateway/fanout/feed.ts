@@ -77,11 +77,12 @@ export class GatewayFeed {
             const ts = Number(message.timestamp);
             // Timed: the records that carry their publish time — every final bar, one in-progress update in 64 (the
             // aggregator samples them). A clock read and two observations for every update cost the hot path too much.
-            const pub = route.stages && publishedAt(message.headers);
-            if (pub !== undefined) {
+            const stages = route.stages;
+            const pub = stages && publishedAt(message.headers);
+            if (stages && pub !== undefined) {
               const now = Date.now();
-              stageSeconds.observe({ stage: route.stages![0] }, Math.max(0, now - pub) / 1000);
-              stageSeconds.observe({ stage: route.stages![1] }, Math.max(0, now - ts) / 1000);
+              stageSeconds.observe({ stage: stages[0] }, Math.max(0, now - pub) / 1000);
+              stageSeconds.observe({ stage: stages[1] }, Math.max(0, now - ts) / 1000);
             }
             route.handle(value, message.value!, ts);
           }

@@ -32,6 +32,3 @@ export function boolArray(values: readonly (boolean | null)[]): string {
   }
   return out + '}';
 }
-
-/** SQL turning an int8 of µs since the epoch into a timestamptz, exactly (interval arithmetic is in whole µs). */
-export const microsToTimestamptz = (expr: string): string => `(timestamptz 'epoch' + ${expr} * interval '1 microsecond')`;

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { SchemaError, SinkError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { microsToDay, microsToIso } from '../../time.js';
+import { microsToDay } from '../../time.js';
 import type { Bar } from '../../contracts/bar.js';
 import type { Signal } from '../../contracts/signal.js';
 import type { MaintainPolicy, MaintainReport } from '../maintenance.js';
@@ -11,7 +11,7 @@ import type { MigrationResult } from '../migrations.js';
 import type { BarSink } from '../sink.js';
 import { maintainPostgres, partitionDdl, setChunkInterval } from './postgres-maintenance.js';
 import { migratePostgres, type PgMode } from './postgres-migrations.js';
-import { boolArray, microsToTimestamptz, numberArray, textArray } from './array-literal.js';
+import { boolArray, numberArray, textArray } from './array-literal.js';
 
 export interface PostgresSinkOptions {
   name: string;
@@ -39,6 +39,9 @@ const UNLIMITED_DECOMPRESSION = 'SET timescaledb.max_tuples_decompressed_per_dml
 /** How many times TE_STORE_TIMEOUT_MS a PostgreSQL request may take before it is abandoned. */
 export const ABANDON_FACTOR = 3;
 
+/** SQL turning an int8 of µs since the epoch into a timestamptz, exactly (interval arithmetic is in whole µs). */
+const microsToTimestamptz = (expr: string): string => `(timestamptz 'epoch' + ${expr} * interval '1 microsecond')`;
+
 const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, open, high, low, close, volume, quote_volume, vwap,
     trade_count, buy_volume, first_event_time, last_event_time, revision, final, complete)
   SELECT s, i, ${microsToTimestamptz('b')}, o, h, l, c, v, qv, vw, n, bv, ${microsToTimestamptz('f')}, ${microsToTimestamptz('la')}, r, fi, co
@@ -53,7 +56,8 @@ const UPSERT = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bucket, o
   WHERE ${t}.revision <= EXCLUDED.revision`;
 
 const UPSERT_SIGNALS = (t: string) => `INSERT INTO ${t} (symbol, bar_interval, bar_time, name, direction, vals)
-  SELECT s, i, b, n, d, ARRAY(SELECT jsonb_array_elements_text(v)::float8) FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::jsonb[]) AS x(s, i, b, n, d, v)
+  SELECT s, i, ${microsToTimestamptz('b')}, n, d, ARRAY(SELECT jsonb_array_elements_text(v)::float8)
+  FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::jsonb[]) AS x(s, i, b, n, d, v)
   ON CONFLICT (symbol, bar_interval, bar_time, name) DO UPDATE SET direction = EXCLUDED.direction, vals = EXCLUDED.vals`;
 
 /** The signals table that goes with a bars table. */
@@ -188,32 +192,28 @@ export class PostgresSink implements BarSink {
     if (this.mode === undefined) await this.init();
     try {
       if (this.mode === 'partitioned') await this.ensurePartitions(new Set(bars.map((b) => microsToDay(b.bucketStart))));
-      // One array literal per column (array-literal.ts); times as µs, turned into timestamptz by the statement.
-      const n = bars.length;
-      const text = [new Array<string>(n), new Array<string>(n)];
-      const num = Array.from({ length: 13 }, () => new Array<number>(n));
-      const bool = [new Array<boolean>(n), new Array<boolean | null>(n)];
-      for (let k = 0; k < n; k++) {
-        const b = bars[k]!;
-        text[0]![k] = b.symbol;
-        text[1]![k] = b.interval;
-        num[0]![k] = b.bucketStart;
-        num[1]![k] = b.open;
-        num[2]![k] = b.high;
-        num[3]![k] = b.low;
-        num[4]![k] = b.close;
-        num[5]![k] = b.volume;
-        num[6]![k] = b.quoteVolume;
-        num[7]![k] = b.vwap;
-        num[8]![k] = b.tradeCount;
-        num[9]![k] = b.buyVolume;
-        num[10]![k] = b.firstEventTime;
-        num[11]![k] = b.lastEventTime;
-        num[12]![k] = b.revision;
-        bool[0]![k] = b.final;
-        bool[1]![k] = b.complete ?? null;
-      }
-      const params = [textArray(text[0]!), textArray(text[1]!), ...num.map(numberArray), boolArray(bool[0]!), boolArray(bool[1]!)];
+      // One array literal per column (array-literal.ts), in the statement's $n order; times as µs, turned into
+      // timestamptz by the statement.
+      const col = <T>(f: (b: Bar) => T): T[] => bars.map(f);
+      const params = [
+        textArray(col((b) => b.symbol)),
+        textArray(col((b) => b.interval)),
+        numberArray(col((b) => b.bucketStart)),
+        numberArray(col((b) => b.open)),
+        numberArray(col((b) => b.high)),
+        numberArray(col((b) => b.low)),
+        numberArray(col((b) => b.close)),
+        numberArray(col((b) => b.volume)),
+        numberArray(col((b) => b.quoteVolume)),
+        numberArray(col((b) => b.vwap)),
+        numberArray(col((b) => b.tradeCount)),
+        numberArray(col((b) => b.buyVolume)),
+        numberArray(col((b) => b.firstEventTime)),
+        numberArray(col((b) => b.lastEventTime)),
+        numberArray(col((b) => b.revision)),
+        boolArray(col((b) => b.final)),
+        boolArray(col((b) => b.complete ?? null)),
+      ];
       await this.query(UPSERT(this.table), params);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
@@ -224,12 +224,16 @@ export class PostgresSink implements BarSink {
     if (signals.length === 0) return;
     if (this.mode === undefined) await this.init();
     try {
-      const cols: unknown[][] = [[], [], [], [], [], []];
-      for (const x of signals) {
-        const row = [x.symbol, x.interval, microsToIso(x.barTime), x.name, x.direction, JSON.stringify(x.values)];
-        for (let i = 0; i < 6; i++) cols[i]!.push(row[i]);
-      }
-      await this.query(UPSERT_SIGNALS(signalsTable(this.table)), cols);
+      // As the bars: one array literal per column; the values as JSON text, each element of a jsonb[].
+      const col = <T>(f: (x: Signal) => T): T[] => signals.map(f);
+      await this.query(UPSERT_SIGNALS(signalsTable(this.table)), [
+        textArray(col((x) => x.symbol)),
+        textArray(col((x) => x.interval)),
+        numberArray(col((x) => x.barTime)),
+        textArray(col((x) => x.name)),
+        textArray(col((x) => x.direction)),
+        textArray(col((x) => JSON.stringify(x.values))),
+      ]);
     } catch (err) {
       throw new SinkError(this.name, `upsert of ${signals.length} signals failed: ${(err as Error).message}`, { cause: err });
     }
