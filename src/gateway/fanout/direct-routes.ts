@@ -15,7 +15,7 @@
 //    deltas are published, and at the next turn of the loop after a round that published more than the soft limit.
 //    Past the hard limit at a sweep, the client is closed with 1008 as the outbox would close it.
 import type { Client, TopicSocket } from '../ws/client.js';
-import type { OutMessage } from '../ws/outbox.js';
+import { messageBytes, type OutMessage } from '../ws/outbox.js';
 
 export interface DirectRoutesOptions {
   /** uWS app.publish. */
@@ -42,8 +42,6 @@ export interface Route {
 
 /** Between two sweeps while deltas flow. */
 export const SWEEP_MS = 100;
-
-const size = (d: string | Uint8Array): number => (typeof d === 'string' ? Buffer.byteLength(d) : d.byteLength);
 
 export class DirectRoutes {
   private readonly routes = new Map<string, Route>();
@@ -124,7 +122,7 @@ export class DirectRoutes {
   publish(r: Route, encoding: 'json' | 'avro', m: OutMessage, now: number): void {
     const n = encoding === 'avro' ? r.avro : r.json;
     if (n === 0) return;
-    const bytes = size(m.data);
+    const bytes = messageBytes(m.data);
     this.o.publish(r.topics[encoding], m.data, m.binary);
     this.published += bytes;
     this.o.sent(m, bytes, n, now);

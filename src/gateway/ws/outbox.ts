@@ -44,7 +44,8 @@ export interface OutboxEvents {
 
 export const BACKPRESSURE_CLOSE_CODE = 1008;
 
-const size = (d: string | Uint8Array): number => (typeof d === 'string' ? Buffer.byteLength(d) : d.byteLength);
+/** Bytes a message puts on the wire (before framing and permessage-deflate). */
+export const messageBytes = (d: string | Uint8Array): number => (typeof d === 'string' ? Buffer.byteLength(d) : d.byteLength);
 
 export class Outbox {
   private queue: OutMessage[] = [];
@@ -88,7 +89,7 @@ export class Outbox {
         }
         return this.enqueue(m);
       default: {
-        const bytes = size(m.data);
+        const bytes = messageBytes(m.data);
         if (buffered + bytes > this.hard) {
           this.close(buffered + bytes);
           return false;
@@ -102,7 +103,7 @@ export class Outbox {
     }
   }
 
-  private enqueue(m: OutMessage, bytes = size(m.data)): true {
+  private enqueue(m: OutMessage, bytes = messageBytes(m.data)): true {
     this.queue.push(m);
     this.queuedBytes += bytes;
     // A big round (a Kafka batch after a pause) goes out in slices: queued bytes count toward the limits, and
@@ -124,7 +125,7 @@ export class Outbox {
           this.close(this.ws.getBufferedAmount());
           return;
         }
-        this.events.sent(m, size(m.data), now);
+        this.events.sent(m, messageBytes(m.data), now);
       }
     });
   }
