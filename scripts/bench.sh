@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|kernel|faults|soak|fanout|fanout-floor]   (default: e2e and replay)
+# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor]   (default: e2e and replay)
 #   e2e     bench/e2e.ts: end-to-end throughput and latency beside Kafka's perf tools (private 'bench' stack)
 #   replay  bench/replay.ts: replay throughput and RSS beside ConsumerPerformance and a bare decode loop
 #   feeds   bench/feeds.ts: each venue adapter's messages/s beside JSON.parse of the same recorded messages, and
@@ -9,6 +9,8 @@
 #   fuzz    bench/fuzz.ts: every parser of outside input, BENCH_FUZZ_RUNS (100000) cases each (no servers)
 #   kernel  bench/kernel.ts: the hot kernel's ticks per CPU second, TypeScript beside native (native/), decode and
 #           decode + fold of packed batches (no servers; BENCH_KERNEL_TICKS, BENCH_KERNEL_BATCH, BENCH_KERNEL_SYMBOLS)
+#   kafkajs-codec bench/kafkajs-codec.ts: the patched kafkajs beside upstream kafkajs of the same version (fetched
+#           once with npm pack): CPU ns per record to encode a produce request, decode a batch, hash a key (no servers)
 #   faults  bench/faults.ts: BENCH_FAULTS_PER_KIND (20) faults of each kind under a live feed, then every place checked
 #   fanout  bench/fanout.ts: the uWebSockets.js gateway beside a ws reference (bench/ws-gateway.ts) on one synthetic bar
 #           stream at BENCH_FANOUT_CLIENTS (1000,5000,10000) clients: messages/s, p99, gateway CPU and RSS
@@ -25,15 +27,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
 case "$which" in
-  e2e|replay|feeds|memory|snapshot|fuzz|kernel|faults|soak|fanout|fanout-floor|all) ;;
-  -h|--help|help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|kernel|faults|soak|fanout|fanout-floor]" >&2; exit 2 ;;
+  e2e|replay|feeds|memory|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor|all) ;;
+  -h|--help|help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor]" >&2; exit 2 ;;
 esac
 source scripts/ensure-deps.sh
 if [ "$which" = memory ]; then exec node --expose-gc --enable-source-maps dist/bench/memory.js; fi
 if [ "$which" = snapshot ]; then exec node --max-old-space-size=4096 --enable-source-maps dist/bench/snapshot.js; fi
 if [ "$which" = fuzz ]; then exec node --enable-source-maps dist/bench/fuzz.js; fi
 if [ "$which" = kernel ]; then exec node --enable-source-maps dist/bench/kernel.js; fi
+if [ "$which" = kafkajs-codec ]; then exec node --enable-source-maps dist/bench/kafkajs-codec.js; fi
 if [ "$which" = fanout-floor ]; then exec node --enable-source-maps dist/bench/fanout-floor.js; fi
 source scripts/stack-env.sh bench
 bash deploy/local/stack.sh reset >/dev/null

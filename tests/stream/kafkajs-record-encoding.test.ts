@@ -9,6 +9,7 @@
 // identical decoded batches for 2,000 and identical hashes for 100,010 keys when this was written; the broker checks
 // every batch's CRC in the integration tests.)
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import t from 'tap';
 
@@ -31,6 +32,23 @@ const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as
   records: { key: Buffer | null; value: Buffer | null; timestamp: string; offset: string; headers: Record<string, Buffer | Buffer[]> }[];
 }>;
 const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (a: object) => { encode(): Promise<EncoderLike> };
+
+t.test('the installed kafkajs carries the patch in every file it touches (npm install applied it)', async (t) => {
+  const files = [
+    'protocol/encoder.js',
+    'protocol/request.js',
+    'protocol/recordBatch/v0/index.js',
+    'protocol/recordBatch/record/v0/index.js',
+    'protocol/recordBatch/record/v0/decoder.js',
+    'protocol/recordBatch/crc32C/crc32C.js',
+    'producer/partitioners/default/murmur2.js',
+    'consumer/batch.js',
+  ];
+  for (const f of files) {
+    const path = require.resolve(`kafkajs/src/${f}`);
+    t.match(readFileSync(path, 'utf8'), /tick-engine patch/, path);
+  }
+});
 
 // --- independent references -------------------------------------------------------------------------------------
 
@@ -257,4 +275,35 @@ t.test("the default partitioner's murmur2 in 32-bit arithmetic equals Kafka's", 
     if (murmur2(key) !== reference(Buffer.isBuffer(key) ? key : Buffer.from(key))) bad++;
   }
   t.equal(bad, 0, '3,000 random keys (Buffers and strings, every length mod 4)');
+});
+
+t.test('a fetched batch keeps the messages at or past the fetched offset, compared exactly', async (t) => {
+  const Batch = require('kafkajs/src/consumer/batch.js') as new (
+    topic: string,
+    fetchedOffset: string,
+    data: { partition: number; highWatermark: string; messages: { offset: string; key: null }[]; abortedTransactions: [] },
+  ) => { messages: { offset: string }[] };
+  const offsets = [
+    '0',
+    '4',
+    '5',
+    '6',
+    '999999',
+    '1000000',
+    '1000001',
+    '123456789012344',
+    '123456789012346',
+    '9007199254740992',
+    '9007199254740993',
+    '9007199254740994',
+  ];
+  for (const fetched of ['0', '5', '1000000', '123456789012345', '9007199254740993']) {
+    const messages = offsets.map((offset) => ({ offset, key: null }));
+    const kept = new Batch('t', fetched, { partition: 0, highWatermark: '0', messages, abortedTransactions: [] }).messages.map((m) => m.offset);
+    t.same(
+      kept,
+      offsets.filter((o) => BigInt(o) >= BigInt(fetched)),
+      `fetched ${fetched} (past 2^53 too: compared as BigInt)`,
+    );
+  }
 });
