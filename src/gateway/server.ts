@@ -46,6 +46,7 @@ export class Gateway {
   private readonly sessions: WsSessions;
   private readonly rest: RestApi;
   private readonly readiness: Readiness | undefined;
+  private readonly compress: boolean;
   private ready = false;
   /** Why the schema registry (TE_SCHEMA_REGISTRY_URL) cannot be reached, while at start-up it cannot. */
   private registryDown: string | undefined;
@@ -59,11 +60,14 @@ export class Gateway {
     opts: GatewayOptions = {},
   ) {
     this.readiness = opts.readiness;
+    // Whether a WebSocket message may be compressed (permessage-deflate negotiated): direct publishes and the outbox's sends alike.
+    const compress = config.wsCompression !== 'off';
+    this.compress = compress;
     const series = new SeriesBook(config.snapshotBars);
     const subs = new Subscriptions<Client>((c, symbol) => c.principal.entitled(symbol));
     const direct = config.wsDirect
       ? new DirectRoutes({
-          publish: (topic, data, binary) => this.app?.publish(topic, data, binary, config.wsCompression !== 'off'),
+          publish: (topic, data, binary) => this.app?.publish(topic, data, binary, compress),
           soft: config.wsSoftLimitBytes,
           hard: config.wsMaxBufferBytes,
           sent: countSent,
@@ -99,7 +103,7 @@ export class Gateway {
     this.app = app;
     const text = (type: string, body: Buffer | string) => gate.guard((res: HttpResponse) => writeReply(res, { status: 200, body, type }));
     app
-      .ws<Client>('/ws', this.sessions.behavior(compression, compression !== uws.DISABLED))
+      .ws<Client>('/ws', this.sessions.behavior(compression, this.compress))
       .get('/', text('text/html; charset=utf-8', page))
       .get('/vendor/lightweight-charts.js', text('application/javascript', chartsJs))
       // Probes and scrapers address pods by IP: /health, /ready and /metrics answer any Host.

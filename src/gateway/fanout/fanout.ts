@@ -45,24 +45,24 @@ export class Fanout implements FeedHandlers {
 
   /** Hand one delta to every subscriber of its series; serialized at most once per encoding. */
   private deliver(d: Delta): void {
-    const subscribers = this.subs.subscribers(d.channel, d.interval, d.symbol);
     const id = seriesKey(d.channel, d.interval, d.symbol);
+    const subscribers = this.subs.subscribers(d.channel, d.interval, d.symbol, id);
     const route = this.direct?.route(id, subscribers);
     if (subscribers.length === 0) return;
     const ts = Date.now();
     let asJson: OutMessage | undefined;
     let asAvro: OutMessage | undefined;
-    const json = () => (asJson ??= { kind: d.kind, channel: d.channel, series: id, bucket: d.bucket, srcTs: d.srcTs, data: d.json(ts), binary: false });
-    const avro = () =>
-      (asAvro ??= {
-        kind: d.kind,
-        channel: d.channel,
-        series: id,
-        bucket: d.bucket,
-        srcTs: d.srcTs,
-        data: encode(schema('frame'), { type: d.frame, seq: d.seq, ts, payload: d.raw }),
-        binary: true,
-      });
+    const message = (data: string | Buffer, binary: boolean): OutMessage => ({
+      kind: d.kind,
+      channel: d.channel,
+      series: id,
+      bucket: d.bucket,
+      srcTs: d.srcTs,
+      data,
+      binary,
+    });
+    const json = () => (asJson ??= message(d.json(ts), false));
+    const avro = () => (asAvro ??= message(encode(schema('frame'), { type: d.frame, seq: d.seq, ts, payload: d.raw }), true));
     for (const c of route ? route.queued : subscribers) if (c.outbox?.push(c.encoding === 'avro' ? avro() : json())) this.dirty.add(c);
     if (route?.json) this.direct!.publish(route, 'json', json(), ts);
     if (route?.avro) this.direct!.publish(route, 'avro', avro(), ts);

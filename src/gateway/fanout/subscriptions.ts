@@ -105,9 +105,8 @@ export class Subscriptions<C> {
     }
   }
 
-  /** The clients of one series, each once. */
-  subscribers(channel: Channel, interval: string | undefined, symbol: string): C[] {
-    const id = seriesKey(channel, interval, symbol);
+  /** The clients of one series, each once. `id`: its seriesKey, when the caller has it already. */
+  subscribers(channel: Channel, interval: string | undefined, symbol: string, id = seriesKey(channel, interval, symbol)): C[] {
     const scope = scopeOf(channel, interval);
     let cache = this.resolved.get(scope);
     let out = cache?.get(id);
