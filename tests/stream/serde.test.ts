@@ -29,6 +29,19 @@ t.test('tick round trip in the schema-registry wire format', async (t) => {
   t.same({ ...back, sequence: { ...back.sequence! } }, tick);
 });
 
+t.test('encode writes header + the Avro body, whatever its size (past the scratch buffer too), each record a buffer of its own', async (t) => {
+  const s = schema('tick');
+  const independent = avsc('tick-v2.avsc');
+  const sizes = [1, 100, 70_000, 10, 300_000, 5];
+  const out = sizes.map((n) => encode(s, { ...tick, tradeId: 'x'.repeat(n) }));
+  sizes.forEach((n, i) => {
+    const want = Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), independent.toBuffer({ ...tick, tradeId: 'x'.repeat(n) })]);
+    t.ok(out[i]!.equals(want), `a trade id of ${n} bytes: ${out[i]!.length} bytes, as header + avsc's toBuffer`);
+  });
+  t.equal(out[0]!.subarray(5).toString('latin1').includes('x'), true, 'the first record still holds its own bytes after larger ones were written');
+  t.throws(() => encode(s, { ...tick, price: 'not a number' }), 'an invalid value still throws');
+});
+
 t.test('schema evolution: tick and bar version 1 and 2 readers read each other (avsc resolvers, both ways)', async (t) => {
   const tickV1 = avsc('tick.avsc');
   const tickV2 = avsc('tick-v2.avsc');
