@@ -3,7 +3,9 @@
 set -euo pipefail
 command -v node >/dev/null || { echo "Node.js 20 is required (https://nodejs.org)" >&2; exit 1; }
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { echo "Node.js >= 20 is required (found $(node --version))" >&2; exit 1; }
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A dependency patch (patches/, applied by patch-package in postinstall) newer than the install also calls for one.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] ||
+  [ -n "$(find patches -name '*.patch' -newer node_modules/.package-lock.json 2>/dev/null)" ]; then
   echo "[deps] npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
