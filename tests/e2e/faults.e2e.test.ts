@@ -31,6 +31,11 @@ t.test(`${PER_KIND} faults of each kind (${FAULT_KINDS.join(', ')}) under a live
   t.same(r.ws.closes, [], 'the live client stayed connected');
   t.equal(r.ws.gaps, 0, `no sequence gap in ${r.ws.series} streams`);
   t.same(r.ws.diffs, [], `the client saw every 1s bar of its span, equal to the offline bars (${r.ws.bars} bars)`);
+  // For a run where the client missed bars: when each fault was, and what the gateway said meanwhile.
+  if (r.ws.diffs.length || r.ws.gaps) {
+    for (const f of r.faults) t.comment(`fault ${f.kind}${f.target ? ` (${f.target})` : ''} at ${new Date(f.at).toISOString()} for ${f.totalMs} ms`);
+    for (const l of r.gatewayLog) t.comment(`gateway: ${l}`);
+  }
   t.ok(r.notReadyDuringStoreOutages > 0, `/ready answered 503 during ${r.notReadyDuringStoreOutages} of ${r.storeOutages} store outages`);
   t.equal(r.readyAtEnd, 200, 'ready again after the faults', { readyBody: r.readyBody });
   // What the aggregator said about its dependencies, for a run that did not end ready (one log line per change).

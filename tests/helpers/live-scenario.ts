@@ -52,6 +52,8 @@ export interface ScenarioReport {
   readyBody: string;
   /** The aggregator's last log lines, when something failed. */
   aggregatorLog: string | undefined;
+  /** The gateway's warnings and errors (pino level ≥ 40), when the live client missed something. */
+  gatewayLog: string[];
   /** What the aggregator and gateway said they left open when they stopped (the CLI's exit grace), if anything. */
   lingering: string[];
   retries: Record<string, number>;
@@ -209,10 +211,16 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
       readyBody,
       aggregatorLog:
         readyAtEnd === 200 && Object.values(check.diffs).every((d) => d.length === 0) ? undefined : aggregator.output().split('\n').slice(-200).join('\n'),
+      gatewayLog: ws.diffs.length || ws.gaps ? warningsOf(gateway.output()) : [],
       retries,
       samples,
       stopCodes,
-      lingering: [aggregator, gateway].flatMap((p) => p.output().split('\n').filter((l) => l.includes('still running after the command finished'))),
+      lingering: [aggregator, gateway].flatMap((p) =>
+        p
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('still running after the command finished')),
+      ),
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
@@ -220,6 +228,15 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
     watcher?.close();
     for (const p of [ingest, aggregator, gateway]) if (p) await p.stop();
   }
+}
+
+/** pino lines at warn or above (the kafkajs client's own errors among them), cut to a readable length. */
+function warningsOf(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((l) => /"level":(4|5|6)0/.test(l))
+    .slice(-60)
+    .map((l) => l.slice(0, 600));
 }
 
 /** What a run must show; empty when it does. */
