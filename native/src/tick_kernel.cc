@@ -15,7 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "columns.h"
+#include "tick_fold.h"
+
 namespace {
+
+using namespace tick_kernel;
 
 // Problem codes (the TypeScript side words them exactly as TickDecoder does; DETAIL is the number in the message).
 enum Problem : int32_t {
@@ -30,16 +35,6 @@ enum Problem : int32_t {
   NEG_LENGTH = 8,   // detail: the string length
   TRAILING = 9,     // detail: the number of trailing bytes
 };
-
-// Column layout, per record (must match src/runtime/native-kernel.ts).
-constexpr int I32_STRIDE = 13;
-constexpr int F64_STRIDE = 6;
-enum I32Col { STATUS, VENUE_ID, VENUE_POS, VENUE_LEN, SYMBOL_ID, SYMBOL_POS, SYMBOL_LEN, ID_POS, ID_LEN, VS_ID, VS_POS, VS_LEN, FLAGS };
-enum F64Col { EVENT_TIME, PRICE, SIZE, INGEST_TIME, LOST_IDS, LOST_SINCE };
-// FLAGS: bits 0-1 side index, bit 2 trade id left as bytes (1-128 ASCII bytes), bit 3 has a sequence, bit 4 sequence.first.
-constexpr int32_t FLAG_ID_LAZY = 4, FLAG_SEQ = 8, FLAG_SEQ_FIRST = 16;
-constexpr int32_t VS_NULL = -2;     // venueSymbol is null
-constexpr int32_t NOT_INTERNED = -1;  // build the string from its bytes
 
 constexpr double MAX_SAFE_LONG = 9007199254740990.0;
 constexpr double TWO28 = 268435456.0;
@@ -265,14 +260,20 @@ inline bool idCanStayBytes(const uint8_t* p, uint32_t n) {
 class Kernel : public Napi::ObjectWrap<Kernel> {
  public:
   static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function f = DefineClass(env, "TickKernel", {InstanceMethod("decode", &Kernel::Decode)});
+    Napi::Function f = DefineClass(env, "TickKernel", {InstanceMethod("decode", &Kernel::Decode), InstanceMethod("fold", &Kernel::Fold)});
     exports.Set("TickKernel", f);
     exports.Set("I32_STRIDE", Napi::Number::New(env, I32_STRIDE));
     exports.Set("F64_STRIDE", Napi::Number::New(env, F64_STRIDE));
+    exports.Set("PARTIAL_STRIDE", Napi::Number::New(env, PARTIAL_STRIDE));
+    exports.Set("LOSS_STRIDE", Napi::Number::New(env, LOSS_STRIDE));
     return exports;
   }
 
-  explicit Kernel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Kernel>(info) {
+  // Rows of fold's results (read by src/runtime/native-kernel.ts).
+  static constexpr int PARTIAL_STRIDE = 21;
+  static constexpr int LOSS_STRIDE = 7;
+
+  explicit Kernel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Kernel>(info), fold_(Interner::MAX_ENTRIES) {
     v1_ = info[0].As<Napi::Number>().DoubleValue();
     v2_ = info[1].As<Napi::Number>().DoubleValue();
   }
@@ -340,6 +341,70 @@ class Kernel : public Napi::ObjectWrap<Kernel> {
       decodeOne(buf, start, end, out, fo);
     }
     return Napi::Number::New(env, cleared);
+  }
+
+  // fold(data: Uint8Array, i32: Int32Array, f64: Float64Array, count: number, offsets: Float64Array,
+  //      params: Float64Array [watermark, maxOutOfOrder, allowedLateness, maxAhead, origin, base])
+  // → the decline code (a number) when the TypeScript fold must run (tick_fold.h), else
+  //   { partials: Float64Array (PARTIAL_STRIDE per bar), sums: Float64Array, losses: Float64Array, watermark, accepted }.
+  // The columns are those decode() just filled for this batch's `count` records.
+  Napi::Value Fold(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto data = info[0].As<Napi::Uint8Array>();
+    auto i32 = info[1].As<Napi::Int32Array>();
+    auto f64 = info[2].As<Napi::Float64Array>();
+    const size_t count = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
+    auto offsets = info[4].As<Napi::Float64Array>();
+    auto params = info[5].As<Napi::Float64Array>();
+    if (i32.ElementLength() < count * I32_STRIDE || f64.ElementLength() < count * F64_STRIDE || offsets.ElementLength() < count ||
+        params.ElementLength() < 6) {
+      Napi::RangeError::New(env, "fold: columns, offsets or params too short for the batch").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const double* pp = params.Data();
+    const FoldParams p{pp[0], pp[1], pp[2], pp[3], pp[4], pp[5]};
+    const FoldOutcome outcome = fold_.run(data.Data(), i32.Data(), f64.Data(), count, offsets.Data(), p);
+    if (outcome != FOLDED) return Napi::Number::New(env, outcome);
+    const size_t n = fold_.partialCount();
+    // Each bar's three exact sums, drained now (BinnedSum.take), laid end to end.
+    sums_.clear();
+    auto rows = Napi::Float64Array::New(env, n * PARTIAL_STRIDE);
+    double* r = rows.Data();
+    for (size_t k = 0; k < n; k++, r += PARTIAL_STRIDE) {
+      Partial& a = fold_.partial(k);
+      size_t lens[3];
+      BinnedSum* sums[3] = {&a.volume, &a.quoteVolume, &a.buyVolume};
+      for (int j = 0; j < 3; j++) {
+        sums[j]->take(scratch_);
+        lens[j] = scratch_.size();
+        sums_.insert(sums_.end(), scratch_.begin(), scratch_.end());
+      }
+      const double row[PARTIAL_STRIDE] = {
+          static_cast<double>(a.symbolId), static_cast<double>(a.symbolPos), static_cast<double>(a.symbolLen), a.bucketStart, a.open,
+          a.openTime, static_cast<double>(a.openPos), static_cast<double>(a.openLen), a.high, a.low, a.close, a.closeTime,
+          static_cast<double>(a.closePos), static_cast<double>(a.closeLen), a.tradeCount, a.minOffset, a.wmAtMin,
+          static_cast<double>((a.known ? 1 : 0) | (a.lossy ? 2 : 0)), static_cast<double>(lens[0]), static_cast<double>(lens[1]),
+          static_cast<double>(lens[2])};
+      std::memcpy(r, row, sizeof row);
+    }
+    auto sums = Napi::Float64Array::New(env, sums_.size());
+    if (!sums_.empty()) std::memcpy(sums.Data(), sums_.data(), sums_.size() * sizeof(double));
+    const auto& losses = fold_.losses();
+    auto lossRows = Napi::Float64Array::New(env, losses.size() * LOSS_STRIDE);
+    double* l = lossRows.Data();
+    for (const Loss& x : losses) {
+      const double row[LOSS_STRIDE] = {static_cast<double>(x.symbolId), static_cast<double>(x.symbolPos), static_cast<double>(x.symbolLen), x.from,
+                                       x.to, x.offset, x.wmBefore};
+      std::memcpy(l, row, sizeof row);
+      l += LOSS_STRIDE;
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("partials", rows);
+    out.Set("sums", sums);
+    out.Set("losses", lossRows);
+    out.Set("watermark", Napi::Number::New(env, fold_.watermark()));
+    out.Set("accepted", Napi::Number::New(env, fold_.accepted()));
+    return out;
   }
 
   void decodeOne(const uint8_t* buf, uint32_t start, uint32_t end, int32_t* out, double* fo) {
@@ -434,6 +499,9 @@ class Kernel : public Napi::ObjectWrap<Kernel> {
 
   double v1_, v2_;
   Interner interner_;
+  TickFold fold_;
+  std::vector<double> sums_;
+  ExactSum scratch_;
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

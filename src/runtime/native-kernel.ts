@@ -13,6 +13,9 @@ import { LAZY_TRADE_ID, type TickCursor } from '../contracts/tick-cursor.js';
 import { projectRoot } from '../paths.js';
 import { schema } from '../stream/schemas.js';
 import type { PackedBatch } from '../stream/packed-batch.js';
+import type { BarAcc } from '../aggregate/ohlcv.js';
+import type { BatchOutput, FoldParams } from '../aggregate/tick-folder.js';
+import type { LossRange } from '../aggregate/losses.js';
 import { utf8String } from '../wire-strings.js';
 
 export type KernelName = 'native' | 'ts';
@@ -23,13 +26,35 @@ interface Addon {
   littleEndian: boolean;
   I32_STRIDE: number;
   F64_STRIDE: number;
+  PARTIAL_STRIDE: number;
+  LOSS_STRIDE: number;
   TickKernel: new (v1Id: number, v2Id: number) => AddonKernel;
 }
 
 interface AddonKernel {
   /** Decode the batch into the columns; 1 when the interned ids of earlier batches were dropped before it. */
   decode(data: Uint8Array, lengths: Int32Array, starts: Int32Array | undefined, i32: Int32Array, f64: Float64Array): number;
+  /** Fold the records decode() just filled in (native/src/tick_fold.h): its results, or why it left the batch to TypeScript. */
+  fold(data: Uint8Array, i32: Int32Array, f64: Float64Array, count: number, offsets: Float64Array, params: Float64Array): number | FoldResult;
 }
+
+interface FoldResult {
+  /** PARTIAL_STRIDE numbers per partial bar (see PartialCol). */
+  partials: Float64Array;
+  /** Every bar's volume, quote volume and buy volume partials, end to end. */
+  sums: Float64Array;
+  /** LOSS_STRIDE numbers per loss range: symbol id, pos, len, from, to, offset, wmBefore. */
+  losses: Float64Array;
+  watermark: number;
+  accepted: number;
+}
+
+/** Why the native fold left a batch to the TypeScript fold (native/src/tick_fold.h, FoldOutcome 1–5). */
+const DECLINED = ['decode', 'invalid', 'late', 'text', 'inexact'] as const;
+export type FoldDeclined = (typeof DECLINED)[number];
+
+/** Batches this thread's native fold folded, and those it left to the TypeScript fold, by reason (tests, bench). */
+export const nativeFoldCounts: { folded: number } & Record<FoldDeclined, number> = { folded: 0, decode: 0, invalid: 0, late: 0, text: 0, inexact: 0 };
 
 /** Where node-gyp puts the addon (scripts/build-native.sh). */
 export function addonPath(): string {
@@ -100,6 +125,27 @@ const SIZE = 2;
 const INGEST_TIME = 3;
 const LOST_IDS = 4;
 const LOST_SINCE = 5;
+/** Columns of a partial bar's row in the native fold's results (native/src/tick_kernel.cc, Fold). */
+const P = {
+  BUCKET_START: 3,
+  OPEN: 4,
+  OPEN_TIME: 5,
+  OPEN_POS: 6,
+  OPEN_LEN: 7,
+  HIGH: 8,
+  LOW: 9,
+  CLOSE: 10,
+  CLOSE_TIME: 11,
+  CLOSE_POS: 12,
+  CLOSE_LEN: 13,
+  TRADE_COUNT: 14,
+  MIN_OFFSET: 15,
+  WM_AT_MIN: 16,
+  FLAGS: 17,
+  VOLUME_LEN: 18,
+  QUOTE_LEN: 19,
+  BUY_LEN: 20,
+} as const;
 
 /**
  * A packed batch decoded by the native kernel, read as a TickCursor: the same ticks, reasons and lazy trade ids as
@@ -118,6 +164,9 @@ export class NativeCursor implements TickCursor {
   private buf: Buffer = Buffer.alloc(0);
   private readonly v1Id: number;
   private readonly v2Id: number;
+  private readonly partialStride: number;
+  private readonly lossStride: number;
+  private readonly params = new Float64Array(6);
   count = 0;
   idLazy = false;
   idPos = 0;
@@ -131,6 +180,8 @@ export class NativeCursor implements TickCursor {
     this.kernel = new a.TickKernel(this.v1Id, this.v2Id);
     this.i32Stride = a.I32_STRIDE;
     this.f64Stride = a.F64_STRIDE;
+    this.partialStride = a.PARTIAL_STRIDE;
+    this.lossStride = a.LOSS_STRIDE;
   }
 
   /** Decode `batch` whole and point the cursor at its first record. */
@@ -184,6 +235,79 @@ export class NativeCursor implements TickCursor {
       seq.lostSince = f64[f + LOST_SINCE]!;
     }
     return null;
+  }
+
+  /**
+   * Fold the batch `of` decoded into partial bars natively (the whole of TickFolder's work, native/src/tick_fold.h),
+   * or undefined when the native fold leaves it to TickFolder over this cursor (a reject, a late tick, non-ASCII text).
+   */
+  fold(p: FoldParams): BatchOutput | undefined {
+    const params = this.params;
+    params[0] = p.watermark;
+    params[1] = p.maxOutOfOrder;
+    params[2] = p.allowedLateness;
+    params[3] = p.maxAhead ?? Infinity;
+    params[4] = p.origin;
+    params[5] = p.interval.micros;
+    const r = this.kernel.fold(this.batch.data, this.i32, this.f64, this.count, this.batch.offsets, params);
+    if (typeof r === 'number') {
+      nativeFoldCounts[DECLINED[r - 1]!]++;
+      return undefined;
+    }
+    nativeFoldCounts.folded++;
+    const rows = r.partials;
+    const sums = r.sums;
+    const buf = this.buf;
+    const interval = p.interval.name;
+    const partials: BarAcc[] = [];
+    let s = 0;
+    const take = (n: number): number[] => {
+      const out = new Array<number>(n);
+      for (let k = 0; k < n; k++) out[k] = sums[s++]!;
+      return out;
+    };
+    for (let o = 0; o < rows.length; o += this.partialStride) {
+      const openPos = rows[o + P.OPEN_POS]!;
+      const closePos = rows[o + P.CLOSE_POS]!;
+      const openId = utf8String(buf, openPos, rows[o + P.OPEN_LEN]!);
+      const flags = rows[o + P.FLAGS]!;
+      // The key order of ohlcv.ts's bar(): a BarAcc the same in every way, its shape included.
+      partials.push({
+        symbol: this.symbolAt(rows, o),
+        interval,
+        bucketStart: rows[o + P.BUCKET_START]!,
+        open: rows[o + P.OPEN]!,
+        openTime: rows[o + P.OPEN_TIME]!,
+        openId,
+        high: rows[o + P.HIGH]!,
+        low: rows[o + P.LOW]!,
+        close: rows[o + P.CLOSE]!,
+        closeTime: rows[o + P.CLOSE_TIME]!,
+        closeId: closePos === openPos ? openId : utf8String(buf, closePos, rows[o + P.CLOSE_LEN]!),
+        volume: take(rows[o + P.VOLUME_LEN]!),
+        quoteVolume: take(rows[o + P.QUOTE_LEN]!),
+        buyVolume: take(rows[o + P.BUY_LEN]!),
+        tradeCount: rows[o + P.TRADE_COUNT]!,
+        minOffset: rows[o + P.MIN_OFFSET]!,
+        wmAtMin: rows[o + P.WM_AT_MIN]!,
+        revision: 0,
+        revisedAt: -1,
+        known: (flags & 1) !== 0,
+        lossy: (flags & 2) !== 0,
+      });
+    }
+    const losses: LossRange[] = [];
+    const l = r.losses;
+    for (let o = 0; o < l.length; o += this.lossStride)
+      losses.push({ symbol: this.symbolAt(l, o), from: l[o + 3]!, to: l[o + 4]!, offset: l[o + 5]!, wmBefore: l[o + 6]! });
+    return { partials, late: [], rejects: [], losses, watermark: r.watermark, accepted: r.accepted };
+  }
+
+  /** The symbol of a result row whose first three numbers are its interned id, byte position and length. */
+  private symbolAt(rows: Float64Array, o: number): string {
+    const id = rows[o]!;
+    const str = () => utf8String(this.buf, rows[o + 1]!, rows[o + 2]!);
+    return id < 0 ? str() : (this.names[id] ??= str());
   }
 
   /** The string of the (id, pos, len) columns at `at`. */

@@ -1,7 +1,9 @@
 // The workers' task: decode a packed batch of Kafka record values and fold its ticks into partial bars (the map
 // step, run in piscina workers; the owning thread merges the partials). The batch names the kernel that decodes it
-// (TE_KERNEL, chosen once by the owning thread): the native addon (runtime/native-kernel.ts) or the TypeScript
-// decoder; the fold is the same either way.
+// (TE_KERNEL, chosen once by the owning thread): the native addon (runtime/native-kernel.ts), which decodes and folds
+// the batch in C++, or the TypeScript decoder and TickFolder. A batch the native fold declines (a reject, a late tick,
+// non-ASCII text: native/src/tick_fold.h) is folded by TickFolder over the natively decoded records; the output is
+// the same whichever folds it.
 import { TickFolder, type BatchOutput, type FoldParams } from '../aggregate/tick-folder.js';
 import { PackedCursor, type PackedBatch } from '../stream/packed-batch.js';
 import { importWireIds } from '../stream/schema-ids.js';
@@ -18,7 +20,13 @@ let nativeCursor: NativeCursor | undefined;
 
 export function preAggregate(input: BatchInput): BatchOutput {
   if (input.wireIds) importWireIds(input.wireIds);
-  const c = input.kernel === 'native' ? (nativeCursor ??= new NativeCursor()).of(input) : (cursor ??= new PackedCursor()).of(input);
+  let c;
+  if (input.kernel === 'native') {
+    const n = (nativeCursor ??= new NativeCursor()).of(input);
+    const folded = n.fold(input);
+    if (folded) return folded;
+    c = n;
+  } else c = (cursor ??= new PackedCursor()).of(input);
   const folder = new TickFolder(input);
   for (let i = 0; i < c.count; i++) folder.addFrom(c, i, i);
   return folder.result();

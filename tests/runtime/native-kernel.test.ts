@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Tick } from '../../src/contracts/tick.js';
 import { emptyTick, type TickCursor } from '../../src/contracts/tick-cursor.js';
 import { Prng } from '../../src/ingest/prng.js';
-import { addonPath, chooseKernel, NativeCursor } from '../../src/runtime/native-kernel.js';
+import { addonPath, chooseKernel, NativeCursor, nativeFoldCounts } from '../../src/runtime/native-kernel.js';
 import { preAggregate, type BatchInput } from '../../src/runtime/pre-aggregate.js';
 import { packBatch, PackedCursor, type PackedBatch } from '../../src/stream/packed-batch.js';
 import { schema } from '../../src/stream/schemas.js';
@@ -119,7 +119,9 @@ t.test('random ticks of both versions: same ticks, values and lazy ids', async (
   let accepted = 0;
   const bad: string[] = [];
   for (let b = 0; b < 40; b++) {
-    const values = Array.from({ length: 1 + rng.int(2000) }, () => record(randomTick(rng, symbols, { maxSymbol: 90, overlongTradeIds: true }), rng.next() < 0.25));
+    const values = Array.from({ length: 1 + rng.int(2000) }, () =>
+      record(randomTick(rng, symbols, { maxSymbol: 90, overlongTradeIds: true }), rng.next() < 0.25),
+    );
     for (const batch of bothLayouts(values, rng)) {
       bad.push(...differences(batch));
       accepted += counts(batch).accepted;
@@ -368,7 +370,103 @@ t.test('pre-aggregation: the same BatchOutput (partial bars, exact sums, late ti
   }
   t.same(bad, [], 'every batch folds to the same output');
   t.ok(partials > 100 && late > 10 && rejects > 10, `exercised: ${partials} partial bars, ${late} late ticks, ${rejects} rejects`);
+  t.comment(`native fold: ${JSON.stringify(nativeFoldCounts)} (batches with rejects or late ticks are left to TickFolder)`);
 });
+
+/**
+ * Batches with nothing the native fold declines (every record valid and ASCII, no late tick), made to reach every
+ * branch of the fold: event-time ties broken by trade ids (numeric ones of different lengths and leading zeros, and
+ * non-numeric ones), ticks out of order within the allowed out-of-orderness, so a symbol goes back to an earlier
+ * bucket, sizes from 1e-9 to 1e12 (the binned sums' spill), and trade-id sequences with gaps.
+ */
+function cleanBatch(rng: Prng, n: number, t0: number, symbols: string[]): Buffer[] {
+  const out: Buffer[] = [];
+  let time = t0;
+  for (let i = 0; i < n; i++) {
+    time += rng.next() < 0.3 ? 0 : rng.int(5_000);
+    const id = rng.int(4);
+    const tick: Tick = {
+      venue: rng.next() < 0.9 ? 'SIM' : 'OTHER',
+      symbol: symbols[rng.int(symbols.length)]!,
+      eventTime: time - rng.int(1_500_000),
+      price: Math.round((100 + rng.next() * 10) * 100) / 100,
+      size: rng.next() < 0.1 ? 10 ** (rng.int(22) - 9) * (1 + rng.next()) : rng.int(1000) / 1000 + 0.001,
+      side: (['BUY', 'SELL', 'UNKNOWN'] as const)[rng.int(3)]!,
+      tradeId: id === 0 ? String(rng.int(200)) : id === 1 ? `0${rng.int(200)}` : id === 2 ? `t-${rng.int(50)}` : String(1_000_000 + i),
+      ingestTime: time + 1000,
+      venueSymbol: rng.next() < 0.5 ? null : 'VSYM',
+      sequence: rng.next() < 0.5 ? null : { first: rng.next() < 0.05, lostIds: rng.next() < 0.1 ? 1 + rng.int(5) : 0, lostSince: time - 5000 },
+    };
+    out.push(record(tick, rng.next() < 0.2));
+  }
+  return out;
+}
+
+t.test('the native fold: clean batches are folded in C++, with the same BatchOutput as TickFolder', async (t) => {
+  const rng = new Prng(17);
+  const interval = { name: '1s', micros: parseInterval('1s') };
+  const symbols = Array.from({ length: 20 }, (_, i) => `SYM${i}`);
+  let wm = -Infinity;
+  let t0 = 1_704_067_200_000_000;
+  const before = nativeFoldCounts.folded;
+  const seen = { partials: 0, moreThanOneBucket: 0, losses: 0, spilled: 0 };
+  const bad: string[] = [];
+  const batches = 40;
+  for (let b = 0; b < batches; b++) {
+    const values = cleanBatch(rng, 1 + rng.int(4000), t0, symbols);
+    t0 += 10_000_000; // past the batch's last tick: no tick of the next batch is late
+    const offsets = values.map((_, i) => b * 10_000 + i);
+    // Every third batch with buckets aligned to another origin.
+    const params = { interval, watermark: wm, maxOutOfOrder: 2_000_000, allowedLateness: 10_000_000, origin: b % 3 === 2 ? 123_457 : 0, maxAhead: 5_000_000 };
+    const a = preAggregate({ ...packBatch(values, offsets), ...params, kernel: 'ts' });
+    const n = preAggregate({ ...packBatch(values, offsets), ...params, kernel: 'native' });
+    if (canonical(a) !== canonical(n)) bad.push(`batch ${b}: outputs differ`);
+    wm = a.watermark;
+    seen.partials += a.partials.length;
+    seen.losses += a.losses.length;
+    seen.moreThanOneBucket += a.partials.length - new Set(a.partials.map((p) => p.symbol)).size;
+    seen.spilled += a.partials.filter((p) => p.volume.length > 1).length;
+  }
+  t.same(bad, [], 'every batch folds to the same output');
+  t.equal(nativeFoldCounts.folded - before, batches, `the native fold folded all ${batches} batches (none left to TickFolder)`, { counts: nativeFoldCounts });
+  t.ok(seen.partials > 500 && seen.moreThanOneBucket > 500 && seen.losses > 50 && seen.spilled > 50, `exercised: ${JSON.stringify(seen)}`);
+  // The same batch with a late tick, a reject or a non-ASCII id is left to TickFolder, whose output the kernel returns.
+  const declinedBefore = { ...nativeFoldCounts };
+  const base = cleanBatch(rng, 200, t0, symbols);
+  const params = { interval, watermark: -Infinity, maxOutOfOrder: 2_000_000, allowedLateness: 10_000_000, origin: 0, maxAhead: 5_000_000 };
+  const lateTick = record({ ...sampleOf(base), eventTime: t0 - 60_000_000 }, false);
+  const nonAscii = record({ ...sampleOf(base), tradeId: 'é1' }, false);
+  const broken = Buffer.from([0, 0, 0]);
+  for (const [name, extra] of [
+    ['late', lateTick],
+    ['text', nonAscii],
+    ['decode', broken],
+  ] as const) {
+    const values = [...base, extra];
+    const offsets = values.map((_, i) => i);
+    const a = preAggregate({ ...packBatch(values, offsets), ...params, kernel: 'ts' });
+    const n = preAggregate({ ...packBatch(values, offsets), ...params, kernel: 'native' });
+    t.equal(canonical(n), canonical(a), `a batch with one ${name} record: left to TickFolder, the same output`);
+    t.equal(nativeFoldCounts[name] - declinedBefore[name], 1, `counted as declined (${name})`);
+    t.ok(name !== 'late' || a.late.length + a.rejects.length > 0, 'the late tick is late');
+  }
+  const offsets = base.map((_, i) => i);
+  const inexact = { ...params, origin: 0.5 };
+  t.equal(
+    canonical(preAggregate({ ...packBatch(base, offsets), ...inexact, kernel: 'native' })),
+    canonical(preAggregate({ ...packBatch(base, offsets), ...inexact, kernel: 'ts' })),
+    'buckets aligned to a fractional origin: left to TickFolder, the same output',
+  );
+  t.equal(nativeFoldCounts.inexact - declinedBefore.inexact, 1, 'counted as declined (inexact)');
+});
+
+/** A valid tick of the batch, decoded back (for variants of it). */
+function sampleOf(values: Buffer[]): Tick {
+  const c = new PackedCursor().of(packBatch(values.slice(0, 1), [0]));
+  const tick = emptyTick();
+  t.equal(c.read(0, tick), null);
+  return { ...tick, tradeId: '5', sequence: null };
+}
 
 t.test('real venue trades (recorded sessions of five venues): same ticks and the same BatchOutput', async (t) => {
   const files = { BINANCE: 'BINANCE.ws.1.0.gz', BYBIT: 'BYBIT.ws.25.0.gz', COINBASE: 'COINBASE.ws.28.0.gz', KRAKEN: 'KRAKEN.ws.48.0.gz', OKX: 'OKX.ws.1.0.gz' };
@@ -390,10 +488,12 @@ t.test('real venue trades (recorded sessions of five venues): same ticks and the
   t.equal(counts(batch).rejected, 0, 'every recorded trade decodes');
   const params = { interval: { name: '1s', micros: 1_000_000 }, watermark: -Infinity, maxOutOfOrder: 2_000_000, allowedLateness: 10_000_000, origin: 0 };
   const a = preAggregate({ ...batch, ...params, kernel: 'ts' });
+  const folded = nativeFoldCounts.folded;
   t.equal(
     canonical(preAggregate({ ...batch, ...params, kernel: 'native' })),
     canonical(a),
     `the same BatchOutput (${a.partials.length} partial bars, ${a.accepted} accepted)`,
   );
   t.ok(values.length > 100 && a.accepted > 200 && a.partials.length > 10, 'a real mix of venues, symbols and trade ids');
+  t.equal(nativeFoldCounts.folded - folded, 1, 'folded by the native fold', { counts: nativeFoldCounts });
 });
