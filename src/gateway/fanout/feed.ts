@@ -11,6 +11,7 @@ import { schema, type SchemaName } from '../../stream/schemas.js';
 import { decode } from '../../stream/serde.js';
 import { resolveWireIds } from '../../stream/schema-registry.js';
 import { superviseConsumer } from '../../stream/consumer-supervisor.js';
+import { PartitionPositions } from '../../stream/partition-positions.js';
 import { ensureTopics } from '../../stream/topics.js';
 import { publishedAt } from '../../stream/published-header.js';
 import { stageSeconds } from '../../metrics.js';
@@ -28,6 +29,9 @@ export interface FeedHandlers {
 export class GatewayFeed {
   private consumer: Consumer | undefined;
   private stopping = false;
+  /** Where each partition resumes when the consumer joins its group again (stream/partition-positions.ts). */
+  private readonly positions = new PartitionPositions();
+  private joinedOnce = false;
 
   constructor(
     private readonly config: Config,
@@ -46,6 +50,14 @@ export class GatewayFeed {
     const c = this.kafka.consumer({ groupId: `${config.kafkaClientId}-gateway-${randomUUID()}`, maxWaitTimeInMs: 20 });
     this.consumer = c;
     const joined = new Promise<void>((resolve) => c.on(c.events.GROUP_JOIN, () => resolve()));
+    // Every (re)join resumes each partition where this feed stopped (or, not read yet, where it started), not from the
+    // group's committed offsets: a partition whose first bars come during a broker outage has none, and would
+    // otherwise start from its end after the outage, so those bars would never reach the clients.
+    c.on(c.events.GROUP_JOIN, (e) => {
+      const n = this.positions.resume(c, e.payload.memberAssignment);
+      if (this.joinedOnce) this.log.info({ partitions: n }, 'gateway consumer rejoined: each partition resumes after the last record it handled');
+      this.joinedOnce = true;
+    });
     await c.connect();
     type Route = { schema: SchemaName; handle: (v: never, raw: Buffer, ts: number) => void; stages?: [string, string] };
     const routes = new Map<string, Route>([
@@ -54,6 +66,18 @@ export class GatewayFeed {
       [config.topicSignals, { schema: 'signal', handle: this.on.signal }],
     ]);
     if (config.gatewayTrades) routes.set(config.topicTicks, { schema: 'tick', handle: this.on.trade });
+    // Live: each partition starts at its end now (its last stable offset: records of transactions still open come too).
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of routes.keys())
+        this.positions.startAt(
+          topic,
+          (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+        );
+    } finally {
+      await admin.disconnect();
+    }
     await c.subscribe({ topics: [...routes.keys()], fromBeginning: false });
     const run = () =>
       c.run({
@@ -86,11 +110,12 @@ export class GatewayFeed {
             }
             route.handle(value, message.value!, ts);
           }
+          this.positions.handled(batch.topic, batch.partition, batch.lastOffset());
           this.on.batchEnd();
         },
       });
-    // After a broker outage the consumer rejoins the same group and resumes from its committed offsets, so the
-    // final bars produced meanwhile still reach the clients, in order.
+    // After a broker outage the consumer rejoins the same group and each partition resumes after the last record it
+    // handled (the GROUP_JOIN handler above), so the final bars produced meanwhile still reach the clients, in order.
     superviseConsumer(c, {
       name: 'gateway',
       log: this.log,
