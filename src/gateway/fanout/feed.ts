@@ -81,6 +81,9 @@ export class GatewayFeed {
     await c.subscribe({ topics: [...routes.keys()], fromBeginning: false });
     const run = () =>
       c.run({
+        // No commits: where each partition resumes is this feed's own (the positions), so a commit round trip after
+        // every batch would only delay the next fetch.
+        autoCommit: false,
         // A bar's partition does not wait behind another partition's (or the trades topic's) batch; the handlers are
         // synchronous, and one partition holds all of a symbol's records, so each series keeps its order.
         partitionsConsumedConcurrently: 4,
