@@ -12,6 +12,7 @@ import { decode } from '../../stream/serde.js';
 import { resolveWireIds } from '../../stream/schema-registry.js';
 import { superviseConsumer } from '../../stream/consumer-supervisor.js';
 import { PartitionPositions } from '../../stream/partition-positions.js';
+import { retriedLookup } from '../../stream/retried-lookup.js';
 import { ensureTopics } from '../../stream/topics.js';
 import { publishedAt } from '../../stream/published-header.js';
 import { stageSeconds } from '../../metrics.js';
@@ -73,7 +74,8 @@ export class GatewayFeed {
       for (const topic of routes.keys())
         this.positions.startAt(
           topic,
-          (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: o.high })),
+          // Retried: a topic just created (by this gateway or an aggregator) has no leaders for a moment.
+          (await retriedLookup(() => admin.fetchTopicOffsets(topic))).map((o) => ({ partition: o.partition, offset: o.high })),
         );
     } finally {
       await admin.disconnect();
