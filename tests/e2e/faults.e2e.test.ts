@@ -35,6 +35,7 @@ t.test(`${PER_KIND} faults of each kind (${FAULT_KINDS.join(', ')}) under a live
   if (r.ws.diffs.length || r.ws.gaps) {
     for (const f of r.faults) t.comment(`fault ${f.kind}${f.target ? ` (${f.target})` : ''} at ${new Date(f.at).toISOString()} for ${f.totalMs} ms`);
     for (const l of r.gatewayLog) t.comment(`gateway: ${l}`);
+    for (const l of r.missedInTopic) t.comment(`in the bars topic: ${l}`);
   }
   t.ok(r.notReadyDuringStoreOutages > 0, `/ready answered 503 during ${r.notReadyDuringStoreOutages} of ${r.storeOutages} store outages`);
   t.equal(r.readyAtEnd, 200, 'ready again after the faults', { readyBody: r.readyBody });

@@ -2,14 +2,16 @@
 // live-chart client watching, faults injected meanwhile, and readiness, memory, file descriptors and event-loop
 // delay sampled; at the end every place the engine writes to is checked (verify-run.ts). Shared by the fault e2e
 // test (tests/e2e/faults.e2e.test.ts) and the fault and soak benchmarks (bench/faults.ts, bench/soak.ts).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createKafka } from '../../src/stream/kafka.js';
 import { ensureTopics } from '../../src/stream/topics.js';
 import type { Config } from '../../src/config.js';
 import { runCli, waitHttpOk, type CliProcess } from './cli.js';
 import { freePort, liveEnv, testConfig } from './env.js';
 import { countByKind, FAULT_KINDS, injectFault, runFaults, type FaultKind, type FaultPlan, type FaultRecord } from './faults.js';
-import { checkRun, expectedLiveBars, readTicks, type RunCheck } from './verify-run.js';
+import { checkRun, expectedLiveBars, locateBars, readTicks, type RunCheck } from './verify-run.js';
 import { WsWatcher, type WatchReport } from './ws-watcher.js';
 import { Prng } from '../../src/ingest/prng.js';
 
@@ -52,8 +54,10 @@ export interface ScenarioReport {
   readyBody: string;
   /** The aggregator's last log lines, when something failed. */
   aggregatorLog: string | undefined;
-  /** The gateway's warnings and errors (pino level ≥ 40), when the live client missed something. */
+  /** The gateway's warnings and errors (pino level ≥ 40) and rejoins, when the live client missed something. */
   gatewayLog: string[];
+  /** Where the bars the live client missed sit in the bars topic (verify-run.ts, locateBars). */
+  missedInTopic: string[];
   /** What the aggregator and gateway said they left open when they stopped (the CLI's exit grace), if anything. */
   lingering: string[];
   retries: Record<string, number>;
@@ -108,7 +112,9 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
   const kafka = createKafka(config, 'scenario');
   await ensureTopics(kafka, config);
 
-  const gateway = runCli(['gateway'], env);
+  // TE_SCENARIO_GATEWAY_LOG=debug: the gateway logs each batch of final bars it reads (to chase a missed bar).
+  const gatewayLogLevel = process.env.TE_SCENARIO_GATEWAY_LOG;
+  const gateway = runCli(['gateway'], gatewayLogLevel ? { ...env, TE_LOG_LEVEL: gatewayLogLevel } : env);
   const aggregator = runCli(['aggregate'], env);
   const engine: Record<string, CliProcess> = { aggregator, gateway };
   let ingest: CliProcess | undefined;
@@ -166,9 +172,7 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
     await sleep(3000);
     const feedExit = await ingest.stop();
     for (const t of timers) clearInterval(t);
-    // The last bars close once the partitions are quiet (the idle grace after the recovery period): give that
-    // time, then read /ready and stop the live client before the checks, which keep this process busy for long
-    // enough that a client that cannot answer the gateway's pings would be dropped.
+    // Ready again: the aggregator reports its dependencies up (within the idle grace after the recovery period).
     const readyBy = Date.now() + config.idleRecoveryMs + config.idleCloseMs + 20_000;
     let readyAtEnd = 0;
     let readyBody = '';
@@ -180,15 +184,23 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
       );
       if (readyAtEnd === 200 && Date.now() > readyBy - 15_000) break;
     }
-    await sleep(2000); // the last bars reach the client
-    watcher.close(); // keeps what it saw; before the gateway stops, whose going-away close is not the client's problem
+    // The last bars close only once the partitions have been quiet for the idle grace, counted from the end of the
+    // recovery period after the last disturbance — which a fault near the end pushes back by tens of seconds (a run
+    // on 2026-12-04 had them published 29 s after the feed stopped, after a fixed wait had closed the client). So
+    // the client stays until it holds every bar the ticks make (or a minute passes: then the check below says what
+    // it missed), and only then is closed, before the gateway stops.
     const exited = Object.entries(engine)
       .filter(([, p]) => p.child.exitCode !== null)
       .map(([name, p]) => ({ name, code: p.child.exitCode, tail: p.output().split('\n').slice(-30).join('\n') }));
     const ticks = await readTicks(kafka, config.topicTicks);
     const expected = expectedLiveBars(ticks, config);
+    const wsExpected = expected.filter((b) => b.interval === config.intervals[0]!.name);
+    const clientBy = Date.now() + 60_000;
+    while (watcher.report(wsExpected).diffs.length > 0 && Date.now() < clientBy) await sleep(1000);
+    await sleep(1000); // anything still in flight (a later revision) reaches the client
+    watcher.close(); // keeps what it saw
     const check = await checkRun(kafka, config, ticks, expected);
-    const ws = watcher.report(expected.filter((b) => b.interval === config.intervals[0]!.name));
+    const ws = watcher.report(wsExpected);
     const storeOutages = faults.filter((f) => /^(postgres|timescaledb|questdb)/.test(f.kind));
     const notReady = storeOutages.filter((f) => readiness.some((r) => r.status === 503 && r.at >= f.at && r.at <= f.at + f.totalMs + 3000)).length;
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
@@ -211,7 +223,14 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
       readyBody,
       aggregatorLog:
         readyAtEnd === 200 && Object.values(check.diffs).every((d) => d.length === 0) ? undefined : aggregator.output().split('\n').slice(-200).join('\n'),
-      gatewayLog: ws.diffs.length || ws.gaps ? warningsOf(gateway.output()) : [],
+      gatewayLog: ws.diffs.length || ws.gaps ? [...warningsOf(gateway.output()), `whole output: ${keepOutput('gateway', gateway.output())}`] : [],
+      missedInTopic: ws.diffs.length
+        ? await locateBars(
+            kafka,
+            config,
+            ws.diffs.flatMap((d) => /^missing bar (\S+)/.exec(d)?.[1] ?? []),
+          )
+        : [],
       retries,
       samples,
       stopCodes,
@@ -230,11 +249,18 @@ export async function runLiveScenario(opts: ScenarioOptions): Promise<ScenarioRe
   }
 }
 
+/** Write a process's whole output to a file in the temporary directory (for a failed run); returns its path. */
+function keepOutput(name: string, output: string): string {
+  const file = join(tmpdir(), `scenario-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  writeFileSync(file, output);
+  return file;
+}
+
 /** pino lines at warn or above (the kafkajs client's own errors among them), cut to a readable length. */
 function warningsOf(output: string): string[] {
   return output
     .split('\n')
-    .filter((l) => /"level":(4|5|6)0/.test(l))
+    .filter((l) => /"level":(4|5|6)0/.test(l) || l.includes('rejoined'))
     .slice(-60)
     .map((l) => l.slice(0, 600));
 }

@@ -7,6 +7,7 @@ import type { Config } from '../../src/config.js';
 import { projectRoot } from '../../src/paths.js';
 import { barId, diffBars, offlineBars, type OracleBar, type OracleTick } from './oracle.js';
 import { eachRecord, questDbCount, readPgBars, readQuestDbBars, readTopic, waitFor, withPg } from './stores.js';
+import { readWhole } from './topic-reader.js';
 
 /** The tick schema's versions by wire-format id, read from the files (independently of src/stream/schemas.ts). */
 const tickTypes = new Map([
@@ -109,4 +110,28 @@ export async function checkRun(kafka: Kafka, config: Config, ticks: OracleTick[]
     conflictingDuplicates: [...conflicting].slice(0, 10),
     identicalDuplicates: identical,
   };
+}
+
+/**
+ * Where the bars the live client missed are in the bars topic, read both ways (read_committed and read_uncommitted:
+ * aborted copies show only in the second): "id: partition/offset@time rev (committed|aborted)" per copy, for a report.
+ */
+export async function locateBars(kafka: Kafka, config: Config, ids: string[]): Promise<string[]> {
+  const want = new Set(ids);
+  const out: string[] = [];
+  const committed = new Set<string>();
+  for (const readUncommitted of [false, true]) {
+    for (const r of await readWhole(kafka, config.topicBars, { readUncommitted })) {
+      const bar = barType.fromBuffer(r.message.value!.subarray(5)) as OracleBar;
+      const id = barId(bar);
+      if (!want.has(id)) continue;
+      const where = `${r.partition}/${r.offset}`;
+      if (!readUncommitted) committed.add(where);
+      else
+        out.push(
+          `${id}: ${where}@${new Date(Number(r.message.timestamp)).toISOString()} rev ${bar.revision} (${committed.has(where) ? 'committed' : 'aborted'})`,
+        );
+    }
+  }
+  return out;
 }

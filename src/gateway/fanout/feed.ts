@@ -81,6 +81,8 @@ export class GatewayFeed {
       await admin.disconnect();
     }
     await c.subscribe({ topics: [...routes.keys()], fromBeginning: false });
+    // At debug level, one line per batch of final bars read (which offsets of which partition): what a client was sent.
+    const traceFinal = this.log.isLevelEnabled('debug');
     const run = () =>
       c.run({
         // No commits: where each partition resumes is this feed's own (the positions), so a commit round trip after
@@ -116,6 +118,11 @@ export class GatewayFeed {
             route.handle(value, message.value!, ts);
           }
           this.positions.handled(batch.topic, batch.partition, batch.lastOffset());
+          if (traceFinal && route.schema === 'bar' && batch.topic === config.topicBars)
+            this.log.debug(
+              { partition: batch.partition, first: batch.firstOffset(), last: batch.lastOffset(), records: batch.messages.length },
+              'final bars read',
+            );
           this.on.batchEnd();
         },
       });
