@@ -87,7 +87,7 @@ class TickFold {
       if (!seen) {
         sym.generation = generation_;
         sym.start = baseStart;
-        sym.index = newPartial(buf, i32, f64, baseStart, offset, wm);
+        sym.index = newPartial(i32, f64, baseStart, offset, wm);
         sym.byStart = -1;
         acc = &partials_[sym.index];
       } else if (sym.start == baseStart) {
@@ -106,7 +106,7 @@ class TickFold {
           if (e.first == baseStart) index = e.second;
         if (index >= 0) addTick(partials_[index], buf, i32, f64, offset, wm);
         else {
-          index = newPartial(buf, i32, f64, baseStart, offset, wm);
+          index = newPartial(i32, f64, baseStart, offset, wm);
           list.emplace_back(baseStart, index);
         }
         sym.start = baseStart;
@@ -214,7 +214,7 @@ class TickFold {
   }
 
   // newAcc with BarSums: a bar of one trade.
-  int32_t newPartial(const uint8_t*, const int32_t* i32, const double* f64, double bucketStart, double offset, double wmBefore) {
+  int32_t newPartial(const int32_t* i32, const double* f64, double bucketStart, double offset, double wmBefore) {
     if (partials_.size() <= partialCount_) partials_.emplace_back();
     Partial& a = partials_[partialCount_];
     a.symbolId = i32[SYMBOL_ID];

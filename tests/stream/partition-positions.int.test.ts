@@ -5,11 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { sleep } from '../../src/backoff.js';
 import { createKafka } from '../../src/stream/kafka.js';
 import { PartitionPositions } from '../../src/stream/partition-positions.js';
 import { testConfig, uniqueName } from '../helpers/env.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
