@@ -43,7 +43,7 @@ import type { Fetched } from '../stream/fetch/index.js';
 import { superviseConsumer } from '../stream/consumer-supervisor.js';
 import { ensureTopics } from '../stream/topics.js';
 import { policyFromConfig } from '../stores/maintenance.js';
-import { prepareSchemaRegistry, resolveWireIds } from '../stream/schema-registry.js';
+import { prepareSchemaRegistry, resolveWireIds, resolveWireIdsInPlace } from '../stream/schema-registry.js';
 import { exportWireIds } from '../stream/schema-ids.js';
 import type { BarSink } from '../stores/sink.js';
 import { AggregatorOutput } from './aggregator-output.js';
@@ -524,7 +524,10 @@ export class Aggregator {
         const from = st.agg.processedUntil;
         let k = 0;
         while (k < run.offsets.length && run.offsets[k]! < from) k++;
-        if (k < run.offsets.length) await this.fold(st, runInput(runFrom(run, k), fetched.highWatermark));
+        if (k === run.offsets.length) continue;
+        const unread = runFrom(run, k);
+        await resolveWireIdsInPlace(unread);
+        await this.fold(st, runInput(unread, fetched.highWatermark));
       }
       // Offsets that held no tick (transaction markers, aborted records) are passed over.
       st.agg.passOver(fetched.from, fetched.next - 1);

@@ -203,8 +203,35 @@ export async function resolveWireIds(values: Iterable<Buffer | null>): Promise<v
   const client = registryClient;
   if (!client) return;
   const unknown = new Set<number>();
-  for (const v of values) if (v && v.length >= 5 && v[0] === 0 && !schemaByWireId(v.readUInt32BE(1))) unknown.add(v.readUInt32BE(1));
-  for (const id of unknown) {
+  for (const v of values) if (v) noteUnknownId(v, 0, v.length, unknown);
+  await learnIds(client, unknown);
+}
+
+/** Values where they lie in one buffer (the own fetch path's runs, src/stream/fetch): `lengths[i]` -1 is null. */
+export interface ValuesInPlace {
+  data: Buffer;
+  starts: ArrayLike<number>;
+  lengths: ArrayLike<number>;
+}
+
+/** resolveWireIds for values read where they lie (the aggregator's own fetch path), without a Buffer per value. */
+export async function resolveWireIdsInPlace(run: ValuesInPlace): Promise<void> {
+  const client = registryClient;
+  if (!client) return;
+  const unknown = new Set<number>();
+  for (let i = 0; i < run.lengths.length; i++) noteUnknownId(run.data, run.starts[i]!, run.lengths[i]!, unknown);
+  await learnIds(client, unknown);
+}
+
+/** Add the schema id of the wire-format value at `data[start, start + length)` to `into` if this process does not know it. */
+function noteUnknownId(data: Buffer, start: number, length: number, into: Set<number>): void {
+  if (length < 5 || data[start] !== 0) return;
+  const id = data.readUInt32BE(start + 1);
+  if (!schemaByWireId(id)) into.add(id);
+}
+
+async function learnIds(client: SchemaRegistryClient, ids: Set<number>): Promise<void> {
+  for (const id of ids) {
     const s = await client.resolve(id);
     if (s) learnWireId(id, s, { write: false });
   }

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
 import t, { type Test } from 'tap';
 import type { Tick } from '../../src/contracts/tick.js';
 import { projectRoot } from '../../src/paths.js';
@@ -18,7 +19,7 @@ import { createKafka } from '../../src/stream/kafka.js';
 import { ensureTopics } from '../../src/stream/topics.js';
 import { logger } from '../../src/log.js';
 import { resetWireIds } from '../../src/stream/schema-ids.js';
-import { prepareSchemaRegistry, resetSchemaRegistry } from '../../src/stream/schema-registry.js';
+import { prepareSchemaRegistry, resetSchemaRegistry, resolveWireIds } from '../../src/stream/schema-registry.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode } from '../../src/stream/serde.js';
 import { freePort, testConfig, testEnv } from '../helpers/env.js';
@@ -53,6 +54,47 @@ function pythonConsume(brokers: string, registryUrl: string, topics: string[]): 
       resolve(text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as PyRecord));
     });
   });
+}
+
+const V1_TICKS = 30;
+
+/**
+ * Produce V1_TICKS ticks of schema version 1 (one symbol, partition 0, 100 ms apart, from 91 s after the simulation's
+ * start: past its last tick, so none is late) under an id the registry gives version 1 only now; the id.
+ */
+async function produceV1Ticks(kafka: Kafka, topic: string, registry: ToyRegistry, simStartUs: number): Promise<number> {
+  const v1 = schema('tick', { version: 1 });
+  const id = registry.putSchema(JSON.stringify(v1.json));
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const messages = Array.from({ length: V1_TICKS }, (_, i) => {
+      const t0 = simStartUs + 91_000_000 + i * 100_000;
+      const tick = {
+        venue: 'OLDV',
+        symbol: 'OLD-USD',
+        eventTime: t0,
+        price: 100 + (i % 7),
+        size: 1 + i / 10,
+        side: 'BUY',
+        tradeId: String(i).padStart(6, '0'),
+        ingestTime: t0,
+      };
+      const value = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), v1.type.toBuffer(tick)]);
+      value.writeUInt32BE(id, 1);
+      return { key: tick.symbol, value, partition: 0 };
+    });
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+  return id;
+}
+
+/** A tick as schema version 1 has it (what a version-1 reader sees): without version 2's fields. */
+function asV1(x: Tick): Record<string, unknown> {
+  const fields = (schema('tick', { version: 1 }).json as { fields: { name: string }[] }).fields.map((f) => f.name);
+  return Object.fromEntries(fields.map((f) => [f, (x as unknown as Record<string, unknown>)[f]]));
 }
 
 const signalKey = (x: Record<string, unknown>) => JSON.stringify([x.symbol, x.interval, x.barTime, x.name, x.direction, x.values]);
@@ -131,7 +173,9 @@ for (const mode of ['gateway', 'registry'] as const)
         TE_SINKS: 'postgres',
         TE_GATEWAY_PORT: String(port),
         TE_METRICS_PORT: String(metricsPort),
-        ...(mode === 'registry' ? { TE_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registryPort}` } : {}),
+        // With the registry, the aggregator reads on its own fetch path: there the tick id it meets later (produceV1Ticks)
+        // is looked up too (onFetched in src/runtime/aggregator.ts). kafkajs's path does the same (onBatch).
+        ...(mode === 'registry' ? { TE_SCHEMA_REGISTRY_URL: `http://127.0.0.1:${registryPort}`, TE_AGG_READ_PATH: 'fetch' } : { TE_AGG_READ_PATH: 'kafkajs' }),
       });
       const config = testConfig(env);
       const kafka = createKafka(config, 'e2e-test');
@@ -172,11 +216,20 @@ for (const mode of ['gateway', 'registry'] as const)
       const gatewayBase = `http://127.0.0.1:${port}`;
       const ingest = runCli(['ingest'], env);
       t.equal(await ingest.exited, 0, 'ingest finished cleanly');
+      // Another producer writes ticks of version 1 under an id the aggregator has not met (registered after it
+      // started): it must look the id up and aggregate them, not dead-letter them.
+      const lateId = registry ? await produceV1Ticks(kafka, config.topicTicks, registry, Date.parse(env.TE_SIM_START!) * 1000) : undefined;
 
       // The engine's own decode of the ticks in the topic (with the registry's ids learned as the engine learns them).
       if (registry) await prepareSchemaRegistry(config, { log: logger('test'), role: 'reader' });
       const tickRecords = await readTopic(kafka, config.topicTicks);
-      const engineTicks = tickRecords.map((r) => ({ partition: r.partition, offset: r.offset, value: decode<Tick>(schema('tick'), r.message.value) }));
+      await resolveWireIds(tickRecords.map((r) => r.message.value));
+      const engineTicks = tickRecords.map((r) => ({
+        partition: r.partition,
+        offset: r.offset,
+        schemaId: r.message.value!.readUInt32BE(1),
+        value: decode<Tick>(schema('tick'), r.message.value),
+      }));
       resetWireIds();
       resetSchemaRegistry();
       t.ok(engineTicks.length > 5000, `${engineTicks.length} ticks`);
@@ -228,10 +281,11 @@ for (const mode of ['gateway', 'registry'] as const)
       if (registry) {
         const idOf = (subject: string) => registry!.subjects.get(subject)!.at(-1)!.id;
         t.same(
-          [ids(pyTicks), ids(pyBars), ids(pySignals)],
-          [[idOf(`${config.topicTicks}-value`)], [idOf(`${config.topicBars}-value`)], [idOf(`${config.topicSignals}-value`)]],
-          "the registry's ids on the wire",
+          [ids(pyTicks).sort(), ids(pyBars), ids(pySignals)],
+          [[idOf(`${config.topicTicks}-value`), lateId!].sort(), [idOf(`${config.topicBars}-value`)], [idOf(`${config.topicSignals}-value`)]],
+          "the registry's ids on the wire (ticks: the engine's, and the other producer's version 1)",
         );
+        t.equal(pyTicks.filter((r) => r.schemaId === lateId).length, V1_TICKS, 'the other producer’s ticks are in the topic');
         t.ok(Math.min(...ids(py)) > 1000, 'none of our fixed ids');
       } else {
         t.same([ids(pyTicks), ids(pyBars), ids(pySignals)], [[7], [8], [3]], 'our fixed ids on the wire: tick v2, bar v2, signal');
@@ -241,7 +295,12 @@ for (const mode of ['gateway', 'registry'] as const)
       t.equal(pyTicks.length, engineTicks.length, 'the Python consumer read every tick');
       t.same(
         pyTicks.map((r) => ({ partition: r.partition, offset: r.offset, value: r.value })),
-        engineTicks.sort(byPosition).map((x) => ({ ...x, value: { ...x.value, sequence: x.value.sequence ? { ...x.value.sequence } : x.value.sequence } })),
+        engineTicks
+          .sort(byPosition)
+          .map(({ schemaId, ...x }) => ({
+            ...x,
+            value: schemaId === lateId ? asV1(x.value) : { ...x.value, sequence: x.value.sequence ? { ...x.value.sequence } : x.value.sequence },
+          })),
         'ticks: the Python values = the engine decode of the same records',
       );
       // Bars: the Python values = PostgreSQL's rows = the bars computed offline from the ticks.

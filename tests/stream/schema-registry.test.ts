@@ -8,7 +8,7 @@ import type { Bar } from '../../src/contracts/bar.js';
 import type { Tick } from '../../src/contracts/tick.js';
 import { logger } from '../../src/log.js';
 import { resetWireIds, schemaByWireId, topicSubjects, wireId } from '../../src/stream/schema-ids.js';
-import { prepareSchemaRegistry, resetSchemaRegistry, resolveWireIds } from '../../src/stream/schema-registry.js';
+import { prepareSchemaRegistry, resetSchemaRegistry, resolveWireIds, resolveWireIdsInPlace } from '../../src/stream/schema-registry.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode, encode } from '../../src/stream/serde.js';
 import { TickDecoder } from '../../src/stream/tick-decoder.js';
@@ -112,6 +112,34 @@ t.test('a reader only looks ids up; an id met later is fetched once and matched 
     { code: 'TE_DECODE', message: new RegExp(`schema id ${foreignId} is not the bar schema`) },
     'not ours: still refused',
   );
+});
+
+t.test('the own fetch path resolves ids met later in values where they lie (one buffer, no Buffer per value)', async (t) => {
+  const reg = await startToyRegistry();
+  t.teardown(() => reg.close());
+  const cfg = config(reg.url);
+  await prepareSchemaRegistry(cfg, { log, role: 'writer' });
+  resetWireIds();
+  await prepareSchemaRegistry(cfg, { log, role: 'reader' });
+  // Tick version 1, registered by another producer with its keys in another order: a new id, the same canonical form.
+  const v1 = schema('tick', { version: 1 });
+  const { name, namespace, type, fields } = v1.json as { name: string; namespace: string; type: string; fields: unknown };
+  const otherId = reg.putSchema(JSON.stringify({ fields, name, namespace, type }));
+  t.notOk(schemaByWireId(otherId), 'not known before');
+  const body = v1.type.toBuffer({ ...tick });
+  const rec = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), body]);
+  rec.writeUInt32BE(otherId, 1);
+  // A response's layout: a prefix, the record, a short value, the record again; a null value has length -1.
+  const data = Buffer.concat([Buffer.from('prefix'), rec, Buffer.from([0, 1]), rec]);
+  const run = { data, starts: Int32Array.of(6, 0, 6 + rec.length, 8 + rec.length), lengths: Int32Array.of(rec.length, -1, 2, rec.length) };
+  t.throws(() => new TickDecoder().decode(rec), { code: 'TE_DECODE' }, 'refused before it is resolved');
+  await resolveWireIdsInPlace(run);
+  await resolveWireIdsInPlace(run);
+  t.equal(reg.requests.filter((r) => r === `GET /schemas/ids/${otherId}`).length, 1, 'fetched once, then cached');
+  t.equal(schemaByWireId(otherId), v1, 'matched to tick version 1');
+  const read = new TickDecoder().decode(data.subarray(8 + rec.length, 8 + 2 * rec.length));
+  t.equal(read.price, tick.price, 'the record now decodes');
+  t.equal(read.symbol, tick.symbol);
 });
 
 t.test('an incompatible schema (409) is a typed error naming the subject, not retried', async (t) => {
