@@ -126,8 +126,11 @@ export class StateRestoreError extends TickEngineError {
 
 /** Reading a topic over replay's own fetch path failed: a broker error code, a lost connection, a record batch it cannot read. */
 export class KafkaReadError extends TickEngineError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The broker's error code, when the broker answered with one (1: OFFSET_OUT_OF_RANGE). */
+  readonly brokerError: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; brokerError?: number }) {
     super(ERROR_CODES.kafkaRead, message, options);
+    this.brokerError = options?.brokerError;
   }
 }
 

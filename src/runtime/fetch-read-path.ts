@@ -3,10 +3,10 @@
 // to the state is the aggregator's (FollowHooks.process); this file only reads: which offset, which broker, retries.
 import type { Admin } from 'kafkajs';
 import type { Config } from '../config.js';
-import { BatchAbandonedError, StateRestoreError } from '../errors.js';
+import { BatchAbandonedError, KafkaReadError, StateRestoreError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backoffMs, sleep } from '../backoff.js';
-import { partitionLeaders, PartitionFollower, type Broker, type Fetched } from '../stream/fetch/index.js';
+import { OFFSET_OUT_OF_RANGE, partitionLeaders, PartitionFollower, type Broker, type Fetched } from '../stream/fetch/index.js';
 import type { DependencyHealth } from './dependency-health.js';
 
 /** Bytes per fetch of a partition (as kafkajs's maxBytesPerPartition was), and the long poll's wait. */
@@ -74,12 +74,25 @@ export class FetchReadPath {
     this.followers.clear();
   }
 
+  /** `from` if the partition's log holds it, else the log's start (said in a warning: ticks were lost, or the log is new). */
+  private async withinLog(partition: number, from: number): Promise<number> {
+    const o = (await this.admin.fetchTopicOffsets(this.config.topicTicks)).find((x) => x.partition === partition);
+    if (!o) return from;
+    const low = Number(o.low);
+    const high = Number(o.high);
+    if (from >= low && from <= high) return from;
+    if (from < low) this.log.warn({ partition, from, logStart: low }, 'the ticks below the log start were deleted before they were aggregated');
+    else this.log.warn({ partition, from, logEnd: high }, 'the checkpoint is past the log end (the topic was made again): reading from the log start');
+    return low;
+  }
+
   /** Read into one state until it is dropped (returns true) or the assignment ends (false). A failed fetch is retried from where it got to. */
   private async followState<S>(partition: number, st: S, current: () => boolean, hooks: FollowHooks<S>): Promise<boolean> {
     const topic = this.config.topicTicks;
     let from = hooks.resumeFrom(st);
     let follower: PartitionFollower | undefined;
     let failures = 0;
+    let outOfRange = false;
     try {
       while (current()) {
         if (!hooks.holds(st)) return true;
@@ -88,6 +101,10 @@ export class FetchReadPath {
           if (from === undefined) {
             const offsets = await this.admin.fetchTopicOffsets(topic);
             from = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
+          }
+          if (outOfRange) {
+            from = await this.withinLog(partition, from);
+            outOfRange = false;
           }
           this.leaders ??= await partitionLeaders(this.admin, topic);
           if (!follower) {
@@ -112,7 +129,10 @@ export class FetchReadPath {
             follower = undefined;
           }
           this.leaders = undefined;
-          this.health.down('kafka:fetch', err);
+          // Retention deleted the records at the checkpoint before they were aggregated (or the topic was made
+          // again): reading goes on from the log's start, as kafkajs resets a consumer that reads from the beginning.
+          if (err instanceof KafkaReadError && err.brokerError === OFFSET_OUT_OF_RANGE) outOfRange = true;
+          else this.health.down('kafka:fetch', err);
           await sleep(backoffMs(failures++, this.config.retryMaxMs));
           continue;
         }

@@ -14,6 +14,9 @@ export const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_WAIT_MS = 100;
 const READ_COMMITTED = 1;
 
+/** The broker's error code for an offset that is no longer (retention) or not yet in the partition. */
+export const OFFSET_OUT_OF_RANGE = 1;
+
 const ERRORS: Record<number, string> = {
   1: 'OFFSET_OUT_OF_RANGE (the offset is no longer or not yet in the partition)',
   3: 'UNKNOWN_TOPIC_OR_PARTITION',
@@ -96,7 +99,8 @@ export function parseFetchResponse(b: Buffer, topic: string, partition: number):
       const records = size > 0 ? b.subarray(p, p + size) : b.subarray(0, 0);
       p += Math.max(0, size);
       if (id !== partition) continue;
-      if (error !== 0) throw new KafkaReadError(`fetching ${topic}/${partition}: broker error ${error} ${ERRORS[error] ?? ''}`.trimEnd());
+      if (error !== 0)
+        throw new KafkaReadError(`fetching ${topic}/${partition}: broker error ${error} ${ERRORS[error] ?? ''}`.trimEnd(), { brokerError: error });
       return { highWatermark, lastStableOffset, aborted, records };
     }
   }
