@@ -120,9 +120,9 @@ export const CONFIG_SPEC = {
     env: 'TE_AGG_READ_PATH',
     group: 'aggregator',
     kind: 'string',
-    default: 'kafkajs',
+    default: 'fetch',
     choices: ['kafkajs', 'fetch'],
-    doc: "how the aggregator reads its assigned ticks partitions: 'kafkajs' (its consumer fetches; an object per record) or 'fetch' (the engine's own long-polling fetches, values handed to the workers where they lie); kafkajs keeps the group and the commits either way",
+    doc: "how the aggregator reads its assigned ticks partitions: 'fetch' (the engine's own long-polling fetches, values handed to the workers where they lie) or 'kafkajs' (its consumer fetches; an object per record); kafkajs keeps the group and the commits either way",
   },
   aggPipeline: {
     env: 'TE_AGG_PIPELINE',
