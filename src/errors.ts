@@ -128,9 +128,12 @@ export class StateRestoreError extends TickEngineError {
 export class KafkaReadError extends TickEngineError {
   /** The broker's error code, when the broker answered with one (1: OFFSET_OUT_OF_RANGE). */
   readonly brokerError: number | undefined;
-  constructor(message: string, options?: { cause?: unknown; brokerError?: number }) {
+  /** Reading again cannot help (a codec or message format the reader lacks, no authorization): stop, loudly. */
+  readonly fatal: boolean;
+  constructor(message: string, options?: { cause?: unknown; brokerError?: number; fatal?: boolean }) {
     super(ERROR_CODES.kafkaRead, message, options);
     this.brokerError = options?.brokerError;
+    this.fatal = options?.fatal ?? false;
   }
 }
 

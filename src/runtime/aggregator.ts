@@ -172,6 +172,8 @@ export class Aggregator {
   private readonly commitsSeen = new Set<string>();
   /** Pipelined steps still being made durable (TE_AGG_PIPELINE): stop waits for them before closing the outputs. */
   private readonly flushes = new Set<Promise<void>>();
+  /** Own fetch path: responses being folded and made durable, awaited on stop (as kafkajs awaits its eachBatch). */
+  private readonly fetchedSteps = new Set<Promise<void>>();
 
   constructor(config: Config, deps: AggregatorDeps) {
     this.config = config;
@@ -517,7 +519,7 @@ export class Aggregator {
   /** Own fetch path: one response of a partition, as onBatch does a kafkajs batch. */
   private async onFetched(st: PartitionState, fetched: Fetched, ctl: BatchControl): Promise<void> {
     const started = process.hrtime.bigint();
-    await this.job(st, async () => {
+    const step = this.job(st, async () => {
       if (this.partitions.get(st.partition) !== st) throw new BatchAbandonedError('partition state dropped while the batch waited');
       for (const run of fetched.runs) {
         // Never fold a record twice (a state restored from a snapshot may have processed past its checkpoint).
@@ -534,6 +536,12 @@ export class Aggregator {
       this.closeInto(st, st.lastTickTs);
       await this.finishStep(st, ctl);
     });
+    this.fetchedSteps.add(step);
+    try {
+      await step;
+    } finally {
+      this.fetchedSteps.delete(step);
+    }
     batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
@@ -868,7 +876,7 @@ export class Aggregator {
     if (this.liveTimer) clearInterval(this.liveTimer);
     await this.consumer.disconnect();
     // Steps still in flight finish their writes (their commits belong to the ended assignment and are given up).
-    await Promise.allSettled([...this.flushes]);
+    await Promise.allSettled([...this.flushes, ...this.fetchedSteps]);
     await this.pool.destroy();
     await this.output.close();
     await this.admin.disconnect();

@@ -46,25 +46,35 @@ export class FetchReadPath {
    * committed checkpoint (or the log's start); a state dropped after a failed batch is restored again, after a pause.
    */
   async follow<S>(partition: number, current: () => boolean, hooks: FollowHooks<S>): Promise<void> {
+    // Each partition reports its own reading (/ready's waitingFor), and stops reporting when it is no longer read
+    // here: a failure of a partition that moved, or of an assignment that ended, must not keep the process unready.
+    const restore = `kafka:restore:${partition}`;
+    const fetch = `kafka:fetch:${partition}`;
     let drops = 0;
-    while (current()) {
-      let st: S;
-      try {
-        st = await hooks.state();
-      } catch (err) {
-        if (err instanceof BatchAbandonedError || !current()) return;
-        if (err instanceof StateRestoreError) {
-          this.log.fatal({ err, partition }, 'cannot restore the partition state');
-          this.onFatal?.(err);
-          return;
+    try {
+      while (current()) {
+        let st: S;
+        try {
+          st = await hooks.state();
+          this.health.up(restore);
+        } catch (err) {
+          if (err instanceof BatchAbandonedError || !current()) return;
+          if (err instanceof StateRestoreError) {
+            this.log.fatal({ err, partition }, 'cannot restore the partition state');
+            this.onFatal?.(err);
+            return;
+          }
+          this.health.down(restore, err);
+          await sleep(backoffMs(drops++, this.config.retryMaxMs));
+          continue;
         }
-        this.health.down('kafka:offsets', err);
-        await sleep(backoffMs(drops++, this.config.retryMaxMs));
-        continue;
+        const dropped = await this.followState(partition, st, current, hooks, fetch);
+        if (dropped) await sleep(backoffMs(drops++, this.config.retryMaxMs));
+        else drops = 0;
       }
-      const dropped = await this.followState(partition, st, current, hooks);
-      if (dropped) await sleep(backoffMs(drops++, this.config.retryMaxMs));
-      else drops = 0;
+    } finally {
+      this.health.up(restore);
+      this.health.up(fetch);
     }
   }
 
@@ -87,7 +97,7 @@ export class FetchReadPath {
   }
 
   /** Read into one state until it is dropped (returns true) or the assignment ends (false). A failed fetch is retried from where it got to. */
-  private async followState<S>(partition: number, st: S, current: () => boolean, hooks: FollowHooks<S>): Promise<boolean> {
+  private async followState<S>(partition: number, st: S, current: () => boolean, hooks: FollowHooks<S>, health: string): Promise<boolean> {
     const topic = this.config.topicTicks;
     let from = hooks.resumeFrom(st);
     let follower: PartitionFollower | undefined;
@@ -117,10 +127,16 @@ export class FetchReadPath {
             this.followers.add(follower);
           }
           fetched = await follower.next();
-          if (failures) this.health.up('kafka:fetch');
+          this.health.up(health);
           failures = 0;
         } catch (err) {
           if (!current()) return false;
+          if (err instanceof KafkaReadError && err.fatal) {
+            // As kafkajs's consumer stops for good on what it cannot read: retrying would stall the partition silently.
+            this.log.fatal({ err, partition }, 'cannot read the ticks partition');
+            this.onFatal?.(err);
+            return false;
+          }
           // Nothing was folded from a failed fetch: the state stays, and reading resumes where it got to.
           if (follower) {
             from = follower.offset;
@@ -132,7 +148,7 @@ export class FetchReadPath {
           // Retention deleted the records at the checkpoint before they were aggregated (or the topic was made
           // again): reading goes on from the log's start, as kafkajs resets a consumer that reads from the beginning.
           if (err instanceof KafkaReadError && err.brokerError === OFFSET_OUT_OF_RANGE) outOfRange = true;
-          else this.health.down('kafka:fetch', err);
+          else this.health.down(health, err);
           await sleep(backoffMs(failures++, this.config.retryMaxMs));
           continue;
         }

@@ -36,6 +36,8 @@ export class KafkaConnection {
   private expected = -1;
   private failure: Error | undefined;
   private readonly ready: Promise<void>;
+  /** Rejects `ready` (nothing once it resolved): a connection that fails or is closed before it connects. */
+  private rejectReady: (err: Error) => void = () => undefined;
 
   /**
    * @param timeoutMs how long the broker may stay silent while a request is pending (an idle connection,
@@ -50,6 +52,7 @@ export class KafkaConnection {
     this.socket = connect({ host, port, noDelay: true });
     this.socket.setTimeout(timeoutMs); // connecting counts as waiting
     this.ready = new Promise((resolve, reject) => {
+      this.rejectReady = reject;
       this.socket.once('connect', () => {
         if (this.pending.length === 0) this.socket.setTimeout(0);
         resolve();
@@ -80,11 +83,14 @@ export class KafkaConnection {
 
   close(): void {
     this.failure ??= new KafkaReadError('connection closed by the reader');
+    this.rejectReady(this.failure);
     this.socket.destroy();
   }
 
   private fail(err: Error): void {
     if (!this.failure) this.failure = err;
+    // A connect that timed out emits no 'error', only 'close': a request waiting for it must not wait for ever.
+    this.rejectReady(this.failure);
     for (const p of this.pending.splice(0)) p.reject(this.failure);
     this.socket.destroy();
   }

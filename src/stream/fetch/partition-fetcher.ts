@@ -17,6 +17,8 @@ const READ_COMMITTED = 1;
 /** The broker's error code for an offset that is no longer (retention) or not yet in the partition. */
 export const OFFSET_OUT_OF_RANGE = 1;
 
+const TOPIC_AUTHORIZATION_FAILED = 29;
+
 const ERRORS: Record<number, string> = {
   1: 'OFFSET_OUT_OF_RANGE (the offset is no longer or not yet in the partition)',
   3: 'UNKNOWN_TOPIC_OR_PARTITION',
@@ -100,7 +102,10 @@ export function parseFetchResponse(b: Buffer, topic: string, partition: number):
       p += Math.max(0, size);
       if (id !== partition) continue;
       if (error !== 0)
-        throw new KafkaReadError(`fetching ${topic}/${partition}: broker error ${error} ${ERRORS[error] ?? ''}`.trimEnd(), { brokerError: error });
+        throw new KafkaReadError(`fetching ${topic}/${partition}: broker error ${error} ${ERRORS[error] ?? ''}`.trimEnd(), {
+          brokerError: error,
+          fatal: error === TOPIC_AUTHORIZATION_FAILED,
+        });
       return { highWatermark, lastStableOffset, aborted, records };
     }
   }

@@ -208,7 +208,7 @@ export function readRecordBatches(records: Buffer, from: number, to: number, abo
     const last = base + records.readInt32BE(at + LAST_OFFSET_DELTA);
     const at0 = at;
     at = batchEnd;
-    if (records[at0 + MAGIC] !== 2) throw new KafkaReadError(`${where}: message format v${records[at0 + MAGIC]} is not supported (v2 only)`);
+    if (records[at0 + MAGIC] !== 2) throw new KafkaReadError(`${where}: message format v${records[at0 + MAGIC]} is not supported (v2 only)`, { fatal: true });
     if (last < from) continue;
     if (base >= to) break;
     const attributes = records.readInt16BE(at0 + ATTRIBUTES);
@@ -231,7 +231,10 @@ export function readRecordBatches(records: Buffer, from: number, to: number, abo
     else if (codec === 1) {
       const plain = gunzipSync(records.subarray(at0 + RECORDS, batchEnd));
       out.records(plain, 0, plain.length, count, batch, from, to, where);
-    } else throw new KafkaReadError(`${where}: ${CODECS[codec] ?? `codec ${codec}`} compression is not supported by replay (none, gzip)`);
+    } else
+      throw new KafkaReadError(`${where}: ${CODECS[codec] ?? `codec ${codec}`} compression is not supported by the engine's reader (none, gzip)`, {
+        fatal: true,
+      });
   }
   return { runs: out.finish(), next };
 }

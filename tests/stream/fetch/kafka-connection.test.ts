@@ -104,3 +104,22 @@ t.test('a response with an unexpected correlation id, a closed connection, a ref
   const c = new KafkaConnection('127.0.0.1', 1, 'me');
   await t.rejects(c.request(18, 0, Buffer.alloc(0)), { code: 'TE_KAFKA_READ', message: /cannot connect to 127\.0\.0\.1:1/ });
 });
+
+t.test('a connection that fails or is closed before it connects fails its requests (they never hung)', async (t) => {
+  const server = await fakeBroker((req, reply) => reply(Buffer.from('ok')));
+  t.teardown(() => server.close());
+  const within = <T>(p: Promise<T>) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting after 2 s')), 2000).unref())]);
+  // Closed by the reader while connecting: destroy() emits 'close' and no 'error'.
+  const a = new KafkaConnection('127.0.0.1', portOf(server), 'me');
+  const waiting = a.request(1, 4, Buffer.alloc(0));
+  a.close();
+  await t.rejects(within(waiting), { code: 'TE_KAFKA_READ', message: /closed by the reader/ });
+  // A connect that times out: the socket's timeout fires before 'connect' (a 1 ms timeout, then the event loop turns
+  // before the loopback handshake is handled), and fail() destroys it, again with no 'error'.
+  const b = new KafkaConnection('127.0.0.1', portOf(server), 'me', 1);
+  const busy = Date.now() + 20;
+  while (Date.now() < busy); // hold the event loop: the timer is due before the connect is seen
+  await t.rejects(within(b.request(1, 4, Buffer.alloc(0))), { code: 'TE_KAFKA_READ' });
+  b.close();
+});

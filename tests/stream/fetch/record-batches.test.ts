@@ -154,10 +154,14 @@ t.test('what cannot be read is a KafkaReadError naming it', async (t) => {
   const b = await batch(40, [{ offsetDelta: 0, key: null, value: Buffer.from('x') }]);
   const snappy = Buffer.from(b);
   snappy.writeInt16BE(2, 21);
-  t.throws(() => readRecordBatches(snappy, 0, 100, [], true), { code: 'TE_KAFKA_READ', message: /offset 40: snappy compression is not supported/ });
+  t.throws(() => readRecordBatches(snappy, 0, 100, [], true), {
+    code: 'TE_KAFKA_READ',
+    message: /offset 40: snappy compression is not supported/,
+    fatal: true,
+  });
   const old = Buffer.from(b);
   old[16] = 1;
-  t.throws(() => readRecordBatches(old, 0, 100, [], true), { code: 'TE_KAFKA_READ', message: /message format v1/ });
+  t.throws(() => readRecordBatches(old, 0, 100, [], true), { code: 'TE_KAFKA_READ', message: /message format v1/, fatal: true });
   const overrun = Buffer.from(b);
   overrun[61] = 0x7e; // first record's length: 63 bytes, past the batch's end
   t.throws(() => readRecordBatches(overrun, 0, 100, [], true), KafkaReadError);
