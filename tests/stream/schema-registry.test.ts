@@ -2,7 +2,7 @@
 // registry.ts: the calls the engine makes). No real registry runs here: this checks our side of the protocol —
 // registration at start-up, the registry's ids on the wire and back, ids met later matched by canonical form, a 409
 // as a typed error naming the subject, and waiting with backoff while the registry is down.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { loadConfig } from '../../src/config.js';
 import type { Bar } from '../../src/contracts/bar.js';
 import type { Tick } from '../../src/contracts/tick.js';
@@ -14,7 +14,7 @@ import { decode, encode } from '../../src/stream/serde.js';
 import { TickDecoder } from '../../src/stream/tick-decoder.js';
 import { freePort } from '../helpers/env.js';
 import { SAMPLE_BAR, SAMPLE_TICK } from '../helpers/sample-tick.js';
-import { startToyRegistry } from '../helpers/toy-schema-registry.js';
+import { startToyRegistry, type ToyRegistry } from '../helpers/toy-schema-registry.js';
 
 const log = logger('test');
 const config = (url: string) =>
@@ -77,13 +77,19 @@ t.test('a writer registers every topic subject and writes the registry ids; read
   t.throws(() => new TickDecoder().decode(fixed), { code: 'TE_DECODE', message: /schema id 7 is not the tick schema/ });
 });
 
-t.test('a reader only looks ids up; an id met later is fetched once and matched by canonical form', async (t) => {
+/** A registry a writer registered every subject in, and this process then prepared as a reader of it. */
+async function readerAfterWriter(t: Test): Promise<ToyRegistry> {
   const reg = await startToyRegistry();
   t.teardown(() => reg.close());
   const cfg = config(reg.url);
   await prepareSchemaRegistry(cfg, { log, role: 'writer' });
   resetWireIds();
   await prepareSchemaRegistry(cfg, { log, role: 'reader' });
+  return reg;
+}
+
+t.test('a reader only looks ids up; an id met later is fetched once and matched by canonical form', async (t) => {
+  const reg = await readerAfterWriter(t);
   t.notOk(
     reg.requests.slice(reg.requests.lastIndexOf('POST /subjects/quotes-value/versions') + 1).some((r) => r.endsWith('/versions')),
     'the reader registered nothing',
@@ -115,12 +121,7 @@ t.test('a reader only looks ids up; an id met later is fetched once and matched 
 });
 
 t.test('the own fetch path resolves ids met later in values where they lie (one buffer, no Buffer per value)', async (t) => {
-  const reg = await startToyRegistry();
-  t.teardown(() => reg.close());
-  const cfg = config(reg.url);
-  await prepareSchemaRegistry(cfg, { log, role: 'writer' });
-  resetWireIds();
-  await prepareSchemaRegistry(cfg, { log, role: 'reader' });
+  const reg = await readerAfterWriter(t);
   // Tick version 1, registered by another producer with its keys in another order: a new id, the same canonical form.
   const v1 = schema('tick', { version: 1 });
   const { name, namespace, type, fields } = v1.json as { name: string; namespace: string; type: string; fields: unknown };
