@@ -214,6 +214,7 @@ export class Aggregator {
       // nothing to fetch, sleeps maxWaitTimeInMs and heartbeats). The followers read from the committed offsets.
       this.consumer.pause([{ topic: config.topicTicks }]);
       const epoch = this.epoch;
+      this.fetchPath.assign(mine.length);
       for (const p of mine) void this.follow(p, epoch).catch((err: unknown) => deps.log.error({ err, partition: p }, 'partition follower failed'));
     });
     // Whatever kafkajs was doing, the assignment may change now: nothing of the current one may commit any more.

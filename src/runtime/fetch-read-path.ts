@@ -9,8 +9,21 @@ import { backoffMs, sleep } from '../backoff.js';
 import { OFFSET_OUT_OF_RANGE, partitionLeaders, PartitionFollower, type Broker, type Fetched } from '../stream/fetch/index.js';
 import type { DependencyHealth } from './dependency-health.js';
 
-/** Bytes per fetch of a partition (as kafkajs's maxBytesPerPartition was), and the long poll's wait. */
+/** Bytes per fetch of a partition at most (as kafkajs's maxBytesPerPartition was), and the long poll's wait. */
 const FOLLOW_MAX_BYTES = 2 * 1024 * 1024;
+/** What one member's fetches of all its partitions may ask for at once (kafkajs's maxBytes per fetch, 10 MiB). */
+const FOLLOW_BUDGET_BYTES = 10 * 1024 * 1024;
+/** Bytes per fetch of a partition at least: a record batch of ticks fits many times over. */
+const FOLLOW_MIN_BYTES = 64 * 1024;
+
+/**
+ * Bytes per fetch of each partition when a member reads `assigned` of them: the budget shared out, within
+ * [FOLLOW_MIN_BYTES, FOLLOW_MAX_BYTES]. Each follower holds two responses at most (one folded, one in flight), so a
+ * member with many partitions holds about twice the budget, not twice 2 MiB per partition.
+ */
+export function followMaxBytes(assigned: number): number {
+  return Math.max(FOLLOW_MIN_BYTES, Math.min(FOLLOW_MAX_BYTES, Math.floor(FOLLOW_BUDGET_BYTES / Math.max(1, assigned))));
+}
 const FOLLOW_MAX_WAIT_MS = 100;
 const FOLLOW_TIMEOUT_MS = 10_000;
 
@@ -30,6 +43,8 @@ export interface FollowHooks<S> {
 
 export class FetchReadPath {
   private readonly followers = new Set<PartitionFollower>();
+  /** Bytes per fetch of each partition, for the partitions this member was assigned (followMaxBytes). */
+  private maxBytes = FOLLOW_MAX_BYTES;
   /** Each partition's leader, looked up again after a fetch failed. */
   private leaders: ((partition: number) => Broker) | undefined;
 
@@ -78,6 +93,11 @@ export class FetchReadPath {
     }
   }
 
+  /** A new assignment of `partitions` partitions: their fetches share the budget (followers made from now on). */
+  assign(partitions: number): void {
+    this.maxBytes = followMaxBytes(partitions);
+  }
+
   /** Stop every follower (a new assignment, or the end). */
   closeAll(): void {
     for (const f of this.followers) f.close();
@@ -120,7 +140,7 @@ export class FetchReadPath {
           if (!follower) {
             follower = new PartitionFollower(this.leaders(partition), topic, partition, from, {
               clientId: `${this.config.kafkaClientId}-aggregator`,
-              maxBytes: FOLLOW_MAX_BYTES,
+              maxBytes: this.maxBytes,
               maxWaitMs: FOLLOW_MAX_WAIT_MS,
               timeoutMs: FOLLOW_TIMEOUT_MS,
             });

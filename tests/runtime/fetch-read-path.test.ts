@@ -7,7 +7,7 @@ import t from 'tap';
 import { loadConfig } from '../../src/config.js';
 import { logger } from '../../src/log.js';
 import { DependencyHealth } from '../../src/runtime/dependency-health.js';
-import { FetchReadPath, type FollowHooks } from '../../src/runtime/fetch-read-path.js';
+import { FetchReadPath, followMaxBytes, type FollowHooks } from '../../src/runtime/fetch-read-path.js';
 
 const log = logger('test');
 const config = loadConfig({ env: { TE_RETRY_MAX_MS: '100' } });
@@ -39,4 +39,16 @@ t.test('a partition whose state cannot be restored is reported down, and up agai
   await following;
   t.ok(health.ready, 'ready again: the partition is no longer read here');
   t.same(health.problems(), []);
+});
+
+t.test('the partitions a member reads share one fetch budget (10 MiB, as kafkajs), 64 KiB to 2 MiB each', async (t) => {
+  const MiB = 1024 * 1024;
+  t.equal(followMaxBytes(0), 2 * MiB, 'no partition yet: the most');
+  t.equal(followMaxBytes(3), 2 * MiB, 'the default 3 partitions: 2 MiB each, as before');
+  t.equal(followMaxBytes(5), 2 * MiB);
+  t.equal(followMaxBytes(8), Math.floor((10 * MiB) / 8));
+  t.equal(followMaxBytes(48), Math.floor((10 * MiB) / 48));
+  t.equal(followMaxBytes(1024), 64 * 1024, 'many: 64 KiB each, no less');
+  for (const n of [1, 2, 7, 16, 100, 160, 161, 500])
+    t.ok(n * followMaxBytes(n) <= Math.max(10 * MiB, n * 64 * 1024), `${n} partitions ask for ${n * followMaxBytes(n)} bytes at once`);
 });
