@@ -83,8 +83,9 @@ export class FetchReadPath {
           await sleep(backoffMs(drops++, this.config.retryMaxMs));
           continue;
         }
-        const dropped = await this.followState(partition, st, current, hooks, fetch);
-        if (dropped) await sleep(backoffMs(drops++, this.config.retryMaxMs));
+        const end = await this.followState(partition, st, current, hooks, fetch);
+        if (end === 'fatal') return;
+        if (end === 'dropped') await sleep(backoffMs(drops++, this.config.retryMaxMs));
         else drops = 0;
       }
     } finally {
@@ -104,20 +105,33 @@ export class FetchReadPath {
     this.followers.clear();
   }
 
-  /** `from` if the partition's log holds it, else the log's start (said in a warning: ticks were lost, or the log is new). */
-  private async withinLog(partition: number, from: number): Promise<number> {
+  /**
+   * Where to read the partition from: `from` if its log holds it, else the log's start — at once for a state with no
+   * checkpoint (`from` undefined), with a warning otherwise (ticks were deleted unread, or the log is new).
+   */
+  private async withinLog(partition: number, from: number | undefined): Promise<number> {
     const o = (await this.admin.fetchTopicOffsets(this.config.topicTicks)).find((x) => x.partition === partition);
-    if (!o) return from;
+    if (!o) return from ?? 0;
     const low = Number(o.low);
     const high = Number(o.high);
+    if (from === undefined) return low;
     if (from >= low && from <= high) return from;
     if (from < low) this.log.warn({ partition, from, logStart: low }, 'the ticks below the log start were deleted before they were aggregated');
     else this.log.warn({ partition, from, logEnd: high }, 'the checkpoint is past the log end (the topic was made again): reading from the log start');
     return low;
   }
 
-  /** Read into one state until it is dropped (returns true) or the assignment ends (false). A failed fetch is retried from where it got to. */
-  private async followState<S>(partition: number, st: S, current: () => boolean, hooks: FollowHooks<S>, health: string): Promise<boolean> {
+  /**
+   * Read into one state until it is dropped, the assignment ends, or the partition cannot be read at all (fatal: the
+   * process is told, and reading stops). A failed fetch is retried from where it got to.
+   */
+  private async followState<S>(
+    partition: number,
+    st: S,
+    current: () => boolean,
+    hooks: FollowHooks<S>,
+    health: string,
+  ): Promise<'dropped' | 'ended' | 'fatal'> {
     const topic = this.config.topicTicks;
     let from = hooks.resumeFrom(st);
     let follower: PartitionFollower | undefined;
@@ -125,14 +139,10 @@ export class FetchReadPath {
     let outOfRange = false;
     try {
       while (current()) {
-        if (!hooks.holds(st)) return true;
+        if (!hooks.holds(st)) return 'dropped';
         let fetched: Fetched;
         try {
-          if (from === undefined) {
-            const offsets = await this.admin.fetchTopicOffsets(topic);
-            from = Number(offsets.find((o) => o.partition === partition)?.low ?? 0);
-          }
-          if (outOfRange) {
+          if (from === undefined || outOfRange) {
             from = await this.withinLog(partition, from);
             outOfRange = false;
           }
@@ -150,12 +160,12 @@ export class FetchReadPath {
           this.health.up(health);
           failures = 0;
         } catch (err) {
-          if (!current()) return false;
+          if (!current()) return 'ended';
           if (err instanceof KafkaReadError && err.fatal) {
             // As kafkajs's consumer stops for good on what it cannot read: retrying would stall the partition silently.
             this.log.fatal({ err, partition }, 'cannot read the ticks partition');
             this.onFatal?.(err);
-            return false;
+            return 'fatal';
           }
           // Nothing was folded from a failed fetch: the state stays, and reading resumes where it got to.
           if (follower) {
@@ -178,10 +188,10 @@ export class FetchReadPath {
         } catch (err) {
           hooks.drop(st, err);
           if (!(err instanceof BatchAbandonedError)) this.log.warn({ err, partition }, 'batch failed; the partition is read again from its checkpoint');
-          return true;
+          return 'dropped';
         }
       }
-      return false;
+      return 'ended';
     } finally {
       if (follower) {
         follower.close();

@@ -122,7 +122,7 @@ export async function checkFetchVersion(conn: KafkaConnection): Promise<void> {
     const min = b.readInt16BE(p + 2);
     const max = b.readInt16BE(p + 4);
     if (FETCH_VERSION >= min && FETCH_VERSION <= max) return;
-    throw new KafkaReadError(`broker ${conn.host}:${conn.port} serves Fetch v${min}–v${max}; replay needs v${FETCH_VERSION}`);
+    throw new KafkaReadError(`broker ${conn.host}:${conn.port} serves Fetch v${min}–v${max}; replay needs v${FETCH_VERSION}`, { fatal: true });
   }
   throw new KafkaReadError(`broker ${conn.host}:${conn.port} does not list the Fetch API`);
 }
