@@ -20,6 +20,7 @@ import { summarize } from './profile-summary.js';
 import { coresUsed, sampleCpu } from './cpu-share.js';
 import { scrapeStages, stageFigures, stageTable, type Buckets } from './stages.js';
 import { sampleLoopLag, type LoopLag } from './loop-lag.js';
+import { heapLine, parseHeap } from './heap.js';
 
 const N = Number(process.env.BENCH_TICKS ?? 300_000);
 const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 2000);
@@ -189,6 +190,8 @@ async function latency() {
   });
   const cpuAfter = sampleCpu(named);
   const loopLag: Record<string, LoopLag> = lagSampler?.stop() ?? {};
+  // The aggregator's memory with the feed's whole state still open (its main thread's heap; workers' only in RSS).
+  const aggregatorHeap = parseHeap(await (await fetch(metricsUrl)).text());
   await new Promise((r) => setTimeout(r, 3000 + config.maxOutOfOrderMs + config.idleCloseMs));
   clearTimeout(warm);
   const cores = coresUsed(cpuBefore, cpuAfter);
@@ -246,6 +249,7 @@ async function latency() {
     loopLag,
     aggregatorPeakRssMb: aggRss,
     gatewayPeakRssMb: gwRss,
+    aggregatorHeap,
   };
 }
 
@@ -264,6 +268,7 @@ function latencyLines(lat: Awaited<ReturnType<typeof latency>>): string[] {
       .map(([k, v]) => `${k} ${v.medianP99Ms} / ${v.maxP99Ms} ms`)
       .join(', ')}`,
     `  peak RSS (VmHWM): aggregator ${lat.aggregatorPeakRssMb} MB, gateway ${lat.gatewayPeakRssMb} MB`,
+    `  aggregator at the feed's end: ${heapLine(lat.aggregatorHeap)}`,
   ];
 }
 
@@ -275,7 +280,9 @@ async function liveOnly() {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `e2e-live-${date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
   // The engine settings a reader needs to tell runs apart ('default' when unset).
-  const settings = Object.fromEntries(['TE_AGG_PIPELINE', 'TE_AGG_READ_PATH', 'TE_KERNEL', 'TE_LIVE_UPDATE_MS'].map((k) => [k, process.env[k] ?? 'default']));
+  const settings = Object.fromEntries(
+    ['TE_AGG_PIPELINE', 'TE_AGG_READ_PATH', 'TE_AGG_WORKERS', 'TE_KERNEL', 'TE_LIVE_UPDATE_MS'].map((k) => [k, process.env[k] ?? 'default']),
+  );
   writeFileSync(file, JSON.stringify({ date, machine: { cores: cpus().length, node: process.version }, settings, latency: lat }, null, 2) + '\n');
   process.stdout.write(['', ...latencyLines(lat), `saved                     ${file}`, ''].join('\n'));
 }

@@ -52,7 +52,7 @@ import { DependencyHealth } from './dependency-health.js';
 import { FetchReadPath } from './fetch-read-path.js';
 import { messagesInput, runFrom, runInput, type FoldInput } from './fold-input.js';
 import type { OutputQueue } from './output-queue.js';
-import type { BatchInput } from './pre-aggregate.js';
+import { preAggregate, type BatchInput } from './pre-aggregate.js';
 import { chooseKernel, type KernelSetting } from './native-kernel.js';
 import { QuietPartitions } from './quiet-partitions.js';
 
@@ -139,8 +139,8 @@ export class Aggregator {
   private readonly quiet: QuietPartitions;
   /** Everything the aggregator sends out: bars, signals, dead letters, live bars, state snapshots. */
   private readonly output: AggregatorOutput;
-  /** The workers that decode and pre-aggregate batches. */
-  private readonly pool: Piscina;
+  /** The workers that decode and pre-aggregate batches; none with TE_AGG_WORKERS=0 (batches folded on this thread). */
+  private readonly pool: Piscina | undefined;
   private readonly consumer: Consumer;
   /** Asks the broker where each partition's log ends (the idle close). */
   private readonly admin: Admin;
@@ -185,12 +185,15 @@ export class Aggregator {
     this.health = new DependencyHealth(deps.log, []);
     this.quiet = new QuietPartitions(config.idleCloseMs, config.idleRecoveryMs);
     this.output = new AggregatorOutput(config, deps.kafka, deps.sinks, this.health);
-    this.pool = new Piscina({
-      filename: new URL('./worker.js', import.meta.url).href,
-      minThreads: config.aggWorkers,
-      maxThreads: config.aggWorkers,
-      idleTimeout: 60_000,
-    });
+    this.pool =
+      config.aggWorkers > 0
+        ? new Piscina({
+            filename: new URL('./worker.js', import.meta.url).href,
+            minThreads: config.aggWorkers,
+            maxThreads: config.aggWorkers,
+            idleTimeout: 60_000,
+          })
+        : undefined;
     this.admin = deps.kafka.admin();
     this.fetchPath = new FetchReadPath(config, this.admin, this.health, deps.log, deps.onFatal);
     this.consumer = deps.kafka.consumer({
@@ -300,6 +303,7 @@ export class Aggregator {
         sinks: this.output.sinks.map((s) => s.name),
         kernel: this.kernel.kernel,
         kernelWhy: this.kernel.why,
+        workers: config.aggWorkers,
       },
       'aggregator started',
     );
@@ -473,7 +477,8 @@ export class Aggregator {
   /** Decode and pre-aggregate a batch in a worker, fold the result into the state, queue its dead letters. */
   private async fold(st: PartitionState, batch: FoldInput): Promise<void> {
     const { offsets } = batch;
-    const wireIds = exportWireIds();
+    // A worker has schema ids of its own to be told; this thread's are the ones it learned.
+    const wireIds = this.pool && exportWireIds();
     const input: BatchInput = {
       ...batch.packed,
       ...st.agg.foldParams(this.config),
@@ -482,7 +487,7 @@ export class Aggregator {
     };
     const foldStart = performance.now();
     stageSeconds.observe({ stage: 'tick_to_fold' }, Math.max(0, Date.now() - batch.lastTs) / 1000);
-    const out = (await this.pool.run(input, { transferList: batch.transfer as never })) as BatchOutput;
+    const out = this.pool ? ((await this.pool.run(input, { transferList: batch.transfer as never })) as BatchOutput) : preAggregate(input);
     stageSeconds.observe({ stage: 'fold' }, (performance.now() - foldStart) / 1000);
     if (st.resumeFrom === undefined) st.resumeFrom = offsets[0];
     const last = offsets[offsets.length - 1]!;
@@ -878,7 +883,7 @@ export class Aggregator {
     await this.consumer.disconnect();
     // Steps still in flight finish their writes (their commits belong to the ended assignment and are given up).
     await Promise.allSettled([...this.flushes, ...this.fetchedSteps]);
-    await this.pool.destroy();
+    await this.pool?.destroy();
     await this.output.close();
     await this.admin.disconnect();
     this.deps.log.info('aggregator stopped');

@@ -371,7 +371,7 @@ t.test('k8s: each check fails on a broken copy', async (t) => {
   const data = (docs: Obj[]) => obj(find(docs, 'ConfigMap', 'tick-engine-config').data);
   const probe = (docs: Obj[], name: string, p: string) => obj(obj(container(docs, name)[p]).httpGet);
   t.match(await broken((d) => (data(d).TE_AGGREGATOR_WORKERS = '2')), /TE_AGGREGATOR_WORKERS is not a configuration key/);
-  t.match(await broken((d) => (data(d).TE_AGG_WORKERS = '0')), /TE_AGG_WORKERS: must be >= 1/);
+  t.match(await broken((d) => (data(d).TE_AGG_WORKERS = '-1')), /TE_AGG_WORKERS: must be >= 0/);
   t.match(await broken((d) => (data(d).TE_GATEWAY_HOST = '127.0.0.1')), /gateway listens on 127\.0\.0\.1: probes and Services cannot reach it/);
   t.match(
     await broken((d) => (data(d).TE_METRICS_PORT = '9000')),

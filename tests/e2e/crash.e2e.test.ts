@@ -1,6 +1,6 @@
 // Exactly-once effect across crashes: while a seeded feed runs, aggregators in one consumer group are
 // SIGKILLed at random moments (one or two instances at a time, so partitions move between them), and the
-// broker is restarted once; the instances alternate between the two read paths and the two kernels. At the end every store holds every
+// broker is restarted once; the instances alternate between the two read paths, the two kernels and folding in workers or not. At the end every store holds every
 // final bar once, equal to the offline bars.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -50,19 +50,23 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
   // (src/runtime/fetch-read-path.ts). They share the group, so partitions move between paths at every kill. Every
   // other pair pipelines its steps (TE_AGG_PIPELINE): a kill then also lands while a step is being written.
   // Every other four instances fold with the TypeScript kernel (TE_KERNEL=ts), the others with the native one
-  // (native/): partitions move between kernels too, and a replay on one continues the other's bars.
+  // (native/): partitions move between kernels too, and a replay on one continues the other's bars. Every other eight
+  // fold in piscina workers (TE_AGG_WORKERS=2), the others on the main thread (0, the default).
   const readPaths = { kafkajs: 0, fetch: 0 };
   const pipelined = { true: 0, false: 0 };
   const kernels = { native: 0, ts: 0 };
+  const workers = { '0': 0, '2': 0 };
   const start = () => {
     const n = readPaths.kafkajs + readPaths.fetch;
     const path = n % 2 === 0 ? 'kafkajs' : 'fetch';
     const pipeline = Math.floor(n / 2) % 2 === 0 ? 'true' : 'false';
     const kernel = Math.floor(n / 4) % 2 === 0 ? 'native' : 'ts';
+    const threads = Math.floor(n / 8) % 2 === 0 ? '0' : '2';
     readPaths[path]++;
     pipelined[pipeline]++;
     kernels[kernel]++;
-    const p = runCli(['aggregate'], { ...env, TE_AGG_READ_PATH: path, TE_AGG_PIPELINE: pipeline, TE_KERNEL: kernel });
+    workers[threads]++;
+    const p = runCli(['aggregate'], { ...env, TE_AGG_READ_PATH: path, TE_AGG_PIPELINE: pipeline, TE_KERNEL: kernel, TE_AGG_WORKERS: threads });
     running.push(p);
     return p;
   };
@@ -106,6 +110,7 @@ t.test(`SIGKILL the aggregators ${KILLS} times and restart the broker: stores st
   t.ok(readPaths.kafkajs >= 3 && readPaths.fetch >= 3, `aggregators started on each read path: ${JSON.stringify(readPaths)}`);
   t.ok(pipelined.true >= 2 && pipelined.false >= 2, `aggregators started with and without pipelined steps: ${JSON.stringify(pipelined)}`);
   t.ok(kernels.native >= 2 && kernels.ts >= 2, `aggregators started on each kernel: ${JSON.stringify(kernels)}`);
+  t.ok(workers['0'] >= 2 && workers['2'] >= 2, `aggregators started folding on the main thread and in workers: ${JSON.stringify(workers)}`);
 
   const tickType = avro.Type.forSchema(JSON.parse(readFileSync(`${projectRoot()}/schemas/tick-v2.avsc`, 'utf8')));
   const ticks: OracleTick[] = (await readTopic(kafka, config.topicTicks)).map((r) => ({
