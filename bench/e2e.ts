@@ -1,7 +1,7 @@
 // End-to-end benchmark: sustained ticks/s through the whole engine, and produce → bar-received latency over
 // WebSocket (final bars, and in-progress updates), each beside Kafka's own perf tools on the same broker with the same
 // record size. Writes JSON.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import WebSocket from 'ws';
@@ -21,6 +21,7 @@ import { coresUsed, sampleCpu } from './cpu-share.js';
 import { scrapeStages, stageFigures, stageTable, type Buckets } from './stages.js';
 import { sampleLoopLag, type LoopLag } from './loop-lag.js';
 import { heapLine, parseHeap } from './heap.js';
+import { heapSummaryLines, summarizeHeap } from './heap-summary.js';
 
 const N = Number(process.env.BENCH_TICKS ?? 300_000);
 const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 2000);
@@ -33,11 +34,44 @@ const PROFILE_DIR =
     ? join(projectRoot(), 'bench', 'results', `profiles-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`)
     : undefined;
 
+/**
+ * BENCH_HEAP_SNAPSHOT=1: at the live run's feed end, the aggregator writes a V8 heap snapshot here (after a full GC),
+ * summarized by constructor (bench/heap-summary.ts): what its live state is made of.
+ */
+const HEAP_DIR =
+  process.env.BENCH_HEAP_SNAPSHOT === '1'
+    ? join(projectRoot(), 'bench', 'results', `heap-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`)
+    : undefined;
+
 /** The engine processes started from now on are profiled into PROFILE_DIR/<run> (when profiling). */
 function profileRun(run: string): void {
-  if (!PROFILE_DIR) return;
-  mkdirSync(join(PROFILE_DIR, run), { recursive: true });
-  process.env.TE_CHILD_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${join(PROFILE_DIR, run)}`;
+  const args: string[] = [];
+  if (PROFILE_DIR) {
+    mkdirSync(join(PROFILE_DIR, run), { recursive: true });
+    args.push('--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, run)}`);
+  }
+  if (HEAP_DIR && run === 'latency') {
+    mkdirSync(HEAP_DIR, { recursive: true });
+    args.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${HEAP_DIR}`);
+  }
+  if (args.length) process.env.TE_CHILD_NODE_ARGS = args.join(' ');
+}
+
+/** Have `pid` write a heap snapshot into HEAP_DIR and wait until it is complete; its summary lines. */
+async function heapSnapshot(pid: number): Promise<string[]> {
+  const dir = HEAP_DIR!;
+  process.kill(pid, 'SIGUSR2');
+  // The process writes it synchronously; done when the file is there and its size stops changing.
+  let last = -1;
+  for (let i = 0; i < 600; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && f.includes(`.${pid}.`));
+    if (!file) continue;
+    const size = statSync(join(dir, file)).size;
+    if (size > 0 && size === last) return heapSummaryLines(summarizeHeap(JSON.parse(readFileSync(join(dir, file), 'utf8')) as never), 25);
+    last = size;
+  }
+  return ['heap snapshot: none written in 300 s'];
 }
 const log = logger('bench');
 
@@ -192,6 +226,7 @@ async function latency() {
   const loopLag: Record<string, LoopLag> = lagSampler?.stop() ?? {};
   // The aggregator's memory with the feed's whole state still open (its main thread's heap; workers' only in RSS).
   const aggregatorHeap = parseHeap(await (await fetch(metricsUrl)).text());
+  const heapSummary = HEAP_DIR ? await heapSnapshot(agg.child.pid!) : undefined;
   await new Promise((r) => setTimeout(r, 3000 + config.maxOutOfOrderMs + config.idleCloseMs));
   clearTimeout(warm);
   const cores = coresUsed(cpuBefore, cpuAfter);
@@ -250,6 +285,7 @@ async function latency() {
     aggregatorPeakRssMb: aggRss,
     gatewayPeakRssMb: gwRss,
     aggregatorHeap,
+    ...(heapSummary ? { heapSummary } : {}),
   };
 }
 
@@ -269,6 +305,7 @@ function latencyLines(lat: Awaited<ReturnType<typeof latency>>): string[] {
       .join(', ')}`,
     `  peak RSS (VmHWM): aggregator ${lat.aggregatorPeakRssMb} MB, gateway ${lat.gatewayPeakRssMb} MB`,
     `  aggregator at the feed's end: ${heapLine(lat.aggregatorHeap)}`,
+    ...(lat.heapSummary ?? []).map((l) => `    ${l}`),
   ];
 }
 
