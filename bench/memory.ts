@@ -1,5 +1,6 @@
 // Bounded memory: run the aggregation (replay path, 9 default intervals, 5 s allowed lateness) over a long
-// stream for 1,000, 10,000 and 100,000 symbols (BENCH_MEMORY_SYMBOLS), sampling RSS and the heap after GC as ticks
+// stream for 1,000, 10,000 and 100,000 symbols (BENCH_MEMORY_SYMBOLS), its final bars into the default signals'
+// indicators as the live aggregator does (BENCH_MEMORY_SIGNALS=0: without them), sampling RSS and the heap after GC as ticks
 // accumulate: heap used and reserved, and memory outside the heap (external, array buffers), so a reader can see
 // where RSS above the heap sits. State should grow with symbols × intervals, not with ticks. Run with --expose-gc.
 // TE_HEAP_GROWTH_PERCENT applies as in the aggregator (src/runtime/heap-growth.ts). Writes JSON to bench/results/.
@@ -12,11 +13,14 @@ import { projectRoot } from '../src/paths.js';
 import { logger } from '../src/log.js';
 import { applyHeapGrowth } from '../src/runtime/heap-growth.js';
 import { recordCursors } from '../tests/helpers/tick-records.js';
+import { SignalEngine } from '../src/aggregate/signals/signal-engine.js';
+import { SignalRules } from '../src/contracts/signal-rules.js';
 
 const TICKS = Number(process.env.BENCH_MEMORY_TICKS ?? 3_000_000);
 const SYMBOLS = (process.env.BENCH_MEMORY_SYMBOLS ?? '1000,10000,100000').split(',').map(Number);
 if (SYMBOLS.some((n) => !Number.isInteger(n) || n < 1))
   throw new Error(`BENCH_MEMORY_SYMBOLS: a comma-separated list of symbol counts, got ${process.env.BENCH_MEMORY_SYMBOLS}`);
+const SIGNALS = process.env.BENCH_MEMORY_SIGNALS !== '0';
 const heapGrowthPercent = loadConfig({ env: process.env }).heapGrowthPercent;
 applyHeapGrowth(heapGrowthPercent, logger('bench'));
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -36,7 +40,8 @@ async function run(symbols: number) {
   }
   let next = every;
   const t0 = performance.now();
-  await replay(config, source(), () => undefined, {
+  const signals = new SignalEngine(SignalRules.parse(config.signals));
+  await replay(config, source(), (bars) => void (SIGNALS && signals.onBars(bars)), {
     onProgress: (n) => {
       if (n >= next) {
         next += every;
@@ -54,7 +59,7 @@ async function run(symbols: number) {
       }
     },
   });
-  return { symbols, ticks: TICKS, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), samples };
+  return { symbols, ticks: TICKS, signals: SIGNALS, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), samples };
 }
 
 const results = [];
@@ -62,7 +67,7 @@ for (const symbols of SYMBOLS) {
   const r = await run(symbols);
   results.push(r);
   process.stdout.write(
-    `${symbols} symbols (${r.seconds} s${heapGrowthPercent ? `, TE_HEAP_GROWTH_PERCENT=${heapGrowthPercent}` : ''}): ${r.samples
+    `${symbols} symbols (${r.seconds} s${SIGNALS ? ', with signals' : ', no signals'}${heapGrowthPercent ? `, TE_HEAP_GROWTH_PERCENT=${heapGrowthPercent}` : ''}): ${r.samples
       .map((s) => `${(s.ticks / 1e6).toFixed(1)}M ticks → RSS ${s.rssMb} MB, heap ${s.heapMb} of ${s.heapTotalMb} MB, external ${s.externalMb} MB`)
       .join('; ')}\n`,
   );

@@ -1,26 +1,17 @@
 // Signals from final bars, per (symbol, interval), O(1) per bar: SMA(10/30) and MACD(12,26,9) crossovers,
 // RSI(14) entering 70/30, close breaking out of Bollinger(20, 2). Each bar is used once, at its first final
 // version and in bucket order, so the same bars give the same signals (revisions do not re-run indicators).
+//
+// Compact state: an engine may hold hundreds of thousands of series (symbols × intervals), so a series is not a set
+// of indicator objects but a fixed row of doubles in one Float64Array, in the snapshot's layout (IndicatorState).
+// The SMA and Bollinger figures are summed exactly from the row's last closes when a bar comes (exact-window.ts:
+// the same doubles as the running windows); MACD and RSI are loaded into one instance each, updated and saved back.
+// About 500 bytes a series instead of about 4 KB as objects (docs/benchmarks.md, Bounded memory).
 import type { Bar } from '../../contracts/bar.js';
 import type { Signal } from '../../contracts/signal.js';
 import { SignalRules, type SignalName } from '../../contracts/signal-rules.js';
-import { Bollinger, Macd, Rsi, Sma, crossing, rsiZoneCrossing, type CrossDirection } from './indicators/index.js';
-import { RingBuffer } from './indicators/ring-buffer.js';
-import { orNaN, orUndefined } from './indicators/indicator.js';
-
-interface SeriesIndicators {
-  /** The signals configured for this series; none → indicators are not computed. */
-  names: ReadonlySet<SignalName>;
-  lastBucket: number;
-  fast: Sma;
-  slow: Sma;
-  macd: Macd;
-  rsi: Rsi;
-  bb: Bollinger;
-  /** The last closes, as many as the longest window: the SMA and Bollinger windows are suffixes of it (snapshots). */
-  closes: RingBuffer;
-  prev: { fast?: number; slow?: number; macd?: number; signal?: number; rsi?: number; close?: number; upper?: number; lower?: number };
-}
+import { Macd, Rsi, bands, crossing, exactMeanOf, exactVarianceOf, rsiZoneCrossing, type BollingerValue, type CrossDirection } from './indicators/index.js';
+import { orNaN, orUndefined, requireFinite } from './indicators/indicator.js';
 
 /** Every series' indicators, for a snapshot: series keys and a fixed number of doubles per series. */
 export interface IndicatorState {
@@ -29,115 +20,119 @@ export interface IndicatorState {
   data: Float64Array;
 }
 
-/** The SMA and Bollinger windows are rebuilt from the last closes; MACD and RSI save their few numbers. */
+/** The longest window: the row keeps this many last closes; the SMA and Bollinger windows are suffixes of them. */
 const WINDOW = 30;
+const FAST = 10;
+const SLOW = 30;
+const BB = 20;
+const BB_K = 2;
 const PREV = ['fast', 'slow', 'macd', 'signal', 'rsi', 'close', 'upper', 'lower'] as const;
-const STRIDE = 2 + WINDOW + PREV.length + new Macd(12, 26, 9).stateSize + new Rsi(14).stateSize;
+type Prev = Record<(typeof PREV)[number], number | undefined>;
+
+// A series' row: last bucket used (−Infinity: none), count of closes, the closes oldest first (NaN past the count),
+// the previous bar's figures (NaN: none), then MACD's and RSI's own saved state (Persistent).
+const LAST = 0;
+const COUNT = 1;
+const CLOSES = 2;
+const PREV_AT = CLOSES + WINDOW;
+const MACD_AT = PREV_AT + PREV.length;
+const RSI_AT = MACD_AT + new Macd(12, 26, 9).stateSize;
+const STRIDE = RSI_AT + new Rsi(14).stateSize;
 
 const dir = (d: CrossDirection | undefined): 'UP' | 'DOWN' | undefined => (d === 'up' ? 'UP' : d === 'down' ? 'DOWN' : undefined);
 
+/** A fresh series' row. */
+function freshRow(): Float64Array {
+  const saved: number[] = [-Infinity, 0, ...new Array<number>(WINDOW + PREV.length).fill(NaN)];
+  new Macd(12, 26, 9).saveState(saved);
+  new Rsi(14).saveState(saved);
+  return Float64Array.from(saved);
+}
+
 export class SignalEngine {
-  private readonly series = new Map<string, SeriesIndicators>();
-  /**
-   * Restored series not used since (their offset in `restoredData`): restoring is lazy, so a restart with
-   * tens of thousands of series does not rebuild every window before the first batch.
-   */
-  private readonly restored = new Map<string, number>();
-  private restoredData: Float64Array = new Float64Array(0);
+  /** Series key (`interval NUL symbol`) → its row number. */
+  private readonly rows = new Map<string, number>();
+  /** By row: the key and the signals configured for the series (none → indicators are not computed). */
+  private readonly keys: string[] = [];
+  private readonly names: ReadonlySet<SignalName>[] = [];
+  /** The rows, STRIDE doubles each; grown by half when full. */
+  private data = new Float64Array(STRIDE * 64);
+  private readonly fresh = freshRow();
+  /** The instances a row's MACD and RSI state is loaded into for one bar. */
+  private readonly macd = new Macd(12, 26, 9);
+  private readonly rsi = new Rsi(14);
+  private readonly saved: number[] = [];
 
   constructor(private readonly rules: SignalRules = SignalRules.all()) {}
 
-  private indicatorsOf(symbol: string, interval: string): SeriesIndicators {
-    const key = `${interval}\u0000${symbol}`;
-    let s = this.series.get(key);
-    const at = s ? undefined : this.restored.get(key);
-    if (at !== undefined) {
-      this.restored.delete(key);
-      s = this.indicatorsOf(symbol, interval);
-      this.load(s, this.restoredData, at);
-      return s;
+  /** The row of (symbol, interval), made fresh the first time. */
+  private rowOf(symbol: string, interval: string, key = `${interval}\u0000${symbol}`): number {
+    let row = this.rows.get(key);
+    if (row !== undefined) return row;
+    row = this.keys.length;
+    if ((row + 1) * STRIDE > this.data.length) {
+      const grown = new Float64Array(Math.ceil((this.data.length / STRIDE) * 1.5) * STRIDE);
+      grown.set(this.data);
+      this.data = grown;
     }
-    if (!s)
-      this.series.set(
-        key,
-        (s = {
-          names: this.rules.select(symbol, interval),
-          lastBucket: -Infinity,
-          fast: new Sma(10),
-          slow: new Sma(30),
-          macd: new Macd(12, 26, 9),
-          rsi: new Rsi(14),
-          bb: new Bollinger(20, 2),
-          closes: new RingBuffer(WINDOW),
-          prev: {},
-        }),
-      );
-    return s;
+    this.data.set(this.fresh, row * STRIDE);
+    this.rows.set(key, row);
+    this.keys.push(key);
+    this.names.push(this.rules.select(symbol, interval));
+    return row;
   }
 
-  /** The indicators' state, for a snapshot. The configured signal names are not in it: the rules in force decide. */
+  /** The indicators' state, for a snapshot: the rows of the series that used a bar. The configured signal names are not in it: the rules in force decide. */
   state(): IndicatorState {
-    const keys: string[] = [];
-    const out: number[] = [];
-    for (const [key, s] of this.series) {
-      if (s.lastBucket === -Infinity) continue;
-      keys.push(key);
-      out.push(s.lastBucket, s.closes.size);
-      for (let i = 0; i < WINDOW; i++) out.push(i < s.closes.size ? s.closes.at(i)! : NaN);
-      for (const k of PREV) out.push(orNaN(s.prev[k]));
-      s.macd.saveState(out);
-      s.rsi.saveState(out);
-    }
-    const data = new Float64Array(out.length + this.restored.size * STRIDE);
-    data.set(out);
-    let i = out.length;
-    for (const [key, at] of this.restored) {
-      keys.push(key);
-      data.set(this.restoredData.subarray(at, at + STRIDE), i);
-      i += STRIDE;
-    }
-    return { keys, data };
+    const used: number[] = [];
+    for (let r = 0; r < this.keys.length; r++) if (this.data[r * STRIDE + LAST] !== -Infinity) used.push(r);
+    const data = new Float64Array(used.length * STRIDE);
+    used.forEach((r, n) => data.set(this.data.subarray(r * STRIDE, (r + 1) * STRIDE), n * STRIDE));
+    return { keys: used.map((r) => this.keys[r]!), data };
   }
 
   restore(state: IndicatorState): void {
-    this.restoredData = state.data;
-    state.keys.forEach((key, n) => this.restored.set(key, n * STRIDE));
-  }
-
-  /** Rebuild one series' indicators from its saved numbers at `i`. */
-  private load(s: SeriesIndicators, a: Float64Array, i: number): void {
-    s.lastBucket = a[i++]!;
-    const count = a[i++]!;
-    for (let k = 0; k < count; k++) {
-      const c = a[i + k]!;
-      s.closes.push(c);
-      s.fast.update(c);
-      s.slow.update(c);
-      s.bb.update(c);
-    }
-    i += WINDOW;
-    for (const k of PREV) s.prev[k] = orUndefined(a[i++]!);
-    s.rsi.loadState(a, s.macd.loadState(a, i));
+    state.keys.forEach((key, n) => {
+      const cut = key.indexOf('\u0000');
+      const row = this.rowOf(key.slice(cut + 1), key.slice(0, cut), key);
+      this.data.set(state.data.subarray(n * STRIDE, (n + 1) * STRIDE), row * STRIDE);
+    });
   }
 
   /** Feed final bars (any order of series); returns the signals they trigger. */
   onBars(bars: Bar[]): Signal[] {
     const out: Signal[] = [];
     for (const bar of [...bars].sort((a, b) => a.bucketStart - b.bucketStart)) {
-      const s = this.indicatorsOf(bar.symbol, bar.interval);
-      if (bar.bucketStart <= s.lastBucket || s.names.size === 0) continue; // a revision, a bar seen already, or no signals wanted
-      s.lastBucket = bar.bucketStart;
-      const c = bar.close;
-      s.closes.push(c);
-      const fast = s.fast.update(c);
-      const slow = s.slow.update(c);
-      const m = s.macd.update(c);
-      const rsi = s.rsi.update(c);
-      const bb = s.bb.update(c);
-      const p = s.prev;
+      const row = this.rowOf(bar.symbol, bar.interval);
+      const names = this.names[row]!;
+      const a = this.data;
+      const o = row * STRIDE;
+      if (bar.bucketStart <= a[o + LAST]! || names.size === 0) continue; // a revision, a bar seen already, or no signals wanted
+      a[o + LAST] = bar.bucketStart;
+      const c = requireFinite(bar.close, 'signal input');
+      // The closes, oldest first: the newest goes last, the oldest out once there are WINDOW of them.
+      let count = a[o + COUNT]!;
+      if (count < WINDOW) a[o + COUNT] = ++count;
+      else a.copyWithin(o + CLOSES, o + CLOSES + 1, o + CLOSES + WINDOW);
+      a[o + CLOSES + count - 1] = c;
+      const end = o + CLOSES + count;
+      const fast = count >= FAST ? exactMeanOf(a, end - FAST, FAST) : undefined;
+      const slow = count >= SLOW ? exactMeanOf(a, end - SLOW, SLOW) : undefined;
+      const bb: BollingerValue | undefined = count >= BB ? bands(exactMeanOf(a, end - BB, BB), exactVarianceOf(a, end - BB, BB), BB_K) : undefined;
+      this.macd.loadState(a, o + MACD_AT);
+      this.rsi.loadState(a, o + RSI_AT);
+      const m = this.macd.update(c);
+      const rsi = this.rsi.update(c);
+      const saved = this.saved;
+      saved.length = 0;
+      this.macd.saveState(saved);
+      this.rsi.saveState(saved);
+      a.set(saved, o + MACD_AT);
+      const p = {} as Prev;
+      PREV.forEach((k, i) => (p[k] = orUndefined(a[o + PREV_AT + i]!)));
       const emit = (name: Signal['name'], d: CrossDirection | undefined, values: number[]) => {
         const direction = dir(d);
-        if (direction && s.names.has(name)) out.push({ symbol: bar.symbol, interval: bar.interval, barTime: bar.bucketStart, name, direction, values });
+        if (direction && names.has(name)) out.push({ symbol: bar.symbol, interval: bar.interval, barTime: bar.bucketStart, name, direction, values });
       };
       emit('sma_cross', crossing(p.fast, p.slow, fast, slow), [fast!, slow!]);
       emit('macd_cross', crossing(p.macd, p.signal, m?.macd, m?.signal), [m?.macd ?? NaN, m?.signal ?? NaN]);
@@ -147,7 +142,8 @@ export class SignalEngine {
         crossing(p.close, p.upper, c, bb?.upper) === 'up' ? 'up' : crossing(p.close, p.lower, c, bb?.lower) === 'down' ? 'down' : undefined,
         [c, bb?.upper ?? NaN, bb?.lower ?? NaN],
       );
-      s.prev = { fast, slow, macd: m?.macd, signal: m?.signal, rsi, close: c, upper: bb?.upper, lower: bb?.lower };
+      const next: Prev = { fast, slow, macd: m?.macd, signal: m?.signal, rsi, close: c, upper: bb?.upper, lower: bb?.lower };
+      PREV.forEach((k, i) => (a[o + PREV_AT + i] = orNaN(next[k])));
     }
     return out;
   }

@@ -35,8 +35,12 @@ export class Bollinger implements Indicator<number, BollingerValue> {
   update(close: number): BollingerValue | undefined {
     this.window.push(requireFinite(close, 'Bollinger input'));
     if (!this.window.full) return undefined;
-    const middle = this.window.mean();
-    const half = Math.sqrt(this.window.variance()) * this.k;
-    return (this.value = { upper: middle + half, middle, lower: middle - half });
+    return (this.value = bands(this.window.mean(), this.window.variance(), this.k));
   }
+}
+
+/** The bands around `middle` (the window's mean) for the window's population variance: middle ± k × σ. */
+export function bands(middle: number, variance: number, k: number): BollingerValue {
+  const half = Math.sqrt(variance) * k;
+  return { upper: middle + half, middle, lower: middle - half };
 }

@@ -6,9 +6,12 @@
 //   window's exact mean rounds to 2576.95051265;
 // - recomputing the window every n bars bounds the drift but costs O(n) on one bar in n, a latency spike.
 // Partials add and remove exactly in O(1) (a handful of doubles, bounded by the exponent range), so the window's
-// sum depends only on the values inside it, never on history, and is rounded once, correctly, when read.
+// sum depends only on the values inside it, never on history, and is rounded once, correctly, when read. A caller
+// that keeps the values anyway (the signal engine's compact state) sums them exactly when it reads instead
+// (exactMeanOf, exactVarianceOf): O(n) per read, no partials stored, the same doubles.
 import { InternalError } from '../../../errors.js';
 import { exactAdd, exactSum, exactValue, type ExactSum } from '../../exact-sum.js';
+import { requirePeriod } from './indicator.js';
 import { RingBuffer } from './ring-buffer.js';
 
 /** Veltkamp's splitter for doubles: 2^27 + 1. */
@@ -31,20 +34,70 @@ export function exactAddProduct(p: ExactSum, a: number, b: number): void {
   if (lo !== 0) exactAdd(p, lo);
 }
 
+/** Working partials, shared by every caller below (each uses them from start to end, synchronously). */
+const scratch: ExactSum = exactSum();
+const sumOf: ExactSum = exactSum();
+const sumSqOf: ExactSum = exactSum();
+
+/**
+ * Population variance from the exact partials of Σx and Σx² of n values: n·Σx² − (Σx)² formed exactly (every product
+ * split error-free) and rounded once, so the textbook E[x²] − E[x]² loses nothing to cancellation: a window of values
+ * near 1e9 whose spread is 1 still gets its variance to the last bit, and a flat window gets exactly 0, never a tiny
+ * negative. The partials' exact values decide it, not their form: any sums of the same values give the same double.
+ */
+function varianceOf(sum: ExactSum, sumSq: ExactSum, n: number): number {
+  if (n === 0) return NaN;
+  const d = scratch;
+  d.length = 0;
+  for (const q of sumSq) exactAddProduct(d, q, n);
+  for (const a of sum) for (const b of sum) exactAddProduct(d, -a, b);
+  return exactValue(d) / (n * n);
+}
+
+/** The exact mean of values[from … from + n), rounded once: what an ExactWindow holding those values gives. */
+export function exactMeanOf(values: ArrayLike<number>, from: number, n: number): number {
+  const p = sumOf;
+  p.length = 0;
+  for (let i = from; i < from + n; i++) exactAdd(p, values[i]!);
+  return exactValue(p) / n;
+}
+
+/** The population variance of values[from … from + n), as an ExactWindow with squares holding them gives. */
+export function exactVarianceOf(values: ArrayLike<number>, from: number, n: number): number {
+  const p = sumOf;
+  const q = sumSqOf;
+  p.length = 0;
+  q.length = 0;
+  for (let i = from; i < from + n; i++) {
+    const x = values[i]!;
+    exactAdd(p, x);
+    exactAddProduct(q, x, x);
+  }
+  return varianceOf(p, q, n);
+}
+
+/**
+ * The last `length` values pushed, with their exact Σx (and Σx² with `squares`), updated in O(1) per push. (A caller
+ * that keeps the values anyway can compute the same figures on demand with exactMeanOf / exactVarianceOf instead.)
+ */
 export class ExactWindow {
   private readonly ring: RingBuffer;
-  private readonly sum: ExactSum = exactSum();
+  private sum: ExactSum = exactSum();
   /** Only kept when a deviation is wanted: it doubles the work per push. */
-  private readonly sumSq: ExactSum | undefined;
-  private readonly scratch: ExactSum = exactSum();
+  private sumSq: ExactSum | undefined;
+  /**
+   * The partials' room as last copied to their size: an array grown by push keeps room for 17 numbers or more, which
+   * for a long-lived window is most of its memory.
+   */
+  private sumRoom = 0;
+  private sumSqRoom = 0;
 
   constructor(
     readonly length: number,
     opts: { squares: boolean },
   ) {
-    const squares = opts.squares;
-    this.ring = new RingBuffer(length);
-    this.sumSq = squares ? exactSum() : undefined;
+    this.ring = new RingBuffer(requirePeriod(length, 1, 'window length'));
+    this.sumSq = opts.squares ? exactSum() : undefined;
   }
 
   get size(): number {
@@ -57,11 +110,19 @@ export class ExactWindow {
 
   push(x: number): void {
     const old = this.ring.push(x);
-    exactAdd(this.sum, x);
-    if (old !== undefined) exactAdd(this.sum, -old);
-    if (this.sumSq) {
-      exactAddProduct(this.sumSq, x, x);
-      if (old !== undefined) exactAddProduct(this.sumSq, -old, old);
+    // An addition grows a sum by one partial at most (a square's, two): past the room it was copied to, V8 gave it
+    // spare room, cut off here. (A square's growth undone within the same addition goes unseen: rare, and harmless.)
+    const sum = this.sum;
+    exactAdd(sum, x);
+    let grew = sum.length > this.sumRoom;
+    if (old !== undefined) exactAdd(sum, -old);
+    if (grew || sum.length > this.sumRoom) this.sumRoom = (this.sum = sum.slice()).length;
+    const sq = this.sumSq;
+    if (sq) {
+      exactAddProduct(sq, x, x);
+      grew = sq.length > this.sumSqRoom;
+      if (old !== undefined) exactAddProduct(sq, -old, old);
+      if (grew || sq.length > this.sumSqRoom) this.sumSqRoom = (this.sumSq = sq.slice()).length;
     }
   }
 
@@ -74,20 +135,10 @@ export class ExactWindow {
     return this.total() / this.ring.size;
   }
 
-  /**
-   * Population variance. n·Σx² − (Σx)² is formed exactly (every product split error-free) and rounded once, so the
-   * textbook E[x²] − E[x]² loses nothing to cancellation: a window of values near 1e9 whose spread is 1 still gets
-   * its variance to the last bit, and a flat window gets exactly 0, never a tiny negative.
-   */
+  /** Population variance (varianceOf). */
   variance(): number {
     if (!this.sumSq) throw new InternalError('ExactWindow was built without squares');
-    const n = this.ring.size;
-    if (n === 0) return NaN;
-    const d = this.scratch;
-    d.length = 0;
-    for (const q of this.sumSq) exactAddProduct(d, q, n);
-    for (const a of this.sum) for (const b of this.sum) exactAddProduct(d, -a, b);
-    return exactValue(d) / (n * n);
+    return varianceOf(this.sum, this.sumSq, this.ring.size);
   }
 
   clear(): void {
