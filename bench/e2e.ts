@@ -226,12 +226,14 @@ async function latency() {
   const loopLag: Record<string, LoopLag> = lagSampler?.stop() ?? {};
   // The aggregator's memory with the feed's whole state still open (its main thread's heap; workers' only in RSS).
   const aggregatorHeap = parseHeap(await (await fetch(metricsUrl)).text());
+  // Writing a heap snapshot takes memory of its own: the peak RSS is read before it.
+  const aggRssBeforeSnapshot = HEAP_DIR ? peakRssMb(agg.child.pid) : undefined;
   const heapSummary = HEAP_DIR ? await heapSnapshot(agg.child.pid!) : undefined;
   await new Promise((r) => setTimeout(r, 3000 + config.maxOutOfOrderMs + config.idleCloseMs));
   clearTimeout(warm);
   const cores = coresUsed(cpuBefore, cpuAfter);
   const stages = stageFigures(stagesBefore, await scrapeStages(stageUrls));
-  const aggRss = peakRssMb(agg.child.pid);
+  const aggRss = aggRssBeforeSnapshot ?? peakRssMb(agg.child.pid);
   const gwRss = peakRssMb(gw.child.pid);
   ws.close();
   await feed.stop();
