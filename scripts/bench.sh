@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor]   (default: e2e and replay)
+# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|signals|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor]   (default: e2e and replay)
 #   e2e     bench/e2e.ts: end-to-end throughput and latency beside Kafka's perf tools (private 'bench' stack)
 #   replay  bench/replay.ts: replay throughput and RSS beside ConsumerPerformance and a bare decode loop
 #   feeds   bench/feeds.ts: each venue adapter's messages/s beside JSON.parse of the same recorded messages, and
 #           ticks/s of `ingest --feed binance` from a local stand-in into Kafka beside ProducerPerformance
-#   memory  bench/memory.ts: heap and RSS with 1,000 and 10,000 symbols as ticks accumulate (no servers)
+#   memory  bench/memory.ts: heap and RSS with 1,000, 10,000 and 100,000 symbols as ticks accumulate, final bars
+#           into the signals' indicators (no servers; BENCH_MEMORY_SYMBOLS, BENCH_MEMORY_SIGNALS=0 without signals)
+#   signals bench/signals.ts: the signal engine's bytes per series and µs per bar beside indicator objects per series
+#           (no servers)
 #   snapshot bench/snapshot.ts: state snapshot size, encode/restore time, restart with vs without (no servers)
 #   fuzz    bench/fuzz.ts: every parser of outside input, BENCH_FUZZ_RUNS (100000) cases each (no servers)
 #   kernel  bench/kernel.ts: the hot kernel's ticks per CPU second, TypeScript beside native (native/), decode and
@@ -22,17 +25,20 @@
 #        BENCH_REPLAY_TICKS (1000000), BENCH_MEMORY_TICKS (3000000), BENCH_SNAPSHOT_TICKS (3000000),
 #        BENCH_SNAPSHOT_SYMBOLS (10000), BENCH_FUZZ_RUNS, BENCH_FUZZ_SEED, BENCH_FAULTS_PER_KIND, BENCH_FAULTS_SEED,
 #        BENCH_FAULTS_RATE (2000), BENCH_SOAK_SECONDS, BENCH_SOAK_FAULT_EVERY_S, BENCH_SOAK_RATE (1500),
-#        BENCH_PARSE_SECONDS (2), BENCH_INGEST_TRADES (100000 per symbol, 2 symbols).
+#        BENCH_PARSE_SECONDS (2), BENCH_INGEST_TRADES (100000 per symbol, 2 symbols);
+#        e2e: BENCH_LIVE_ONLY=1, BENCH_LIVE_SYMBOLS (50), BENCH_PROFILE=1 (CPU profiles), BENCH_HEAP_SNAPSHOT=1 (a heap
+#        snapshot of the live run's aggregator, summarized by bench/heap-summary.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
 case "$which" in
-  e2e|replay|feeds|memory|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor|all) ;;
-  -h|--help|help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: npm run bench [-- e2e|replay|feeds|memory|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor]" >&2; exit 2 ;;
+  e2e|replay|feeds|memory|signals|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor|all) ;;
+  -h|--help|help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: npm run bench [-- e2e|replay|feeds|memory|signals|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor]" >&2; exit 2 ;;
 esac
 source scripts/ensure-deps.sh
 if [ "$which" = memory ]; then exec node --expose-gc --enable-source-maps dist/bench/memory.js; fi
+if [ "$which" = signals ]; then exec node --expose-gc --enable-source-maps dist/bench/signals.js; fi
 if [ "$which" = snapshot ]; then exec node --max-old-space-size=4096 --enable-source-maps dist/bench/snapshot.js; fi
 if [ "$which" = fuzz ]; then exec node --enable-source-maps dist/bench/fuzz.js; fi
 if [ "$which" = kernel ]; then exec node --enable-source-maps dist/bench/kernel.js; fi

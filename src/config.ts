@@ -122,7 +122,7 @@ export const CONFIG_SPEC = {
     kind: 'string',
     default: 'fetch',
     choices: ['kafkajs', 'fetch'],
-    doc: "how the aggregator reads its assigned ticks partitions: 'fetch' (the engine's own long-polling fetches, values handed to the workers where they lie) or 'kafkajs' (its consumer fetches; an object per record); kafkajs keeps the group and the commits either way",
+    doc: "how the aggregator reads its assigned ticks partitions: 'fetch' (the engine's own long-polling fetches, values handed to the fold where they lie) or 'kafkajs' (its consumer fetches; an object per record); kafkajs keeps the group and the commits either way",
   },
   aggPipeline: {
     env: 'TE_AGG_PIPELINE',

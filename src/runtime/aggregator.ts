@@ -1,4 +1,5 @@
-// The aggregator: consumes ticks, pre-aggregates batches in piscina workers, closes bars by watermark,
+// The aggregator: consumes ticks, pre-aggregates batches (on its own thread, or in piscina workers with
+// TE_AGG_WORKERS > 0), closes bars by watermark,
 // writes final bars to every sink, and commits offsets only up to what those writes made durable.
 //
 // A failed write never changes the state twice: closed bars, signals and dead letters wait in the partition's
@@ -8,7 +9,7 @@
 //
 // Two read paths (TE_AGG_READ_PATH): kafkajs's consumer fetches and hands batches of message objects to onBatch, or
 // (fetch) kafkajs only keeps the group — its fetching of the ticks topic paused — and each assigned partition is read
-// by a follower of the engine's own fetch path (fetch-read-path.ts, src/stream/fetch), whose values go to the workers
+// by a follower of the engine's own fetch path (fetch-read-path.ts, src/stream/fetch), whose values go to the fold
 // as they lie. Either way a batch becomes a FoldInput (fold-input.ts) and takes the same steps here.
 import { Piscina } from 'piscina';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -159,7 +160,7 @@ export class Aggregator {
   private readonly signalRules: SignalRules;
   /** Own fetch path (TE_AGG_READ_PATH=fetch) instead of kafkajs's. */
   private readonly ownFetch: boolean;
-  /** The workers' kernel (TE_KERNEL) and why it was chosen. */
+  /** The fold's kernel (TE_KERNEL) and why it was chosen. */
   private readonly kernel: ReturnType<typeof chooseKernel>;
   /**
    * The assignment: counts up at every group join, rebalance, consumer crash and stop. States, followers and commits
@@ -474,7 +475,7 @@ export class Aggregator {
     }
   }
 
-  /** Decode and pre-aggregate a batch in a worker, fold the result into the state, queue its dead letters. */
+  /** Decode and pre-aggregate a batch (here or in a worker), fold the result into the state, queue its dead letters. */
   private async fold(st: PartitionState, batch: FoldInput): Promise<void> {
     const { offsets } = batch;
     // A worker has schema ids of its own to be told; this thread's are the ones it learned.

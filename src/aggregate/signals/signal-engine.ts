@@ -4,13 +4,14 @@
 //
 // Compact state: an engine may hold hundreds of thousands of series (symbols × intervals), so a series is not a set
 // of indicator objects but a fixed row of doubles in one Float64Array, in the snapshot's layout (IndicatorState).
-// The SMA and Bollinger figures are summed exactly from the row's last closes when a bar comes (exact-window.ts:
-// the same doubles as the running windows); MACD and RSI are loaded into one instance each, updated and saved back.
+// The SMA and Bollinger figures are summed exactly from the row's last closes when a bar comes (exact-window.ts,
+// exactMeanOf: the same doubles as the running windows); MACD and RSI are loaded into one instance each, updated and saved back.
 // About 500 bytes a series instead of about 4 KB as objects (docs/benchmarks.md, Bounded memory).
 import type { Bar } from '../../contracts/bar.js';
 import type { Signal } from '../../contracts/signal.js';
 import { SignalRules, type SignalName } from '../../contracts/signal-rules.js';
-import { Macd, Rsi, bands, crossing, exactMeanOf, exactVarianceOf, rsiZoneCrossing, type BollingerValue, type CrossDirection } from './indicators/index.js';
+import { exactAdd, exactSum, exactValue, type ExactSum } from '../exact-sum.js';
+import { Macd, Rsi, bands, crossing, exactVarianceOf, rsiZoneCrossing, type BollingerValue, type CrossDirection } from './indicators/index.js';
 import { orNaN, orUndefined, requireFinite } from './indicators/indicator.js';
 
 /** Every series' indicators, for a snapshot: series keys and a fixed number of doubles per series. */
@@ -62,6 +63,7 @@ export class SignalEngine {
   private readonly macd = new Macd(12, 26, 9);
   private readonly rsi = new Rsi(14);
   private readonly saved: number[] = [];
+  private readonly sum: ExactSum = exactSum();
 
   constructor(private readonly rules: SignalRules = SignalRules.all()) {}
 
@@ -116,9 +118,20 @@ export class SignalEngine {
       else a.copyWithin(o + CLOSES, o + CLOSES + 1, o + CLOSES + WINDOW);
       a[o + CLOSES + count - 1] = c;
       const end = o + CLOSES + count;
-      const fast = count >= FAST ? exactMeanOf(a, end - FAST, FAST) : undefined;
-      const slow = count >= SLOW ? exactMeanOf(a, end - SLOW, SLOW) : undefined;
-      const bb: BollingerValue | undefined = count >= BB ? bands(exactMeanOf(a, end - BB, BB), exactVarianceOf(a, end - BB, BB), BB_K) : undefined;
+      // The three windows end at the newest close: one exact sum, newest first, read at 10, 20 and 30 closes (an
+      // exact sum does not depend on the order of its terms: the same doubles as exactMeanOf of each window).
+      const sum = this.sum;
+      sum.length = 0;
+      let fast: number | undefined;
+      let slow: number | undefined;
+      let middle: number | undefined;
+      for (let k = 1; k <= count; k++) {
+        exactAdd(sum, a[end - k]!);
+        if (k === FAST) fast = exactValue(sum) / FAST;
+        else if (k === BB) middle = exactValue(sum) / BB;
+        else if (k === SLOW) slow = exactValue(sum) / SLOW;
+      }
+      const bb: BollingerValue | undefined = middle === undefined ? undefined : bands(middle, exactVarianceOf(a, end - BB, BB), BB_K);
       this.macd.loadState(a, o + MACD_AT);
       this.rsi.loadState(a, o + RSI_AT);
       const m = this.macd.update(c);
@@ -129,7 +142,7 @@ export class SignalEngine {
       this.rsi.saveState(saved);
       a.set(saved, o + MACD_AT);
       const p = {} as Prev;
-      PREV.forEach((k, i) => (p[k] = orUndefined(a[o + PREV_AT + i]!)));
+      for (let i = 0; i < PREV.length; i++) p[PREV[i]!] = orUndefined(a[o + PREV_AT + i]!);
       const emit = (name: Signal['name'], d: CrossDirection | undefined, values: number[]) => {
         const direction = dir(d);
         if (direction && names.has(name)) out.push({ symbol: bar.symbol, interval: bar.interval, barTime: bar.bucketStart, name, direction, values });
@@ -143,7 +156,7 @@ export class SignalEngine {
         [c, bb?.upper ?? NaN, bb?.lower ?? NaN],
       );
       const next: Prev = { fast, slow, macd: m?.macd, signal: m?.signal, rsi, close: c, upper: bb?.upper, lower: bb?.lower };
-      PREV.forEach((k, i) => (a[o + PREV_AT + i] = orNaN(next[k])));
+      for (let i = 0; i < PREV.length; i++) a[o + PREV_AT + i] = orNaN(next[PREV[i]!]);
     }
     return out;
   }

@@ -1,7 +1,7 @@
 // Exact window sums: error-free products and a variance that keeps every bit where E[x²] − E[x]² cancels catastrophically.
 import t from 'tap';
 import { exactSum } from '../../../../src/aggregate/exact-sum.js';
-import { ExactWindow, exactAddProduct } from '../../../../src/aggregate/signals/indicators/exact-window.js';
+import { ExactWindow, exactAddProduct, exactMeanOf, exactVarianceOf } from '../../../../src/aggregate/signals/indicators/exact-window.js';
 import { Prng } from '../../../../src/ingest/prng.js';
 import { exactSumOracle } from '../../../helpers/oracle.js';
 
@@ -89,4 +89,26 @@ t.test('without squares there is no variance; clear empties the window', async (
   t.equal(w.size, 0);
   w.push(4);
   t.equal(w.mean(), 4);
+});
+
+t.test('the mean and variance of a stretch of values, summed when asked, equal a running window bit for bit', async (t) => {
+  const rng = new Prng(11);
+  const xs: number[] = [];
+  const windows = [1, 10, 20, 30].map((n) => new ExactWindow(n, { squares: true }));
+  let bad = 0;
+  let checked = 0;
+  for (let i = 0; i < 2000; i++) {
+    // Values that wander in scale, so sums of several partials occur.
+    const x = Number(((1 + rng.next()) * 10 ** Math.floor(rng.next() * 6)).toFixed(4));
+    xs.push(x);
+    for (const w of windows) {
+      w.push(x);
+      if (!w.full) continue;
+      checked++;
+      const from = xs.length - w.length;
+      if (!Object.is(exactMeanOf(xs, from, w.length), w.mean()) || !Object.is(exactVarianceOf(xs, from, w.length), w.variance())) bad++;
+    }
+  }
+  t.ok(checked > 7900, `${checked} windows checked`);
+  t.equal(bad, 0, 'every mean and variance identical');
 });
