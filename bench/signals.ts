@@ -10,6 +10,7 @@ import type { Bar } from '../src/contracts/bar.js';
 import { SignalEngine } from '../src/aggregate/signals/signal-engine.js';
 import { Bollinger, Macd, RingBuffer, Rsi, Sma } from '../src/aggregate/signals/indicators/index.js';
 import { projectRoot } from '../src/paths.js';
+import { flatBar } from '../tests/helpers/flat-bar.js';
 
 const SERIES = Number(process.env.BENCH_SIGNALS_SERIES ?? 20_000);
 const BARS = Number(process.env.BENCH_SIGNALS_BARS ?? 40);
@@ -50,25 +51,7 @@ function round(series: number, b: number): Bar[] {
   const out: Bar[] = [];
   for (let i = 0; i < series; i++) {
     const close = Math.round((100 + 5 * Math.sin(i * 0.7 + b * 0.3) + b * 0.01) * 100) / 100;
-    out.push({
-      symbol: `S${i}`,
-      interval: '1m',
-      bucketStart: b * 60e6,
-      open: close,
-      high: close,
-      low: close,
-      close,
-      volume: 1,
-      quoteVolume: close,
-      vwap: close,
-      tradeCount: 1,
-      buyVolume: 0,
-      firstEventTime: b * 60e6,
-      lastEventTime: b * 60e6,
-      revision: 0,
-      final: true,
-      complete: null,
-    });
+    out.push(flatBar(`S${i}`, '1m', b * 60e6, close));
   }
   return out;
 }

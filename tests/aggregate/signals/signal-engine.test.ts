@@ -7,32 +7,14 @@ import { SignalEngine } from '../../../src/aggregate/signals/signal-engine.js';
 import type { Signal } from '../../../src/contracts/signal.js';
 import { SignalRules } from '../../../src/contracts/signal-rules.js';
 import { Prng } from '../../../src/ingest/prng.js';
+import { flatBar } from '../../helpers/flat-bar.js';
 
 function bars(symbol: string, n: number, seed: number): Bar[] {
   const rng = new Prng(seed);
   let p = 100;
   return Array.from({ length: n }, (_, i) => {
     p *= Math.exp(rng.normal() * 0.01 + Math.sin(i / 40) * 0.002);
-    const close = Math.round(p * 100) / 100;
-    return {
-      symbol,
-      interval: '1m',
-      bucketStart: i * 60e6,
-      open: close,
-      high: close,
-      low: close,
-      close,
-      volume: 1,
-      quoteVolume: close,
-      vwap: close,
-      tradeCount: 1,
-      buyVolume: 0,
-      firstEventTime: i * 60e6,
-      lastEventTime: i * 60e6,
-      revision: 0,
-      final: true,
-      complete: null,
-    };
+    return flatBar(symbol, '1m', i * 60e6, Math.round(p * 100) / 100);
   });
 }
 
