@@ -1,7 +1,7 @@
 // End-to-end benchmark: sustained ticks/s through the whole engine, and produce → bar-received latency over
 // WebSocket (final bars, and in-progress updates), each beside Kafka's own perf tools on the same broker with the same
 // record size. Writes JSON.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import WebSocket from 'ws';
@@ -35,8 +35,8 @@ const PROFILE_DIR =
     : undefined;
 
 /**
- * BENCH_HEAP_SNAPSHOT=1: at the live run's feed end, the aggregator writes a V8 heap snapshot here (after a full GC),
- * summarized by constructor (bench/heap-summary.ts): what its live state is made of.
+ * BENCH_HEAP_SNAPSHOT=1: at the live run's end, after its figures are taken, the aggregator writes a V8 heap snapshot
+ * here (after a full GC), summarized by constructor (bench/heap-summary.ts): what its live state is made of.
  */
 const HEAP_DIR =
   process.env.BENCH_HEAP_SNAPSHOT === '1'
@@ -57,19 +57,19 @@ function profileRun(run: string): void {
   if (args.length) process.env.TE_CHILD_NODE_ARGS = args.join(' ');
 }
 
-/** Have `pid` write a heap snapshot into HEAP_DIR and wait until it is complete; its summary lines. */
-async function heapSnapshot(pid: number): Promise<string[]> {
+/**
+ * Have `pid` write a heap snapshot into HEAP_DIR and wait until it is complete; its summary lines. The process writes
+ * it on its main thread, blocked until done: complete once the file is there and the process answers `metricsUrl`.
+ */
+async function heapSnapshot(pid: number, metricsUrl: string): Promise<string[]> {
   const dir = HEAP_DIR!;
   process.kill(pid, 'SIGUSR2');
-  // The process writes it synchronously; done when the file is there and its size stops changing.
-  let last = -1;
   for (let i = 0; i < 600; i++) {
     await new Promise((r) => setTimeout(r, 500));
     const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && f.includes(`.${pid}.`));
     if (!file) continue;
-    const size = statSync(join(dir, file)).size;
-    if (size > 0 && size === last) return heapSummaryLines(summarizeHeap(JSON.parse(readFileSync(join(dir, file), 'utf8')) as never), 25);
-    last = size;
+    await (await fetch(metricsUrl)).text();
+    return heapSummaryLines(summarizeHeap(JSON.parse(readFileSync(join(dir, file), 'utf8')) as never), 25);
   }
   return ['heap snapshot: none written in 300 s'];
 }
@@ -226,16 +226,16 @@ async function latency() {
   const loopLag: Record<string, LoopLag> = lagSampler?.stop() ?? {};
   // The aggregator's memory with the feed's whole state still open (its main thread's heap; workers' only in RSS).
   const aggregatorHeap = parseHeap(await (await fetch(metricsUrl)).text());
-  // Writing a heap snapshot takes memory of its own: the peak RSS is read before it.
-  const aggRssBeforeSnapshot = HEAP_DIR ? peakRssMb(agg.child.pid) : undefined;
-  const heapSummary = HEAP_DIR ? await heapSnapshot(agg.child.pid!) : undefined;
   await new Promise((r) => setTimeout(r, 3000 + config.maxOutOfOrderMs + config.idleCloseMs));
   clearTimeout(warm);
   const cores = coresUsed(cpuBefore, cpuAfter);
   const stages = stageFigures(stagesBefore, await scrapeStages(stageUrls));
-  const aggRss = aggRssBeforeSnapshot ?? peakRssMb(agg.child.pid);
+  const aggRss = peakRssMb(agg.child.pid);
   const gwRss = peakRssMb(gw.child.pid);
   ws.close();
+  // After every figure above (a snapshot blocks the aggregator for seconds and takes memory of its own), with the
+  // larger intervals' bars still open.
+  const heapSummary = HEAP_DIR ? await heapSnapshot(agg.child.pid!, metricsUrl) : undefined;
   await feed.stop();
   await agg.stop();
   await gw.stop();

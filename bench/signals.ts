@@ -1,7 +1,10 @@
 // The signal engine's state and speed: bytes per series (heap and array buffers after GC) and µs per final bar,
 // beside a reference that keeps each series as indicator objects (Sma × 2, Macd, Rsi, Bollinger and a ring of the
-// last closes: how the engine held them before its compact rows). The reference updates the indicators only (no
-// crossings, no signals), so its time is a floor for object-held state. No servers. Run with --expose-gc.
+// last closes, the library classes as they are now: the shape, not the exact bytes, of the engine before its compact
+// rows). The reference updates the indicators only (no crossings, no signals), so its time is a floor for
+// object-held state. The engine's array buffers include the rows' growth slack (a row is 480 bytes; the Float64Array
+// grows by half when full), so its bytes per series depend a little on the series count. No servers. Run with
+// --expose-gc.
 // Knobs: BENCH_SIGNALS_SERIES (20000, memory), BENCH_SIGNALS_BARS (40), BENCH_SIGNALS_TIME_SERIES (5000) and
 // BENCH_SIGNALS_TIME_BARS (200) for the timing. Writes JSON to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -248,7 +248,8 @@ export class Aggregator {
     return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.max(1, this.config.aggWorkers),
+      // Partitions overlap their writes, whether or not the fold runs in workers.
+      partitionsConsumedConcurrently: Math.max(2, this.config.aggWorkers),
       eachBatch: (payload) => this.onBatch(payload),
     });
   }
