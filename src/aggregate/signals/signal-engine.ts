@@ -10,8 +10,7 @@
 import type { Bar } from '../../contracts/bar.js';
 import type { Signal } from '../../contracts/signal.js';
 import { SignalRules, type SignalName } from '../../contracts/signal-rules.js';
-import { exactAdd, exactSum, exactValue, type ExactSum } from '../exact-sum.js';
-import { Macd, Rsi, bands, crossing, exactVarianceOf, rsiZoneCrossing, type BollingerValue, type CrossDirection } from './indicators/index.js';
+import { Macd, Rsi, bands, crossing, exactMeanOf, exactVarianceOf, rsiZoneCrossing, type BollingerValue, type CrossDirection } from './indicators/index.js';
 import { orNaN, orUndefined, requireFinite } from './indicators/indicator.js';
 
 /** Every series' indicators, for a snapshot: series keys and a fixed number of doubles per series. */
@@ -51,10 +50,9 @@ function freshRow(): Float64Array {
 }
 
 export class SignalEngine {
-  /** Series key (`interval NUL symbol`) → its row number. */
+  /** Series key (`interval NUL symbol`) → its row number (rows are numbered in insertion order). */
   private readonly rows = new Map<string, number>();
-  /** By row: the key and the signals configured for the series (none → indicators are not computed). */
-  private readonly keys: string[] = [];
+  /** By row: the signals configured for the series (none → indicators are not computed). */
   private readonly names: ReadonlySet<SignalName>[] = [];
   /** The rows, STRIDE doubles each; grown by half when full. */
   private data = new Float64Array(STRIDE * 64);
@@ -63,7 +61,6 @@ export class SignalEngine {
   private readonly macd = new Macd(12, 26, 9);
   private readonly rsi = new Rsi(14);
   private readonly saved: number[] = [];
-  private readonly sum: ExactSum = exactSum();
 
   constructor(private readonly rules: SignalRules = SignalRules.all()) {}
 
@@ -71,7 +68,7 @@ export class SignalEngine {
   private rowOf(symbol: string, interval: string, key = `${interval}\u0000${symbol}`): number {
     let row = this.rows.get(key);
     if (row !== undefined) return row;
-    row = this.keys.length;
+    row = this.rows.size;
     if ((row + 1) * STRIDE > this.data.length) {
       const grown = new Float64Array(Math.ceil((this.data.length / STRIDE) * 1.5) * STRIDE);
       grown.set(this.data);
@@ -79,18 +76,16 @@ export class SignalEngine {
     }
     this.data.set(this.fresh, row * STRIDE);
     this.rows.set(key, row);
-    this.keys.push(key);
     this.names.push(this.rules.select(symbol, interval));
     return row;
   }
 
   /** The indicators' state, for a snapshot: the rows of the series that used a bar. The configured signal names are not in it: the rules in force decide. */
   state(): IndicatorState {
-    const used: number[] = [];
-    for (let r = 0; r < this.keys.length; r++) if (this.data[r * STRIDE + LAST] !== -Infinity) used.push(r);
+    const used = [...this.rows].filter(([, r]) => this.data[r * STRIDE + LAST] !== -Infinity);
     const data = new Float64Array(used.length * STRIDE);
-    used.forEach((r, n) => data.set(this.data.subarray(r * STRIDE, (r + 1) * STRIDE), n * STRIDE));
-    return { keys: used.map((r) => this.keys[r]!), data };
+    used.forEach(([, r], n) => data.set(this.data.subarray(r * STRIDE, (r + 1) * STRIDE), n * STRIDE));
+    return { keys: used.map(([key]) => key), data };
   }
 
   restore(state: IndicatorState): void {
@@ -118,19 +113,9 @@ export class SignalEngine {
       else a.copyWithin(o + CLOSES, o + CLOSES + 1, o + CLOSES + WINDOW);
       a[o + CLOSES + count - 1] = c;
       const end = o + CLOSES + count;
-      // The three windows end at the newest close: one exact sum, newest first, read at 10, 20 and 30 closes (an
-      // exact sum does not depend on the order of its terms: the same doubles as exactMeanOf of each window).
-      const sum = this.sum;
-      sum.length = 0;
-      let fast: number | undefined;
-      let slow: number | undefined;
-      let middle: number | undefined;
-      for (let k = 1; k <= count; k++) {
-        exactAdd(sum, a[end - k]!);
-        if (k === FAST) fast = exactValue(sum) / FAST;
-        else if (k === BB) middle = exactValue(sum) / BB;
-        else if (k === SLOW) slow = exactValue(sum) / SLOW;
-      }
+      const fast = count >= FAST ? exactMeanOf(a, end - FAST, FAST) : undefined;
+      const slow = count >= SLOW ? exactMeanOf(a, end - SLOW, SLOW) : undefined;
+      const middle = count >= BB ? exactMeanOf(a, end - BB, BB) : undefined;
       const bb: BollingerValue | undefined = middle === undefined ? undefined : bands(middle, exactVarianceOf(a, end - BB, BB), BB_K);
       this.macd.loadState(a, o + MACD_AT);
       this.rsi.loadState(a, o + RSI_AT);

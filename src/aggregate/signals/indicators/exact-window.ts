@@ -82,15 +82,9 @@ export function exactVarianceOf(values: ArrayLike<number>, from: number, n: numb
  */
 export class ExactWindow {
   private readonly ring: RingBuffer;
-  private sum: ExactSum = exactSum();
+  private readonly sum: ExactSum = exactSum();
   /** Only kept when a deviation is wanted: it doubles the work per push. */
-  private sumSq: ExactSum | undefined;
-  /**
-   * The partials' room as last copied to their size: an array grown by push keeps room for 17 numbers or more, which
-   * for a long-lived window is most of its memory.
-   */
-  private sumRoom = 0;
-  private sumSqRoom = 0;
+  private readonly sumSq: ExactSum | undefined;
 
   constructor(
     readonly length: number,
@@ -110,19 +104,11 @@ export class ExactWindow {
 
   push(x: number): void {
     const old = this.ring.push(x);
-    // An addition grows a sum by one partial at most (a square's, two): past the room it was copied to, V8 gave it
-    // spare room, cut off here. (A square's growth undone within the same addition goes unseen: rare, and harmless.)
-    const sum = this.sum;
-    exactAdd(sum, x);
-    let grew = sum.length > this.sumRoom;
-    if (old !== undefined) exactAdd(sum, -old);
-    if (grew || sum.length > this.sumRoom) this.sumRoom = (this.sum = sum.slice()).length;
-    const sq = this.sumSq;
-    if (sq) {
-      exactAddProduct(sq, x, x);
-      grew = sq.length > this.sumSqRoom;
-      if (old !== undefined) exactAddProduct(sq, -old, old);
-      if (grew || sq.length > this.sumSqRoom) this.sumSqRoom = (this.sumSq = sq.slice()).length;
+    exactAdd(this.sum, x);
+    if (old !== undefined) exactAdd(this.sum, -old);
+    if (this.sumSq) {
+      exactAddProduct(this.sumSq, x, x);
+      if (old !== undefined) exactAddProduct(this.sumSq, -old, old);
     }
   }
 
