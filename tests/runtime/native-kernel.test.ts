@@ -315,6 +315,33 @@ t.test("more distinct venues and symbols than the addon's interner holds: string
   t.same(bad, [], 'four batches of 30,000 distinct venues (the interner is cleared between batches when it could fill)');
 });
 
+t.test("the interner's keys: strings of every length, alike but for one byte, alike at both ends, in two fields", async (t) => {
+  // The addon keys a string of up to 16 bytes by its length and two overlapping words, and compares longer ones byte
+  // by byte too (native/src/tick_kernel.cc, Interner): strings made to share those words must still get their own ids.
+  const rng = new Prng(16);
+  const names: string[] = [];
+  const base = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_';
+  for (let n = 0; n <= 70; n++) {
+    const s = base.slice(0, n);
+    names.push(s);
+    // The same length, one byte changed at each position.
+    for (let i = 0; i < n; i++) names.push(s.slice(0, i) + '#' + s.slice(i + 1));
+  }
+  // Over 16 bytes, the same first and last eight bytes, a different middle.
+  for (let m = 1; m <= 40; m++) names.push(`PREFIX00${'m'.repeat(m)}SUFFIX00`, `PREFIX00${'n'.repeat(m)}SUFFIX00`);
+  names.push('€', 'é', 'BTC€USDT', 'ÉTHÉRÉUM-ÉUR-PÉRPÉTUAL');
+  const values = Array.from({ length: 20_000 }, (_, i) => {
+    const symbol = names[rng.int(names.length)]!;
+    // Half the records carry the symbol as their venue symbol too (the two fields share the interner).
+    const venueSymbol = rng.next() < 0.5 ? symbol : names[rng.int(names.length)]!;
+    return record({ ...randomTick(rng, ['X']), venue: names[i % 7]!, symbol, venueSymbol }, false);
+  });
+  const bad: string[] = [];
+  for (const batch of bothLayouts(values, rng)) bad.push(...differences(batch));
+  t.same(bad, [], `${names.length} strings over 20,000 records read the same through both kernels`);
+  t.ok(counts(bothLayouts(values, rng)[0]!).accepted > 15_000, 'most records are accepted (the strings are compared, not rejected)');
+});
+
 /** Batches a live partition sees: a few symbols, event times mostly in order, some late, some invalid, some broken. */
 function liveBatch(rng: Prng, n: number, t0: number, symbols: string[]): Buffer[] {
   const out: Buffer[] = [];
