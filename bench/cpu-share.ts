@@ -21,6 +21,8 @@ function groupOf(pid: number, named: Map<number, string>): string | undefined {
   } catch {
     return undefined;
   }
+  // Kafka's perf tools (the references) before the broker: their class path names Kafka's jars too.
+  if (/ProducerPerformance|ConsumerPerformance/.test(cmd)) return 'kafka perf tool';
   if (cmd.includes('kafka.Kafka')) return 'kafka';
   if (cmd.includes('questdb')) return 'questdb';
   if (cmd.includes('timescaledb-server')) return 'timescaledb endpoint';
@@ -48,14 +50,57 @@ export function sampleCpu(named: Map<number, string>): Sample {
   return { at: performance.now(), cpu };
 }
 
-/** Cores used on average between two samples, by group (processes that started in between count from zero). */
-export function coresUsed(before: Sample, after: Sample): Record<string, number> {
-  const wall = (after.at - before.at) / 1000;
+/** CPU seconds between two samples by group, unrounded (processes that started in between count from zero; those
+ * that ended in between are missing, as their time is no longer in /proc). */
+function secondsByGroup(before: Sample, after: Sample): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [pid, a] of after.cpu) {
     const b = before.cpu.get(pid)?.seconds ?? 0;
-    out[a.group] = (out[a.group] ?? 0) + (a.seconds - b) / wall;
+    out[a.group] = (out[a.group] ?? 0) + (a.seconds - b);
   }
-  for (const k of Object.keys(out)) out[k] = Number(out[k]!.toFixed(2));
-  return Object.fromEntries(Object.entries(out).sort((x, y) => y[1] - x[1]));
+  return out;
+}
+
+/** Each value to two decimals, the groups by share, largest first. */
+function rounded(by: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(by)
+      .map(([k, v]) => [k, Number(v.toFixed(2))] as const)
+      .sort((x, y) => y[1] - x[1]),
+  );
+}
+
+/** Cores used on average between two samples, by group. */
+export function coresUsed(before: Sample, after: Sample): Record<string, number> {
+  const wall = (after.at - before.at) / 1000;
+  return rounded(Object.fromEntries(Object.entries(secondsByGroup(before, after)).map(([k, v]) => [k, v / wall])));
+}
+
+/** CPU seconds used between two samples, by group. */
+export function cpuSeconds(before: Sample, after: Sample): Record<string, number> {
+  return rounded(secondsByGroup(before, after));
+}
+
+/** The sum of a coresUsed() record, to two decimals: how much of the machine the window used. */
+export function totalCores(cores: Record<string, number>): number {
+  return Number(
+    Object.values(cores)
+      .reduce((a, b) => a + b, 0)
+      .toFixed(2),
+  );
+}
+
+/** `group 0.61, group 0.37, …` (coresUsed() sorts the groups by share). */
+export function coresLine(cores: Record<string, number>): string {
+  return Object.entries(cores)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+/** CPU seconds of this process's children that have exited and been waited for (cutime + cstime of /proc/self/stat). */
+export function exitedChildrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 of stat (cutime, cstime) are 13 and 14 after the command.
+  return (Number(f[13]) + Number(f[14])) / TICKS_PER_S;
 }

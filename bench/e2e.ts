@@ -17,7 +17,7 @@ import { runCli, waitHttpOk, type CliProcess } from '../tests/helpers/cli.js';
 import { freePort, testEnv } from '../tests/helpers/env.js';
 import { consumerPerf, producerPerf } from './kafka-perf.js';
 import { summarize } from './profile-summary.js';
-import { coresUsed, sampleCpu } from './cpu-share.js';
+import { coresLine, coresUsed, cpuSeconds, exitedChildrenCpuSeconds, sampleCpu, totalCores } from './cpu-share.js';
 import { scrapeStages, stageFigures, stageTable, type Buckets } from './stages.js';
 import { sampleLoopLag, type LoopLag } from './loop-lag.js';
 import { heapLine, parseHeap } from './heap.js';
@@ -130,6 +130,15 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
   let engine = mode === 'concurrent' ? await startEngine(env) : undefined;
   const feed = new FeedProducer(config, createKafka(config, 'bench'), log);
   await feed.start();
+  const cpuAtFeedStart = engine
+    ? sampleCpu(
+        new Map([
+          [engine.agg.child.pid!, 'aggregator'],
+          [engine.gw.child.pid!, 'gateway'],
+          [process.pid, 'bench (feed)'],
+        ]),
+      )
+    : undefined;
   progress(`${mode}: producing ~${N} ticks as fast as the producer goes`);
   const t0 = performance.now();
   const summary = await feed.run();
@@ -137,6 +146,14 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
   await feed.stop();
   engine ??= await startEngine(env);
   const tEngine = mode === 'concurrent' ? t0 : performance.now();
+  // The machine's CPU over the window measured (concurrent: from the feed's start, the engine already running;
+  // backlog: from the engine's start), by process: whether the rate is the engine's bound or the machine's.
+  const named = new Map([
+    [engine.agg.child.pid!, 'aggregator'],
+    [engine.gw.child.pid!, 'gateway'],
+    [process.pid, mode === 'concurrent' ? 'bench (feed)' : 'bench'],
+  ]);
+  const cpuBefore = cpuAtFeedStart ?? sampleCpu(named);
   let last = -1;
   for (;;) {
     const n = await metric(engine.metricsUrl, 'tick_engine_ticks_in_total');
@@ -146,6 +163,8 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
     await new Promise((r) => setTimeout(r, 200));
   }
   const tDone = performance.now();
+  const cpuAfter = sampleCpu(named);
+  const cores = coresUsed(cpuBefore, cpuAfter);
   const result = {
     ticks: summary.produced,
     recordSizeBytes: recordSize,
@@ -155,6 +174,9 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
     bars: await metric(engine.metricsUrl, `tick_engine_bars_out_total{interval="${config.intervals[0]!.name}"}`),
     aggregatorPeakRssMb: peakRssMb(engine.agg.child.pid),
     gatewayPeakRssMb: peakRssMb(engine.gw.child.pid),
+    coresUsed: cores,
+    coresTotal: totalCores(cores),
+    cpuSeconds: cpuSeconds(cpuBefore, cpuAfter),
   };
   await engine.agg.stop();
   await engine.gw.stop();
@@ -299,9 +321,7 @@ function latencyLines(lat: Awaited<ReturnType<typeof latency>>): string[] {
     `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; the last tick an update includes produced → the update received; throttle ${lat.throttleMs} ms)`,
     `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
     ...stageTable(lat.stages),
-    `  cores used, feed running (of ${cores}): ${Object.entries(lat.coresUsed)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}`,
+    `  cores used, feed running (${totalCores(lat.coresUsed)} of ${cores}): ${coresLine(lat.coresUsed)}`,
     `  event-loop delay, feed running (p99 per second: median / worst): ${Object.entries(lat.loopLag)
       .map(([k, v]) => `${k} ${v.medianP99Ms} / ${v.maxP99Ms} ms`)
       .join(', ')}`,
@@ -347,9 +367,28 @@ async function main() {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic: perfTopic, numPartitions: config.ticksPartitions, replicationFactor: 1 }] });
   await admin.disconnect();
   progress(`reference: ProducerPerformance ${N} records of ${recordSize} B`);
-  const prod = await producerPerf(brokers, perfTopic, N, recordSize);
+  // What each reference costs the machine, over the tool's whole run (its JVM's start included): the broker's CPU
+  // seconds from /proc, the tool's own once it has exited (this process's children's time).
+  const reference = async <T>(tool: () => Promise<T>) => {
+    const before = sampleCpu(new Map());
+    const child0 = exitedChildrenCpuSeconds();
+    const t = performance.now();
+    const figures = await tool();
+    const seconds = cpuSeconds(before, sampleCpu(new Map()));
+    return {
+      figures,
+      cost: {
+        wallSeconds: Number(((performance.now() - t) / 1000).toFixed(2)),
+        brokerCpuSeconds: seconds.kafka ?? 0,
+        toolCpuSeconds: Number((exitedChildrenCpuSeconds() - child0).toFixed(2)),
+      },
+    };
+  };
+  const prodRun = await reference(() => producerPerf(brokers, perfTopic, N, recordSize));
+  const prod = prodRun.figures;
   progress(`reference: ConsumerPerformance ${N} records`);
-  const cons = await consumerPerf(brokers, perfTopic, N);
+  const consRun = await reference(() => consumerPerf(brokers, perfTopic, N));
+  const cons = consRun.figures;
 
   const lat = await latency();
   const result = {
@@ -358,7 +397,7 @@ async function main() {
     throughput: {
       concurrent: tp,
       backlog,
-      reference: { producerPerformance: prod, consumerPerformance: cons },
+      reference: { producerPerformance: { ...prod, ...prodRun.cost }, consumerPerformance: { ...cons, ...consRun.cost } },
       ratioEndToEndToProducerPerf: Number((tp.engineTicksPerSec / prod.recordsPerSec).toFixed(3)),
       ratioBacklogToConsumerPerf: Number((backlog.engineTicksPerSec / cons.recordsPerSec).toFixed(3)),
     },
@@ -374,8 +413,12 @@ async function main() {
     `end-to-end throughput     ${tp.engineTicksPerSec} ticks/s  (${tp.ticks} ticks of ${recordSize} B, feed → Kafka → aggregator → 3 stores + bars topic, concurrently)`,
     `  of which feed producer  ${tp.produceTicksPerSec} ticks/s  (kafkajs, acks=all, alone on the broker would be ${backlog.produceTicksPerSec})`,
     `  Kafka ProducerPerf      ${Math.round(prod.recordsPerSec)} records/s  → ratio ${result.throughput.ratioEndToEndToProducerPerf}`,
+    `  machine while it ran    ${tp.coresTotal} of ${cpus().length} cores: ${coresLine(tp.coresUsed)}`,
+    `  broker CPU per 1k ticks ${perThousand(tp.cpuSeconds.kafka, tp.ticks)} ms (ProducerPerf: ${perThousand(prodRun.cost.brokerCpuSeconds, N)} ms per 1k records, its tool ${perThousand(prodRun.cost.toolCpuSeconds, N)} ms)`,
     `aggregator from backlog   ${backlog.engineTicksPerSec} ticks/s  (${backlog.ticks} ticks already in Kafka, drained and written)`,
     `  Kafka ConsumerPerf      ${Math.round(cons.recordsPerSec)} records/s  → ratio ${result.throughput.ratioBacklogToConsumerPerf}`,
+    `  machine while it ran    ${backlog.coresTotal} of ${cpus().length} cores: ${coresLine(backlog.coresUsed)}`,
+    `  CPU per 1k ticks        aggregator ${perThousand(backlog.cpuSeconds.aggregator, backlog.ticks)} ms, broker ${perThousand(backlog.cpuSeconds.kafka, backlog.ticks)} ms (ConsumerPerf: broker ${perThousand(consRun.cost.brokerCpuSeconds, N)} ms, its tool ${perThousand(consRun.cost.toolCpuSeconds, N)} ms per 1k records)`,
     ...latencyLines(lat),
     `  Kafka ProducerPerf ack  p50 ${prod.p50Ms} ms  p99 ${prod.p99Ms} ms  (the broker's own produce→ack latency under full load)`,
     `  delivered               ${lat.wsMessagesPerSec} WebSocket messages/s to one subscriber`,
@@ -384,6 +427,11 @@ async function main() {
     '',
   ];
   process.stdout.write(lines.join('\n'));
+}
+
+/** CPU milliseconds per thousand items. */
+function perThousand(cpuSeconds: number | undefined, items: number): string {
+  return ((1e6 * (cpuSeconds ?? 0)) / items).toFixed(1);
 }
 
 /** Per run, per profiled process or thread: its sampled time by area of the code (bench/profile-summary.ts). */
