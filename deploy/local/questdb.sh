@@ -19,6 +19,11 @@ start() {
   port_open "$TE_QUESTDB_HTTP_PORT" && die "port $TE_QUESTDB_HTTP_PORT is taken by another process (set TE_QUESTDB_HTTP_PORT)"
   install
   mkdir -p "$QDB_ROOT/conf"
+  # The worker pools' idle thresholds: by default an idle QuestDB worker spins (10 iterations), then yields, for up to
+  # 10,000 iterations before it naps or sleeps. The engine writes a small transaction every few ms, so its workers
+  # never got to sleep and spun through the gaps: 0.22–0.24 of the two cores in a live run at 20,000 ticks/s, 0.8 in
+  # the sustained run. Napping after 20 idle iterations and sleeping after 100 cut that to 0.1 and 0.4–0.45, and the
+  # engine's bars came sooner (docs/benchmarks.md, 2026-12-05). A QuestDB with cores of its own can keep its defaults.
   cat > "$QDB_ROOT/conf/server.conf" <<CONF
 http.net.bind.to=127.0.0.1:$TE_QUESTDB_HTTP_PORT
 http.min.net.bind.to=127.0.0.1:$TE_QUESTDB_MIN_HTTP_PORT
@@ -27,6 +32,10 @@ line.tcp.net.bind.to=127.0.0.1:$TE_QUESTDB_ILP_PORT
 line.udp.enabled=false
 telemetry.enabled=false
 shared.worker.count=2
+shared.worker.nap.threshold=20
+shared.worker.sleep.threshold=100
+wal.apply.worker.nap.threshold=20
+wal.apply.worker.sleep.threshold=100
 CONF
   spawn questdb java -Xms256m "-Xmx$TE_JAVA_HEAP" -p "$QDB_JAR" -m io.questdb/io.questdb.ServerMain -d "$QDB_ROOT"
   wait_for 90 healthy || die "did not become healthy in 90 s, see $TE_LOGS/questdb.log"
