@@ -60,22 +60,16 @@ class Interner {
   static constexpr uint32_t MAX_ENTRIES = 1u << 16;
   static constexpr uint32_t MAX_LEN = 64;
 
-  // `field`: which field (0 venue, 1 symbol, 2 venue symbol); each remembers its last string, checked first (most
-  // records of a batch come from one venue).
+  // `field`: which field (0 venue, 1 symbol, 2 venue symbol); each remembers the slot of its last string, checked
+  // first (most records of a batch come from one venue). That slot may since hold another string or none (grow() moves
+  // entries, clear() empties them): it answers only when it holds this key.
   inline __attribute__((always_inline)) int32_t get(int field, const uint8_t* p, uint32_t n) {
     if (n > MAX_LEN) return NOT_INTERNED;
     Key k;
     keyOf(p, n, k);
-    const int32_t last = lastId_[field];
-    if (last >= 0) {  // its slot may be stale (moved by grow()): trusted only when it holds `last` with this key
-      const Slot& e = slots_[lastSlot_[field]];
-      if (e.id == last && e.key == k && (n <= 16 || same(bytes_.data() + offs_[last], p, n))) return last;
-    }
-    uint32_t slot = 0;
-    const int32_t id = find(p, n, k, slot);
-    lastId_[field] = id;
-    lastSlot_[field] = slot;
-    return id;
+    const Slot& e = slots_[lastSlot_[field]];
+    if (e.id >= 0 && e.key == k && (n <= 16 || same(bytes_.data() + offs_[e.id], p, n))) return e.id;
+    return find(p, n, k, lastSlot_[field]);
   }
 
   size_t size() const { return offs_.size(); }
@@ -83,7 +77,7 @@ class Interner {
     offs_.clear();
     bytes_.clear();
     slots_.assign(1024, Slot{});
-    lastId_[0] = lastId_[1] = lastId_[2] = -1;
+    lastSlot_[0] = lastSlot_[1] = lastSlot_[2] = 0;  // within the smaller table
   }
   Interner() { slots_.assign(1024, Slot{}); }
 
@@ -173,14 +167,12 @@ class Interner {
       if (e.id == track) tracked = s;
     }
     slots_.swap(next);
-    // The other fields' remembered slots are stale now; get() checks the slot's id and key before trusting one.
     return tracked;
   }
 
   std::vector<uint32_t> offs_;  // each id's bytes in bytes_ (compared for strings over 16 bytes)
   std::string bytes_;
   std::vector<Slot> slots_;
-  int32_t lastId_[3] = {-1, -1, -1};
   uint32_t lastSlot_[3] = {0, 0, 0};
 };
 
