@@ -30,6 +30,14 @@ function groupOf(pid: number, named: Map<number, string>): string | undefined {
   return cmd.trim() === '' ? undefined : 'other';
 }
 
+/** Seconds of fields `n` and `n + 1` (1-based, as proc(5) numbers them) of a stat file, in clock ticks there. */
+function statSeconds(path: string, n: number): number {
+  const stat = readFileSync(path, 'utf8');
+  // The fields after the command (field 2, in parentheses, may hold spaces) start with field 3.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[n - 3]) + Number(f[n - 2])) / TICKS_PER_S;
+}
+
 /** A sample of every process's CPU time; `named` labels the engine's own processes (pid → name). */
 export function sampleCpu(named: Map<number, string>): Sample {
   const cpu = new Map<number, { group: string; seconds: number }>();
@@ -37,10 +45,8 @@ export function sampleCpu(named: Map<number, string>): Sample {
     const pid = Number(d);
     if (!Number.isInteger(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the command.
-      const seconds = (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+      // Fields 14 and 15 of stat: utime, stime.
+      const seconds = statSeconds(`/proc/${pid}/stat`, 14);
       const group = groupOf(pid, named);
       if (group) cpu.set(pid, { group, seconds });
     } catch {
@@ -99,8 +105,6 @@ export function coresLine(cores: Record<string, number>): string {
 
 /** CPU seconds of this process's children that have exited and been waited for (cutime + cstime of /proc/self/stat). */
 export function exitedChildrenCpuSeconds(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 16 and 17 of stat (cutime, cstime) are 13 and 14 after the command.
-  return (Number(f[13]) + Number(f[14])) / TICKS_PER_S;
+  // Fields 16 and 17 of stat: cutime, cstime.
+  return statSeconds('/proc/self/stat', 16);
 }

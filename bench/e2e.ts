@@ -130,15 +130,15 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
   let engine = mode === 'concurrent' ? await startEngine(env) : undefined;
   const feed = new FeedProducer(config, createKafka(config, 'bench'), log);
   await feed.start();
-  const cpuAtFeedStart = engine
-    ? sampleCpu(
-        new Map([
-          [engine.agg.child.pid!, 'aggregator'],
-          [engine.gw.child.pid!, 'gateway'],
-          [process.pid, 'bench (feed)'],
-        ]),
-      )
-    : undefined;
+  // The machine's CPU over the window measured (concurrent: from the feed's start, the engine already running;
+  // backlog: from the engine's start), by process: whether the rate is the engine's bound or the machine's.
+  const named = (e: { agg: CliProcess; gw: CliProcess }) =>
+    new Map([
+      [e.agg.child.pid!, 'aggregator'],
+      [e.gw.child.pid!, 'gateway'],
+      [process.pid, mode === 'concurrent' ? 'bench (feed)' : 'bench'],
+    ]);
+  const cpuAtFeedStart = engine ? sampleCpu(named(engine)) : undefined;
   progress(`${mode}: producing ~${N} ticks as fast as the producer goes`);
   const t0 = performance.now();
   const summary = await feed.run();
@@ -146,14 +146,8 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
   await feed.stop();
   engine ??= await startEngine(env);
   const tEngine = mode === 'concurrent' ? t0 : performance.now();
-  // The machine's CPU over the window measured (concurrent: from the feed's start, the engine already running;
-  // backlog: from the engine's start), by process: whether the rate is the engine's bound or the machine's.
-  const named = new Map([
-    [engine.agg.child.pid!, 'aggregator'],
-    [engine.gw.child.pid!, 'gateway'],
-    [process.pid, mode === 'concurrent' ? 'bench (feed)' : 'bench'],
-  ]);
-  const cpuBefore = cpuAtFeedStart ?? sampleCpu(named);
+  const engineNames = named(engine);
+  const cpuBefore = cpuAtFeedStart ?? sampleCpu(engineNames);
   let last = -1;
   for (;;) {
     const n = await metric(engine.metricsUrl, 'tick_engine_ticks_in_total');
@@ -163,7 +157,7 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
     await new Promise((r) => setTimeout(r, 200));
   }
   const tDone = performance.now();
-  const cpuAfter = sampleCpu(named);
+  const cpuAfter = sampleCpu(engineNames);
   const cores = coresUsed(cpuBefore, cpuAfter);
   const result = {
     ticks: summary.produced,
