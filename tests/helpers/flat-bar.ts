@@ -1,5 +1,6 @@
-// A final bar of one trade's worth at `close` (open = high = low = close), for tests and benches that feed bars to
-// the signal engine, which reads only the series, the bucket and the close.
+// A final bar of one trade's worth at `close` (open = high = low = close), for tests and benches that need a bar but
+// not its figures: the signal engine reads only the series, the bucket and the close; the gateway's series book the
+// series, the bucket and the trade count.
 import type { Bar } from '../../src/contracts/bar.js';
 
 export function flatBar(symbol: string, interval: string, bucketStart: number, close: number): Bar {

@@ -3,29 +3,14 @@
 import t from 'tap';
 import type { Bar } from '../../../src/contracts/bar.js';
 import { SeriesBook, seriesKey } from '../../../src/gateway/fanout/series-book.js';
+import { flatBar } from '../../helpers/flat-bar.js';
 
-function bar(symbol: string, interval: string, bucketStart: number, over: Partial<Bar> = {}): Bar {
-  return {
-    symbol,
-    interval,
-    bucketStart,
-    open: 1,
-    high: 2,
-    low: 0.5,
-    close: 1.5,
-    volume: 3,
-    quoteVolume: 4.5,
-    vwap: 1.5,
-    tradeCount: 3,
-    buyVolume: 1,
-    firstEventTime: bucketStart,
-    lastEventTime: bucketStart + 1,
-    revision: 0,
-    final: true,
-    complete: null,
-    ...over,
-  } as Bar;
-}
+/** A final bar of the series at `bucketStart` with three trades (the book orders in-progress versions by trade count). */
+const bar = (symbol: string, interval: string, bucketStart: number, over: Partial<Bar> = {}): Bar => ({
+  ...flatBar(symbol, interval, bucketStart, 1.5),
+  tradeCount: 3,
+  ...over,
+});
 
 t.test('one series per interval and symbol, keyed by its seriesKey', async (t) => {
   const book = new SeriesBook(10);
