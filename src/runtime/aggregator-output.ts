@@ -61,9 +61,13 @@ export class AggregatorOutput {
     for (const s of this.sinks) await retry(s.name, () => s.init());
   }
 
-  /** A partition's queue of outputs not yet durable everywhere. */
+  /** A partition's queue of outputs not yet durable everywhere; each failed write reports its target down. */
   queue(): OutputQueue {
-    return new OutputQueue(this.targets);
+    return new OutputQueue(
+      this.targets,
+      (target, step) => this.write(target, step),
+      (target, err) => this.health.down(target.name, err),
+    );
   }
 
   /** One write of one step to one target, serialized per target; a write still running after the timeout reports it down. */

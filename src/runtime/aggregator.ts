@@ -52,7 +52,7 @@ import { DependencyHealth } from './dependency-health.js';
 
 import { FetchReadPath } from './fetch-read-path.js';
 import { messagesInput, runFrom, runInput, type FoldInput } from './fold-input.js';
-import type { OutputQueue } from './output-queue.js';
+import type { OutputQueue, OutputStep } from './output-queue.js';
 import { preAggregate, type BatchInput } from './pre-aggregate.js';
 import { chooseKernel, type KernelSetting } from './native-kernel.js';
 import { QuietPartitions } from './quiet-partitions.js';
@@ -257,6 +257,7 @@ export class Aggregator {
   /** A new assignment (or none): the states, followers and commits of the previous one stop. */
   private newEpoch(): void {
     this.epoch++;
+    for (const st of this.partitions.values()) st.out.close();
     this.partitions.clear();
     this.fetchPath.closeAll();
   }
@@ -501,7 +502,7 @@ export class Aggregator {
       return { key, value, code: r.code, reason: r.reason, source: { topic, partition: st.partition, offset } };
     });
     if (letters.length) {
-      st.out.push({ bars: [], signals: [], letters, sourceTs: 0 });
+      this.enqueue(st, { bars: [], signals: [], letters, sourceTs: 0 });
       this.deps.log.warn({ partition: st.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
     }
     ticksIn.inc(out.accepted);
@@ -560,6 +561,7 @@ export class Aggregator {
   private dropState(st: PartitionState, err: unknown): void {
     if (this.partitions.get(st.partition) !== st) return;
     this.partitions.delete(st.partition);
+    st.out.close();
     this.quiet.forget(st.partition);
     const level = err instanceof BatchAbandonedError ? 'info' : 'warn';
     this.deps.log[level]({ err, partition: st.partition, resumeFrom: st.resumeFrom }, 'partition state dropped; it is rebuilt from the committed checkpoint');
@@ -582,7 +584,18 @@ export class Aggregator {
     const signals = st.signals.onBars(versions.fresh);
     if (closed.length === 0) return;
     const bars: Bar[] = closed.map((acc) => toBar(acc, { final: true })).sort(compareBars);
-    st.out.push({ bars, signals, letters: [], sourceTs, queuedAt: performance.now() });
+    this.enqueue(st, { bars, signals, letters: [], sourceTs, queuedAt: performance.now() });
+  }
+
+  /**
+   * Queue a step and start its writes at once: each target that is idle takes it now, one still writing an earlier
+   * step takes it next. Pipelined (TE_AGG_PIPELINE), a closing bar so reaches the bars topic while the previous step
+   * is still being written to a slower store, instead of waiting for that step's makeDurable to end. Committing still
+   * waits for every target (makeDurable).
+   */
+  private enqueue(st: PartitionState, step: OutputStep): void {
+    st.out.push(step);
+    st.out.kick();
   }
 
   /**
@@ -637,10 +650,10 @@ export class Aggregator {
    */
   private async makeDurable(st: PartitionState, ctl?: BatchControl, step?: StepCommit): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
-      const failures = await st.out.flushOnce((t, step) => this.output.write(t, step));
+      // Each failed write has reported its target down already (the queue's writers also run between attempts).
+      const failures = await st.out.flushOnce();
       outputQueueSteps.set({ partition: String(st.partition) }, st.out.size);
       if (failures.length === 0) break;
-      for (const f of failures) this.health.down(f.target.name, f.error);
       if (!ctl) {
         this.settled(st, false);
         return false;

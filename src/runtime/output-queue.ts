@@ -38,10 +38,28 @@ interface Pending {
   remaining: Set<OutputTarget>;
 }
 
+/** Writes one step to one target (the caller serializes a target's writes across partitions and times them). */
+export type WriteStep = (target: OutputTarget, step: OutputStep) => Promise<void>;
+
+/**
+ * A partition's steps not yet durable everywhere, and each target's writer: one write at a time per target, its
+ * pending steps oldest first; once started (kick, or flushOnce) it goes on to the next pending step as each write
+ * succeeds, and stops at the first failure (a newer revision must never land before an older one). So a step queued
+ * while the previous one is still being written to a slow store reaches every other target at once: a closing bar
+ * does not wait in the queue behind another target's write.
+ */
 export class OutputQueue {
   private readonly pending: Pending[] = [];
+  /** Each target's write in flight: resolves to the error it failed with, undefined when it succeeded. */
+  private readonly writing = new Map<OutputTarget, Promise<unknown>>();
+  private closed = false;
 
-  constructor(private readonly targets: readonly OutputTarget[]) {}
+  constructor(
+    private readonly targets: readonly OutputTarget[],
+    private readonly write: WriteStep,
+    /** Every failed write, once, whoever started it (the aggregator reports the target down). */
+    private readonly onFailure: (target: OutputTarget, error: unknown) => void,
+  ) {}
 
   get empty(): boolean {
     return this.pending.length === 0;
@@ -57,29 +75,66 @@ export class OutputQueue {
     if (remaining.size) this.pending.push({ step, remaining });
   }
 
+  /** Start writing what is pending to every idle target, without waiting; a failure is retried by the next flushOnce. */
+  kick(): void {
+    if (this.closed) return;
+    for (const t of this.targets) this.writeNext(t);
+  }
+
   /**
-   * One attempt per target: each target writes its pending steps oldest first and stops at its first failure (a
-   * newer revision must never land before an older one). `run` runs a target's write (serialized per target
-   * across partitions by the caller). Returns the failures; the queue is empty when there are none.
+   * The queue's partition state is dropped: no write starts on its own any more (kick, or a writer going on to the
+   * next step). Writes in flight finish; a flushOnce still waiting writes what it waits for, as before.
    */
-  async flushOnce(run: (target: OutputTarget, step: OutputStep) => Promise<void>): Promise<TargetFailure[]> {
+  close(): void {
+    this.closed = true;
+  }
+
+  /**
+   * One attempt per target at the steps pending now: each target writes them oldest first and stops at its first
+   * failure. Returns the failures (each already reported); with none, every step pending at the call is durable (a
+   * writer may go on with steps queued since, without this call waiting for them).
+   */
+  async flushOnce(): Promise<TargetFailure[]> {
+    const steps = this.pending.slice();
     const failures: TargetFailure[] = [];
-    const active = this.targets.filter((t) => this.pending.some((p) => p.remaining.has(t)));
     await Promise.all(
-      active.map(async (target) => {
-        for (const p of this.pending) {
-          if (!p.remaining.has(target)) continue;
-          try {
-            await run(target, p.step);
-            p.remaining.delete(target);
-          } catch (error) {
+      this.targets.map(async (target) => {
+        // Oldest first: while one of these steps lacks the target, the target's next write is one of them.
+        while (steps.some((p) => p.remaining.has(target))) {
+          const w = this.writeNext(target);
+          if (!w) return;
+          const error = await w;
+          if (error !== undefined) {
             failures.push({ target, error });
             return;
           }
         }
       }),
     );
-    while (this.pending.length && this.pending[0]!.remaining.size === 0) this.pending.shift();
     return failures;
+  }
+
+  /** The target's write in flight, else a new one of its oldest pending step; undefined when it has none pending. */
+  private writeNext(target: OutputTarget): Promise<unknown> | undefined {
+    const inFlight = this.writing.get(target);
+    if (inFlight) return inFlight;
+    const p = this.pending.find((q) => q.remaining.has(target));
+    if (!p) return undefined;
+    const w = this.write(target, p.step).then(
+      () => {
+        this.writing.delete(target);
+        p.remaining.delete(target);
+        while (this.pending.length && this.pending[0]!.remaining.size === 0) this.pending.shift();
+        if (!this.closed) this.writeNext(target);
+        return undefined;
+      },
+      (error: unknown) => {
+        this.writing.delete(target);
+        this.onFailure(target, error);
+        return error ?? new Error(`write to ${target.name} failed`);
+      },
+    );
+    this.writing.set(target, w);
+    return w;
   }
 }
