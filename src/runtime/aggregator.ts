@@ -173,6 +173,8 @@ export class Aggregator {
   private readonly commitsSeen = new Set<string>();
   /** Pipelined steps still being made durable (TE_AGG_PIPELINE): stop waits for them before closing the outputs. */
   private readonly flushes = new Set<Promise<void>>();
+  /** Dropped states' queues until their writes in flight end (stop waits for them before closing the producers). */
+  private readonly closingWrites = new Set<Promise<void>>();
   /** Own fetch path: responses being folded and made durable, awaited on stop (as kafkajs awaits its eachBatch). */
   private readonly fetchedSteps = new Set<Promise<void>>();
 
@@ -257,7 +259,7 @@ export class Aggregator {
   /** A new assignment (or none): the states, followers and commits of the previous one stop. */
   private newEpoch(): void {
     this.epoch++;
-    for (const st of this.partitions.values()) st.out.close();
+    for (const st of this.partitions.values()) this.closeQueue(st);
     this.partitions.clear();
     this.fetchPath.closeAll();
   }
@@ -502,7 +504,8 @@ export class Aggregator {
       return { key, value, code: r.code, reason: r.reason, source: { topic, partition: st.partition, offset } };
     });
     if (letters.length) {
-      this.enqueue(st, { bars: [], signals: [], letters, sourceTs: 0 });
+      // Queued, not written yet: the batch may still fail and be read again; its step's flush writes them.
+      st.out.push({ bars: [], signals: [], letters, sourceTs: 0 });
       this.deps.log.warn({ partition: st.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
     }
     ticksIn.inc(out.accepted);
@@ -561,7 +564,7 @@ export class Aggregator {
   private dropState(st: PartitionState, err: unknown): void {
     if (this.partitions.get(st.partition) !== st) return;
     this.partitions.delete(st.partition);
-    st.out.close();
+    this.closeQueue(st);
     this.quiet.forget(st.partition);
     const level = err instanceof BatchAbandonedError ? 'info' : 'warn';
     this.deps.log[level]({ err, partition: st.partition, resumeFrom: st.resumeFrom }, 'partition state dropped; it is rebuilt from the committed checkpoint');
@@ -572,6 +575,12 @@ export class Aggregator {
       // Not running any more (stopping, or the partition moved): the next owner starts from the commit anyway.
       this.deps.log.debug({ err: e, partition: st.partition }, 'seek after dropping the state not possible');
     }
+  }
+
+  /** A dropped state's queue starts no write any more; its writes in flight are awaited by stop(). */
+  private closeQueue(st: PartitionState): void {
+    const closing: Promise<void> = st.out.close().finally(() => this.closingWrites.delete(closing));
+    this.closingWrites.add(closing);
   }
 
   /** Close what the watermark passed and queue it, with its signals, for writing. */
@@ -896,8 +905,11 @@ export class Aggregator {
     if (this.maintainTimer) clearTimeout(this.maintainTimer);
     if (this.liveTimer) clearInterval(this.liveTimer);
     await this.consumer.disconnect();
-    // Steps still in flight finish their writes (their commits belong to the ended assignment and are given up).
+    // Steps still in flight end: their queues were closed, so the writes not yet started are given up with their
+    // commits (they belong to the ended assignment; whoever takes the partition replays from its last commit).
     await Promise.allSettled([...this.flushes, ...this.fetchedSteps]);
+    // And the writes dropped states' queues had started (e.g. a batch's dead letters): before the producers close.
+    await Promise.all(this.closingWrites);
     await this.pool?.destroy();
     await this.output.close();
     await this.admin.disconnect();

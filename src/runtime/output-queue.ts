@@ -2,6 +2,7 @@
 // until every target has them. A target that fails keeps its steps and is retried; targets that succeeded are
 // not written again (no duplicate records on the topics while a store is down). Nothing leaves this queue
 // before it is durable, so a failed write can never lose a bar or make the state fold a batch twice.
+import { BatchAbandonedError } from '../errors.js';
 import type { DeadLetter } from '../stream/dlq.js';
 import type { Bar } from '../contracts/bar.js';
 import type { Signal } from '../contracts/signal.js';
@@ -82,11 +83,13 @@ export class OutputQueue {
   }
 
   /**
-   * The queue's partition state is dropped: no write starts on its own any more (kick, or a writer going on to the
-   * next step). Writes in flight finish; a flushOnce still waiting writes what it waits for, as before.
+   * The queue's partition state is dropped (it will never commit): no write starts any more. Writes in flight
+   * finish; a flushOnce waiting for more returns with a BatchAbandonedError for each target it still waited on, so
+   * nothing older lands after the new state's writes. Resolves once no write is in flight.
    */
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
+    await Promise.all(this.writing.values());
   }
 
   /**
@@ -101,6 +104,10 @@ export class OutputQueue {
       this.targets.map(async (target) => {
         // Oldest first: while one of these steps lacks the target, the target's next write is one of them.
         while (steps.some((p) => p.remaining.has(target))) {
+          if (this.closed) {
+            failures.push({ target, error: new BatchAbandonedError(`the partition's state was dropped before its steps reached ${target.name}`) });
+            return;
+          }
           const w = this.writeNext(target);
           if (!w) return;
           const error = await w;
@@ -120,20 +127,23 @@ export class OutputQueue {
     if (inFlight) return inFlight;
     const p = this.pending.find((q) => q.remaining.has(target));
     if (!p) return undefined;
-    const w = this.write(target, p.step).then(
-      () => {
-        this.writing.delete(target);
-        p.remaining.delete(target);
-        while (this.pending.length && this.pending[0]!.remaining.size === 0) this.pending.shift();
-        if (!this.closed) this.writeNext(target);
-        return undefined;
-      },
-      (error: unknown) => {
-        this.writing.delete(target);
-        this.onFailure(target, error);
-        return error ?? new Error(`write to ${target.name} failed`);
-      },
-    );
+    // Through a resolved promise: a write that throws at once fails like one that rejects.
+    const w = Promise.resolve()
+      .then(() => this.write(target, p.step))
+      .then(
+        () => {
+          this.writing.delete(target);
+          p.remaining.delete(target);
+          while (this.pending.length && this.pending[0]!.remaining.size === 0) this.pending.shift();
+          if (!this.closed) this.writeNext(target);
+          return undefined;
+        },
+        (error: unknown) => {
+          this.writing.delete(target);
+          this.onFailure(target, error);
+          return error ?? new Error(`write to ${target.name} failed`);
+        },
+      );
     this.writing.set(target, w);
     return w;
   }

@@ -184,26 +184,56 @@ t.test('a kicked write that fails is reported once and retried by the next flush
   t.ok(q.empty);
 });
 
-t.test('close: no write starts on its own any more, a flushOnce still writes what it waits for', async (t) => {
+t.test('close: no write starts any more, a flushOnce waiting for more gives up, close waits for the write in flight', async (t) => {
   const store = gated('postgres');
-  const { q } = queue([store.target]);
+  const { q, reported } = queue([store.target]);
   q.push(step(bar(1)));
   q.push(step(bar(2)));
   q.kick();
+  const flushed = q.flushOnce();
   await turn();
-  q.close();
+  let closed = false;
+  const closing = q.close().then(() => (closed = true));
+  await turn();
+  t.notOk(closed, 'close waits for the write in flight');
   store.waiting.shift()!.resolve();
-  await turn();
-  t.same(store.waiting, [], 'step 2 not started after the write in flight');
+  await closing;
+  const failures = await flushed;
+  t.same(
+    failures.map((f) => [f.target.name, (f.error as { code?: string }).code]),
+    [['postgres', 'TE_ABANDONED']],
+    'the flush waiting for step 2 gives up',
+  );
+  t.same(store.waiting, [], 'step 2 was not started');
   q.push(step(bar(3)));
   q.kick();
   await turn();
   t.same(store.waiting, [], 'a kick does nothing');
-  const flushed = q.flushOnce();
-  await turn();
-  store.waiting.shift()!.resolve();
-  await turn();
-  store.waiting.shift()!.resolve();
-  t.same(await flushed, []);
-  t.same(store.got, [[1], [2], [3]]);
+  t.same(
+    (await q.flushOnce()).map((f) => f.target.name),
+    ['postgres'],
+    'a flush after close gives up at once',
+  );
+  t.same(store.got, [[1]], 'only the step in flight at close was written');
+  t.same(reported, [], 'giving up is no failed write');
+});
+
+t.test('a write that throws at once fails like one that rejects', async (t) => {
+  const thrower: OutputTarget = {
+    name: 'questdb',
+    dependency: 'questdb',
+    wants: () => true,
+    write: () => {
+      throw new Error('sync');
+    },
+  };
+  const { q, reported } = queue([thrower]);
+  q.push(step(bar(1)));
+  const failures = await q.flushOnce();
+  t.same(
+    failures.map((f) => (f.error as Error).message),
+    ['sync'],
+  );
+  t.same(reported, ['questdb']);
+  t.notOk(q.empty);
 });
