@@ -52,7 +52,7 @@ import { DependencyHealth } from './dependency-health.js';
 
 import { FetchReadPath } from './fetch-read-path.js';
 import { messagesInput, runFrom, runInput, type FoldInput } from './fold-input.js';
-import type { OutputQueue, OutputStep } from './output-queue.js';
+import type { OutputQueue } from './output-queue.js';
 import { preAggregate, type BatchInput } from './pre-aggregate.js';
 import { chooseKernel, type KernelSetting } from './native-kernel.js';
 import { QuietPartitions } from './quiet-partitions.js';
@@ -504,7 +504,8 @@ export class Aggregator {
       return { key, value, code: r.code, reason: r.reason, source: { topic, partition: st.partition, offset } };
     });
     if (letters.length) {
-      // Queued, not written yet: the batch may still fail and be read again; its step's flush writes them.
+      // Queued, not written yet (the batch may still fail and be read again): the kick of the batch's closed bars,
+      // or its step's flush, writes them.
       st.out.push({ bars: [], signals: [], letters, sourceTs: 0 });
       this.deps.log.warn({ partition: st.partition, count: letters.length, first: letters[0]!.reason }, 'records sent to the dead-letter topic');
     }
@@ -593,17 +594,11 @@ export class Aggregator {
     const signals = st.signals.onBars(versions.fresh);
     if (closed.length === 0) return;
     const bars: Bar[] = closed.map((acc) => toBar(acc, { final: true })).sort(compareBars);
-    this.enqueue(st, { bars, signals, letters: [], sourceTs, queuedAt: performance.now() });
-  }
-
-  /**
-   * Queue a step and start its writes at once: each target that is idle takes it now, one still writing an earlier
-   * step takes it next. Pipelined (TE_AGG_PIPELINE), a closing bar so reaches the bars topic while the previous step
-   * is still being written to a slower store, instead of waiting for that step's makeDurable to end. Committing still
-   * waits for every target (makeDurable).
-   */
-  private enqueue(st: PartitionState, step: OutputStep): void {
-    st.out.push(step);
+    st.out.push({ bars, signals, letters: [], sourceTs, queuedAt: performance.now() });
+    // Its writes start now: each target that is idle takes the step at once, one still writing an earlier step takes
+    // it next. Pipelined (TE_AGG_PIPELINE), a closing bar so reaches the bars topic while the previous step is still
+    // being written to a slower store, instead of waiting for that step's makeDurable to end. Committing still waits
+    // for every target (makeDurable).
     st.out.kick();
   }
 
@@ -908,7 +903,8 @@ export class Aggregator {
     // Steps still in flight end: their queues were closed, so the writes not yet started are given up with their
     // commits (they belong to the ended assignment; whoever takes the partition replays from its last commit).
     await Promise.allSettled([...this.flushes, ...this.fetchedSteps]);
-    // And the writes dropped states' queues had started (e.g. a batch's dead letters): before the producers close.
+    // And the writes dropped states' queues had started with no flush waiting (a batch that failed after its bars
+    // closed): before the producers close.
     await Promise.all(this.closingWrites);
     await this.pool?.destroy();
     await this.output.close();
