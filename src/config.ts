@@ -131,6 +131,13 @@ export const CONFIG_SPEC = {
     default: 'true',
     doc: "fold a partition's next batch while the previous one's bars are being made durable and committed (one step in flight); false: each batch waits for its writes and commit before the next is folded (docs/benchmarks.md: at 20,000 ticks/s the pipelined order cuts the final bar's p99, at 2,000 neither wins)",
   },
+  aggBarRows: {
+    env: 'TE_AGG_BAR_ROWS',
+    group: 'aggregator',
+    kind: 'bool',
+    default: 'true',
+    doc: 'hold the open bars of the rolled-up intervals (every interval but the first) as rows of doubles outside the JS heap, not as objects: a third of the heap at 10,000 symbols (docs/benchmarks.md); false: objects, as before',
+  },
   kernel: {
     env: 'TE_KERNEL',
     group: 'aggregator',

@@ -47,7 +47,7 @@ export interface TradeLike {
 }
 
 /** (time, id) strictly before (time2, id2): event time first, the venue's trade order breaks ties (numeric ids as numbers). */
-function before(t1: number, id1: string, t2: number, id2: string): boolean {
+export function tradeBefore(t1: number, id1: string, t2: number, id2: string): boolean {
   return t1 < t2 || (t1 === t2 && tradeIdBefore(id1, id2));
 }
 
@@ -128,12 +128,12 @@ function bar(
 
 export function addTick(acc: BarAcc, t: TradeLike, offset: number, wmBefore: number, sums?: BarSums): void {
   const p = t.price;
-  if (before(t.eventTime, t.tradeId, acc.openTime, acc.openId)) {
+  if (tradeBefore(t.eventTime, t.tradeId, acc.openTime, acc.openId)) {
     acc.open = p;
     acc.openTime = t.eventTime;
     acc.openId = t.tradeId;
   }
-  if (before(acc.closeTime, acc.closeId, t.eventTime, t.tradeId)) {
+  if (tradeBefore(acc.closeTime, acc.closeId, t.eventTime, t.tradeId)) {
     acc.close = p;
     acc.closeTime = t.eventTime;
     acc.closeId = t.tradeId;
@@ -189,12 +189,12 @@ function addVolumes(sums: BarSums, t: TradeLike, quote: number): void {
 
 /** Merge `from` into `into` (same identity). */
 export function mergeAcc(into: BarAcc, from: BarAcc): void {
-  if (before(from.openTime, from.openId, into.openTime, into.openId)) {
+  if (tradeBefore(from.openTime, from.openId, into.openTime, into.openId)) {
     into.open = from.open;
     into.openTime = from.openTime;
     into.openId = from.openId;
   }
-  if (before(into.closeTime, into.closeId, from.closeTime, from.closeId)) {
+  if (tradeBefore(into.closeTime, into.closeId, from.closeTime, from.closeId)) {
     into.close = from.close;
     into.closeTime = from.closeTime;
     into.closeId = from.closeId;

@@ -3,6 +3,7 @@
 import type { IntervalSpec } from '../contracts/interval.js';
 import { mergeAcc, type BarAcc } from './ohlcv.js';
 import { fixedBucketing, type Bucketing } from './bucketing.js';
+import { BarRows } from './bar-rows.js';
 
 /**
  * Bars by symbol, then by bucket start: a lookup builds no key (a composite string key, with the bucket start
@@ -40,19 +41,19 @@ class BarTable {
     }
   }
 
-  /** Remove and return the bars for which `take` is true. (forEach: a for-of over entries allocates a pair per bar.) */
-  removeWhere(take: (acc: BarAcc) => boolean): BarAcc[] {
+  /** Remove and return the bars whose bucket start `take` picks. (forEach: a for-of over entries allocates a pair per bar.) */
+  removeWhere(take: (bucketStart: number) => boolean): BarAcc[] {
     const out: BarAcc[] = [];
     this.bySymbol.forEach((e, symbol) => {
       if (!(e instanceof Map)) {
-        if (take(e)) {
+        if (take(e.bucketStart)) {
           out.push(e);
           this.bySymbol.delete(symbol);
         }
         return;
       }
       e.forEach((acc, start) => {
-        if (!take(acc)) return;
+        if (!take(start)) return;
         out.push(acc);
         e.delete(start);
       });
@@ -78,8 +79,15 @@ class BarTable {
   }
 }
 
+/**
+ * The bars of one interval in one partition that can still change. The open ones are objects (`BarTable`), or, for a
+ * level built with `rows` (the rolled-up intervals, whose bars stay open for their whole bucket), rows of doubles
+ * (`BarRows`, bar-rows.ts) that leave as objects when they close. Closed bars still revisable are always objects.
+ */
 export class OpenBars {
+  /** The open bars, unless `rows` holds them. */
   private readonly bars = new BarTable();
+  private readonly rows: BarRows | undefined;
   /** The earliest bucket start among the open bars (Infinity when none): what close() checks first. */
   private earliestOpen = Infinity;
   /** Closed bars a late tick may still revise, until the watermark passes end + allowed lateness. */
@@ -92,23 +100,36 @@ export class OpenBars {
     interval: IntervalSpec,
     private readonly allowedLateness = 0,
     bucketing?: Bucketing,
+    opts: { rows?: boolean } = {},
   ) {
     this.interval = interval;
     this.bucketing = bucketing ?? fixedBucketing(interval.micros);
+    this.rows = opts.rows ? new BarRows(interval.name) : undefined;
   }
 
   get size(): number {
-    return this.bars.size + this.revisable.size;
+    return (this.rows ?? this.bars).size + this.revisable.size;
   }
 
-  /** The open bar (symbol, bucketStart), if any. */
+  /** The open bar (symbol, bucketStart), if any, to read only: on a level of rows, a copy. */
   get(symbol: string, bucketStart: number): BarAcc | undefined {
-    return this.bars.get(symbol, bucketStart);
+    return this.rows ? this.rows.copy(symbol, bucketStart) : this.bars.get(symbol, bucketStart);
+  }
+
+  /** A copy of the open bar (symbol, bucketStart), if any, for the caller to change. */
+  copyOf(symbol: string, bucketStart: number): BarAcc | undefined {
+    if (this.rows) return this.rows.copy(symbol, bucketStart);
+    const acc = this.bars.get(symbol, bucketStart);
+    return acc && copyAs(acc, acc.interval, bucketStart);
+  }
+
+  private hasOpen(symbol: string, bucketStart: number): boolean {
+    return this.rows ? this.rows.has(symbol, bucketStart) : this.bars.get(symbol, bucketStart) !== undefined;
   }
 
   /** Whether bucket (symbol, bucketStart) holds trades: an open bar or a closed one still revisable. */
   has(symbol: string, bucketStart: number): boolean {
-    return this.bars.get(symbol, bucketStart) !== undefined || this.revisable.get(symbol, bucketStart) !== undefined;
+    return this.hasOpen(symbol, bucketStart) || this.revisable.get(symbol, bucketStart) !== undefined;
   }
 
   /** The closed bars of `symbol` still within the allowed lateness. */
@@ -116,14 +137,18 @@ export class OpenBars {
     return this.revisable.ofSymbol(symbol);
   }
 
-  /** Every open (not yet closed) bar. */
+  /** Every open (not yet closed) bar, to read only: on a level of rows, copies. */
   openBars(): IterableIterator<BarAcc> {
-    return this.bars.values();
+    return this.rows ? this.rows.values() : this.bars.values();
   }
 
-  /** Merge partials of this interval; a partial is adopted (not copied) when its bar is new. */
+  /** Merge partials of this interval; a partial is adopted (not copied) when its bar is new, unless the level holds rows. */
   merge(partials: BarAcc[]): void {
     for (const p of partials) {
+      if (this.rows) {
+        this.mergeCopy(p.symbol, p.bucketStart, p);
+        continue;
+      }
       const acc = this.bars.get(p.symbol, p.bucketStart);
       if (acc) mergeAcc(acc, p);
       else this.open(p);
@@ -132,13 +157,20 @@ export class OpenBars {
 
   /** Merge a copy of `p` (a bar of another interval, or a late tick) into the bar (symbol, bucketStart) of this interval. */
   mergeCopy(symbol: string, bucketStart: number, p: BarAcc): void {
+    if (this.rows) {
+      this.rows.merge(symbol, bucketStart, p);
+      if (bucketStart < this.earliestOpen) this.earliestOpen = bucketStart;
+      return;
+    }
     const acc = this.bars.get(symbol, bucketStart);
     if (acc) mergeAcc(acc, p);
     else this.open(copyAs(p, this.interval.name, bucketStart));
   }
 
+  /** Add `acc` as an open bar, as it is. */
   private open(acc: BarAcc): void {
-    this.bars.set(acc);
+    if (this.rows) this.rows.add(acc);
+    else this.bars.set(acc);
     if (acc.bucketStart < this.earliestOpen) this.earliestOpen = acc.bucketStart;
   }
 
@@ -147,7 +179,7 @@ export class OpenBars {
    * arrived: merge it in and count a revision. Returns the revised bar (created if the bucket was empty).
    */
   revise(symbol: string, bucketStart: number, tick: BarAcc, offset: number, prior = 0): BarAcc {
-    let acc = this.revisable.get(symbol, bucketStart) ?? this.bars.get(symbol, bucketStart);
+    let acc = this.revisable.get(symbol, bucketStart) ?? this.openToRevise(symbol, bucketStart);
     if (acc) mergeAcc(acc, tick);
     else {
       this.revisable.set((acc = copyAs(tick, this.interval.name, bucketStart)));
@@ -158,19 +190,31 @@ export class OpenBars {
     return acc;
   }
 
+  /**
+   * An open bar a late tick revises as closed (its bucket ended before the tick arrived). closeFinal closes such a bar
+   * before it revises, so none is found there; were one found, on a level of rows it moves to the revisable bars, as
+   * closing would move it, since a row cannot be revised in place.
+   */
+  private openToRevise(symbol: string, bucketStart: number): BarAcc | undefined {
+    if (!this.rows) return this.bars.get(symbol, bucketStart);
+    const acc = this.rows.take(symbol, bucketStart);
+    if (acc) this.revisable.set(acc);
+    return acc;
+  }
+
   /** Forget closed bars the watermark has taken past the allowed lateness: no tick can revise them now. */
   evict(watermark: number): void {
-    this.revisable.removeWhere((acc) => this.bucketing.end(acc.bucketStart) + this.allowedLateness <= watermark);
+    this.revisable.removeWhere((start) => this.bucketing.end(start) + this.allowedLateness <= watermark);
   }
 
   /** Remove and return every bar whose bucket ended at or before the watermark. */
   close(watermark: number): BarAcc[] {
     // Most calls close nothing (a larger interval closes once per bucket): then no bar needs looking at.
-    if (this.bars.size === 0 || this.bucketing.end(this.earliestOpen) > watermark) return [];
+    if ((this.rows ?? this.bars).size === 0 || this.bucketing.end(this.earliestOpen) > watermark) return [];
     let earliest = Infinity; // of the bars that stay open, found in the same pass
-    const out = this.bars.removeWhere((acc) => {
-      if (this.bucketing.end(acc.bucketStart) <= watermark) return true;
-      if (acc.bucketStart < earliest) earliest = acc.bucketStart;
+    const out = (this.rows ?? this.bars).removeWhere((start) => {
+      if (this.bucketing.end(start) <= watermark) return true;
+      if (start < earliest) earliest = start;
       return false;
     });
     this.earliestOpen = earliest;
@@ -180,7 +224,7 @@ export class OpenBars {
 
   /** Plain data of every bar, for state snapshots. */
   state(): { open: BarAcc[]; revisable: BarAcc[] } {
-    return { open: [...this.bars.values()], revisable: [...this.revisable.values()] };
+    return { open: [...this.openBars()], revisable: [...this.revisable.values()] };
   }
 
   restore(s: { open: BarAcc[]; revisable: BarAcc[] }): void {
@@ -190,10 +234,13 @@ export class OpenBars {
 
   /** The open bar holding the lowest source offset (and the watermark before it), or undefined when none is open. */
   lowWater(): { offset: number; watermark: number } | undefined {
-    let low: BarAcc | undefined;
-    for (const acc of this.bars.values()) if (!low || acc.minOffset < low.minOffset) low = acc;
-    for (const acc of this.revisable.values()) if (!low || acc.minOffset < low.minOffset) low = acc;
-    return low && { offset: low.minOffset, watermark: low.wmAtMin };
+    let low: { offset: number; watermark: number } | undefined = this.rows?.lowWater();
+    const lower = (acc: BarAcc) => {
+      if (!low || acc.minOffset < low.offset) low = { offset: acc.minOffset, watermark: acc.wmAtMin };
+    };
+    if (!this.rows) for (const acc of this.bars.values()) lower(acc);
+    for (const acc of this.revisable.values()) lower(acc);
+    return low;
   }
 }
 

@@ -91,6 +91,8 @@ export interface PartitionOptions {
   snapshot?: AggState;
   /** Keep each closed bar's first version for `takeFirstVersions` (the indicators need them; replay does not). */
   firstVersions?: boolean;
+  /** Hold the rolled-up intervals' open bars as rows of doubles (bar-rows.ts; TE_AGG_BAR_ROWS). Default true. */
+  barRows?: boolean;
 }
 
 export class PartitionAggregator {
@@ -127,7 +129,8 @@ export class PartitionAggregator {
 
   constructor(intervals: IntervalSpec[], restored?: CheckpointMeta, allowedLateness = 0, bucketings?: Bucketing[], opts: PartitionOptions = {}) {
     this.allowedLateness = allowedLateness;
-    this.levels = intervals.map((iv, i) => new OpenBars(iv, allowedLateness, bucketings?.[i]));
+    const rows = opts.barRows ?? true;
+    this.levels = intervals.map((iv, i) => new OpenBars(iv, allowedLateness, bucketings?.[i], { rows: rows && i > 0 }));
     this.fills = opts.flat ? this.levels.map((l) => new FlatFill(l.interval.name, l.bucketing)) : undefined;
     this.keepFirstVersions = opts.firstVersions ?? false;
     this.watermark = restored ? fromJson(restored.wm) : -Infinity;
@@ -165,7 +168,7 @@ export class PartitionAggregator {
       from.checkpoint,
       config.allowedLatenessMs * 1000,
       bucketingsFor(config.intervals, { origin: config.bucketOrigin, dailyZone: config.dailyTimezone }),
-      { flat: config.emptyBars === 'flat', snapshot: from.snapshot, firstVersions: from.firstVersions },
+      { flat: config.emptyBars === 'flat', snapshot: from.snapshot, firstVersions: from.firstVersions, barRows: config.aggBarRows },
     );
   }
 
@@ -410,10 +413,9 @@ export class PartitionAggregator {
       if (base.get(symbol, bucketStart) && bucketStart > (newest.get(symbol) ?? -Infinity)) newest.set(symbol, bucketStart);
     }
     for (const [symbol, bucketStart] of newest) {
-      const acc = base.get(symbol, bucketStart);
-      if (!acc) continue; // closed since: its final version is on the way
-      const copy = copyAs(acc, acc.interval, acc.bucketStart);
-      this.markLosses(copy, base.bucketing.end(acc.bucketStart), { closing: false });
+      const copy = base.copyOf(symbol, bucketStart);
+      if (!copy) continue; // closed since: its final version is on the way
+      this.markLosses(copy, base.bucketing.end(bucketStart), { closing: false });
       out.push(copy);
       for (let j = 1; j < this.levels.length; j++) {
         const level = this.levels[j]!;
@@ -429,8 +431,7 @@ export class PartitionAggregator {
             else openBySymbol.set(b.symbol, [b]);
           }
         }
-        const rolled = level.get(symbol, start);
-        let live: BarAcc | undefined = rolled && copyAs(rolled, level.interval.name, start);
+        let live = level.copyOf(symbol, start);
         for (const b of openBySymbol.get(symbol) ?? []) {
           if (level.bucketing.start(b.bucketStart) !== start) continue;
           if (live) mergeAcc(live, b);
@@ -464,7 +465,7 @@ export class PartitionAggregator {
     for (let j = 1; j < this.levels.length; j++) {
       const level = this.levels[j]!;
       const bars = new Map<string, BarAcc>();
-      for (const rolled of level.openBars()) bars.set(`${rolled.symbol}\u0000${rolled.bucketStart}`, copyAs(rolled, level.interval.name, rolled.bucketStart));
+      for (const rolled of level.openBars()) bars.set(`${rolled.symbol}\u0000${rolled.bucketStart}`, level.copyOf(rolled.symbol, rolled.bucketStart)!);
       for (const b of baseOpen) {
         const start = level.bucketing.start(b.bucketStart);
         const key = `${b.symbol}\u0000${start}`;
