@@ -3,7 +3,7 @@
 // Why: such a bar stays open for its whole bucket, up to a day, and there is one per symbol and interval — 80,000 at
 // 10,000 symbols × 8 rolled-up intervals. As an object a bar is about 570 bytes of V8 heap (the object, a boxed number
 // per double field, three arrays for its exact sums) that every major collection marks, and V8 reserves a multiple of
-// the live heap. As a row it is 200 bytes outside the heap (the trade ids stay strings, in three arrays). A closed bar
+// the live heap. As a row it is 248 bytes outside the heap (the trade ids stay strings, in three arrays). A closed bar
 // leaves its row as a BarAcc object (`removeWhere`), so revisions, publishing and snapshots see bars as before.
 import type { BarAcc } from './ohlcv.js';
 import { tradeBefore } from './ohlcv.js';
@@ -24,8 +24,11 @@ const REVISION = 10;
 const REVISED_AT = 11;
 const FLAGS = 12; // KNOWN | LOSSY
 const SUMS = 13;
-/** A sum's slots: its partial count, then up to INLINE partials; a count of -1: the partials are in `overflow`. */
-const INLINE = 3;
+/**
+ * A sum's slots: its partial count, then up to INLINE partials; a count of -1: the partials are in `overflow`. The
+ * partials of a day's volume of decimal sizes are usually 2–5 (4–5 for a fifth of the sums of 15m bars and longer).
+ */
+const INLINE = 5;
 const SUM_SLOTS = 1 + INLINE;
 const STRIDE = SUMS + 3 * SUM_SLOTS;
 const KNOWN = 1;
@@ -45,7 +48,7 @@ export class BarRows {
   private readonly symbols: (string | undefined)[] = [];
   private readonly openIds: string[] = [];
   private readonly closeIds: string[] = [];
-  /** Sums of more than INLINE partials, by row * 3 + which (rare: the partials of a sum are usually one to three). */
+  /** Sums of more than INLINE partials, by row * 3 + which (rare). */
   private readonly overflow = new Map<number, ExactSum>();
   /** Row by symbol, then by bucket start: a symbol with one row (the usual case) maps to it directly. */
   private readonly index = new Map<string, number | Map<number, number>>();
@@ -242,6 +245,10 @@ export class BarRows {
         return [d[at + 1]!, d[at + 2]!];
       case 3:
         return [d[at + 1]!, d[at + 2]!, d[at + 3]!];
+      case 4:
+        return [d[at + 1]!, d[at + 2]!, d[at + 3]!, d[at + 4]!];
+      case 5:
+        return [d[at + 1]!, d[at + 2]!, d[at + 3]!, d[at + 4]!, d[at + 5]!];
       default:
         return this.overflow.get(r * 3 + which)!.slice();
     }
