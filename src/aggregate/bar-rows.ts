@@ -104,7 +104,10 @@ export class BarRows {
     this.data[b + REVISED_AT] = acc.revisedAt;
   }
 
-  /** Remove the bars whose bucket start `take` picks and return them as objects (forEach: see open-bars.ts). */
+  /**
+   * Remove the bars whose bucket start `take` picks and return them as objects (forEach: see open-bars.ts). `take` must
+   * not add bars: the rows' array is read as it was when the call began.
+   */
   removeWhere(take: (bucketStart: number) => boolean): BarAcc[] {
     const out: BarAcc[] = [];
     const d = this.data;

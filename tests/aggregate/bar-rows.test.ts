@@ -71,7 +71,7 @@ t.test('BarRows holds what objects merged with mergeAcc hold: merges, long sums,
     const expected = [...objects.values()].filter((o) => o.bucketStart < closeBefore);
     for (const o of expected) objects.delete(key(o.symbol, o.bucketStart));
     const byKey = (a: BarAcc, b: BarAcc) => key(a.symbol, a.bucketStart).localeCompare(key(b.symbol, b.bucketStart));
-    t.same(closed.sort(byKey), expected.sort(byKey), `round ${round}: the closed bars`);
+    t.strictSame(closed.sort(byKey), expected.sort(byKey), `round ${round}: the closed bars`);
     overflowed += closed.filter((b) => b.volume.length > 5 || b.quoteVolume.length > 5 || b.buyVolume.length > 5).length;
     t.equal(rows.size, objects.size, `round ${round}: the size`);
   }
@@ -80,32 +80,42 @@ t.test('BarRows holds what objects merged with mergeAcc hold: merges, long sums,
   const open = [...rows.values()];
   t.equal(open.length, objects.size);
   for (const b of open) {
-    t.same(b, objects.get(key(b.symbol, b.bucketStart)));
+    t.strictSame(b, objects.get(key(b.symbol, b.bucketStart)));
     t.ok(rows.has(b.symbol, b.bucketStart));
   }
   t.notOk(rows.has('S0', -1));
   const low = [...objects.values()].reduce((a, b) => (b.minOffset < a.minOffset ? b : a));
-  t.same(rows.lowWater(), { offset: low.minOffset, watermark: low.wmAtMin });
+  t.strictSame(rows.lowWater(), { offset: low.minOffset, watermark: low.wmAtMin });
   // take removes one bar; add restores a bar as it is, its revision included, into a freed row.
   const first = open[0]!;
   const taken = rows.take(first.symbol, first.bucketStart)!;
-  t.same(taken, first);
+  t.strictSame(taken, first);
   t.notOk(rows.has(first.symbol, first.bucketStart));
   t.equal(rows.take(first.symbol, first.bucketStart), undefined);
   rows.add({ ...taken, revision: 3, revisedAt: 77 });
-  t.same(rows.copy(first.symbol, first.bucketStart), { ...taken, revision: 0, revisedAt: -1 }, 'a copy has no revision (as copyAs)');
-  t.same(
+  t.strictSame(rows.copy(first.symbol, first.bucketStart), { ...taken, revision: 0, revisedAt: -1 }, 'a copy has no revision (as copyAs)');
+  t.strictSame(
     [...rows.values()].find((b) => b.symbol === first.symbol && b.bucketStart === first.bucketStart),
     { ...taken, revision: 3, revisedAt: 77 },
     'values() keep the revision (snapshots)',
   );
   t.equal(rows.size, objects.size);
+  // add over a bar already there replaces it.
+  const replaced = { ...taken, high: taken.high + 1, volume: [1, 2 ** -80], revision: 1, revisedAt: 5 };
+  rows.add(replaced);
+  t.equal(rows.size, objects.size, 'replacing keeps the size');
+  t.strictSame(
+    [...rows.values()].filter((b) => b.symbol === first.symbol && b.bucketStart === first.bucketStart),
+    [replaced],
+    'the replacement, once',
+  );
+  rows.add({ ...taken, revision: 3, revisedAt: 77 });
   // A copy is the caller's: changing it changes nothing held.
   const c = rows.copy(first.symbol, first.bucketStart)!;
   c.volume.push(1);
   c.high = -1;
-  t.same(rows.copy(first.symbol, first.bucketStart), { ...taken, revision: 0, revisedAt: -1 });
-  t.same(rows.removeWhere(() => true).length, objects.size);
+  t.strictSame(rows.copy(first.symbol, first.bucketStart), { ...taken, revision: 0, revisedAt: -1 });
+  t.strictSame(rows.removeWhere(() => true).length, objects.size);
   t.equal(rows.size, 0);
   t.equal(rows.lowWater(), undefined);
 });
@@ -169,27 +179,27 @@ for (const flat of [false, true]) {
         const a = run(rowsAgg);
         const b = run(objAgg);
         if (JSON.stringify(a) !== JSON.stringify(b)) {
-          t.same(a, b, `batch ending at ${end}`);
+          t.strictSame(a, b, `batch ending at ${end}`);
           return;
         }
         compared += a.bars.length + a.live.length;
         rolledFinal += a.bars.filter((b) => b.interval === '5m').length;
-        if (rng.next() < 0.1) t.same(rowsAgg.snapshot(), objAgg.snapshot(), `snapshot at ${end}`);
+        if (rng.next() < 0.1) t.strictSame(rowsAgg.snapshot(), objAgg.snapshot(), `snapshot at ${end}`);
         pos = end;
       }
       t.ok(compared > 5000, `${compared} bars compared, batch by batch`);
       t.ok(rolledFinal > 12, `${rolledFinal} final 5m bars among them (rows that closed)`);
       const atEnd = (agg: PartitionAggregator) => agg.openBarsAtEnd().map((a) => toBar(a, { final: false }));
-      t.same(atEnd(rowsAgg), atEnd(objAgg), 'open bars at the end');
+      t.strictSame(atEnd(rowsAgg), atEnd(objAgg), 'open bars at the end');
       t.ok(
         atEnd(rowsAgg).some((b) => b.interval === '5m'),
         'open bars of a rolled-up interval among them',
       );
-      t.same(rowsAgg.snapshot(), objAgg.snapshot(), 'the final snapshot');
+      t.strictSame(rowsAgg.snapshot(), objAgg.snapshot(), 'the final snapshot');
       // A partition restored from a snapshot holds the same open bars in both forms (rows filled by restore).
       const snap = rowsAgg.snapshot();
       const restored = (barRows: boolean) => atEnd(new PartitionAggregator(intervals, undefined, lateness, undefined, { flat, barRows, snapshot: snap }));
-      t.same(restored(true), restored(false), 'restored from the same snapshot, rows and objects hold the same open bars');
+      t.strictSame(restored(true), restored(false), 'restored from the same snapshot, rows and objects hold the same open bars');
       t.equal(
         restored(true).length,
         snap.levels.reduce((n, l) => n + l.open.length, 0),
