@@ -337,7 +337,7 @@ const COMMANDS: Record<string, Command> = {
     // --archive reads the tick archive over QuestDB's PostgreSQL wire.
     reads: {
       groups: ['log', 'kafka', 'bars', 'validation'],
-      keys: ['topicTicks', 'schemaRegistryUrl', 'ticksTable', 'questdbPgUrl', 'pgIdleCloseMs', 'heapGrowthPercent'],
+      keys: ['topicTicks', 'schemaRegistryUrl', 'ticksTable', 'questdbPgUrl', 'pgIdleCloseMs', 'heapGrowthPercent', 'aggBarRows'],
     },
     options: {
       'from-offset': ['string', 'start every partition at this offset (default: the earliest)'],
