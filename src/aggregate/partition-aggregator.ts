@@ -465,7 +465,7 @@ export class PartitionAggregator {
     for (let j = 1; j < this.levels.length; j++) {
       const level = this.levels[j]!;
       const bars = new Map<string, BarAcc>();
-      for (const rolled of level.openBars()) bars.set(`${rolled.symbol}\u0000${rolled.bucketStart}`, level.copyOf(rolled.symbol, rolled.bucketStart)!);
+      for (const rolled of level.openBars()) bars.set(`${rolled.symbol}\u0000${rolled.bucketStart}`, copyAs(rolled, level.interval.name, rolled.bucketStart));
       for (const b of baseOpen) {
         const start = level.bucketing.start(b.bucketStart);
         const key = `${b.symbol}\u0000${start}`;
