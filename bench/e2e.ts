@@ -96,18 +96,43 @@ async function metric(url: string, name: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
+/** A drain that takes no tick for this long has stalled: the bench fails rather than wait for ever. */
+const STALL_MS = 60_000;
+
 /** Every child started, so a failing run still stops them. */
 const children: CliProcess[] = [];
+/** The children this bench is stopping: their exit is expected. */
+const stopping = new Set<CliProcess>();
+
+/**
+ * An engine process that exits while the bench still measures it ends the bench with its output: otherwise a run
+ * whose aggregator died at start would wait, then report 0 bars or a stalled count as if it were a figure.
+ */
+function failOnExit(proc: CliProcess, name: string): void {
+  void proc.exited.then((code) => {
+    if (stopping.has(proc)) return;
+    process.stderr.write(`bench failed: the ${name} exited (code ${code}, signal ${proc.child.signalCode}) during the run:\n${proc.output().slice(-4000)}\n`);
+    void Promise.all(children.map((c) => stop(c))).then(() => process.exit(1));
+  });
+}
+
+function stop(proc: CliProcess): Promise<number | null> {
+  stopping.add(proc);
+  return proc.stop();
+}
 
 async function startEngine(env: Record<string, string>): Promise<{ agg: CliProcess; gw: CliProcess; metricsUrl: string; port: number }> {
   const port = Number(env.TE_GATEWAY_PORT);
   const gw = runCli(['gateway'], env);
   const agg = runCli(['aggregate'], env);
   children.push(gw, agg);
+  failOnExit(gw, 'gateway');
+  failOnExit(agg, 'aggregator');
   progress(`engine starting: gateway :${port}, aggregator metrics :${env.TE_METRICS_PORT}`);
   await waitHttpOk(`http://127.0.0.1:${port}/ready`, gw);
+  // Ready, not merely listening: the aggregator has subscribed and its consumer runs (its /metrics answers before).
+  await waitHttpOk(`http://127.0.0.1:${env.TE_METRICS_PORT}/ready`, agg);
   const metricsUrl = `http://127.0.0.1:${env.TE_METRICS_PORT}/metrics`;
-  await waitHttpOk(metricsUrl, agg);
   return { agg, gw, metricsUrl, port };
 }
 
@@ -149,10 +174,15 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
   const engineNames = named(engine);
   const cpuBefore = cpuAtFeedStart ?? sampleCpu(engineNames);
   let last = -1;
+  let movedAt = performance.now();
   for (;;) {
     const n = await metric(engine.metricsUrl, 'tick_engine_ticks_in_total');
     if (n >= summary.produced) break;
-    if (n !== last) progress(`${mode}: aggregated ${n}/${summary.produced}`);
+    if (n !== last) {
+      progress(`${mode}: aggregated ${n}/${summary.produced}`);
+      movedAt = performance.now();
+    } else if (performance.now() - movedAt > STALL_MS)
+      throw new Error(`${mode}: the aggregator took no tick for ${STALL_MS / 1000} s (${n}/${summary.produced}): stalled`);
     last = n;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -172,8 +202,8 @@ async function throughput(recordSize: number, mode: 'concurrent' | 'backlog') {
     coresTotal: totalCores(cores),
     cpuSeconds: cpuSeconds(cpuBefore, cpuAfter),
   };
-  await engine.agg.stop();
-  await engine.gw.stop();
+  await stop(engine.agg);
+  await stop(engine.gw);
   return { result, config };
 }
 
@@ -253,8 +283,8 @@ async function latency() {
   // larger intervals' bars still open.
   const heapSummary = HEAP_DIR ? await heapSnapshot(agg.child.pid!, metricsUrl) : undefined;
   await feed.stop();
-  await agg.stop();
-  await gw.stop();
+  await stop(agg);
+  await stop(gw);
   // Latency of a bar: from producing the first tick that let the watermark pass the bar's end to receiving it.
   const width = config.intervals[0]!.micros;
   const lat: number[] = [];
@@ -272,6 +302,9 @@ async function latency() {
     if (lo < batches.length) lat.push(r.recvMs - batches[lo]!.wallMs);
   }
   lat.sort((a, b) => a - b);
+  // No bar measured is no figure: say so rather than print an empty percentile as a latency.
+  if (lat.length === 0)
+    throw new Error(`latency: no final ${config.intervals[0]!.name} bar measured (${received.length} received, ${summary.produced} ticks produced)`);
   // Latency of an update: from producing the last tick it includes to receiving it (after the warm-up).
   const warmupWallMs = batches.find((b) => b.maxEvent >= warmup)?.wallMs ?? Infinity;
   const updateLat = updates
@@ -444,7 +477,7 @@ main().then(
   () => process.exit(0),
   async (err: unknown) => {
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-    for (const c of children) await c.stop();
+    for (const c of children) await stop(c);
     process.exit(1);
   },
 );
