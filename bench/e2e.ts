@@ -226,15 +226,21 @@ async function latency() {
   const received: { recvMs: number; bucketStart: number; interval: string }[] = [];
   // In-progress updates (type 'update', throttled by TE_LIVE_THROTTLE_MS): each names the last tick it includes.
   const updates: { recvMs: number; key: string }[] = [];
+  // The same for a larger interval (1m when configured), whose updates come every TE_LIVE_UPDATE_ROLLED_MS.
+  const rolledInterval = config.intervals.find((i) => i.name === '1m') ?? config.intervals[1];
+  const rolledUpdates: { recvMs: number; key: string }[] = [];
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   await new Promise((res, rej) => ws.once('open', res).once('error', rej));
   ws.on('message', (data) => {
     const recvMs = performance.timeOrigin + performance.now();
     const m = JSON.parse(String(data)) as { type: string; bar?: { symbol: string; bucketStart: number; interval: string; lastEventTime: number } };
-    if (m.type === 'bar') received.push({ recvMs, bucketStart: m.bar!.bucketStart, interval: m.bar!.interval });
-    else if (m.type === 'update') updates.push({ recvMs, key: `${m.bar!.symbol}|${m.bar!.lastEventTime}` });
+    if (m.type === 'bar' && m.bar!.interval === config.intervals[0]!.name)
+      received.push({ recvMs, bucketStart: m.bar!.bucketStart, interval: m.bar!.interval });
+    else if (m.type === 'update')
+      (m.bar!.interval === rolledInterval?.name ? rolledUpdates : updates).push({ recvMs, key: `${m.bar!.symbol}|${m.bar!.lastEventTime}` });
   });
   ws.send(JSON.stringify({ op: 'subscribe', channel: 'bars', interval: config.intervals[0]!.name, symbols: '*' }));
+  if (rolledInterval) ws.send(JSON.stringify({ op: 'subscribe', channel: 'bars', interval: rolledInterval.name, symbols: '*' }));
   // Wall time at which each batch was produced, with the running max event time it carried.
   const batches: { wallMs: number; maxEvent: number }[] = [];
   let maxEvent = -Infinity;
@@ -312,6 +318,11 @@ async function latency() {
     .filter((x): x is { u: (typeof updates)[number]; at: number } => x.at !== undefined && x.at >= warmupWallMs)
     .map((x) => x.u.recvMs - x.at)
     .sort((a, b) => a - b);
+  const rolledLat = rolledUpdates
+    .map((u) => ({ u, at: producedAt.get(u.key) }))
+    .filter((x): x is { u: (typeof updates)[number]; at: number } => x.at !== undefined && x.at >= warmupWallMs)
+    .map((x) => x.u.recvMs - x.at)
+    .sort((a, b) => a - b);
   const span = LIVE_SECONDS;
   return {
     ticks: summary.produced,
@@ -330,6 +341,14 @@ async function latency() {
     updateP99Ms: Number(percentile(updateLat, 99).toFixed(1)),
     updateMaxMs: Number((updateLat[updateLat.length - 1] ?? NaN).toFixed(1)),
     throttleMs: config.liveUpdateMs,
+    rolledUpdates: {
+      interval: rolledInterval?.name,
+      periodMs: config.liveUpdateRolledMs,
+      received: rolledUpdates.length,
+      measured: rolledLat.length,
+      p50Ms: Number(percentile(rolledLat, 50).toFixed(1)),
+      p99Ms: Number(percentile(rolledLat, 99).toFixed(1)),
+    },
     stages,
     coresUsed: cores,
     loopLag,
@@ -346,6 +365,7 @@ function latencyLines(lat: Awaited<ReturnType<typeof latency>>): string[] {
   return [
     `live latency @ ${LIVE_RATE}/s, ${LIVE_SYMBOLS} symbols  p50 ${lat.p50Ms} ms  p99 ${lat.p99Ms} ms  max ${lat.maxMs} ms  (${lat.barsMeasured} bars; tick produce → final 1s bar received over WebSocket)`,
     `  in-progress updates     p50 ${lat.updateP50Ms} ms  p99 ${lat.updateP99Ms} ms  max ${lat.updateMaxMs} ms  (${lat.updatesMeasured} updates; the last tick an update includes produced → the update received; throttle ${lat.throttleMs} ms)`,
+    `  ${lat.rolledUpdates.interval ?? '-'} updates            p50 ${lat.rolledUpdates.p50Ms} ms  p99 ${lat.rolledUpdates.p99Ms} ms  (${lat.rolledUpdates.measured} updates; the larger intervals' updates every ${lat.rolledUpdates.periodMs} ms, TE_LIVE_UPDATE_ROLLED_MS)`,
     `  where the time goes (tick_engine_stage_seconds, bucket bounds):`,
     ...stageTable(lat.stages),
     `  cores used, feed running (${totalCores(lat.coresUsed)} of ${cores}): ${coresLine(lat.coresUsed)}`,
@@ -367,7 +387,10 @@ async function liveOnly() {
   const file = join(dir, `e2e-live-${date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
   // The engine settings a reader needs to tell runs apart ('default' when unset).
   const settings = Object.fromEntries(
-    ['TE_AGG_PIPELINE', 'TE_AGG_READ_PATH', 'TE_AGG_WORKERS', 'TE_KERNEL', 'TE_LIVE_UPDATE_MS'].map((k) => [k, process.env[k] ?? 'default']),
+    ['TE_AGG_PIPELINE', 'TE_AGG_READ_PATH', 'TE_AGG_WORKERS', 'TE_KERNEL', 'TE_LIVE_UPDATE_MS', 'TE_LIVE_UPDATE_ROLLED_MS'].map((k) => [
+      k,
+      process.env[k] ?? 'default',
+    ]),
   );
   writeFileSync(file, JSON.stringify({ date, machine: { cores: cpus().length, node: process.version }, settings, latency: lat }, null, 2) + '\n');
   process.stdout.write(['', ...latencyLines(lat), `saved                     ${file}`, ''].join('\n'));

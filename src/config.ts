@@ -104,7 +104,16 @@ export const CONFIG_SPEC = {
     default: '100',
     min: 0,
     max: 60_000,
-    doc: 'period of in-progress bar updates: at most one per (symbol, interval) per period, only for bars that took ticks; 0 = none',
+    doc: 'period of in-progress bar updates of the first interval (the larger ones: TE_LIVE_UPDATE_ROLLED_MS): at most one per (symbol, interval) per period, only for bars that took ticks; 0 = none at all',
+  },
+  liveUpdateRolledMs: {
+    env: 'TE_LIVE_UPDATE_ROLLED_MS',
+    group: 'aggregator',
+    kind: 'int',
+    default: '500',
+    min: 0,
+    max: 3_600_000,
+    doc: "period of the larger intervals' in-progress updates (every interval after the first), rounded to whole TE_LIVE_UPDATE_MS periods, at least one; 0 = none for them",
   },
   ticksPartitions: {
     env: 'TE_TICKS_PARTITIONS',

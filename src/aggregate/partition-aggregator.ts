@@ -108,6 +108,11 @@ export class PartitionAggregator {
 
   /** Open base bars (symbol, bucketStart) that took ticks since the last `liveBars` call. */
   private readonly touched = new Map<string, { symbol: string; bucketStart: number }>();
+  /**
+   * Per symbol, the newest base bucket that took ticks since the last `liveBars` call that included the larger
+   * intervals (TE_LIVE_UPDATE_ROLLED_MS): their updates may come less often than the base interval's.
+   */
+  private readonly touchedRolled = new Map<string, number>();
 
   /** Late ticks of the batches applied since the last closeFinal, in offset order. */
   private pendingLate: LateTick[] = [];
@@ -188,9 +193,9 @@ export class PartitionAggregator {
     return this.levels.reduce((n, l) => n + l.size, 0) + (this.fills?.reduce((n, f) => n + f.size, 0) ?? 0);
   }
 
-  /** Open base bars with ticks not yet in an in-progress update: bounded by the open bars, whoever asks. */
+  /** Bars with ticks not yet in an in-progress update: bounded by the open bars and the symbols, whoever asks. */
   get pendingLiveUpdates(): number {
-    return this.touched.size;
+    return this.touched.size + this.touchedRolled.size;
   }
 
   /** The next offset to process: everything below it has been folded in (-1 before the first record). */
@@ -210,7 +215,10 @@ export class PartitionAggregator {
   apply(out: BatchOutput, offsets: ArrayLike<number>, lastOffset: number): Reject[] {
     this.watermark = Math.max(this.watermark, out.watermark);
     this.levels[0]!.merge(out.partials);
-    for (const p of out.partials) this.touched.set(`${p.symbol}\u0000${p.bucketStart}`, { symbol: p.symbol, bucketStart: p.bucketStart });
+    for (const p of out.partials) {
+      this.touched.set(`${p.symbol}\u0000${p.bucketStart}`, { symbol: p.symbol, bucketStart: p.bucketStart });
+      if (p.bucketStart > (this.touchedRolled.get(p.symbol) ?? -Infinity)) this.touchedRolled.set(p.symbol, p.bucketStart);
+    }
     for (const l of out.late) this.pendingLate.push(l);
     for (const r of out.losses) {
       this.losses.add(r);
@@ -303,6 +311,9 @@ export class PartitionAggregator {
     // TE_LIVE_UPDATE_MS=0) would keep one entry per base bar for ever.
     const base = this.levels[0]!;
     for (const [key, t] of this.touched) if (base.bucketing.end(t.bucketStart) <= this.watermark) this.touched.delete(key);
+    // The same for the larger intervals, once the largest one's bucket has closed.
+    const top = this.levels[this.levels.length - 1]!.bucketing;
+    for (const [symbol, b] of this.touchedRolled) if (top.end(top.start(b)) <= this.watermark) this.touchedRolled.delete(symbol);
     for (const level of this.levels) level.evict(this.watermark);
     if (this.fills) for (const f of this.fills) f.evict(this.watermark, this.allowedLateness);
     // A range is needed while a bar it touches may still close: until every interval's bucket holding its end has.
@@ -397,17 +408,16 @@ export class PartitionAggregator {
 
   /**
    * In-progress bars for live charts: for every symbol with an open base bar that took ticks since the last
-   * call, the current state of the newest such bar at every interval. A larger interval's open bar holds only closed base bars (roll-ups), so
-   * its in-progress state is that bar plus the open base bars inside its bucket. Copies, never state itself.
+   * call, the current state of the newest such bar; with `rolled`, also for every symbol that took ticks since the
+   * last call with `rolled`, the current state of the larger intervals' open bars holding its newest such bucket. A
+   * larger interval's open bar holds only closed base bars (roll-ups), so its in-progress state is that bar plus the
+   * open base bars inside its bucket. Copies, never state itself. One update per (symbol, interval) per call.
    */
-  liveBars(): BarAcc[] {
-    if (this.touched.size === 0) return [];
+  liveBars(rolled = true): BarAcc[] {
     const base = this.levels[0]!;
     const out: BarAcc[] = [];
-    const seen = new Set<string>();
-    let openBySymbol: Map<string, BarAcc[]> | undefined;
-    // One update per (symbol, interval) per call: the newest base bucket that took ticks (with out-of-order
-    // ticks an older one may have too; its final bar follows soon, and larger intervals include it anyway).
+    // The newest base bucket that took ticks (with out-of-order ticks an older one may have too; its final bar
+    // follows soon, and larger intervals include it anyway).
     const newest = new Map<string, number>();
     for (const { symbol, bucketStart } of this.touched.values()) {
       if (base.get(symbol, bucketStart) && bucketStart > (newest.get(symbol) ?? -Infinity)) newest.set(symbol, bucketStart);
@@ -417,33 +427,35 @@ export class PartitionAggregator {
       if (!copy) continue; // closed since: its final version is on the way
       this.markLosses(copy, base.bucketing.end(bucketStart), { closing: false });
       out.push(copy);
-      for (let j = 1; j < this.levels.length; j++) {
-        const level = this.levels[j]!;
-        const start = level.bucketing.start(bucketStart);
-        const key = `${j}\u0000${symbol}\u0000${start}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        if (!openBySymbol) {
-          openBySymbol = new Map();
-          for (const b of base.openBars()) {
-            const list = openBySymbol.get(b.symbol);
-            if (list) list.push(b);
-            else openBySymbol.set(b.symbol, [b]);
-          }
-        }
-        let live = level.copyOf(symbol, start);
-        for (const b of openBySymbol.get(symbol) ?? []) {
-          if (level.bucketing.start(b.bucketStart) !== start) continue;
-          if (live) mergeAcc(live, b);
-          else live = copyAs(b, level.interval.name, start);
-        }
-        if (live) {
-          this.markLosses(live, level.bucketing.end(start), { closing: false });
-          out.push(live);
-        }
-      }
     }
     this.touched.clear();
+    if (rolled && this.levels.length > 1 && this.touchedRolled.size > 0) {
+      const openBySymbol = new Map<string, BarAcc[]>();
+      for (const b of base.openBars()) {
+        const list = openBySymbol.get(b.symbol);
+        if (list) list.push(b);
+        else openBySymbol.set(b.symbol, [b]);
+      }
+      for (const [symbol, bucketStart] of this.touchedRolled) {
+        for (let j = 1; j < this.levels.length; j++) {
+          const level = this.levels[j]!;
+          const start = level.bucketing.start(bucketStart);
+          const end = level.bucketing.end(start);
+          if (end <= this.watermark) continue; // closed: its final version is on the way
+          let live = level.copyOf(symbol, start);
+          for (const b of openBySymbol.get(symbol) ?? []) {
+            if (level.bucketing.start(b.bucketStart) !== start) continue;
+            if (live) mergeAcc(live, b);
+            else live = copyAs(b, level.interval.name, start);
+          }
+          if (live) {
+            this.markLosses(live, end, { closing: false });
+            out.push(live);
+          }
+        }
+      }
+      this.touchedRolled.clear();
+    }
     return out;
   }
 

@@ -154,6 +154,8 @@ export class Aggregator {
   private maintainTimer: NodeJS.Timeout | undefined;
   private liveSending = false;
   private liveFailing = false;
+  /** Live rounds since the last one that carried the larger intervals' updates (TE_LIVE_UPDATE_ROLLED_MS). */
+  private roundsSinceRolled = 0;
   private started = false;
   private stopping = false;
   private readonly maxOutOfOrder: number;
@@ -819,15 +821,23 @@ export class Aggregator {
 
   /**
    * Every TE_LIVE_UPDATE_MS: the in-progress state of each bar that took ticks since the last round, to the
-   * live bars topic (final=false). At most one update per (symbol, interval) per period; a round is skipped
+   * live bars topic (final=false); the larger intervals' every TE_LIVE_UPDATE_ROLLED_MS, with every bar that took
+   * ticks since their last round. At most one update per (symbol, interval) per period; a round is skipped
    * while the previous one is still being produced, so a slow broker throttles updates instead of queueing them.
    */
   private async onLiveTick(): Promise<void> {
     if (this.liveSending) return;
     this.liveSending = true;
     try {
+      // The larger intervals every k-th round (TE_LIVE_UPDATE_ROLLED_MS): they are most of the updates (8 of the 9
+      // default intervals), and a chart of minutes or hours needs them less often than the base interval's.
+      const { liveUpdateMs, liveUpdateRolledMs } = this.config;
+      const every = liveUpdateRolledMs === 0 ? Infinity : Math.max(1, Math.round(liveUpdateRolledMs / liveUpdateMs));
+      const rolled = ++this.roundsSinceRolled >= every;
+      if (rolled) this.roundsSinceRolled = 0;
       const bars: { bar: Bar; sourceTs: number }[] = [];
-      for (const st of this.partitions.values()) for (const acc of st.agg.liveBars()) bars.push({ bar: toBar(acc, { final: false }), sourceTs: st.lastTickTs });
+      for (const st of this.partitions.values())
+        for (const acc of st.agg.liveBars(rolled)) bars.push({ bar: toBar(acc, { final: false }), sourceTs: st.lastTickTs });
       await this.output.live(bars);
       if (this.liveFailing) this.deps.log.info('live bar updates produced again');
       this.liveFailing = false;

@@ -429,7 +429,8 @@ t.test('state stays bounded when nobody asks for in-progress bars (replay, TE_LI
     feed([mk(sec + 0.1, `a${sec}`, 10 + (sec % 7)), mk(sec + 0.6, `b${sec}`, 11)]);
     most = Math.max(most, agg.pendingLiveUpdates);
   }
-  t.ok(most <= 2, `at most ${most} base bars waiting for an update over 600 seconds of ticks (only the open ones)`);
+  // Two open base bars at most, and the one symbol for the larger intervals.
+  t.ok(most <= 3, `at most ${most} bars waiting for an update over 600 seconds of ticks (only the open ones)`);
 });
 
 t.test('checkpoint metadata: strict parsing', async (t) => {
@@ -500,6 +501,75 @@ t.test('in-progress bars: one per (symbol, interval), the newest touched, equal 
     pos = end;
   }
   t.ok(checked > 500, `${checked} in-progress bars checked over ${rounds} rounds`);
+});
+
+t.test('in-progress bars of the larger intervals every k-th round: every symbol touched since the last such round, equal to the ticks so far', async (t) => {
+  const ticks = stream(11, 4000);
+  const s = schema('tick');
+  const values = ticks.map((x) => encode(s, x));
+  const agg = new PartitionAggregator(intervals);
+  const rng = new Prng(7);
+  const k = 3;
+  let pos = 0;
+  let rounds = 0;
+  let rolledChecked = 0;
+  /** Per symbol, the newest base bucket that took ticks since the last rolled round. */
+  const since = new Map<string, number>();
+  while (pos < ticks.length) {
+    const end = Math.min(ticks.length, pos + 1 + rng.int(200));
+    const offsets = Array.from({ length: end - pos }, (_, j) => pos + j);
+    agg.apply(
+      preAggregate({
+        ...packBatch(values.slice(pos, end), offsets),
+        interval: agg.baseInterval,
+        watermark: agg.watermark,
+        maxOutOfOrder,
+        allowedLateness: 0,
+        origin: 0,
+      }),
+      offsets,
+      end - 1,
+    );
+    agg.closeFinal();
+    agg.markDurable();
+    for (const x of ticks.slice(pos, end)) {
+      const b = Math.floor(x.eventTime / 1e6) * 1e6;
+      if (b > (since.get(x.symbol) ?? -Infinity)) since.set(x.symbol, b);
+    }
+    const rolled = rounds % k === k - 1;
+    const live = agg.liveBars(rolled).map((a) => toBar(a, { final: false }));
+    const oracle = offlineBars(
+      ticks.slice(0, end).map((x, j) => ({ ...x, partition: 0, offset: j })),
+      { intervals, maxOutOfOrder, includeOpen: true },
+    );
+    const open = new Map(oracle.finalBars.filter((b) => !b.final).map((b) => [barKey(b), b]));
+    t.same(
+      diffBars(
+        live,
+        live.map((b) => open.get(barKey(b)) ?? { ...b, tradeCount: -1 }),
+      ),
+      [],
+      `round ${rounds}: in-progress bars equal the open offline bars`,
+    );
+    t.equal(new Set(live.map((b) => `${b.symbol}|${b.interval}`)).size, live.length, `round ${rounds}: one update per (symbol, interval)`);
+    const larger = live.filter((b) => b.interval !== '1s').map((b) => `${b.symbol}|${b.interval}|${b.bucketStart}`);
+    if (!rolled) t.same(larger, [], `round ${rounds}: base interval only`);
+    else {
+      // Every larger interval's open bar holding a symbol's newest touched bucket since the last rolled round.
+      const want: string[] = [];
+      for (const [symbol, b] of since)
+        for (const iv of intervals.slice(1)) {
+          const start = Math.floor(b / iv.micros) * iv.micros;
+          if (open.has(barKey({ symbol, interval: iv.name, bucketStart: start }))) want.push(`${symbol}|${iv.name}|${start}`);
+        }
+      t.same(larger.sort(), want.sort(), `round ${rounds}: the larger intervals' open bars of every symbol touched since the last rolled round`);
+      rolledChecked += larger.length;
+      since.clear();
+    }
+    rounds++;
+    pos = end;
+  }
+  t.ok(rolledChecked > 100, `${rolledChecked} larger-interval updates checked over ${rounds} rounds`);
 });
 
 t.test('open bars at the end: every open bar of every interval, equal to the offline open bars; state untouched', async (t) => {
@@ -605,8 +675,12 @@ t.test('open bars at the end: every open bar of every interval, equal to the off
       );
 
       // liveBars (the live path) answers a different question: only bars that took ticks since its last call.
-      const live = agg.liveBars();
-      t.ok(live.length < open.length, `liveBars gives ${live.length} of the ${open.length} open bars`);
+      // Without the larger intervals: the base bars with ticks since the last call, so not the quiet symbol's.
+      const live = agg.liveBars(false);
+      t.ok(live.length < open.length && live.every((b) => b.interval === '1s'), `liveBars(false) gives ${live.length} of the ${open.length} open bars, all 1s`);
+      // Then the larger intervals' bars of every symbol with ticks since their last call (the quiet one's too), alone.
+      const rolled = agg.liveBars(true);
+      t.ok(rolled.length > 0 && rolled.every((b) => b.interval !== '1s'), `then liveBars(true) gives ${rolled.length} larger-interval bars, no 1s bar twice`);
 
       // Nothing was changed by asking: the rest of the ticks close the same bars as the offline computation.
       feed(end, ticks.length);
