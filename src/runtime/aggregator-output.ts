@@ -10,7 +10,6 @@ import type { SnapshotRef } from '../contracts/snapshot-ref.js';
 import type { Config } from '../config.js';
 import { DependencyTimeoutError } from '../errors.js';
 import { barsOut, liveUpdatesOut, outputWriteSeconds, revisionsOut, stageSeconds } from '../metrics.js';
-import { Serial } from '../serial.js';
 import { schema } from '../stream/schemas.js';
 import { encode } from '../stream/serde.js';
 import { publishedHeader } from '../stream/published-header.js';
@@ -22,6 +21,7 @@ import type { DependencyHealth } from './dependency-health.js';
 import { KafkaBarSink } from './kafka-bar-sink.js';
 import { OutputQueue, type OutputStep, type OutputTarget } from './output-queue.js';
 import { deadLetterTarget, signalsTopicTarget, storeTarget } from './output-targets.js';
+import { CoalescingWriter } from './coalescing-writer.js';
 
 /** One in-progress update in this many carries the publish-time header. */
 const LIVE_HEADER_EVERY = 64;
@@ -33,7 +33,8 @@ export class AggregatorOutput {
   /** The stores plus the bars topic. */
   readonly sinks: readonly BarSink[];
   private readonly targets: readonly OutputTarget[];
-  private readonly serial = new Map<OutputTarget, Serial>();
+  /** Per target, its writes across partitions: one at a time, the steps queued meanwhile together. */
+  private readonly writers = new Map<OutputTarget, CoalescingWriter<OutputStep>>();
   private readonly states: StateStore;
 
   constructor(
@@ -51,7 +52,7 @@ export class AggregatorOutput {
       signalsTopicTarget(this.producer, config.topicSignals),
       deadLetterTarget(this.producer, config.topicDlq),
     ];
-    for (const t of this.targets) this.serial.set(t, new Serial());
+    for (const t of this.targets) this.writers.set(t, new CoalescingWriter((steps) => this.writeSteps(t, steps)));
     this.states = new StateStore(kafka, this.stateProducer, config.topicState, config.aggGroupId);
   }
 
@@ -70,26 +71,43 @@ export class AggregatorOutput {
     );
   }
 
-  /** One write of one step to one target, serialized per target; a write still running after the timeout reports it down. */
-  async write(target: OutputTarget, step: OutputStep): Promise<void> {
+  /**
+   * One step to one target, through the target's writer (one write at a time across partitions, the steps queued
+   * meanwhile in one write); a write still running after the timeout reports the target down.
+   */
+  write(target: OutputTarget, step: OutputStep): Promise<void> {
+    return this.writers.get(target)!.write(step);
+  }
+
+  private async writeSteps(target: OutputTarget, steps: OutputStep[]): Promise<void> {
     const ms = this.config.storeTimeoutMs;
-    const barsTopic = target.name === 'kafka:bars' && step.bars.length > 0;
-    await this.serial.get(target)!.run(async () => {
-      if (barsTopic && step.queuedAt !== undefined) stageSeconds.observe({ stage: 'out_queue' }, (performance.now() - step.queuedAt) / 1000);
-      const end = outputWriteSeconds.startTimer({ target: target.name });
-      try {
-        await watchSlow(target.write(step), ms, () => this.health.down(target.name, new DependencyTimeoutError(target.name, ms)));
-      } finally {
-        end();
-      }
-    });
+    const barsTopic = target.name === 'kafka:bars';
+    if (barsTopic) {
+      const now = performance.now();
+      for (const s of steps) if (s.bars.length > 0 && s.queuedAt !== undefined) stageSeconds.observe({ stage: 'out_queue' }, (now - s.queuedAt) / 1000);
+    }
+    const end = outputWriteSeconds.startTimer({ target: target.name });
+    try {
+      const written =
+        steps.length > 1 && target.writeMany
+          ? target.writeMany(steps)
+          : (async () => {
+              for (const s of steps) await target.write(s);
+            })();
+      await watchSlow(written, ms, () => this.health.down(target.name, new DependencyTimeoutError(target.name, ms)));
+    } finally {
+      end();
+    }
     this.health.up(target.name);
-    if (barsTopic) stageSeconds.observe({ stage: 'bar_published' }, Math.max(0, Date.now() - step.sourceTs) / 1000);
-    if (target.name === 'kafka:bars')
-      for (const b of step.bars) {
+    if (!barsTopic) return;
+    const now = Date.now();
+    for (const s of steps) {
+      if (s.bars.length > 0) stageSeconds.observe({ stage: 'bar_published' }, Math.max(0, now - s.sourceTs) / 1000);
+      for (const b of s.bars) {
         barsOut.inc({ interval: b.interval });
         if (b.revision > 0) revisionsOut.inc({ interval: b.interval });
       }
+    }
   }
 
   /** In-progress bars (final=false) to the live topic, each record carrying the Kafka timestamp of its last tick. */

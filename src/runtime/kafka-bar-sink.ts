@@ -17,18 +17,23 @@ export class KafkaBarSink implements BarSink {
 
   async init(): Promise<void> {}
 
-  async write(bars: Bar[], sourceTs?: number): Promise<void> {
-    if (bars.length === 0) return;
+  write(bars: Bar[], sourceTs?: number): Promise<void> {
+    return this.writeGroups([{ bars, sourceTs }]);
+  }
+
+  /** Each group's records carry its own timestamp (the tick that closed its bars); one produce for all of them. */
+  async writeGroups(groups: { bars: Bar[]; sourceTs?: number }[]): Promise<void> {
     const s = schema('bar');
     const headers = publishedHeader();
+    const messages = groups.flatMap(({ bars, sourceTs }) => {
+      const timestamp = sourceTs === undefined ? undefined : String(sourceTs);
+      return bars.map((b) => ({ key: b.symbol, value: encode(s, b), timestamp, headers }));
+    });
+    if (messages.length === 0) return;
     try {
-      await sendChunked(
-        this.producer,
-        this.topic,
-        bars.map((b) => ({ key: b.symbol, value: encode(s, b), timestamp: sourceTs === undefined ? undefined : String(sourceTs), headers })),
-      );
+      await sendChunked(this.producer, this.topic, messages);
     } catch (err) {
-      throw new SinkError(this.name, `produce of ${bars.length} bars failed: ${(err as Error).message}`, { cause: err });
+      throw new SinkError(this.name, `produce of ${messages.length} bars failed: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -27,6 +27,11 @@ export interface OutputTarget {
   wants(step: OutputStep): boolean;
   /** Write idempotently; resolves once durable. Calls for one target never overlap (the queue serializes them). */
   write(step: OutputStep): Promise<void>;
+  /**
+   * The steps of several partitions in one write (coalescing-writer.ts), in the order given: resolves once all are
+   * durable. Without it they are written one after another.
+   */
+  writeMany?(steps: OutputStep[]): Promise<void>;
 }
 
 export interface TargetFailure {

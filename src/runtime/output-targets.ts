@@ -19,6 +19,17 @@ export function storeTarget(sink: BarSink, dependency = sink.name): OutputTarget
       if (step.bars.length) await sink.write(step.bars, step.sourceTs);
       if (step.signals.length && sink.writeSignals) await sink.writeSignals(step.signals);
     },
+    // One upsert (one request, one transaction) for the bars of every step; a sink that carries record timestamps
+    // gets each step's bars with its own.
+    writeMany: async (steps: OutputStep[]) => {
+      const withBars = steps.filter((s) => s.bars.length > 0);
+      if (withBars.length) {
+        if (sink.writeGroups) await sink.writeGroups(withBars.map((s) => ({ bars: s.bars, sourceTs: s.sourceTs })));
+        else await sink.write(withBars.flatMap((s) => s.bars));
+      }
+      const signals = steps.flatMap((s) => s.signals);
+      if (signals.length && sink.writeSignals) await sink.writeSignals(signals);
+    },
   };
 }
 
@@ -27,16 +38,18 @@ export function signalsTopicTarget(producer: Producer, topic: string): OutputTar
     name: 'kafka:signals',
     dependency: 'kafka',
     wants: (step) => step.signals.length > 0,
-    write: async (step) => {
-      const s = schema('signal');
-      await sendChunked(
-        producer,
-        topic,
-        step.signals.map((x) => ({ key: x.symbol, value: encode(s, x) })),
-      );
-      signalsOut.inc(step.signals.length);
-    },
+    write: (step) => writeSignals(step.signals),
+    writeMany: (steps) => writeSignals(steps.flatMap((x) => x.signals)),
   };
+  async function writeSignals(signals: OutputStep['signals']): Promise<void> {
+    const s = schema('signal');
+    await sendChunked(
+      producer,
+      topic,
+      signals.map((x) => ({ key: x.symbol, value: encode(s, x) })),
+    );
+    signalsOut.inc(signals.length);
+  }
 }
 
 export function deadLetterTarget(producer: Producer, topic: string): OutputTarget {
@@ -45,5 +58,11 @@ export function deadLetterTarget(producer: Producer, topic: string): OutputTarge
     dependency: 'kafka',
     wants: (step) => step.letters.length > 0,
     write: (step) => sendDeadLetters(producer, topic, step.letters),
+    writeMany: (steps) =>
+      sendDeadLetters(
+        producer,
+        topic,
+        steps.flatMap((x) => x.letters),
+      ),
   };
 }

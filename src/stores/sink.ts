@@ -17,6 +17,8 @@ export interface BarSink {
    * `sourceTs`: Kafka timestamp (ms) of the tick that closed them, for sinks that carry record timestamps.
    */
   write(bars: Bar[], sourceTs?: number): Promise<void>;
+  /** Sinks that carry record timestamps: several groups of bars, each with its own `sourceTs`, in one write. */
+  writeGroups?(groups: { bars: Bar[]; sourceTs: number }[]): Promise<void>;
   /** Stores that keep signals too: idempotent on (symbol, interval, bar time, name). */
   writeSignals?(signals: Signal[]): Promise<void>;
   close(): Promise<void>;
