@@ -8,6 +8,7 @@ import { encode } from '../stream/serde.js';
 import { sendChunked } from '../stream/send.js';
 import type { OutputStep, OutputTarget } from './output-queue.js';
 import type { BarSink } from '../stores/sink.js';
+import type { Bar } from '../contracts/bar.js';
 
 /** A store (or the bars topic): bars, then the step's signals where the store keeps them. */
 export function storeTarget(sink: BarSink, dependency = sink.name): OutputTarget {
@@ -25,12 +26,40 @@ export function storeTarget(sink: BarSink, dependency = sink.name): OutputTarget
       const withBars = steps.filter((s) => s.bars.length > 0);
       if (withBars.length) {
         if (sink.writeGroups) await sink.writeGroups(withBars.map((s) => ({ bars: s.bars, sourceTs: s.sourceTs })));
-        else await sink.write(withBars.flatMap((s) => s.bars));
+        else await sink.write(asWrittenInTurn(withBars.flatMap((s) => s.bars)));
       }
       const signals = steps.flatMap((s) => s.signals);
-      if (signals.length && sink.writeSignals) await sink.writeSignals(signals);
+      if (signals.length && sink.writeSignals)
+        await sink.writeSignals(lastOfEach(signals, (x) => `${x.symbol}\u0000${x.interval}\u0000${x.barTime}\u0000${x.name}`));
     },
   };
+}
+
+/**
+ * One row per bar identity, the one the steps' upserts would have left written one after another (a store keeps
+ * the highest revision, the later of equal ones). Steps of different partitions never share a bar, but a dropped
+ * partition state's last step and its rebuilt state's first may meet in one write, and one upsert statement may
+ * not touch a row twice.
+ */
+function asWrittenInTurn(bars: Bar[]): Bar[] {
+  const byKey = new Map<string, Bar>();
+  for (const b of bars) {
+    const k = `${b.symbol}\u0000${b.interval}\u0000${b.bucketStart}`;
+    const had = byKey.get(k);
+    if (!had || had.revision <= b.revision) byKey.set(k, b);
+  }
+  return byKey.size === bars.length ? bars : [...byKey.values()];
+}
+
+/** The last of each identity (signals: the upsert has no revision, the later one wins). */
+function lastOfEach<T>(rows: T[], key: (x: T) => string): T[] {
+  const byKey = new Map<string, T>();
+  for (const x of rows) {
+    const k = key(x);
+    byKey.delete(k);
+    byKey.set(k, x);
+  }
+  return byKey.size === rows.length ? rows : [...byKey.values()];
 }
 
 export function signalsTopicTarget(producer: Producer, topic: string): OutputTarget {

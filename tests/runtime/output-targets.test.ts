@@ -53,6 +53,38 @@ t.test('a store: one upsert of every step’s bars, one of their signals', async
   t.same(calls, ['bars A@1,B@1,C@1', 'signals A,C'], 'the steps in order, a step without bars adds none');
 });
 
+t.test('a store: a bar in two steps (a dropped state\u2019s last, its rebuilt state\u2019s first) is upserted once, as in turn', async (t) => {
+  const writes: Bar[][] = [];
+  const signalWrites: Signal[][] = [];
+  const sink: BarSink = {
+    name: 'postgres',
+    init: async () => {},
+    write: async (bars) => void writes.push(bars),
+    writeSignals: async (signals) => void signalWrites.push(signals),
+    close: async () => {},
+  };
+  const target = storeTarget(sink);
+  const rev = (b: Bar, revision: number, close: number): Bar => ({ ...b, revision, close });
+  await target.writeMany!([
+    step([rev(bar('A', 1), 1, 10), bar('B', 1)], 1, [{ ...signal('A'), values: [1] }]),
+    step([rev(bar('A', 1), 0, 20), rev(bar('B', 1), 0, 30), bar('C', 1)], 2, [{ ...signal('A'), values: [2] }]),
+  ]);
+  t.same(
+    writes[0]!.map((b) => [b.symbol, b.revision, b.close]),
+    [
+      ['A', 1, 10],
+      ['B', 0, 30],
+      ['C', 0, 1.5],
+    ],
+    'the higher revision stays, the later of equal ones (the store\u2019s rule), each once',
+  );
+  t.same(
+    signalWrites[0]!.map((x) => [x.symbol, x.values]),
+    [['A', [2]]],
+    'a signal once, the later',
+  );
+});
+
 t.test('the bars topic: one produce, each step’s records with its own timestamp', async (t) => {
   const { sent, producer } = fakeProducer();
   const target = storeTarget(new KafkaBarSink(producer, 'bars'));
