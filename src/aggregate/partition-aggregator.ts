@@ -110,9 +110,10 @@ export class PartitionAggregator {
   private readonly touched = new Map<string, { symbol: string; bucketStart: number }>();
   /**
    * Per symbol, the newest base bucket that took ticks since the last `liveBars` call that included the larger
-   * intervals (TE_LIVE_UPDATE_ROLLED_MS): their updates may come less often than the base interval's.
+   * intervals (TE_LIVE_UPDATE_ROLLED_MS: their updates may come less often than the base interval's), and when the
+   * last of the larger intervals' buckets holding it closes.
    */
-  private readonly touchedRolled = new Map<string, number>();
+  private readonly touchedRolled = new Map<string, { bucketStart: number; until: number }>();
 
   /** Late ticks of the batches applied since the last closeFinal, in offset order. */
   private pendingLate: LateTick[] = [];
@@ -217,7 +218,12 @@ export class PartitionAggregator {
     this.levels[0]!.merge(out.partials);
     for (const p of out.partials) {
       this.touched.set(`${p.symbol}\u0000${p.bucketStart}`, { symbol: p.symbol, bucketStart: p.bucketStart });
-      if (p.bucketStart > (this.touchedRolled.get(p.symbol) ?? -Infinity)) this.touchedRolled.set(p.symbol, p.bucketStart);
+      const r = this.touchedRolled.get(p.symbol);
+      if (!r) this.touchedRolled.set(p.symbol, { bucketStart: p.bucketStart, until: this.rolledUntil(p.bucketStart) });
+      else if (p.bucketStart > r.bucketStart) {
+        r.bucketStart = p.bucketStart;
+        r.until = this.rolledUntil(p.bucketStart);
+      }
     }
     for (const l of out.late) this.pendingLate.push(l);
     for (const r of out.losses) {
@@ -311,9 +317,8 @@ export class PartitionAggregator {
     // TE_LIVE_UPDATE_MS=0) would keep one entry per base bar for ever.
     const base = this.levels[0]!;
     for (const [key, t] of this.touched) if (base.bucketing.end(t.bucketStart) <= this.watermark) this.touched.delete(key);
-    // The same for the larger intervals, once the largest one's bucket has closed.
-    const top = this.levels[this.levels.length - 1]!.bucketing;
-    for (const [symbol, b] of this.touchedRolled) if (top.end(top.start(b)) <= this.watermark) this.touchedRolled.delete(symbol);
+    // The same for the larger intervals, once every one of their buckets holding it has closed.
+    for (const [symbol, r] of this.touchedRolled) if (r.until <= this.watermark) this.touchedRolled.delete(symbol);
     for (const level of this.levels) level.evict(this.watermark);
     if (this.fills) for (const f of this.fills) f.evict(this.watermark, this.allowedLateness);
     // A range is needed while a bar it touches may still close: until every interval's bucket holding its end has.
@@ -407,6 +412,19 @@ export class PartitionAggregator {
   }
 
   /**
+   * When the last of the larger intervals' buckets holding a base bucket closes: not always the largest interval's
+   * (a 4h bucket may outlast the day of a time zone that starts it at 05:00 UTC; 45m buckets do not nest in 1h).
+   */
+  private rolledUntil(bucketStart: number): number {
+    let until = -Infinity;
+    for (let j = 1; j < this.levels.length; j++) {
+      const b = this.levels[j]!.bucketing;
+      until = Math.max(until, b.end(b.start(bucketStart)));
+    }
+    return until;
+  }
+
+  /**
    * In-progress bars for live charts: for every symbol with an open base bar that took ticks since the last
    * call, the current state of the newest such bar; with `rolled`, also for every symbol that took ticks since the
    * last call with `rolled`, the current state of the larger intervals' open bars holding its newest such bucket. A
@@ -436,7 +454,7 @@ export class PartitionAggregator {
         if (list) list.push(b);
         else openBySymbol.set(b.symbol, [b]);
       }
-      for (const [symbol, bucketStart] of this.touchedRolled) {
+      for (const [symbol, { bucketStart }] of this.touchedRolled) {
         for (let j = 1; j < this.levels.length; j++) {
           const level = this.levels[j]!;
           const start = level.bucketing.start(bucketStart);

@@ -23,6 +23,9 @@ import { OutputQueue, type OutputStep, type OutputTarget } from './output-queue.
 import { deadLetterTarget, signalsTopicTarget, storeTarget } from './output-targets.js';
 import { CoalescingWriter } from './coalescing-writer.js';
 
+/** The most rows (bars, signals, dead letters) one coalesced write of several steps takes. */
+const COALESCED_ROWS = 10_000;
+
 /** One in-progress update in this many carries the publish-time header. */
 const LIVE_HEADER_EVERY = 64;
 
@@ -52,7 +55,10 @@ export class AggregatorOutput {
       signalsTopicTarget(this.producer, config.topicSignals),
       deadLetterTarget(this.producer, config.topicDlq),
     ];
-    for (const t of this.targets) this.writers.set(t, new CoalescingWriter((steps) => this.writeSteps(t, steps)));
+    // A coalesced write holds at most about as many rows as a busy partition's step: its time stays within what
+    // TE_STORE_TIMEOUT_MS expects of one write (a step larger on its own is still written, alone).
+    const rows = (s: OutputStep) => s.bars.length + s.signals.length + s.letters.length;
+    for (const t of this.targets) this.writers.set(t, new CoalescingWriter((steps) => this.writeSteps(t, steps), { weight: rows, maxWeight: COALESCED_ROWS }));
     this.states = new StateStore(kafka, this.stateProducer, config.topicState, config.aggGroupId);
   }
 

@@ -25,7 +25,10 @@ export interface OutputTarget {
   readonly dependency: string;
   /** Whether this step holds anything for this target. */
   wants(step: OutputStep): boolean;
-  /** Write idempotently; resolves once durable. Calls for one target never overlap (the queue serializes them). */
+  /**
+   * Write idempotently; resolves once durable. Calls for one target never overlap: a partition's queue has one in
+   * flight per target, and the aggregator's writer (coalescing-writer.ts) one across partitions.
+   */
   write(step: OutputStep): Promise<void>;
   /**
    * The steps of several partitions in one write (coalescing-writer.ts), in the order given: resolves once all are

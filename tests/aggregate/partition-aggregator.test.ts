@@ -504,7 +504,8 @@ t.test('in-progress bars: one per (symbol, interval), the newest touched, equal 
 });
 
 t.test('in-progress bars of the larger intervals every k-th round: every symbol touched since the last such round, equal to the ticks so far', async (t) => {
-  const ticks = stream(11, 4000);
+  // 40 ticks a second: 100 s, so 1m buckets close between rolled rounds too.
+  const ticks = stream(11, 4000, 40);
   const s = schema('tick');
   const values = ticks.map((x) => encode(s, x));
   const agg = new PartitionAggregator(intervals);
@@ -518,24 +519,24 @@ t.test('in-progress bars of the larger intervals every k-th round: every symbol 
   while (pos < ticks.length) {
     const end = Math.min(ticks.length, pos + 1 + rng.int(200));
     const offsets = Array.from({ length: end - pos }, (_, j) => pos + j);
-    agg.apply(
-      preAggregate({
-        ...packBatch(values.slice(pos, end), offsets),
-        interval: agg.baseInterval,
-        watermark: agg.watermark,
-        maxOutOfOrder,
-        allowedLateness: 0,
-        origin: 0,
-      }),
-      offsets,
-      end - 1,
-    );
+    const out = preAggregate({
+      ...packBatch(values.slice(pos, end), offsets),
+      interval: agg.baseInterval,
+      watermark: agg.watermark,
+      maxOutOfOrder,
+      allowedLateness: 0,
+      origin: 0,
+    });
+    agg.apply(out, offsets, end - 1);
     agg.closeFinal();
     agg.markDurable();
-    for (const x of ticks.slice(pos, end)) {
+    // The ticks accepted (the far too late ones are dead-lettered).
+    const rejected = new Set(out.rejects.map((r) => r.index));
+    ticks.slice(pos, end).forEach((x, j) => {
+      if (rejected.has(j)) return;
       const b = Math.floor(x.eventTime / 1e6) * 1e6;
       if (b > (since.get(x.symbol) ?? -Infinity)) since.set(x.symbol, b);
-    }
+    });
     const rolled = rounds % k === k - 1;
     const live = agg.liveBars(rolled).map((a) => toBar(a, { final: false }));
     const oracle = offlineBars(
@@ -570,6 +571,31 @@ t.test('in-progress bars of the larger intervals every k-th round: every symbol 
     pos = end;
   }
   t.ok(rolledChecked > 100, `${rolledChecked} larger-interval updates checked over ${rounds} rounds`);
+});
+
+t.test('in-progress bars of larger intervals whose buckets do not nest: kept until the last bucket holding them closes', async (t) => {
+  // 45s buckets [45, 90) outlast the 1m bucket [0, 60): a symbol quiet after 59.5 s still has an open 45s bar.
+  const odd: IntervalSpec[] = [
+    { name: '1s', micros: 1e6 },
+    { name: '45s', micros: 45e6 },
+    { name: '1m', micros: 60e6 },
+  ];
+  const agg = new PartitionAggregator(odd);
+  const hand = handFeed(agg);
+  const other = (sec: number, id: string) => ({ ...hand.mk(sec, id, 50), symbol: 'B' });
+  hand.feed([hand.mk(59.5, 'a1', 10)]);
+  t.same(
+    agg.liveBars(false).map((b) => `${b.symbol}|${b.interval}`),
+    ['A|1s'],
+    'a base round: the base bar only',
+  );
+  hand.feed([other(61.2, 'b1')]); // the watermark passes 60: A's 1s and 1m bars close, its 45s bar [45, 90) does not
+  const live = agg.liveBars(true).map((b) => `${b.symbol}|${b.interval}|${(b.bucketStart - BASE) / 1e6}|${b.tradeCount}`);
+  t.ok(live.includes('A|45s|45|1'), `A's open 45s bar is updated in the next rolled round (${live.join(', ')})`);
+  t.notOk(
+    live.some((x) => x.startsWith('A|1m|')),
+    'not its closed 1m bar',
+  );
 });
 
 t.test('open bars at the end: every open bar of every interval, equal to the offline open bars; state untouched', async (t) => {

@@ -135,7 +135,8 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
   // topic's record itself (version 2). Both are compared on the version 1 fields.
   const v1 = (x: Tick): Tick => Object.fromEntries(TICK_FIELDS.slice(0, 8).map((k) => [k, x[k]])) as unknown as Tick;
   const ticks = (await readTopic(kafka, config.topicTicks)).map((r) => v1(decode<Tick>(schema('tick'), r.message.value)));
-  const finals = (await readTopic(kafka, config.topicBars)).map((r) => decode<Bar>(schema('bar'), r.message.value)).filter((b) => b.interval === '1s');
+  const allFinals = (await readTopic(kafka, config.topicBars)).map((r) => decode<Bar>(schema('bar'), r.message.value));
+  const finals = allFinals.filter((b) => b.interval === '1s');
   const signals = (await readTopic(kafka, config.topicSignals))
     .map((r) => decode<Signal>(schema('signal'), r.message.value))
     .filter((s) => s.interval === '1s');
@@ -211,6 +212,24 @@ t.test('trades, bars, updates and signals equal the topics; Avro and deflate; qu
     most <= (wallS * 1000) / config.liveUpdateMs + 10,
     `at most one 1s update per stream per ${config.liveUpdateMs} ms (busiest stream: ${most} in ${wallS.toFixed(1)} s)`,
   );
+  // The 1m updates on the topic (rolled up from the 1s bars every 10th round): each within its final 1m bar.
+  const final1m = new Map(allFinals.filter((b) => b.interval === '1m' && b.revision === 0).map((b) => [key(b), b]));
+  const live1m = live.filter((b) => b.interval === '1m');
+  const checked1m = live1m.filter((u) => final1m.has(key(u)));
+  const outside = checked1m.filter((u) => {
+    const f = final1m.get(key(u))!;
+    return !(
+      !u.final &&
+      u.tradeCount <= f.tradeCount &&
+      u.high <= f.high &&
+      u.low >= f.low &&
+      u.volume <= f.volume + 1e-9 &&
+      u.firstEventTime >= f.firstEventTime &&
+      u.lastEventTime <= f.lastEventTime
+    );
+  });
+  t.ok(checked1m.length >= 6, `${checked1m.length} of ${live1m.length} 1m updates have their final bar on the topic`);
+  t.same(outside.slice(0, 3), [], 'every 1m update is in progress and within its final 1m bar');
   // Each symbol trades in every round here (50 ticks a wall second), so updates every round would give the 1m streams
   // about as many as the 1s ones.
   const mostRolled = busiest('1m');
