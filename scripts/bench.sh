@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|signals|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor]   (default: e2e and replay)
+# The benchmark command: npm run bench [-- e2e|replay|feeds|memory|signals|snapshot|fuzz|kernel|kafkajs-codec|faults|soak|fanout|fanout-floor]
+#   (default, all: kernel; e2e; the live run at issue 14's load, 20,000 ticks/s over 500 symbols; the live run at
+#   2,000 ticks/s over 10,000 symbols for the aggregator's RSS; replay. About 6 minutes)
 #   e2e     bench/e2e.ts: end-to-end throughput and latency beside Kafka's perf tools (private 'bench' stack)
 #   replay  bench/replay.ts: replay throughput and RSS beside ConsumerPerformance and a bare decode loop
 #   feeds   bench/feeds.ts: each venue adapter's messages/s beside JSON.parse of the same recorded messages, and
@@ -42,6 +44,8 @@ if [ "$which" = signals ]; then exec node --expose-gc --enable-source-maps dist/
 if [ "$which" = snapshot ]; then exec node --max-old-space-size=4096 --enable-source-maps dist/bench/snapshot.js; fi
 if [ "$which" = fuzz ]; then exec node --enable-source-maps dist/bench/fuzz.js; fi
 if [ "$which" = kernel ]; then exec node --enable-source-maps dist/bench/kernel.js; fi
+# All: the kernels first, with no server running.
+if [ "$which" = all ]; then node --enable-source-maps dist/bench/kernel.js; fi
 if [ "$which" = kafkajs-codec ]; then exec node --enable-source-maps dist/bench/kafkajs-codec.js; fi
 if [ "$which" = fanout-floor ]; then exec node --enable-source-maps dist/bench/fanout-floor.js; fi
 source scripts/stack-env.sh bench
@@ -55,4 +59,8 @@ case "$which" in
   fanout) node --enable-source-maps dist/bench/fanout.js; exit ;;
 esac
 [ "$which" = replay ] || node --enable-source-maps dist/bench/e2e.js
+if [ "$which" = all ]; then
+  BENCH_LIVE_ONLY=1 BENCH_LIVE_RATE=20000 BENCH_LIVE_SYMBOLS=500 node --enable-source-maps dist/bench/e2e.js
+  BENCH_LIVE_ONLY=1 BENCH_LIVE_RATE=2000 BENCH_LIVE_SYMBOLS=10000 node --enable-source-maps dist/bench/e2e.js
+fi
 [ "$which" = e2e ] || node --enable-source-maps dist/bench/replay.js
