@@ -441,6 +441,32 @@ t.test('checkpoint metadata: strict parsing', async (t) => {
   t.same(parseCheckpoint('{"v":1,"wm":null,"durable":5,"hi":9}'), { v: 1, wm: null, durable: 5, hi: 9 });
 });
 
+/** Records pos..end-1 as one batch of the live path: folded, closed, made durable. Returns the worker's output. */
+function feedLive(agg: PartitionAggregator, values: Buffer[], pos: number, end: number) {
+  const offsets = Array.from({ length: end - pos }, (_, j) => pos + j);
+  const out = preAggregate({
+    ...packBatch(values.slice(pos, end), offsets),
+    interval: agg.baseInterval,
+    watermark: agg.watermark,
+    maxOutOfOrder,
+    allowedLateness: 0,
+    origin: 0,
+  });
+  agg.apply(out, offsets, end - 1);
+  agg.closeFinal();
+  agg.markDurable();
+  return out;
+}
+
+/** The offline computation's open bars over the first `end` ticks, by bar key. */
+function openOffline(ticks: Tick[], end: number): Map<string, Bar> {
+  const oracle = offlineBars(
+    ticks.slice(0, end).map((x, j) => ({ ...x, partition: 0, offset: j })),
+    { intervals, maxOutOfOrder, includeOpen: true },
+  );
+  return new Map(oracle.finalBars.filter((b) => !b.final).map((b) => [barKey(b), b]));
+}
+
 t.test('in-progress bars: one per (symbol, interval), the newest touched, equal to the ticks accepted so far', async (t) => {
   const ticks = stream(9, 4000);
   const s = schema('tick');
@@ -452,24 +478,9 @@ t.test('in-progress bars: one per (symbol, interval), the newest touched, equal 
   let rounds = 0;
   while (pos < ticks.length) {
     const end = Math.min(ticks.length, pos + 1 + rng.int(200));
-    const offsets = Array.from({ length: end - pos }, (_, k) => pos + k);
-    const out = preAggregate({
-      ...packBatch(values.slice(pos, end), offsets),
-      interval: agg.baseInterval,
-      watermark: agg.watermark,
-      maxOutOfOrder,
-      allowedLateness: 0,
-      origin: 0,
-    });
-    agg.apply(out, offsets, end - 1);
-    agg.closeFinal();
-    agg.markDurable();
+    feedLive(agg, values, pos, end);
     const live = agg.liveBars().map((a) => toBar(a, { final: false }));
-    const oracle = offlineBars(
-      ticks.slice(0, end).map((x, k) => ({ ...x, partition: 0, offset: k })),
-      { intervals, maxOutOfOrder, includeOpen: true },
-    );
-    const open = new Map(oracle.finalBars.filter((b) => !b.final).map((b) => [barKey(b), b]));
+    const open = openOffline(ticks, end);
     t.same(
       diffBars(
         live,
@@ -518,18 +529,7 @@ t.test('in-progress bars of the larger intervals every k-th round: every symbol 
   const since = new Map<string, number>();
   while (pos < ticks.length) {
     const end = Math.min(ticks.length, pos + 1 + rng.int(200));
-    const offsets = Array.from({ length: end - pos }, (_, j) => pos + j);
-    const out = preAggregate({
-      ...packBatch(values.slice(pos, end), offsets),
-      interval: agg.baseInterval,
-      watermark: agg.watermark,
-      maxOutOfOrder,
-      allowedLateness: 0,
-      origin: 0,
-    });
-    agg.apply(out, offsets, end - 1);
-    agg.closeFinal();
-    agg.markDurable();
+    const out = feedLive(agg, values, pos, end);
     // The ticks accepted (the far too late ones are dead-lettered).
     const rejected = new Set(out.rejects.map((r) => r.index));
     ticks.slice(pos, end).forEach((x, j) => {
@@ -539,11 +539,7 @@ t.test('in-progress bars of the larger intervals every k-th round: every symbol 
     });
     const rolled = rounds % k === k - 1;
     const live = agg.liveBars(rolled).map((a) => toBar(a, { final: false }));
-    const oracle = offlineBars(
-      ticks.slice(0, end).map((x, j) => ({ ...x, partition: 0, offset: j })),
-      { intervals, maxOutOfOrder, includeOpen: true },
-    );
-    const open = new Map(oracle.finalBars.filter((b) => !b.final).map((b) => [barKey(b), b]));
+    const open = openOffline(ticks, end);
     t.same(
       diffBars(
         live,
