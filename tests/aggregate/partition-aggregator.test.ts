@@ -458,6 +458,14 @@ function feedLive(agg: PartitionAggregator, values: Buffer[], pos: number, end: 
   return out;
 }
 
+/** How in-progress bars differ from the offline open bars of their keys (a bar with no open counterpart differs). */
+function diffFromOpen(live: Bar[], open: Map<string, Bar>): string[] {
+  return diffBars(
+    live,
+    live.map((b) => open.get(barKey(b)) ?? { ...b, tradeCount: -1 }),
+  );
+}
+
 /** The offline computation's open bars over the first `end` ticks, by bar key. */
 function openOffline(ticks: Tick[], end: number): Map<string, Bar> {
   const oracle = offlineBars(
@@ -481,14 +489,7 @@ t.test('in-progress bars: one per (symbol, interval), the newest touched, equal 
     feedLive(agg, values, pos, end);
     const live = agg.liveBars().map((a) => toBar(a, { final: false }));
     const open = openOffline(ticks, end);
-    t.same(
-      diffBars(
-        live,
-        live.map((b) => open.get(barKey(b)) ?? { ...b, tradeCount: -1 }),
-      ),
-      [],
-      `round ${rounds}: in-progress bars equal the open offline bars`,
-    );
+    t.same(diffFromOpen(live, open), [], `round ${rounds}: in-progress bars equal the open offline bars`);
     // Per symbol, the newest open 1s bar that took ticks in this batch is there, at every interval, once.
     const newest = new Map<string, number>();
     for (const x of ticks.slice(pos, end)) {
@@ -540,14 +541,7 @@ t.test('in-progress bars of the larger intervals every k-th round: every symbol 
     const rolled = rounds % k === k - 1;
     const live = agg.liveBars(rolled).map((a) => toBar(a, { final: false }));
     const open = openOffline(ticks, end);
-    t.same(
-      diffBars(
-        live,
-        live.map((b) => open.get(barKey(b)) ?? { ...b, tradeCount: -1 }),
-      ),
-      [],
-      `round ${rounds}: in-progress bars equal the open offline bars`,
-    );
+    t.same(diffFromOpen(live, open), [], `round ${rounds}: in-progress bars equal the open offline bars`);
     t.equal(new Set(live.map((b) => `${b.symbol}|${b.interval}`)).size, live.length, `round ${rounds}: one update per (symbol, interval)`);
     const larger = live.filter((b) => b.interval !== '1s').map((b) => `${b.symbol}|${b.interval}|${b.bucketStart}`);
     if (!rolled) t.same(larger, [], `round ${rounds}: base interval only`);

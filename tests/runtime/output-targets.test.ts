@@ -10,26 +10,9 @@ import { signalsTopicTarget, storeTarget } from '../../src/runtime/output-target
 import { KafkaBarSink } from '../../src/runtime/kafka-bar-sink.js';
 import { schema } from '../../src/stream/schemas.js';
 import { decode } from '../../src/stream/serde.js';
+import { SAMPLE_BAR } from '../helpers/sample-tick.js';
 
-const bar = (symbol: string, bucketStart: number): Bar => ({
-  symbol,
-  interval: '1s',
-  bucketStart,
-  open: 1,
-  high: 2,
-  low: 0.5,
-  close: 1.5,
-  volume: 3,
-  quoteVolume: 4.5,
-  vwap: 1.5,
-  tradeCount: 2,
-  buyVolume: 1,
-  firstEventTime: bucketStart,
-  lastEventTime: bucketStart + 1,
-  revision: 0,
-  final: true,
-  complete: null,
-});
+const bar = (symbol: string, bucketStart: number): Bar => ({ ...SAMPLE_BAR, symbol, interval: '1s', bucketStart, close: 1.5 });
 const signal = (symbol: string): Signal => ({ symbol, interval: '1s', barTime: 1, name: 'sma_cross', direction: 'UP', values: [1, 2] }) as Signal;
 const step = (bars: Bar[], sourceTs: number, signals: Signal[] = []): OutputStep => ({ bars, signals, letters: [], sourceTs });
 
